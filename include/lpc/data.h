@@ -1,0 +1,9 @@
+/* liblpc — data (declarations added by the work on this concern). */
+#ifndef LPC_DATA_H
+#define LPC_DATA_H
+#include "tensor.h"
+#include "module.h"
+
+LPC_BEGIN_DECLS
+LPC_END_DECLS
+#endif

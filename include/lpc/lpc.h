@@ -1,0 +1,19 @@
+/* liblpc — Latent Point Collapse in C. Umbrella header: include this one.
+ * Link with `pkg-config --cflags --libs lpc`. */
+#ifndef LPC_LPC_H
+#define LPC_LPC_H
+#include "export.h"
+#include "version.h"
+#include "status.h"
+#include "ctx.h"
+#include "tensor.h"
+#include "rng.h"
+#include "ops.h"
+#include "loss.h"
+#include "module.h"
+#include "optim.h"
+#include "data.h"
+#include "analysis.h"
+#include "io.h"
+#include "recipe.h"
+#endif

@@ -1,0 +1,188 @@
+/* The computation context: arena, tape, sticky error, backward pass. */
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+lpc_ctx *lpc_ctx_new(void)
+{
+    lpc_ctx *ctx = lpci_calloc(1, sizeof *ctx);
+    if (!ctx)
+        return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_ctx_new: out of memory");
+    ctx->grad_enabled = 1;
+    ctx->poison.flags = LPCI_T_POISON;
+    return ctx;
+}
+
+void lpc_ctx_free(lpc_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    lpci_arena_free(&ctx->arena);
+    lpci_free(ctx->tape);
+    lpci_free(ctx);
+}
+
+void lpc_ctx_reset(lpc_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    lpci_arena_reset(&ctx->arena);
+    ctx->tape_len = 0;
+    ctx->status = LPC_OK;
+    ctx->message[0] = '\0';
+}
+
+lpc_status lpc_ctx_status(const lpc_ctx *ctx)
+{
+    if (!ctx)
+        return lpci_error(LPC_E_ARG, "lpc_ctx_status: ctx is NULL");
+    return ctx->status;
+}
+
+const char *lpc_ctx_error(const lpc_ctx *ctx) { return ctx ? ctx->message : ""; }
+
+lpc_status lpc_ctx_set_grad(lpc_ctx *ctx, int enabled)
+{
+    if (!ctx)
+        return lpci_error(LPC_E_ARG, "lpc_ctx_set_grad: ctx is NULL");
+    ctx->grad_enabled = enabled != 0;
+    return LPC_OK;
+}
+
+int lpc_ctx_grad_enabled(const lpc_ctx *ctx) { return ctx ? ctx->grad_enabled : 0; }
+
+size_t lpc_ctx_arena_bytes(const lpc_ctx *ctx)
+{
+    return ctx ? lpci_arena_capacity(&ctx->arena) : 0;
+}
+
+lpc_tensor *lpci_ctx_fail(lpc_ctx *ctx, lpc_status s, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    lpci_error(s, "%s", msg);
+    if (ctx->status == LPC_OK) {
+        ctx->status = s;
+        memcpy(ctx->message, msg, sizeof msg);
+    }
+    return &ctx->poison;
+}
+
+void *lpci_ctx_alloc(lpc_ctx *ctx, size_t bytes)
+{
+    void *p = lpci_arena_alloc(&ctx->arena, bytes);
+    if (!p)
+        lpci_ctx_fail(ctx, LPC_E_NOMEM, "arena: out of memory allocating %zu bytes", bytes);
+    return p;
+}
+
+int lpci_op_check(lpc_ctx *ctx, const char *op, int n, lpc_tensor *const *ts)
+{
+    if (!ctx) {
+        lpci_error(LPC_E_ARG, "%s: ctx is NULL", op);
+        return 0;
+    }
+    if (ctx->status != LPC_OK)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        if (!ts[i]) {
+            lpci_ctx_fail(ctx, LPC_E_ARG, "%s: input %d is NULL", op, i);
+            return 0;
+        }
+        if (ts[i]->flags & LPCI_T_POISON) {
+            lpci_ctx_fail(ctx, LPC_E_ARG, "%s: input %d is a poisoned tensor", op, i);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int lpci_needs_tape(const lpc_ctx *ctx, int n, lpc_tensor *const *ts)
+{
+    if (!ctx->grad_enabled)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (lpci_requires_grad(ts[i]))
+            return 1;
+    return 0;
+}
+
+lpci_node *lpci_tape_push(lpc_ctx *ctx, int op, lpc_tensor *out, int n, lpc_tensor *const *in)
+{
+    if (ctx->tape_len == ctx->tape_cap) {
+        size_t cap = ctx->tape_cap ? ctx->tape_cap * 2 : 256;
+        lpci_node *t = lpci_realloc(ctx->tape, cap * sizeof *t);
+        if (!t) {
+            lpci_ctx_fail(ctx, LPC_E_NOMEM, "tape: out of memory");
+            return NULL;
+        }
+        ctx->tape = t;
+        ctx->tape_cap = cap;
+    }
+    lpci_node *node = &ctx->tape[ctx->tape_len++];
+    memset(node, 0, sizeof *node);
+    node->op = op;
+    node->out = out;
+    for (int i = 0; i < n && i < LPCI_MAX_INPUTS; i++)
+        node->in[i] = in[i];
+    out->flags |= LPCI_T_REQUIRES_GRAD;
+    return node;
+}
+
+/* Give t a gradient buffer for this backward pass: temporaries get a fresh
+ * zeroed arena buffer, persistent tensors keep (and accumulate into) theirs. */
+static int prepare_grad(lpc_ctx *ctx, lpc_tensor *t)
+{
+    size_t bytes = (size_t)t->numel * sizeof(float);
+    if (lpci_is_persistent(t)) {
+        if (!t->grad) {
+            t->grad = lpci_calloc((size_t)t->numel, sizeof(float));
+            if (!t->grad) {
+                lpci_ctx_fail(ctx, LPC_E_NOMEM, "backward: out of memory for a gradient");
+                return 0;
+            }
+        }
+        return 1;
+    }
+    if (!t->grad) {
+        t->grad = lpci_ctx_alloc(ctx, bytes);
+        if (!t->grad)
+            return 0;
+    }
+    memset(t->grad, 0, bytes);
+    return 1;
+}
+
+lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
+{
+    if (!ctx)
+        return lpci_error(LPC_E_ARG, "lpc_backward: ctx is NULL");
+    if (ctx->status != LPC_OK)
+        return lpci_error(ctx->status, "lpc_backward: ctx has a sticky error: %s", ctx->message);
+    if (!loss || (loss->flags & LPCI_T_POISON))
+        return lpci_error(LPC_E_ARG, "lpc_backward: loss is NULL or poisoned");
+    if (loss->numel != 1)
+        return lpci_error(LPC_E_SHAPE, "lpc_backward: loss must have 1 element, has %lld",
+                          (long long)loss->numel);
+    size_t end = ctx->tape_len;
+    while (end > 0 && ctx->tape[end - 1].out != loss)
+        end--;
+    if (end == 0)
+        return lpci_error(LPC_E_STATE, "lpc_backward: loss was not produced by a taped op "
+                          "(no input requires grad, or grad recording was off)");
+    for (size_t k = 0; k < end; k++) {
+        lpci_node *n = &ctx->tape[k];
+        if (!prepare_grad(ctx, n->out))
+            return ctx->status;
+        for (int j = 0; j < LPCI_MAX_INPUTS; j++)
+            if (lpci_requires_grad(n->in[j]) && !prepare_grad(ctx, n->in[j]))
+                return ctx->status;
+    }
+    loss->grad[0] = 1.0f;
+    for (size_t k = end; k-- > 0;)
+        lpci_ops[ctx->tape[k].op].backward(ctx, &ctx->tape[k]);
+    return ctx->status;
+}

@@ -1,0 +1,136 @@
+/* liblpc internals shared by lib/ (never installed). Internal names use the
+ * lpci_ prefix and hidden visibility, so they are never exported. */
+#ifndef LPC_INTERNAL_H
+#define LPC_INTERNAL_H
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lpc/lpc.h"
+
+/* ---- errors (lib/core/status.c) ---- */
+/* Record a thread-local error detail and return `s` (printf-style message). */
+lpc_status lpci_error(lpc_status s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Set a NULL-returning function's failure: records and returns NULL. */
+#define LPCI_FAIL_NULL(s, ...) (lpci_error((s), __VA_ARGS__), NULL)
+
+/* ---- allocation with a counter (lib/core/alloc.c) ---- */
+void *lpci_malloc(size_t n);
+void *lpci_calloc(size_t count, size_t size);
+void *lpci_realloc(void *p, size_t n);
+void lpci_free(void *p);
+/* Overflow-checked a*b; returns 0 and sets *out on success, -1 on overflow. */
+int lpci_mul_size(size_t a, size_t b, size_t *out);
+
+/* ---- tensors ---- */
+enum {
+    LPCI_T_PERSISTENT = 1u << 0,  /* heap-owned, survives ctx resets */
+    LPCI_T_REQUIRES_GRAD = 1u << 1,
+    LPCI_T_VIEW = 1u << 2,        /* data borrowed from another tensor */
+    LPCI_T_POISON = 1u << 3,
+};
+
+struct lpc_tensor {
+    int ndim;
+    int64_t shape[LPC_MAX_DIMS];
+    int64_t numel;
+    float *data;
+    float *grad;
+    unsigned flags;
+};
+
+static inline int lpci_is_persistent(const lpc_tensor *t)
+{
+    return (t->flags & LPCI_T_PERSISTENT) != 0;
+}
+static inline int lpci_requires_grad(const lpc_tensor *t)
+{
+    return t && (t->flags & LPCI_T_REQUIRES_GRAD) != 0;
+}
+/* "2x3x4" into buf (for error messages). */
+const char *lpci_shape_str(const lpc_tensor *t, char *buf, size_t n);
+
+/* ---- arena (lib/core/arena.c) ---- */
+typedef struct lpci_chunk lpci_chunk;
+typedef struct {
+    lpci_chunk *head;    /* current chunk (linked list of chunks) */
+    size_t used_total;   /* bytes used since the last reset */
+    size_t high_water;   /* largest used_total seen (drives coalescing) */
+} lpci_arena;
+void *lpci_arena_alloc(lpci_arena *a, size_t bytes); /* 64-byte aligned, NULL on OOM */
+void lpci_arena_reset(lpci_arena *a);
+void lpci_arena_free(lpci_arena *a);
+size_t lpci_arena_capacity(const lpci_arena *a);
+
+/* ---- tape (lib/core/tape.c) ---- */
+#define LPCI_MAX_INPUTS 4
+typedef struct lpci_node {
+    int op;                               /* index into the op table */
+    lpc_tensor *out;
+    lpc_tensor *in[LPCI_MAX_INPUTS];      /* NULL where unused */
+    void *aux, *aux2;                     /* op-specific saved data (arena) */
+    double f[4];                          /* op-specific scalars */
+    int64_t i[4];                         /* op-specific integers */
+} lpci_node;
+
+typedef void (*lpci_backward_fn)(lpc_ctx *ctx, const lpci_node *n);
+typedef struct {
+    const char *name;
+    lpci_backward_fn backward;
+} lpci_op_info;
+
+/* The op table (lib/ops/table.c): one row per op, indexed by these ids. */
+/* One line per concern; the table in lib/ops/table.c follows this list. */
+#define LPCI_OP_LIST(X)                                                      \
+    X(MATMUL) X(LINEAR) X(ADD) X(SUB) X(MUL) X(SCALE) X(BIAS_ADD) X(SILU)    \
+    X(RELU) X(SUM) X(MEAN) X(LOG_SOFTMAX) X(GATHER) X(RESHAPE)               \
+    X(CROSS_ENTROPY) X(L2_LATENT) X(AVGPOOL)
+enum {
+#define LPCI_OP_ENUM_(n) LPCI_OP_##n,
+    LPCI_OP_LIST(LPCI_OP_ENUM_)
+#undef LPCI_OP_ENUM_
+    LPCI_OP_COUNT
+};
+extern const lpci_op_info lpci_ops[LPCI_OP_COUNT];
+/* Backward functions, one per op: lpci_backward_MATMUL, ... */
+#define LPCI_OP_DECL_(n) void lpci_backward_##n(lpc_ctx *ctx, const lpci_node *node);
+LPCI_OP_LIST(LPCI_OP_DECL_)
+#undef LPCI_OP_DECL_
+
+/* Row-major GEMM through BLIS: C (m x n) = alpha op(A) op(B) + beta C, where
+ * op(A) is m x k (A stored k x m when ta), op(B) is k x n (B stored n x k when tb). */
+void lpci_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+struct lpc_ctx {
+    lpci_arena arena;
+    lpci_node *tape;
+    size_t tape_len, tape_cap;
+    lpc_status status;
+    char message[512];
+    int grad_enabled;
+    lpc_tensor poison;
+};
+
+/* Sticky failure: records the first error in ctx (and thread-locally) and
+ * returns the ctx's poisoned tensor, so ops can `return lpci_ctx_fail(...)`. */
+lpc_tensor *lpci_ctx_fail(lpc_ctx *ctx, lpc_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Arena memory of ctx; records LPC_E_NOMEM and returns NULL on failure. */
+void *lpci_ctx_alloc(lpc_ctx *ctx, size_t bytes);
+/* New temporary with the given shape (data uninitialised); poison on error. */
+lpc_tensor *lpci_temp(lpc_ctx *ctx, int ndim, const int64_t *shape);
+lpc_tensor *lpci_temp_like(lpc_ctx *ctx, const lpc_tensor *t);
+/* Common op preamble: ctx usable and the tensors non-NULL and not poisoned. */
+int lpci_op_check(lpc_ctx *ctx, const char *op, int n, lpc_tensor *const *ts);
+/* Whether an op with these inputs must be taped. */
+int lpci_needs_tape(const lpc_ctx *ctx, int n, lpc_tensor *const *ts);
+/* Append a tape entry; marks out as requiring grad. NULL (ctx poisoned) on OOM. */
+lpci_node *lpci_tape_push(lpc_ctx *ctx, int op, lpc_tensor *out, int n, lpc_tensor *const *in);
+
+/* Labels in [0, k) (lib/loss/cross_entropy.c); sticky error otherwise. */
+int lpci_check_labels(lpc_ctx *ctx, const char *op, const int32_t *labels, int64_t n, int64_t k);
+
+/* ---- threads (lib/core/threads.c) ---- */
+int lpci_threads(void);
+#endif

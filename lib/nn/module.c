@@ -1,0 +1,317 @@
+/* Generic module machinery: registration, flattened named parameters,
+ * train/eval propagation, forward dispatch and freeing. */
+#include <stdio.h>
+#include <string.h>
+#include "module_internal.h"
+
+lpc_module *lpci_module_new(const lpci_module_vt *vt, void *impl)
+{
+    lpc_module *m = lpci_calloc(1, sizeof *m);
+    if (!m) {
+        if (impl)
+            vt->free_impl ? vt->free_impl(impl) : lpci_free(impl);
+        return LPCI_FAIL_NULL(LPC_E_NOMEM, "%s: out of memory", vt->kind);
+    }
+    m->vt = vt;
+    m->impl = impl;
+    m->train = 1;
+    return m;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = lpci_malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void invalidate(lpc_module *m)
+{
+    for (; m; m = m->parent)
+        m->flat_valid = 0;
+}
+
+static lpc_status add_named(lpci_named_tensor **list, int *n, const char *name, lpc_tensor *t)
+{
+    lpci_named_tensor *l = lpci_realloc(*list, (size_t)(*n + 1) * sizeof *l);
+    char *copy = dup_str(name);
+    if (!l || !copy) {
+        if (l)
+            *list = l;
+        lpci_free(copy);
+        lpc_tensor_free(t);
+        return lpci_error(LPC_E_NOMEM, "module: out of memory registering '%s'", name);
+    }
+    *list = l;
+    l[*n].name = copy;
+    l[*n].t = t;
+    (*n)++;
+    return LPC_OK;
+}
+
+lpc_status lpci_module_add_param(lpc_module *m, const char *name, lpc_tensor *t)
+{
+    if (!t)
+        return lpci_error(LPC_E_NOMEM, "module: no tensor for parameter '%s'", name);
+    t->flags |= LPCI_T_REQUIRES_GRAD;
+    invalidate(m);
+    return add_named(&m->params, &m->n_params, name, t);
+}
+
+lpc_status lpci_module_add_buffer(lpc_module *m, const char *name, lpc_tensor *t)
+{
+    if (!t)
+        return lpci_error(LPC_E_NOMEM, "module: no tensor for buffer '%s'", name);
+    invalidate(m);
+    return add_named(&m->buffers, &m->n_buffers, name, t);
+}
+
+lpc_status lpci_module_add_child(lpc_module *m, const char *name, lpc_module *child)
+{
+    if (!child)
+        return lpci_error(LPC_E_ARG, "module: child '%s' is NULL", name);
+    if (child->parent) /* never free a module that belongs to another */
+        return lpci_error(LPC_E_ARG, "module: '%s' already belongs to a container", name);
+    lpc_module **c = lpci_realloc(m->children, (size_t)(m->n_children + 1) * sizeof *c);
+    if (c)
+        m->children = c;
+    char **nm = c ? lpci_realloc(m->child_names, (size_t)(m->n_children + 1) * sizeof *nm) : NULL;
+    if (nm)
+        m->child_names = nm;
+    char *copy = nm ? dup_str(name) : NULL;
+    if (!copy) {
+        lpc_module_free(child);
+        return lpci_error(LPC_E_NOMEM, "module: out of memory adding '%s'", name);
+    }
+    m->children[m->n_children] = child;
+    m->child_names[m->n_children] = copy;
+    m->n_children++;
+    child->parent = m;
+    child->train = m->train;
+    invalidate(m);
+    return LPC_OK;
+}
+
+void lpci_init_uniform(lpc_tensor *t, double bound, lpc_rng *rng)
+{
+    for (int64_t i = 0; i < t->numel; i++)
+        t->data[i] = (float)((2.0 * lpc_rng_uniform(rng) - 1.0) * bound);
+}
+
+/* ---- flattened views ---- */
+
+static void flat_free(lpci_named_tensor *l, int n)
+{
+    for (int i = 0; i < n; i++)
+        lpci_free(l[i].name);
+    lpci_free(l);
+}
+
+/* Appends m's tensors (own first, then children) with `prefix`. */
+static int flatten(lpc_module *m, const char *prefix, int buffers, lpci_named_tensor **out,
+                   int *n, int *cap)
+{
+    lpci_named_tensor *own = buffers ? m->buffers : m->params;
+    int n_own = buffers ? m->n_buffers : m->n_params;
+    char name[512];
+    for (int i = 0; i < n_own; i++) {
+        if (*n == *cap) {
+            int nc = *cap ? *cap * 2 : 16;
+            lpci_named_tensor *l = lpci_realloc(*out, (size_t)nc * sizeof *l);
+            if (!l)
+                return 0;
+            *out = l;
+            *cap = nc;
+        }
+        snprintf(name, sizeof name, "%s%s", prefix, own[i].name);
+        (*out)[*n].name = dup_str(name);
+        (*out)[*n].t = own[i].t;
+        if (!(*out)[*n].name)
+            return 0;
+        (*n)++;
+    }
+    for (int c = 0; c < m->n_children; c++) {
+        snprintf(name, sizeof name, "%s%s.", prefix, m->child_names[c]);
+        if (!flatten(m->children[c], name, buffers, out, n, cap))
+            return 0;
+    }
+    return 1;
+}
+
+static int ensure_flat(lpc_module *m)
+{
+    if (m->flat_valid)
+        return 1;
+    flat_free(m->flat_params, m->n_flat_params);
+    flat_free(m->flat_buffers, m->n_flat_buffers);
+    m->flat_params = m->flat_buffers = NULL;
+    m->n_flat_params = m->n_flat_buffers = 0;
+    int cap_p = 0, cap_b = 0;
+    if (!flatten(m, "", 0, &m->flat_params, &m->n_flat_params, &cap_p) ||
+        !flatten(m, "", 1, &m->flat_buffers, &m->n_flat_buffers, &cap_b)) {
+        lpci_error(LPC_E_NOMEM, "module: out of memory listing parameters");
+        return 0;
+    }
+    m->flat_valid = 1;
+    return 1;
+}
+
+/* ---- public API ---- */
+
+lpc_tensor *lpc_module_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
+{
+    if (!lpci_op_check(ctx, "lpc_module_forward", 1, &x))
+        return ctx ? &ctx->poison : NULL;
+    if (!m)
+        return lpci_ctx_fail(ctx, LPC_E_ARG, "lpc_module_forward: module is NULL");
+    return m->vt->forward(m, ctx, x);
+}
+
+lpc_status lpc_module_set_train(lpc_module *m, int train)
+{
+    if (!m)
+        return lpci_error(LPC_E_ARG, "lpc_module_set_train: module is NULL");
+    m->train = train != 0;
+    for (int i = 0; i < m->n_children; i++)
+        lpc_module_set_train(m->children[i], train);
+    return LPC_OK;
+}
+
+int lpc_module_is_train(const lpc_module *m) { return m ? m->train : 0; }
+
+int lpc_module_num_params(const lpc_module *m)
+{
+    if (!m) {
+        lpci_error(LPC_E_ARG, "lpc_module_num_params: module is NULL");
+        return -1;
+    }
+    return ensure_flat((lpc_module *)m) ? m->n_flat_params : -1;
+}
+
+int lpc_module_num_buffers(const lpc_module *m)
+{
+    if (!m) {
+        lpci_error(LPC_E_ARG, "lpc_module_num_buffers: module is NULL");
+        return -1;
+    }
+    return ensure_flat((lpc_module *)m) ? m->n_flat_buffers : -1;
+}
+
+static lpci_named_tensor *flat_at(const lpc_module *m, int i, int buffers, const char *who)
+{
+    if (!m || !ensure_flat((lpc_module *)m)) {
+        lpci_error(LPC_E_ARG, "%s: module is NULL", who);
+        return NULL;
+    }
+    int n = buffers ? m->n_flat_buffers : m->n_flat_params;
+    if (i < 0 || i >= n) {
+        lpci_error(LPC_E_ARG, "%s: index %d is not in [0, %d)", who, i, n);
+        return NULL;
+    }
+    return buffers ? &m->flat_buffers[i] : &m->flat_params[i];
+}
+
+lpc_tensor *lpc_module_param(lpc_module *m, int i)
+{
+    lpci_named_tensor *e = flat_at(m, i, 0, "lpc_module_param");
+    return e ? e->t : NULL;
+}
+
+const char *lpc_module_param_name(const lpc_module *m, int i)
+{
+    lpci_named_tensor *e = flat_at(m, i, 0, "lpc_module_param_name");
+    return e ? e->name : NULL;
+}
+
+lpc_tensor *lpc_module_buffer(lpc_module *m, int i)
+{
+    lpci_named_tensor *e = flat_at(m, i, 1, "lpc_module_buffer");
+    return e ? e->t : NULL;
+}
+
+const char *lpc_module_buffer_name(const lpc_module *m, int i)
+{
+    lpci_named_tensor *e = flat_at(m, i, 1, "lpc_module_buffer_name");
+    return e ? e->name : NULL;
+}
+
+lpc_tensor *lpc_module_find_param(lpc_module *m, const char *name)
+{
+    if (!m || !name || !ensure_flat(m))
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_module_find_param: NULL argument");
+    for (int i = 0; i < m->n_flat_params; i++)
+        if (strcmp(m->flat_params[i].name, name) == 0)
+            return m->flat_params[i].t;
+    return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_module_find_param: no parameter named '%s'", name);
+}
+
+lpc_module *lpc_module_find(lpc_module *m, const char *path)
+{
+    if (!m || !path)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_module_find: NULL argument");
+    const char *p = path;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        lpc_module *next = NULL;
+        for (int i = 0; i < m->n_children && !next; i++)
+            if (strlen(m->child_names[i]) == len && strncmp(m->child_names[i], p, len) == 0)
+                next = m->children[i];
+        if (!next)
+            return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_module_find: no module at '%s'", path);
+        m = next;
+        p += len + (dot ? 1 : 0);
+    }
+    return m;
+}
+
+int64_t lpc_module_num_weights(const lpc_module *m)
+{
+    int n = lpc_module_num_params(m);
+    if (n < 0)
+        return -1;
+    int64_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += m->flat_params[i].t->numel;
+    return total;
+}
+
+lpc_status lpc_module_zero_grad(lpc_module *m)
+{
+    int n = lpc_module_num_params(m);
+    if (n < 0)
+        return lpci_error(LPC_E_ARG, "lpc_module_zero_grad: module is NULL");
+    for (int i = 0; i < n; i++)
+        lpc_tensor_zero_grad(m->flat_params[i].t);
+    return LPC_OK;
+}
+
+void lpc_module_free(lpc_module *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < m->n_children; i++) {
+        m->children[i]->parent = NULL;
+        lpc_module_free(m->children[i]);
+        lpci_free(m->child_names[i]);
+    }
+    for (int i = 0; i < m->n_params; i++) {
+        lpc_tensor_free(m->params[i].t);
+        lpci_free(m->params[i].name);
+    }
+    for (int i = 0; i < m->n_buffers; i++) {
+        lpc_tensor_free(m->buffers[i].t);
+        lpci_free(m->buffers[i].name);
+    }
+    flat_free(m->flat_params, m->n_flat_params);
+    flat_free(m->flat_buffers, m->n_flat_buffers);
+    lpci_free(m->children);
+    lpci_free(m->child_names);
+    lpci_free(m->params);
+    lpci_free(m->buffers);
+    if (m->impl)
+        m->vt->free_impl ? m->vt->free_impl(m->impl) : lpci_free(m->impl);
+    lpci_free(m);
+}

@@ -1,0 +1,48 @@
+/* The module object behind lpc_module: a small vtable plus own parameters,
+ * buffers and named children. Layer files (linear.c, conv2d.c, ...) fill in
+ * a vtable and register their tensors with lpci_module_add_*. */
+#ifndef LPC_MODULE_INTERNAL_H
+#define LPC_MODULE_INTERNAL_H
+#include "../core/internal.h"
+
+typedef struct {
+    const char *kind;
+    /* Computes the output; the default-free modules keep config in impl. */
+    lpc_tensor *(*forward)(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x);
+    void (*free_impl)(void *impl); /* optional */
+} lpci_module_vt;
+
+typedef struct {
+    char *name;
+    lpc_tensor *t;
+} lpci_named_tensor;
+
+struct lpc_module {
+    const lpci_module_vt *vt;
+    void *impl;
+    int train;
+    lpc_module *parent;
+    lpci_named_tensor *params, *buffers; /* own, local names */
+    int n_params, n_buffers;
+    lpc_module **children;
+    char **child_names;
+    int n_children;
+    /* flattened (recursive) views with full names, rebuilt when stale */
+    lpci_named_tensor *flat_params, *flat_buffers;
+    int n_flat_params, n_flat_buffers, flat_valid;
+};
+
+/* New module of a kind; impl is owned (freed with vt->free_impl or lpci_free). */
+lpc_module *lpci_module_new(const lpci_module_vt *vt, void *impl);
+/* Register an own parameter (set requires_grad) or buffer; takes ownership of t. */
+lpc_status lpci_module_add_param(lpc_module *m, const char *name, lpc_tensor *t);
+lpc_status lpci_module_add_buffer(lpc_module *m, const char *name, lpc_tensor *t);
+/* Register a child; takes ownership (frees it on failure). */
+lpc_status lpci_module_add_child(lpc_module *m, const char *name, lpc_module *child);
+/* Own parameter / child by position (registration order). */
+static inline lpc_tensor *lpci_own_param(lpc_module *m, int i) { return m->params[i].t; }
+static inline lpc_module *lpci_child(lpc_module *m, int i) { return m->children[i]; }
+
+/* PyTorch default init: kaiming_uniform(a = sqrt(5)) = U(+-1/sqrt(fan_in)). */
+void lpci_init_uniform(lpc_tensor *t, double bound, lpc_rng *rng);
+#endif

@@ -1,0 +1,34 @@
+/* Shared helpers for the Check suites: finite-difference gradient checks,
+ * a fixed random generator, temp files and a main() helper. */
+#ifndef LPCT_H
+#define LPCT_H
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include "lpc/lpc.h"
+
+/* Builds a scalar loss from persistent input tensors. */
+typedef lpc_tensor *(*lpct_graph_fn)(lpc_ctx *ctx, lpc_tensor **inputs, void *user);
+
+/* Compares the autograd gradient of every input element with a central
+ * finite difference (step eps, evaluated in double where the op allows).
+ * Returns the worst violation of |a - n| <= atol + rtol |n| as the ratio
+ * |a - n| / (atol + rtol |n|): <= 1 passes. */
+double lpct_gradcheck(lpct_graph_fn f, lpc_tensor **inputs, int n_inputs, void *user,
+                      double eps, double atol, double rtol);
+/* Fixed pseudo-random weights: sum(y * R) as a scalar, so that a gradient
+ * check of a non-scalar op sees every output element differently. */
+lpc_tensor *lpct_project(lpc_ctx *ctx, lpc_tensor *y, uint64_t seed);
+/* Persistent tensor filled with uniform values in [lo, hi), requires_grad. */
+lpc_tensor *lpct_rand(int ndim, const int64_t *shape, double lo, double hi, uint64_t seed);
+/* Absolute + relative closeness. */
+int lpct_close(double a, double b, double rtol, double atol);
+/* A fresh path under the build's temp dir (caller frees). */
+char *lpct_tmpfile(const char *name);
+/* Runs one suite; returns the process exit status. */
+int lpct_run(Suite *s);
+
+#define LPCT_ASSERT_CLOSE(a, b, rtol)                                                   \
+    ck_assert_msg(lpct_close((a), (b), (rtol), 0.0), "%s = %.12g, expected %.12g", #a,   \
+                  (double)(a), (double)(b))
+#endif
