@@ -15,5 +15,7 @@
 #include "data.h"
 #include "analysis.h"
 #include "io.h"
+#include "checkpoint.h"
+#include "plot.h"
 #include "recipe.h"
 #endif

@@ -84,7 +84,13 @@ typedef struct {
 #define LPCI_OP_LIST(X)                                                      \
     X(MATMUL) X(LINEAR) X(ADD) X(SUB) X(MUL) X(SCALE) X(BIAS_ADD) X(SILU)    \
     X(RELU) X(SUM) X(MEAN) X(LOG_SOFTMAX) X(GATHER) X(RESHAPE)               \
-    X(CROSS_ENTROPY) X(L2_LATENT) X(AVGPOOL)
+    X(CROSS_ENTROPY) X(L2_LATENT) X(AVGPOOL)                                 \
+    LPCI_OP_LIST_CONV(X)                                                     \
+    LPCI_OP_LIST_LOSS(X)
+/* Convolutional ops (lib/ops/conv2d.c, batchnorm.c). */
+#define LPCI_OP_LIST_CONV(X)
+/* Margin and contrastive losses (lib/loss/). */
+#define LPCI_OP_LIST_LOSS(X)
 enum {
 #define LPCI_OP_ENUM_(n) LPCI_OP_##n,
     LPCI_OP_LIST(LPCI_OP_ENUM_)
