@@ -1,9 +1,68 @@
-/* liblpc — data (declarations added by the work on this concern). */
+/* liblpc — data sets in memory (uint8 N x C x H x W images + int32 labels)
+ * from IDX (MNIST/Fashion-MNIST, raw or gzip), CIFAR-10/100 binary batches
+ * and PNG class folders, and a batcher (seeded shuffle, augmentation,
+ * per-channel normalisation). Loaders return LPC_E_IO when a file cannot be
+ * read and LPC_E_FORMAT with the file name and the defect when it is malformed. */
 #ifndef LPC_DATA_H
 #define LPC_DATA_H
 #include "tensor.h"
-#include "module.h"
+
+typedef struct lpc_dataset lpc_dataset;
+typedef struct lpc_batcher lpc_batcher;
+
+/* Where Debian's dataset-fashion-mnist installs the files. */
+#define LPC_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 LPC_BEGIN_DECLS
+/* IDX image + label files (".gz" or raw, detected by magic bytes). */
+LPC_API lpc_status lpc_dataset_load_idx(const char *images_path, const char *labels_path,
+                                        lpc_dataset **out);
+/* Fashion-MNIST/MNIST layout in dir (NULL: LPC_FASHION_MNIST_DIR): train-* or t10k-*. */
+LPC_API lpc_status lpc_dataset_load_mnist_dir(const char *dir, int train, lpc_dataset **out);
+/* CIFAR-10 binary: data_batch_1..5.bin (train) or test_batch.bin in dir. */
+LPC_API lpc_status lpc_dataset_load_cifar10(const char *dir, int train, lpc_dataset **out);
+/* CIFAR-100 binary: train.bin or test.bin; fine (100) or coarse (20) labels. */
+LPC_API lpc_status lpc_dataset_load_cifar100(const char *dir, int train, int coarse,
+                                             lpc_dataset **out);
+/* PNG class folders: dir/<class>/*.png, classes in sorted name order, all
+ * images one size, grayscale or RGB (all the same). */
+LPC_API lpc_status lpc_dataset_load_pngdir(const char *dir, lpc_dataset **out);
+/* Data set from caller memory (copied): n images of c x h x w bytes. */
+LPC_API lpc_status lpc_dataset_from_memory(const uint8_t *images, const int32_t *labels,
+                                           int64_t n, int c, int h, int w, int num_classes,
+                                           lpc_dataset **out);
+LPC_API void lpc_dataset_free(lpc_dataset *ds); /* NULL is a no-op */
+
+LPC_API int64_t lpc_dataset_size(const lpc_dataset *ds); /* -1 for NULL */
+LPC_API int lpc_dataset_channels(const lpc_dataset *ds);
+LPC_API int lpc_dataset_height(const lpc_dataset *ds);
+LPC_API int lpc_dataset_width(const lpc_dataset *ds);
+LPC_API int lpc_dataset_num_classes(const lpc_dataset *ds);
+LPC_API const uint8_t *lpc_dataset_images(const lpc_dataset *ds);
+LPC_API const int32_t *lpc_dataset_labels(const lpc_dataset *ds);
+/* Keep only the first n samples (n <= size). */
+LPC_API lpc_status lpc_dataset_truncate(lpc_dataset *ds, int64_t n);
+/* Per-channel mean and population std of pixel/255 (arrays of `channels`). */
+LPC_API lpc_status lpc_dataset_channel_stats(const lpc_dataset *ds, double *mean, double *std);
+
+/* Batcher over a borrowed data set (must outlive it). mean/std: per channel
+ * (copied), applied as (pixel/255 - mean)/std. shuffle: reshuffle every epoch
+ * from the seeded generator. */
+LPC_API lpc_batcher *lpc_batcher_new(const lpc_dataset *ds, int64_t batch_size, int shuffle,
+                                     uint64_t seed, const double *mean, const double *std);
+LPC_API void lpc_batcher_free(lpc_batcher *b);
+/* Random crop with `pad` pixels of zero padding applied after normalisation
+ * (so padding equals the channel mean) and horizontal flip with p = 0.5. */
+LPC_API lpc_status lpc_batcher_set_augment(lpc_batcher *b, int pad, int flip);
+/* Next batch as a temporary of ctx (N x C x H x W floats) plus labels (valid
+ * until the next call). Returns the batch size (the last batch of an epoch
+ * may be smaller), 0 at the end of an epoch (the next call starts a new
+ * epoch), or a negative lpc_status. */
+LPC_API int64_t lpc_batcher_next(lpc_batcher *b, lpc_ctx *ctx, lpc_tensor **x,
+                                 const int32_t **labels);
+LPC_API int64_t lpc_batcher_batches_per_epoch(const lpc_batcher *b);
+/* Generator state at an epoch boundary, for checkpoints (see rng.h). */
+LPC_API lpc_status lpc_batcher_get_rng_state(const lpc_batcher *b, uint64_t state[4]);
+LPC_API lpc_status lpc_batcher_set_rng_state(lpc_batcher *b, const uint64_t state[4]);
 LPC_END_DECLS
 #endif
