@@ -24,7 +24,7 @@ LPC_API lpc_status lpc_dataset_load_cifar10(const char *dir, int train, lpc_data
 /* CIFAR-100 binary: train.bin or test.bin; fine (100) or coarse (20) labels. */
 LPC_API lpc_status lpc_dataset_load_cifar100(const char *dir, int train, int coarse,
                                              lpc_dataset **out);
-/* PNG class folders: dir/<class>/*.png, classes in sorted name order, all
+/* PNG class folders: dir/<class>/<file>.png, classes in sorted name order, all
  * images one size, grayscale or RGB (all the same). */
 LPC_API lpc_status lpc_dataset_load_pngdir(const char *dir, lpc_dataset **out);
 /* Data set from caller memory (copied): n images of c x h x w bytes. */
