@@ -90,7 +90,7 @@ typedef struct {
 /* Convolutional ops (lib/ops/conv2d.c, batchnorm.c). */
 #define LPCI_OP_LIST_CONV(X)
 /* Margin and contrastive losses (lib/loss/). */
-#define LPCI_OP_LIST_LOSS(X)
+#define LPCI_OP_LIST_LOSS(X) X(SUPCON) X(ARCFACE) X(COSFACE)
 enum {
 #define LPCI_OP_ENUM_(n) LPCI_OP_##n,
     LPCI_OP_LIST(LPCI_OP_ENUM_)
