@@ -1,0 +1,110 @@
+#include "options.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out)
+{
+    const char *colon = strchr(spec, ':');
+    const char *dir = colon ? colon + 1 : NULL;
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (len == 13 && strncmp(spec, "fashion-mnist", len) == 0)
+        return lpc_dataset_load_mnist_dir(dir, train, out);
+    if (len == 5 && strncmp(spec, "mnist", len) == 0 && dir)
+        return lpc_dataset_load_mnist_dir(dir, train, out);
+    if (len == 7 && strncmp(spec, "cifar10", len) == 0 && dir)
+        return lpc_dataset_load_cifar10(dir, train, out);
+    if (len == 8 && strncmp(spec, "cifar100", len) == 0 && dir)
+        return lpc_dataset_load_cifar100(dir, train, 0, out);
+    if (len == 15 && strncmp(spec, "cifar100-coarse", len) == 0 && dir)
+        return lpc_dataset_load_cifar100(dir, train, 1, out);
+    if (len == 6 && strncmp(spec, "pngdir", len) == 0 && dir) {
+        /* A PNG tree has DIR/train and DIR/test. */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, train ? "train" : "test");
+        return lpc_dataset_load_pngdir(path, out);
+    }
+    fprintf(stderr, "error: unknown dataset '%s' (fashion-mnist, mnist:DIR, cifar10:DIR, "
+                    "cifar100:DIR, cifar100-coarse:DIR, pngdir:DIR)\n", spec);
+    return LPC_E_ARG;
+}
+
+int ex_parse_backbone(const char *name, lpc_backbone *out)
+{
+    static const struct { const char *name; lpc_backbone b; } table[] = {
+        {"mlp", LPC_BACKBONE_MLP}, {"resnet-small", LPC_BACKBONE_RESNET_SMALL},
+        {"resnet18", LPC_BACKBONE_RESNET18}, {"resnet50", LPC_BACKBONE_RESNET50}};
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(name, table[i].name) == 0) {
+            *out = table[i].b;
+            return 1;
+        }
+    fprintf(stderr, "error: unknown backbone '%s' (mlp, resnet-small, resnet18, resnet50)\n", name);
+    return 0;
+}
+
+int ex_parse_long(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "error: %s needs an integer in [%ld, %ld], got '%s'\n", opt, lo, hi,
+                s ? s : "");
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int ex_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "error: %s needs a number in [%g, %g], got '%s'\n", opt, lo, hi,
+                s ? s : "");
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int ex_parse_widths(const char *s, int widths[3])
+{
+    long v[3];
+    char buf[64];
+    if (!s || strlen(s) >= sizeof buf)
+        goto bad;
+    strcpy(buf, s);
+    char *save = NULL, *tok = strtok_r(buf, ",", &save);
+    for (int i = 0; i < 3; i++, tok = strtok_r(NULL, ",", &save))
+        if (!tok || !ex_parse_long("--widths", tok, 1, 65536, &v[i]))
+            goto bad;
+    if (tok)
+        goto bad;
+    for (int i = 0; i < 3; i++)
+        widths[i] = (int)v[i];
+    return 1;
+bad:
+    fprintf(stderr, "error: --widths needs MID,WIDE,NARROW (e.g. 64,128,16)\n");
+    return 0;
+}
+
+int ex_parse_protocol(const char *s, lpc_protocol *out)
+{
+    if (s && strcmp(s, "paper") == 0)
+        *out = LPC_PROTOCOL_PAPER;
+    else if (s && strcmp(s, "compressed") == 0)
+        *out = LPC_PROTOCOL_COMPRESSED;
+    else if (s && strcmp(s, "ramp") == 0)
+        *out = LPC_PROTOCOL_RAMP;
+    else {
+        fprintf(stderr, "error: --protocol is paper, compressed or ramp\n");
+        return 0;
+    }
+    return 1;
+}

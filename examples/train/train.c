@@ -1,0 +1,189 @@
+/* lpc-train: trains one model of the ablation on one data set and reports
+ * accuracy and the training-set within-class covariance Sigma_W. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "../common/options.h"
+
+typedef struct {
+    const char *model, *dataset, *json;
+    lpc_backbone backbone;
+    long epochs, seed, threads, subset, batch;
+    double lr, wd, gamma_max, reach;
+    int widths[3], augment, protocol_set, quiet;
+    lpc_protocol protocol;
+} options;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: lpc-train [options]\n"
+        "  --model NAME         LPC, LPC-Wide, LPC-Narrow, LPC-SCL, LPC-NoPen, LinPen,\n"
+        "                       NonlinPen, SCL, ArcFace, CosFace, NoPen (default LPC)\n"
+        "  --backbone B         mlp | resnet-small | resnet18 | resnet50 (default mlp)\n"
+        "  --dataset D          fashion-mnist | mnist:DIR | cifar10:DIR | cifar100:DIR |\n"
+        "                       pngdir:DIR (DIR/train, DIR/test) (default fashion-mnist)\n"
+        "  --epochs N           (default 10)        --batch N   (default 128)\n"
+        "  --lr X               (default 1e-3)      --wd X      (default 5e-4)\n"
+        "  --seed N             (default 0)         --threads N (default 2)\n"
+        "  --subset N           first N training images only\n"
+        "  --widths M,W,N       penultimate widths mid,wide,narrow (default 64,128,16)\n"
+        "  --protocol P         paper | compressed | ramp (default: ramp below 800 epochs)\n"
+        "  --gamma-max X        ramp protocol final gamma (default 100)\n"
+        "  --reach X            ramp protocol fraction of steps to reach it (default 0.7)\n"
+        "  --no-augment         no random crop / flip (default on for ResNet backbones)\n"
+        "  --json FILE          write acc_test, acc_train, sigma_w_train, seconds\n"
+        "  --quiet              only the summary line\n");
+}
+
+static int parse(int argc, char **argv, options *o)
+{
+    *o = (options){.model = "LPC", .dataset = "fashion-mnist", .backbone = LPC_BACKBONE_MLP,
+                   .epochs = 10, .threads = 2, .batch = 128, .lr = 1e-3, .wd = 5e-4,
+                   .gamma_max = 100, .reach = 0.7, .widths = {64, 128, 16}, .augment = -1};
+    static const struct option longopts[] = {
+        {"help", no_argument, 0, 'h'}, {"model", required_argument, 0, 'm'},
+        {"backbone", required_argument, 0, 'b'}, {"dataset", required_argument, 0, 'd'},
+        {"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'B'},
+        {"lr", required_argument, 0, 'l'}, {"wd", required_argument, 0, 'w'},
+        {"seed", required_argument, 0, 's'}, {"threads", required_argument, 0, 't'},
+        {"subset", required_argument, 0, 'n'}, {"widths", required_argument, 0, 'W'},
+        {"protocol", required_argument, 0, 'p'}, {"gamma-max", required_argument, 0, 'g'},
+        {"reach", required_argument, 0, 'r'}, {"no-augment", no_argument, 0, 'A'},
+        {"json", required_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int ok = 1;
+        switch (c) {
+        case 'h': usage(stdout); exit(0);
+        case 'm': o->model = optarg; break;
+        case 'b': ok = ex_parse_backbone(optarg, &o->backbone); break;
+        case 'd': o->dataset = optarg; break;
+        case 'e': ok = ex_parse_long("--epochs", optarg, 1, 100000, &o->epochs); break;
+        case 'B': ok = ex_parse_long("--batch", optarg, 1, 65536, &o->batch); break;
+        case 'l': ok = ex_parse_double("--lr", optarg, 1e-12, 10, &o->lr); break;
+        case 'w': ok = ex_parse_double("--wd", optarg, 0, 10, &o->wd); break;
+        case 's': ok = ex_parse_long("--seed", optarg, 0, 1L << 40, &o->seed); break;
+        case 't': ok = ex_parse_long("--threads", optarg, 1, 256, &o->threads); break;
+        case 'n': ok = ex_parse_long("--subset", optarg, 1, 1L << 40, &o->subset); break;
+        case 'W': ok = ex_parse_widths(optarg, o->widths); break;
+        case 'p': ok = ex_parse_protocol(optarg, &o->protocol); o->protocol_set = 1; break;
+        case 'g': ok = ex_parse_double("--gamma-max", optarg, 1e-12, 1e12, &o->gamma_max); break;
+        case 'r': ok = ex_parse_double("--reach", optarg, 1e-6, 1, &o->reach); break;
+        case 'A': o->augment = 0; break;
+        case 'j': o->json = optarg; break;
+        case 'q': o->quiet = 1; break;
+        default: ok = 0;
+        }
+        if (!ok) {
+            usage(stderr);
+            return 0;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind]);
+        return 0;
+    }
+    if (!o->protocol_set)
+        o->protocol = o->epochs < 800 ? LPC_PROTOCOL_RAMP : LPC_PROTOCOL_PAPER;
+    if (o->augment < 0)
+        o->augment = o->backbone != LPC_BACKBONE_MLP;
+    return 1;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int fail(const char *what, lpc_status s)
+{
+    fprintf(stderr, "error: %s: %s (%s)\n", what, lpc_last_error(), lpc_status_name(s));
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    if (!parse(argc, argv, &o))
+        return 2;
+    lpc_set_num_threads((int)o.threads);
+    lpc_dataset *train = NULL, *test = NULL;
+    lpc_status s;
+    if ((s = ex_load_dataset(o.dataset, 1, &train)) != LPC_OK)
+        return fail("loading the training set", s);
+    if ((s = ex_load_dataset(o.dataset, 0, &test)) != LPC_OK)
+        return fail("loading the test set", s);
+    if (o.subset && o.subset < lpc_dataset_size(train))
+        lpc_dataset_truncate(train, o.subset);
+
+    lpc_rng *rng = lpc_rng_new((uint64_t)o.seed);
+    lpc_model *model = NULL;
+    if ((s = lpc_model_new(o.model, o.backbone, lpc_dataset_channels(train),
+                           lpc_dataset_height(train), lpc_dataset_width(train),
+                           lpc_dataset_num_classes(train), o.widths, rng, &model)) != LPC_OK)
+        return fail("building the model", s);
+    lpc_trainer *tr = NULL;
+    if ((s = lpc_trainer_new(model, train, o.protocol, o.epochs, o.batch, o.lr, o.wd,
+                             (uint64_t)o.seed, &tr)) != LPC_OK ||
+        (s = lpc_trainer_set(tr, LPC_TRAIN_GAMMA_MAX, o.gamma_max)) != LPC_OK ||
+        (s = lpc_trainer_set(tr, LPC_TRAIN_REACH, o.reach)) != LPC_OK ||
+        (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
+        (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK)
+        return fail("setting up training", s);
+    if (!o.quiet)
+        printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads\n",
+               lpc_model_name(model), (long long)lpc_dataset_size(train),
+               (long long)lpc_module_num_weights(lpc_model_module(model)), o.epochs, o.threads);
+
+    double t0 = now();
+    for (long e = 0; e < o.epochs; e++) {
+        if ((s = lpc_trainer_epoch(tr)) != LPC_OK)
+            return fail("training", s);
+        if (!o.quiet)
+            printf("epoch %3ld  loss %.5f  acc %.4f  gamma %.4g  time %.1fs\n", e + 1,
+                   lpc_trainer_get(tr, LPC_TRAIN_LOSS), lpc_trainer_get(tr, LPC_TRAIN_ACCURACY),
+                   lpc_trainer_get(tr, LPC_TRAIN_GAMMA), now() - t0);
+        fflush(stdout);
+    }
+    double seconds = now() - t0;
+
+    const double *mean = lpc_trainer_mean(tr), *std = lpc_trainer_std(tr);
+    int64_t n = lpc_dataset_size(train), p = lpc_model_latent_dim(model);
+    float *z = malloc((size_t)(n * p) * sizeof *z);
+    int32_t *pred = malloc((size_t)n * sizeof *pred);
+    double acc_train, acc_test, sigma_w;
+    if (!z || !pred)
+        return fail("allocating features", LPC_E_NOMEM);
+    if ((s = lpc_model_evaluate(model, train, mean, std, 500, z, NULL, pred, &acc_train)) != LPC_OK ||
+        (s = lpc_model_evaluate(model, test, mean, std, 500, NULL, NULL, NULL, &acc_test)) != LPC_OK)
+        return fail("evaluating", s);
+    if ((s = lpc_sigma_w(z, n, p, pred, lpc_model_num_classes(model), &sigma_w)) != LPC_OK)
+        return fail("computing Sigma_W", s);
+    if (!o.quiet)
+        printf("test accuracy %.4f\n", acc_test);
+    printf("summary model=%s acc_test=%.4f acc_train=%.4f sigma_w_train=%.4e seconds=%.1f\n",
+           lpc_model_name(model), acc_test, acc_train, sigma_w, seconds);
+    if (o.json) {
+        FILE *f = fopen(o.json, "w");
+        if (!f || fprintf(f, "{\"model\": \"%s\", \"acc_test\": %.6f, \"acc_train\": %.6f, "
+                             "\"sigma_w_train\": %.6e, \"seconds\": %.3f}\n",
+                          lpc_model_name(model), acc_test, acc_train, sigma_w, seconds) < 0 ||
+            fclose(f) != 0) {
+            fprintf(stderr, "error: cannot write %s\n", o.json);
+            return 1;
+        }
+    }
+    free(z);
+    free(pred);
+    lpc_trainer_free(tr);
+    lpc_model_free(model);
+    lpc_rng_free(rng);
+    lpc_dataset_free(train);
+    lpc_dataset_free(test);
+    return 0;
+}
