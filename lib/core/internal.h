@@ -88,7 +88,7 @@ typedef struct {
     LPCI_OP_LIST_CONV(X)                                                     \
     LPCI_OP_LIST_LOSS(X)
 /* Convolutional ops (lib/ops/conv2d.c, batchnorm.c). */
-#define LPCI_OP_LIST_CONV(X)
+#define LPCI_OP_LIST_CONV(X) X(CONV2D) X(BATCHNORM2D)
 /* Margin and contrastive losses (lib/loss/). */
 #define LPCI_OP_LIST_LOSS(X) X(SUPCON) X(ARCFACE) X(COSFACE)
 enum {
