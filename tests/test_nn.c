@@ -1,0 +1,136 @@
+/* Modules: linear init and naming, containers, parameter listing, misuse. */
+#include <string.h>
+#include "lpct.h"
+
+START_TEST(linear_init_matches_pytorch_bounds)
+{
+    lpc_rng *rng = lpc_rng_new(1);
+    lpc_module *m = lpc_linear_new(100, 30, 1, rng);
+    ck_assert_int_eq(lpc_module_num_params(m), 2);
+    ck_assert_str_eq(lpc_module_param_name(m, 0), "weight");
+    ck_assert_str_eq(lpc_module_param_name(m, 1), "bias");
+    lpc_tensor *w = lpc_module_param(m, 0);
+    ck_assert_int_eq(lpc_tensor_dim(w, 0), 30);
+    ck_assert_int_eq(lpc_tensor_dim(w, 1), 100);
+    ck_assert(lpc_tensor_requires_grad(w));
+    /* kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+    double bound = 0.1, mx = 0, sum2 = 0;
+    const float *d = lpc_tensor_data(w);
+    for (int i = 0; i < 3000; i++) {
+        mx = fmax(mx, fabs(d[i]));
+        sum2 += d[i] * d[i];
+    }
+    ck_assert(mx <= bound && mx > 0.95 * bound);
+    ck_assert(fabs(sum2 / 3000 - bound * bound / 3) < 0.1 * bound * bound / 3);
+    ck_assert_int_eq(lpc_module_num_weights(m), 3030);
+    lpc_module_free(m);
+    m = lpc_linear_new(4, 3, 0, rng);
+    ck_assert_int_eq(lpc_module_num_params(m), 1);
+    lpc_module_free(m);
+    lpc_rng_free(rng);
+}
+END_TEST
+
+START_TEST(sequential_names_and_forward)
+{
+    lpc_rng *rng = lpc_rng_new(2);
+    lpc_module *inner = lpc_sequential_new();
+    ck_assert_int_eq(lpc_sequential_add(inner, "fc", lpc_linear_new(3, 4, 1, rng)), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(inner, NULL, lpc_silu_new()), LPC_OK);
+    lpc_module *net = lpc_sequential_new();
+    ck_assert_int_eq(lpc_sequential_add(net, "body", inner), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(net, "head", lpc_linear_new(4, 2, 0, rng)), LPC_OK);
+    ck_assert_int_eq(lpc_module_num_params(net), 3);
+    ck_assert_str_eq(lpc_module_param_name(net, 0), "body.fc.weight");
+    ck_assert_str_eq(lpc_module_param_name(net, 1), "body.fc.bias");
+    ck_assert_str_eq(lpc_module_param_name(net, 2), "head.weight");
+    ck_assert_ptr_eq(lpc_module_find_param(net, "head.weight"), lpc_module_param(net, 2));
+    ck_assert_ptr_null(lpc_module_find_param(net, "head.bias"));
+    ck_assert_ptr_eq(lpc_module_find(net, "body"), inner);
+    ck_assert_ptr_nonnull(lpc_module_find(net, "body.fc"));
+    ck_assert_ptr_null(lpc_module_find(net, "body.nope"));
+    /* Forward equals the composition of the ops. */
+    lpc_ctx *ctx = lpc_ctx_new();
+    float xv[6] = {1, -2, 0.5f, 0, 3, -1};
+    lpc_tensor *x = lpc_tensor_from(ctx, 2, (int64_t[]){2, 3}, xv, 6);
+    lpc_tensor *y = lpc_module_forward(net, ctx, x);
+    lpc_tensor *ref = lpc_linear(ctx, lpc_silu(ctx, lpc_linear(ctx, x, lpc_module_param(net, 0),
+                                                               lpc_module_param(net, 1))),
+                                 lpc_module_param(net, 2), NULL);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(lpc_tensor_data(y)[i], lpc_tensor_data(ref)[i]);
+    /* Gradients reach every parameter; zero_grad clears them. */
+    ck_assert_int_eq(lpc_backward(ctx, lpc_sum(ctx, y)), LPC_OK);
+    ck_assert_ptr_nonnull(lpc_tensor_grad(lpc_module_param(net, 0)));
+    ck_assert_int_eq(lpc_module_zero_grad(net), LPC_OK);
+    ck_assert_float_eq(lpc_tensor_grad(lpc_module_param(net, 2))[0], 0.0f);
+    /* Train/eval propagates. */
+    lpc_module_set_train(net, 0);
+    ck_assert_int_eq(lpc_module_is_train(inner), 0);
+    /* Wrong input width: sticky shape error naming linear. */
+    lpc_ctx_reset(ctx);
+    lpc_module_forward(net, ctx, lpc_tensor_temp(ctx, 2, (int64_t[]){2, 5}));
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_SHAPE);
+    ck_assert_ptr_nonnull(strstr(lpc_ctx_error(ctx), "linear"));
+    lpc_ctx_free(ctx);
+    lpc_module_free(net);
+    lpc_rng_free(rng);
+}
+END_TEST
+
+START_TEST(flatten_module)
+{
+    lpc_module *f = lpc_flatten_new();
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *y = lpc_module_forward(f, ctx, lpc_tensor_temp(ctx, 4, (int64_t[]){2, 1, 3, 4}));
+    ck_assert_int_eq(lpc_tensor_ndim(y), 2);
+    ck_assert_int_eq(lpc_tensor_dim(y, 1), 12);
+    ck_assert_int_eq(lpc_module_num_params(f), 0);
+    lpc_ctx_free(ctx);
+    lpc_module_free(f);
+}
+END_TEST
+
+START_TEST(module_misuse)
+{
+    lpc_rng *rng = lpc_rng_new(3);
+    ck_assert_ptr_null(lpc_linear_new(0, 3, 1, rng));
+    ck_assert_str_ne(lpc_last_error(), "");
+    ck_assert_ptr_null(lpc_linear_new(3, 3, 1, NULL));
+    ck_assert_int_eq(lpc_module_num_params(NULL), -1);
+    ck_assert_ptr_null(lpc_module_param(NULL, 0));
+    lpc_module *m = lpc_linear_new(2, 2, 1, rng);
+    ck_assert_ptr_null(lpc_module_param(m, 2));
+    ck_assert_ptr_nonnull(strstr(lpc_last_error(), "index 2"));
+    ck_assert_ptr_null(lpc_module_param_name(m, -1));
+    ck_assert_int_eq(lpc_module_set_train(NULL, 1), LPC_E_ARG);
+    ck_assert_int_eq(lpc_module_zero_grad(NULL), LPC_E_ARG);
+    /* Adding to something that is not a sequential frees the child. */
+    ck_assert_int_eq(lpc_sequential_add(m, "x", lpc_silu_new()), LPC_E_ARG);
+    ck_assert_int_eq(lpc_sequential_add(NULL, "x", lpc_silu_new()), LPC_E_ARG);
+    lpc_module *seq = lpc_sequential_new();
+    ck_assert_int_eq(lpc_sequential_add(seq, "a.b", lpc_silu_new()), LPC_E_ARG);
+    ck_assert_int_eq(lpc_sequential_add(seq, "x", NULL), LPC_E_ARG);
+    lpc_ctx *ctx = lpc_ctx_new();
+    ck_assert_ptr_null(lpc_tensor_data(lpc_module_forward(NULL, ctx, lpc_tensor_temp(ctx, 1, (int64_t[]){1}))));
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_ARG);
+    lpc_ctx_free(ctx);
+    lpc_module_free(seq);
+    lpc_module_free(m);
+    lpc_module_free(NULL);
+    lpc_rng_free(rng);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("nn");
+    TCase *tc = tcase_create("nn");
+    tcase_add_test(tc, linear_init_matches_pytorch_bounds);
+    tcase_add_test(tc, sequential_names_and_forward);
+    tcase_add_test(tc, flatten_module);
+    tcase_add_test(tc, module_misuse);
+    suite_add_tcase(s, tc);
+    return lpct_run(s);
+}
