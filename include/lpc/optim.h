@@ -30,17 +30,19 @@ LPC_API void lpc_adamw_free(lpc_adamw *opt); /* NULL is a no-op; never frees par
 /* New group with its own learning rate and decoupled weight decay; returns
  * its index (0, 1, ...) or a negative lpc_status. */
 LPC_API int lpc_adamw_add_group(lpc_adamw *opt, double lr, double weight_decay);
-/* Adds a persistent parameter (borrowed: must outlive the optimizer) to a group. */
+/* Adds a persistent parameter (borrowed: must outlive the optimizer) to a group
+ * and allocates its zeroed moments here, so that steps allocate nothing. A
+ * tensor can be added once. */
 LPC_API lpc_status lpc_adamw_add_param(lpc_adamw *opt, int group, lpc_tensor *param);
 LPC_API lpc_status lpc_adamw_set_lr(lpc_adamw *opt, int group, double lr);
 LPC_API double lpc_adamw_get_lr(const lpc_adamw *opt, int group); /* NAN on error */
-/* One update of every parameter that has a gradient:
+/* One update of every parameter that has a gradient (others are skipped):
  * p -= lr*wd*p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  * p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps). Does not zero grads.
  * A non-finite gradient returns LPC_E_NUMERIC naming the parameter, before
  * anything is changed. */
 LPC_API lpc_status lpc_adamw_step(lpc_adamw *opt);
-/* Step counter t (for checkpoints). */
+/* Step counter t, shared by all parameters (for checkpoints); -1 for NULL. */
 LPC_API int64_t lpc_adamw_steps(const lpc_adamw *opt);
 LPC_API lpc_status lpc_adamw_set_steps(lpc_adamw *opt, int64_t t);
 /* Parameters in insertion order and their moment tensors (which = 1: m, 2: v),
@@ -51,7 +53,8 @@ LPC_API lpc_tensor *lpc_adamw_moment(lpc_adamw *opt, int i, int which);
 
 /* ---- schedules: pure functions ---- */
 /* Paper's gamma at (fractional) paper epoch t >= 1: 0.01 for epochs 1-2, then
- * x1.05 per epoch (evaluated at floor(t)), capped at 1e6. */
+ * x1.05 per epoch (evaluated at floor(t)), capped at 1e6. Like the functions
+ * below, t < 1 counts as epoch 1 and NaN gives NaN. */
 LPC_API double lpc_gamma_paper(double t);
 /* Non-classifier LR multiplier: halves at 301, 351, ..., 751. */
 LPC_API double lpc_lr_factor_paper(double t);
@@ -60,13 +63,21 @@ LPC_API double lpc_lr_factor_paper(double t);
 LPC_API double lpc_arcface_scale(double t);
 LPC_API double lpc_arcface_margin(double t);
 /* Compressed mapping: t = (epoch + step/steps_per_epoch) * 800/total_epochs + 1,
- * with epoch counted from 0. */
+ * with epoch counted from 0. NaN when steps_per_epoch or total_epochs <= 0. */
 LPC_API double lpc_paper_epoch(int64_t epoch, int64_t step, int64_t steps_per_epoch,
                                int64_t total_epochs);
-/* Ramp protocol gamma at global step g of `total` steps: 0.01 (gamma_max/0.01)^min(g/(reach*total), 1). */
+/* Ramp protocol gamma at global step g of `total` steps:
+ * 0.01 (gamma_max/0.01)^min(g/(reach*total), 1). NaN when total <= 0,
+ * gamma_max <= 0 or reach is not in (0, 1]. */
 LPC_API double lpc_gamma_ramp(int64_t g, int64_t total, double gamma_max, double reach);
 /* One schedule value for a protocol at (epoch from 0, step within the epoch).
- * gamma_max and reach are used by the ramp protocol only. */
+ * PAPER: the compressed mapping with 800 epochs (total_epochs ignored).
+ * COMPRESSED: the mapping above. RAMP: gamma from lpc_gamma_ramp at global step
+ * epoch*steps_per_epoch + step of total_epochs*steps_per_epoch, LR factor 1,
+ * ArcFace s/m from the compressed mapping. gamma_max and reach are used (and
+ * checked) by the ramp protocol only. LPC_E_ARG for a NULL out, an unknown
+ * enum, epoch < 0, step outside [0, steps_per_epoch), steps_per_epoch or
+ * total_epochs (where used) <= 0 or >= 2^31, gamma_max <= 0 or reach outside (0, 1]. */
 LPC_API lpc_status lpc_schedule_eval(lpc_protocol p, lpc_sched_value what, int64_t epoch,
                                      int64_t step, int64_t steps_per_epoch,
                                      int64_t total_epochs, double gamma_max, double reach,

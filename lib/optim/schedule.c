@@ -1,0 +1,112 @@
+/* The paper's training schedules (SPEC §5) as pure functions of the
+ * fractional paper epoch t (epochs counted from 1), and the two short-run
+ * protocols that map onto them. */
+#include <math.h>
+#include "../core/internal.h"
+
+#define PAPER_EPOCHS 800
+#define GAMMA_START 0.01
+#define GAMMA_CAP 1e6
+
+/* Whole paper epoch of t, at least 1 (schedules are constant before epoch 1). */
+static double whole_epoch(double t) { return t < 1.0 ? 1.0 : floor(t); }
+
+double lpc_gamma_paper(double t)
+{
+    if (isnan(t))
+        return NAN;
+    double e = whole_epoch(t);
+    if (e <= 2.0)
+        return GAMMA_START;
+    double g = GAMMA_START * pow(1.05, e - 2.0);
+    return g > GAMMA_CAP ? GAMMA_CAP : g;
+}
+
+double lpc_lr_factor_paper(double t)
+{
+    if (isnan(t))
+        return NAN;
+    double e = whole_epoch(t);
+    if (e < 301.0)
+        return 1.0;
+    double halvings = floor((e - 301.0) / 50.0) + 1.0; /* effective at 301, 351, ... 751 */
+    return ldexp(1.0, -(int)fmin(halvings, 10.0));
+}
+
+double lpc_arcface_scale(double t)
+{
+    if (isnan(t))
+        return NAN;
+    return fmin(16.0 + (whole_epoch(t) - 1.0), 64.0);
+}
+
+double lpc_arcface_margin(double t)
+{
+    if (isnan(t))
+        return NAN;
+    return fmin(0.1 + 0.01 * (whole_epoch(t) - 1.0), 0.5);
+}
+
+double lpc_paper_epoch(int64_t epoch, int64_t step, int64_t steps_per_epoch,
+                       int64_t total_epochs)
+{
+    if (steps_per_epoch <= 0 || total_epochs <= 0)
+        return NAN;
+    double e = (double)epoch + (double)step / (double)steps_per_epoch;
+    return e * PAPER_EPOCHS / (double)total_epochs + 1.0;
+}
+
+double lpc_gamma_ramp(int64_t g, int64_t total, double gamma_max, double reach)
+{
+    if (total <= 0 || !(gamma_max > 0.0) || !(reach > 0.0 && reach <= 1.0))
+        return NAN;
+    double frac = (g < 0 ? 0.0 : (double)g) / (reach * (double)total);
+    return GAMMA_START * pow(gamma_max / GAMMA_START, fmin(frac, 1.0));
+}
+
+lpc_status lpc_schedule_eval(lpc_protocol p, lpc_sched_value what, int64_t epoch, int64_t step,
+                             int64_t steps_per_epoch, int64_t total_epochs, double gamma_max,
+                             double reach, double *out)
+{
+    if (!out)
+        return lpci_error(LPC_E_ARG, "lpc_schedule_eval: out is NULL");
+    if (p < LPC_PROTOCOL_PAPER || p > LPC_PROTOCOL_RAMP)
+        return lpci_error(LPC_E_ARG, "lpc_schedule_eval: unknown protocol %d", (int)p);
+    if (what < LPC_SCHED_GAMMA || what > LPC_SCHED_ARC_M)
+        return lpci_error(LPC_E_ARG, "lpc_schedule_eval: unknown schedule value %d", (int)what);
+    if (steps_per_epoch <= 0 || steps_per_epoch > INT32_MAX || epoch < 0 || epoch > INT32_MAX ||
+        step < 0 || step >= steps_per_epoch)
+        return lpci_error(LPC_E_ARG,
+                          "lpc_schedule_eval: need 0 <= epoch < 2^31 and 0 <= step < "
+                          "steps_per_epoch < 2^31, got epoch %lld, step %lld, steps_per_epoch %lld",
+                          (long long)epoch, (long long)step, (long long)steps_per_epoch);
+    if (p != LPC_PROTOCOL_PAPER && (total_epochs <= 0 || total_epochs > INT32_MAX))
+        return lpci_error(LPC_E_ARG, "lpc_schedule_eval: total_epochs %lld must be in 1..2^31-1",
+                          (long long)total_epochs);
+    if (p == LPC_PROTOCOL_RAMP &&
+        (!(gamma_max > 0.0 && isfinite(gamma_max)) || !(reach > 0.0 && reach <= 1.0)))
+        return lpci_error(LPC_E_ARG,
+                          "lpc_schedule_eval: ramp needs gamma_max > 0 and reach in (0, 1], got "
+                          "%g and %g", gamma_max, reach);
+    /* The paper's protocol is the compressed mapping with E = 800. */
+    int64_t e_total = p == LPC_PROTOCOL_PAPER ? PAPER_EPOCHS : total_epochs;
+    double t = lpc_paper_epoch(epoch, step, steps_per_epoch, e_total);
+    switch (what) {
+    case LPC_SCHED_GAMMA:
+        *out = p == LPC_PROTOCOL_RAMP
+                   ? lpc_gamma_ramp(epoch * steps_per_epoch + step, total_epochs * steps_per_epoch,
+                                    gamma_max, reach)
+                   : lpc_gamma_paper(t);
+        break;
+    case LPC_SCHED_LR_FACTOR:
+        *out = p == LPC_PROTOCOL_RAMP ? 1.0 : lpc_lr_factor_paper(t);
+        break;
+    case LPC_SCHED_ARC_S:
+        *out = lpc_arcface_scale(t);
+        break;
+    case LPC_SCHED_ARC_M:
+        *out = lpc_arcface_margin(t);
+        break;
+    }
+    return LPC_OK;
+}

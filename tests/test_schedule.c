@@ -1,0 +1,174 @@
+/* Schedules (SPEC §5): pinned values of the paper's gamma, LR halvings and
+ * ArcFace ramps, the compressed mapping, the ramp, and lpc_schedule_eval. */
+#include <string.h>
+#include "lpct.h"
+
+#define CLOSE(a, b) LPCT_ASSERT_CLOSE((a), (b), 1e-12)
+
+START_TEST(gamma_paper)
+{
+    CLOSE(lpc_gamma_paper(1), 0.01);
+    CLOSE(lpc_gamma_paper(2), 0.01);
+    CLOSE(lpc_gamma_paper(2.99), 0.01);
+    CLOSE(lpc_gamma_paper(3), 0.0105);
+    CLOSE(lpc_gamma_paper(100), 0.01 * pow(1.05, 98));
+    CLOSE(lpc_gamma_paper(100.7), 0.01 * pow(1.05, 98)); /* per epoch, never per step */
+    ck_assert(lpc_gamma_paper(379) < 1e6);
+    CLOSE(lpc_gamma_paper(379), 0.01 * pow(1.05, 377));
+    CLOSE(lpc_gamma_paper(380), 1e6);
+    CLOSE(lpc_gamma_paper(500), 1e6);
+    CLOSE(lpc_gamma_paper(800.9), 1e6);
+    CLOSE(lpc_gamma_paper(0.5), 0.01);
+    ck_assert(isnan(lpc_gamma_paper(NAN)));
+}
+END_TEST
+
+START_TEST(lr_factor_paper)
+{
+    CLOSE(lpc_lr_factor_paper(1), 1.0);
+    CLOSE(lpc_lr_factor_paper(300), 1.0);
+    CLOSE(lpc_lr_factor_paper(300.99), 1.0);
+    CLOSE(lpc_lr_factor_paper(301), 0.5);
+    CLOSE(lpc_lr_factor_paper(350), 0.5);
+    CLOSE(lpc_lr_factor_paper(351), 0.25);
+    CLOSE(lpc_lr_factor_paper(701), ldexp(1, -9));
+    CLOSE(lpc_lr_factor_paper(750), ldexp(1, -9));
+    CLOSE(lpc_lr_factor_paper(751), ldexp(1, -10));
+    CLOSE(lpc_lr_factor_paper(800), ldexp(1, -10));
+    CLOSE(lpc_lr_factor_paper(2000), ldexp(1, -10));
+}
+END_TEST
+
+START_TEST(arcface_ramps)
+{
+    CLOSE(lpc_arcface_scale(1), 16);
+    CLOSE(lpc_arcface_margin(1), 0.1);
+    CLOSE(lpc_arcface_scale(10), 25);
+    CLOSE(lpc_arcface_margin(10), 0.19);
+    CLOSE(lpc_arcface_margin(10.5), 0.19);
+    CLOSE(lpc_arcface_scale(49), 64);
+    CLOSE(lpc_arcface_margin(49), 0.5);
+    CLOSE(lpc_arcface_margin(40), 0.49);
+    CLOSE(lpc_arcface_scale(48), 63);
+    CLOSE(lpc_arcface_scale(100), 64);
+    CLOSE(lpc_arcface_margin(100), 0.5);
+}
+END_TEST
+
+START_TEST(compressed_mapping)
+{
+    CLOSE(lpc_paper_epoch(0, 0, 100, 20), 1.0);
+    CLOSE(lpc_paper_epoch(0, 50, 100, 20), 21.0);
+    CLOSE(lpc_paper_epoch(1, 0, 100, 20), 41.0);
+    CLOSE(lpc_paper_epoch(19, 99, 100, 20), 800.6);
+    /* E = 800 is the paper: epoch e (from 0) is paper epoch e + 1 at every step. */
+    for (int64_t e = 0; e < 800; e += 37)
+        for (int64_t s = 0; s < 391; s += 130) {
+            double t = lpc_paper_epoch(e, s, 391, 800);
+            CLOSE(floor(t), (double)(e + 1));
+            CLOSE(lpc_gamma_paper(t), lpc_gamma_paper((double)(e + 1)));
+        }
+    ck_assert(isnan(lpc_paper_epoch(0, 0, 0, 20)));
+    ck_assert(isnan(lpc_paper_epoch(0, 0, 10, 0)));
+}
+END_TEST
+
+START_TEST(ramp)
+{
+    CLOSE(lpc_gamma_ramp(0, 1000, 100, 0.7), 0.01);
+    CLOSE(lpc_gamma_ramp(700, 1000, 100, 0.7), 100);
+    CLOSE(lpc_gamma_ramp(999, 1000, 100, 0.7), 100);
+    CLOSE(lpc_gamma_ramp(5000, 1000, 100, 0.7), 100);
+    CLOSE(lpc_gamma_ramp(350, 1000, 100, 0.7), 1.0); /* geometric midpoint sqrt(0.01*100) */
+    CLOSE(lpc_gamma_ramp(500, 1000, 1e4, 1.0), 10.0);
+    ck_assert(isnan(lpc_gamma_ramp(0, 0, 100, 0.7)));
+    ck_assert(isnan(lpc_gamma_ramp(0, 10, 0, 0.7)));
+    ck_assert(isnan(lpc_gamma_ramp(0, 10, 100, 0)));
+    ck_assert(isnan(lpc_gamma_ramp(0, 10, 100, 1.5)));
+}
+END_TEST
+
+static double eval(lpc_protocol p, lpc_sched_value w, int64_t e, int64_t s, int64_t spe,
+                   int64_t total)
+{
+    double out = -1;
+    ck_assert_int_eq(lpc_schedule_eval(p, w, e, s, spe, total, 100, 0.7, &out), LPC_OK);
+    return out;
+}
+
+START_TEST(schedule_eval_all)
+{
+    /* Paper: epoch from 0, total_epochs ignored. */
+    const lpc_protocol P = LPC_PROTOCOL_PAPER, C = LPC_PROTOCOL_COMPRESSED, R = LPC_PROTOCOL_RAMP;
+    CLOSE(eval(P, LPC_SCHED_GAMMA, 99, 5, 391, 0), 0.01 * pow(1.05, 98));
+    CLOSE(eval(P, LPC_SCHED_GAMMA, 1, 390, 391, 20), 0.01);
+    CLOSE(eval(P, LPC_SCHED_LR_FACTOR, 300, 0, 391, 0), 0.5);
+    CLOSE(eval(P, LPC_SCHED_LR_FACTOR, 299, 390, 391, 0), 1.0);
+    CLOSE(eval(P, LPC_SCHED_ARC_S, 9, 0, 391, 0), 25);
+    CLOSE(eval(P, LPC_SCHED_ARC_M, 9, 0, 391, 0), 0.19);
+    /* Compressed, E = 20: epoch 2 step 25 of 100 -> t = 2.25 * 40 + 1 = 91. */
+    CLOSE(eval(C, LPC_SCHED_GAMMA, 2, 25, 100, 20), 0.01 * pow(1.05, 89));
+    CLOSE(eval(C, LPC_SCHED_LR_FACTOR, 7, 50, 100, 20), 0.5); /* t = 301 */
+    CLOSE(eval(C, LPC_SCHED_LR_FACTOR, 7, 49, 100, 20), 1.0); /* t = 300.6 */
+    CLOSE(eval(C, LPC_SCHED_ARC_S, 0, 25, 100, 20), 26);      /* t = 11 */
+    CLOSE(eval(C, LPC_SCHED_ARC_M, 0, 25, 100, 20), 0.2);
+    /* Ramp: 10 epochs x 100 steps, reach 0.7: gamma_max at step 700, constant LR. */
+    CLOSE(eval(R, LPC_SCHED_GAMMA, 0, 0, 100, 10), 0.01);
+    CLOSE(eval(R, LPC_SCHED_GAMMA, 3, 50, 100, 10), 1.0);
+    CLOSE(eval(R, LPC_SCHED_GAMMA, 7, 0, 100, 10), 100);
+    CLOSE(eval(R, LPC_SCHED_GAMMA, 9, 99, 100, 10), 100);
+    CLOSE(eval(R, LPC_SCHED_LR_FACTOR, 9, 99, 100, 10), 1.0);
+    CLOSE(eval(R, LPC_SCHED_ARC_S, 0, 25, 100, 20), 26);
+    CLOSE(eval(R, LPC_SCHED_ARC_M, 19, 99, 100, 20), 0.5);
+}
+END_TEST
+
+#define BAD(...)                                                                         \
+    do {                                                                                 \
+        double out = 42;                                                                 \
+        lpc_clear_error();                                                               \
+        ck_assert_int_eq(lpc_schedule_eval(__VA_ARGS__, &out), LPC_E_ARG);               \
+        ck_assert_str_ne(lpc_last_error(), "");                                          \
+        ck_assert(out == 42);                                                            \
+    } while (0)
+
+START_TEST(schedule_eval_misuse)
+{
+    const lpc_protocol C = LPC_PROTOCOL_COMPRESSED, R = LPC_PROTOCOL_RAMP;
+    const lpc_sched_value G = LPC_SCHED_GAMMA;
+    BAD(C, G, 0, 0, 0, 20, 100, 0.7);     /* steps_per_epoch 0 */
+    BAD(C, G, 0, 0, -5, 20, 100, 0.7);
+    BAD(C, G, 0, 100, 100, 20, 100, 0.7); /* step past the epoch */
+    BAD(C, G, 0, -1, 100, 20, 100, 0.7);
+    BAD(C, G, -1, 0, 100, 20, 100, 0.7);
+    BAD(C, G, 0, 0, 100, 0, 100, 0.7); /* total_epochs */
+    BAD(R, G, 0, 0, 100, 0, 100, 0.7);
+    BAD(R, G, 0, 0, 100, 20, 100, 0.0); /* reach */
+    BAD(R, G, 0, 0, 100, 20, 100, 1.01);
+    BAD(R, G, 0, 0, 100, 20, 100, NAN);
+    BAD(R, G, 0, 0, 100, 20, 0.0, 0.7); /* gamma_max */
+    BAD(R, G, 0, 0, 100, 20, -1.0, 0.7);
+    BAD(R, G, 0, 0, 100, 20, INFINITY, 0.7);
+    BAD((lpc_protocol)7, G, 0, 0, 100, 20, 100, 0.7);
+    BAD(C, (lpc_sched_value)9, 0, 0, 100, 20, 100, 0.7);
+    ck_assert_int_eq(lpc_schedule_eval(C, G, 0, 0, 100, 20, 100, 0.7, NULL), LPC_E_ARG);
+    /* gamma_max and reach are not checked where unused. */
+    double out;
+    ck_assert_int_eq(lpc_schedule_eval(C, G, 0, 0, 100, 20, 0.0, 0.0, &out), LPC_OK);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("schedule");
+    TCase *tc = tcase_create("schedule");
+    tcase_add_test(tc, gamma_paper);
+    tcase_add_test(tc, lr_factor_paper);
+    tcase_add_test(tc, arcface_ramps);
+    tcase_add_test(tc, compressed_mapping);
+    tcase_add_test(tc, ramp);
+    tcase_add_test(tc, schedule_eval_all);
+    tcase_add_test(tc, schedule_eval_misuse);
+    suite_add_tcase(s, tc);
+    return lpct_run(s);
+}
