@@ -8,6 +8,7 @@
  * training step makes no heap allocation. */
 #ifndef LPC_CTX_H
 #define LPC_CTX_H
+#include <stddef.h>
 #include <stdint.h>
 #include "export.h"
 #include "status.h"
