@@ -205,6 +205,22 @@ START_TEST(backward_twice_resets_temporaries)
 }
 END_TEST
 
+START_TEST(check_finite_names_the_op)
+{
+    lpc_ctx *ctx = lpc_ctx_new();
+    ck_assert_int_eq(lpc_ctx_set_check_finite(ctx, 1), LPC_OK);
+    lpc_tensor *x = lpct_rand(1, (int64_t[]){4}, 1, 2, 30);
+    lpc_tensor *y = lpc_scale(ctx, x, 1e38f);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    lpc_mul(ctx, y, y); /* overflows to +inf */
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(lpc_ctx_error(ctx), "MUL"));
+    ck_assert_int_eq(lpc_ctx_set_check_finite(NULL, 1), LPC_E_ARG);
+    lpc_ctx_free(ctx);
+    lpc_tensor_free(x);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ops");
@@ -217,6 +233,7 @@ int main(void)
     tcase_add_test(tc, forward_values);
     tcase_add_test(tc, shape_errors_are_sticky);
     tcase_add_test(tc, backward_twice_resets_temporaries);
+    tcase_add_test(tc, check_finite_names_the_op);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -29,6 +29,10 @@ LPC_API const char *lpc_ctx_error(const lpc_ctx *ctx);
 /* Record taping on (1, default) or off (0: inference, no tape entries). */
 LPC_API lpc_status lpc_ctx_set_grad(lpc_ctx *ctx, int enabled);
 LPC_API int lpc_ctx_grad_enabled(const lpc_ctx *ctx);
+/* Debug check (default off): every taped op verifies that its output, and
+ * in backward the gradients it produces, are finite; the first offender
+ * records LPC_E_NUMERIC naming the op. Costs one pass over each tensor. */
+LPC_API lpc_status lpc_ctx_set_check_finite(lpc_ctx *ctx, int enabled);
 /* Bytes reserved by the arena (for diagnostics). */
 LPC_API size_t lpc_ctx_arena_bytes(const lpc_ctx *ctx);
 

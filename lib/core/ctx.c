@@ -1,4 +1,5 @@
 /* The computation context: arena, tape, sticky error, backward pass. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "internal.h"
@@ -47,6 +48,23 @@ lpc_status lpc_ctx_set_grad(lpc_ctx *ctx, int enabled)
         return lpci_error(LPC_E_ARG, "lpc_ctx_set_grad: ctx is NULL");
     ctx->grad_enabled = enabled != 0;
     return LPC_OK;
+}
+
+lpc_status lpc_ctx_set_check_finite(lpc_ctx *ctx, int enabled)
+{
+    if (!ctx)
+        return lpci_error(LPC_E_ARG, "lpc_ctx_set_check_finite: ctx is NULL");
+    ctx->check_finite = enabled != 0;
+    return LPC_OK;
+}
+
+/* Index of the first non-finite value of v[0..n), or -1. */
+static int64_t first_non_finite(const float *v, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return i;
+    return -1;
 }
 
 int lpc_ctx_grad_enabled(const lpc_ctx *ctx) { return ctx ? ctx->grad_enabled : 0; }
@@ -122,6 +140,14 @@ lpci_node *lpci_tape_push(lpc_ctx *ctx, int op, lpc_tensor *out, int n, lpc_tens
         ctx->tape = t;
         ctx->tape_cap = cap;
     }
+    if (ctx->check_finite) {
+        int64_t bad = first_non_finite(out->data, out->numel);
+        if (bad >= 0) {
+            lpci_ctx_fail(ctx, LPC_E_NUMERIC, "%s produced a non-finite value (%g at element %lld)",
+                          lpci_ops[op].name, (double)out->data[bad], (long long)bad);
+            return NULL;
+        }
+    }
     lpci_node *node = &ctx->tape[ctx->tape_len++];
     memset(node, 0, sizeof *node);
     node->op = op;
@@ -182,7 +208,15 @@ lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
                 return ctx->status;
     }
     loss->grad[0] = 1.0f;
-    for (size_t k = end; k-- > 0;)
-        lpci_ops[ctx->tape[k].op].backward(ctx, &ctx->tape[k]);
+    for (size_t k = end; k-- > 0;) {
+        const lpci_node *n = &ctx->tape[k];
+        lpci_ops[n->op].backward(ctx, n);
+        for (int j = 0; ctx->check_finite && j < LPCI_MAX_INPUTS; j++)
+            if (lpci_requires_grad(n->in[j]) && first_non_finite(n->in[j]->grad, n->in[j]->numel) >= 0) {
+                lpci_ctx_fail(ctx, LPC_E_NUMERIC, "backward of %s produced a non-finite gradient",
+                              lpci_ops[n->op].name);
+                return lpci_error(LPC_E_NUMERIC, "lpc_backward: %s", ctx->message);
+            }
+    }
     return ctx->status;
 }

@@ -115,6 +115,7 @@ struct lpc_ctx {
     lpc_status status;
     char message[512];
     int grad_enabled;
+    int check_finite; /* debug: fail on the first op producing NaN/Inf */
     lpc_tensor poison;
 };
 

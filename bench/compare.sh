@@ -1,0 +1,22 @@
+#!/bin/sh
+# Side-by-side training throughput of liblpc and PyTorch in one run.
+# usage: bench/compare.sh [BUILD_DIR] [MODEL...] (default: build, mlp resnet-small resnet18)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-build}
+[ $# -gt 0 ] && shift
+models=${*:-mlp resnet-small resnet18}
+threads=${THREADS:-2}
+field() { printf '%s\n' "$1" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p"; }
+printf '%-14s %12s %12s %8s %12s %12s\n' model lpc_img/s torch_img/s ratio lpc_rss_MB torch_rss_MB
+for m in $models; do
+    a=$("$build/bench/lpc-bench" "$m" --threads "$threads" | tail -1)
+    if b=$(/usr/bin/python3 "$here/torch_bench.py" "$m" --threads "$threads" 2>/dev/null | tail -1) && [ -n "$b" ]; then
+        ratio=$(awk -v x="$(field "$a" images_per_s)" -v y="$(field "$b" images_per_s)" 'BEGIN{printf "%.2f", x/y}')
+        printf '%-14s %12s %12s %8s %12s %12s\n' "$m" "$(field "$a" images_per_s)" "$(field "$b" images_per_s)" \
+            "$ratio" "$(field "$a" peak_rss_mb)" "$(field "$b" peak_rss_mb)"
+    else
+        printf '%-14s %12s %12s %8s %12s %12s\n' "$m" "$(field "$a" images_per_s)" skipped - "$(field "$a" peak_rss_mb)" -
+        echo "(PyTorch not available: install python3-torch for the comparison)" >&2
+    fi
+done
