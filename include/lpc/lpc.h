@@ -14,6 +14,7 @@
 #include "optim.h"
 #include "data.h"
 #include "analysis.h"
+#include "robust.h"
 #include "io.h"
 #include "checkpoint.h"
 #include "plot.h"
