@@ -1,9 +1,129 @@
-/* liblpc — analysis (declarations added by the work on this concern). */
+/* liblpc — analysis of penultimate features (SPEC.md §6): class separation,
+ * within-class covariance, latent-norm spread, Kozachenko–Leonenko entropy,
+ * binarity (per-dimension Gaussian mixtures) and neural collapse.
+ *
+ * Common arguments:
+ *  - z: N x P features, row-major float32 (`z[i*p + j]`), borrowed (never
+ *    kept after the call). Every value must be finite.
+ *  - labels / membership: N int32 class indices in [0, k).
+ * Everything is accumulated in double. Results come back through out-pointers
+ * or opaque result handles (owned by the caller, freed with *_free; NULL is a
+ * no-op). Bad or degenerate input returns LPC_E_ARG (NULL, sizes, labels out of
+ * range) or LPC_E_NUMERIC (non-finite values, constant data, empty classes)
+ * with a message in lpc_last_error(); nothing is written to the outputs then.
+ *
+ * Standard-deviation conventions: every "std" below is the population std
+ * (ddof = 0) except where "unbiased" is written (ddof = 1). */
 #ifndef LPC_ANALYSIS_H
 #define LPC_ANALYSIS_H
-#include "tensor.h"
-#include "module.h"
+#include <stdint.h>
+#include "export.h"
+#include "status.h"
 
 LPC_BEGIN_DECLS
+
+/* ---- separation (lib/analysis/separation.c) ---- */
+
+/* Class-separation ratio R = mean over samples of
+ * min_{c != y_i} |z_i - mu_c| / |z_i - mu_{y_i}| (0 where the denominator is
+ * 0), with mu_c the centroid of the samples labelled c. Needs k >= 2 and every
+ * class present. */
+LPC_API lpc_status lpc_separation_ratio(const float *z, int64_t n, int p, const int32_t *labels,
+                                        int k, double *r);
+/* Sigma_W scalar: per class (by `membership`, normally the predicted labels)
+ * the unbiased covariance (ddof = 1), averaged over the classes that have at
+ * least two members; reported as the mean of the P^2 entries (not the trace).
+ * Classes with fewer than two members are skipped; LPC_E_NUMERIC if none
+ * has two. */
+LPC_API lpc_status lpc_sigma_w(const float *z, int64_t n, int p, const int32_t *membership, int k,
+                               double *sigma_w);
+/* Coefficient of variation of the latent norms: std(|z_i|) / mean(|z_i|),
+ * population std. LPC_E_NUMERIC when every z_i is 0. */
+LPC_API lpc_status lpc_norm_cov(const float *z, int64_t n, int p, double *cov);
+/* Pearson correlation of two double series (n >= 2, neither constant). */
+LPC_API lpc_status lpc_pearson(const double *x, const double *y, int64_t n, double *r);
+
+/* ---- entropy (lib/analysis/entropy.c) ---- */
+
+#define LPC_KL_DEFAULT_K 20
+/* Flag for lpc_kl_entropy: standardise each dimension first, (x - mean)/std
+ * with the population std; a constant dimension is only centred (as
+ * scikit-learn's StandardScaler does). */
+#define LPC_KL_STANDARDIZE 1u
+
+/* ln of the volume of the d-dimensional unit ball, (d/2) ln(pi) - lnGamma(d/2 + 1);
+ * d >= 0 (NaN for d < 0). */
+LPC_API double lpc_ln_unit_ball_volume(int d);
+/* Kozachenko–Leonenko entropy estimate, Euclidean, in nats:
+ *   H = psi(N) - psi(k) + ln V_P + (P/N) sum_i ln(rho_i + 1e-10),
+ * rho_i = distance from z_i to its k-th nearest other sample (duplicates count
+ * with distance 0). k = 0 selects LPC_KL_DEFAULT_K; needs N >= k + 1.
+ * Writes H to *h and H/P to *h_per_dim (either may be NULL).
+ * LPC_E_NUMERIC when all samples are identical. Uses lpc_get_num_threads(). */
+LPC_API lpc_status lpc_kl_entropy(const float *z, int64_t n, int p, int k, unsigned flags,
+                                  double *h, double *h_per_dim);
+
+/* ---- binarity (lib/analysis/gmm.c) ---- */
+
+/* Two-component 1-D Gaussian mixture fitted by EM as scikit-learn's
+ * GaussianMixture(2, tol=1e-3, reg_covar=1e-6, max_iter=100), initialised from
+ * the exact 1-D 2-means split (lower cluster = component 0). Writes the
+ * weights, means and variances (reg_covar included) of the last M-step and
+ * the mean per-sample log-likelihood under them (scikit-learn's score()).
+ * Needs n >= 2 and at least two distinct finite values. */
+LPC_API lpc_status lpc_gmm1d_fit(const double *x, int64_t n, double weights[2], double means[2],
+                                 double variances[2], double *mean_loglik);
+
+typedef struct lpc_binarity lpc_binarity;
+typedef enum {
+    LPC_BINARITY_L,         /* mean over dims of the mean log-likelihood */
+    LPC_BINARITY_SIGMA,     /* mean over dims and both components of the component std */
+    LPC_BINARITY_MU,        /* mean over dims of |m1 - m2| / ((s1 + s2)/2) */
+    LPC_BINARITY_L_MIN,     /* minima over dims of the three above */
+    LPC_BINARITY_SIGMA_MIN,
+    LPC_BINARITY_MU_MIN
+} lpc_binarity_metric;
+/* Appendix D: each dimension standardised (population std), then
+ * lpc_gmm1d_fit. LPC_E_NUMERIC for a constant dimension. On success *out is a
+ * new handle owned by the caller. */
+LPC_API lpc_status lpc_binarity_compute(const float *z, int64_t n, int p, lpc_binarity **out);
+LPC_API lpc_status lpc_binarity_get(const lpc_binarity *b, lpc_binarity_metric m, double *value);
+/* Per-dimension values (dim in [0, P)); any out-pointer may be NULL. */
+LPC_API lpc_status lpc_binarity_dim(const lpc_binarity *b, int dim, double *l, double *sigma,
+                                    double *mu);
+LPC_API void lpc_binarity_free(lpc_binarity *b);
+
+/* ---- neural collapse (lib/analysis/neural_collapse.c) ---- */
+
+typedef struct lpc_nc lpc_nc;
+typedef enum {
+    LPC_NC_NC1,            /* Tr(Sigma_W Sigma_B^+) / K */
+    LPC_NC_NC1_WEIGHTED,   /* NC1 / P */
+    LPC_NC_EQUINORM,       /* std / mean of |mu_c - mu_G| (population std) */
+    LPC_NC_EQUIANGULARITY, /* population std of the cosines between centred means, pairs c < c' */
+    LPC_NC_MAX_ANGLE,      /* mean over pairs c < c' of |cos + 1/(K-1)| */
+    LPC_NC_NC3,            /* || W^T/|W|_F - M/|M|_F ||_F^2, M = [mu_c - mu_G] (P x K) */
+    LPC_NC_NC4             /* fraction of samples whose prediction differs from the nearest class mean */
+} lpc_nc_metric;
+/* Neural-collapse metrics (Papyan et al. 2020) with classes by the true
+ * `labels` (k >= 2, every class present). mu_G is the global sample mean,
+ * Sigma_W = (1/N) sum_i (z_i - mu_{y_i})(z_i - mu_{y_i})^T,
+ * Sigma_B = (1/K) sum_c (mu_c - mu_G)(mu_c - mu_G)^T; the pseudo-inverse keeps
+ * eigenvalues > max(P, K) * DBL_EPSILON * lambda_max.
+ * Optional inputs (NULL when absent):
+ *  - w: the classifier, K x P row-major; enables NC3 and NC4;
+ *  - b: its bias (K), used by NC4's prediction argmax(W z + b);
+ *  - predictions: N class indices that replace argmax(W z + b) in NC4 (NC4
+ *    is then available without w).
+ * Ties in argmax / nearest mean go to the lowest class index.
+ * LPC_E_NUMERIC when all class means coincide. On success *out is a new
+ * handle owned by the caller. */
+LPC_API lpc_status lpc_nc_compute(const float *z, int64_t n, int p, const int32_t *labels, int k,
+                                  const float *w, const float *b, const int32_t *predictions,
+                                  lpc_nc **out);
+/* LPC_E_STATE when the metric was not computed (NC3/NC4 without their inputs). */
+LPC_API lpc_status lpc_nc_get(const lpc_nc *nc, lpc_nc_metric m, double *value);
+LPC_API void lpc_nc_free(lpc_nc *nc);
+
 LPC_END_DECLS
 #endif

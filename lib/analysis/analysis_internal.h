@@ -1,0 +1,22 @@
+/* Helpers shared by lib/analysis/ (never installed). */
+#ifndef LPC_ANALYSIS_INTERNAL_H
+#define LPC_ANALYSIS_INTERNAL_H
+#include "../core/internal.h"
+
+/* z non-NULL, n >= 1, p >= 1 and every value finite; errors name `fn`. */
+lpc_status lpci_check_features(const char *fn, const float *z, int64_t n, int p);
+/* labels non-NULL, k >= 1, each label in [0, k); counts (k entries, may be
+ * NULL) receives the class sizes. With need_all, an empty class is an error. */
+lpc_status lpci_check_classes(const char *fn, const int32_t *labels, int64_t n, int k,
+                              int need_all, int64_t *counts);
+/* Class centroids in double (k x p, row-major) from labels with known counts
+ * (every class non-empty). */
+void lpci_class_means(const float *z, int64_t n, int p, const int32_t *labels, int k,
+                      const int64_t *counts, double *means);
+
+/* Symmetric eigendecomposition of the n x n row-major matrix a (only read):
+ * eigenvalues in descending order into w (n), eigenvectors as the columns of
+ * v (n x n, row-major; v[r*n + j] is component r of vector j). Cyclic Jacobi
+ * in double. LPC_E_NUMERIC for non-finite input or no convergence. */
+lpc_status lpci_eigh(const double *a, int n, double *w, double *v);
+#endif

@@ -1,0 +1,547 @@
+/* Analysis functions: every SPEC.md §8 analysis test vector, hand-computed
+ * small cases, the eigensolver on known spectra, and misuse. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lpct.h"
+#include "analysis/analysis_internal.h"
+
+#define TIGHT 1e-9
+
+#define ASSERT_FAILS(call, code)                                                          \
+    do {                                                                                  \
+        lpc_clear_error();                                                                \
+        ck_assert_int_eq((call), (code));                                                 \
+        ck_assert_msg(lpc_last_error()[0] != '\0', #call ": no error message");           \
+    } while (0)
+
+/* Brute-force k-th neighbour entropy, the formula of SPEC.md §6 verbatim. */
+static double naive_kl(const float *z, int n, int p, int k)
+{
+    double *d = malloc((size_t)n * sizeof *d), sum = 0.0, psi_n = 0.0, psi_k = 0.0;
+    for (int i = 0; i < n; i++) {
+        int m = 0;
+        for (int j = 0; j < n; j++) {
+            if (j == i)
+                continue;
+            double s = 0.0;
+            for (int t = 0; t < p; t++)
+                s += ((double)z[i * p + t] - z[j * p + t]) * ((double)z[i * p + t] - z[j * p + t]);
+            d[m++] = s;
+        }
+        for (int a = 0; a < k; a++) /* partial selection sort: k-th smallest */
+            for (int b = a + 1; b < m; b++)
+                if (d[b] < d[a]) {
+                    double t = d[a];
+                    d[a] = d[b];
+                    d[b] = t;
+                }
+        sum += log(sqrt(d[k - 1]) + 1e-10);
+    }
+    free(d);
+    for (int i = 1; i < n; i++)
+        psi_n += 1.0 / i;
+    for (int i = 1; i < k; i++)
+        psi_k += 1.0 / i;
+    return psi_n - psi_k + lpc_ln_unit_ball_volume(p) + (double)p / n * sum;
+}
+
+START_TEST(unit_ball_volume)
+{
+    LPCT_ASSERT_CLOSE(lpc_ln_unit_ball_volume(1), 0.6931471806, 1e-10);
+    LPCT_ASSERT_CLOSE(lpc_ln_unit_ball_volume(2), 1.1447298858, 1e-10);
+    LPCT_ASSERT_CLOSE(lpc_ln_unit_ball_volume(3), 1.4324119583, 1e-10);
+    ck_assert(lpc_ln_unit_ball_volume(0) == 0.0);
+    ck_assert(isnan(lpc_ln_unit_ball_volume(-1)));
+}
+END_TEST
+
+START_TEST(kl_entropy_vectors)
+{
+    const float x1[5] = {0, 1, 3, 6, 10};
+    const float x2[12] = {0, 0, 1, 0, 0, 1, 1, 1, 0.5f, 0.5f, 2, 2};
+    double h, hp;
+    ck_assert_int_eq(lpc_kl_entropy(x1, 5, 1, 1, 0, &h, &hp), LPC_OK);
+    LPCT_ASSERT_CLOSE(h, 3.4120912800, TIGHT);
+    LPCT_ASSERT_CLOSE(hp, 3.4120912800, TIGHT);
+    ck_assert_int_eq(lpc_kl_entropy(x1, 5, 1, 2, 0, &h, NULL), LPC_OK);
+    LPCT_ASSERT_CLOSE(h, 3.0209957675, TIGHT);
+    ck_assert_int_eq(lpc_kl_entropy(x2, 6, 2, 1, 0, &h, &hp), LPC_OK);
+    LPCT_ASSERT_CLOSE(h, 2.9659650988, TIGHT);
+    LPCT_ASSERT_CLOSE(hp, 2.9659650988 / 2, TIGHT);
+    ck_assert_int_eq(lpc_kl_entropy(x2, 6, 2, 3, 0, &h, NULL), LPC_OK);
+    LPCT_ASSERT_CLOSE(h, 2.0807783412, TIGHT);
+}
+END_TEST
+
+/* The estimator's spread at N = 5000 is about 0.02 nats (2-D), so a fixed
+ * seed keeps this check deterministic rather than flaky. */
+START_TEST(kl_entropy_standard_normal)
+{
+    lpc_rng *r = lpc_rng_new(1);
+    float *z = malloc(5000 * 2 * sizeof *z);
+    for (int d = 1; d <= 2; d++) {
+        for (int i = 0; i < 5000 * d; i++)
+            z[i] = (float)lpc_rng_normal(r);
+        double h;
+        ck_assert_int_eq(lpc_kl_entropy(z, 5000, d, 3, 0, &h, NULL), LPC_OK);
+        ck_assert_msg(fabs(h - 1.4189385332 * d) < 0.05, "d=%d: H = %.6f", d, h);
+    }
+    free(z);
+    lpc_rng_free(r);
+}
+END_TEST
+
+/* Larger than one GEMM block in both directions, with duplicates, against
+ * brute force; the result must not depend on the thread count. */
+START_TEST(kl_entropy_blocks_and_threads)
+{
+    int n = 2600, p = 5, k = 4;
+    lpc_rng *r = lpc_rng_new(11);
+    float *z = malloc((size_t)n * p * sizeof *z);
+    for (int i = 0; i < n * p; i++)
+        z[i] = (float)(lpc_rng_normal(r) * (1 + i % p));
+    memcpy(z + 100 * p, z + 7 * p, p * sizeof *z); /* a duplicate pair */
+    double ref = naive_kl(z, n, p, k), h1, h2;
+    lpc_set_num_threads(1);
+    ck_assert_int_eq(lpc_kl_entropy(z, n, p, k, 0, &h1, NULL), LPC_OK);
+    lpc_set_num_threads(2);
+    ck_assert_int_eq(lpc_kl_entropy(z, n, p, k, 0, &h2, NULL), LPC_OK);
+    lpc_set_num_threads(1);
+    LPCT_ASSERT_CLOSE(h1, ref, 1e-12);
+    ck_assert(h1 == h2);
+    free(z);
+    lpc_rng_free(r);
+}
+END_TEST
+
+/* Standardising removes per-dimension scales and shifts; without it, an
+ * isotropic scale s shifts the entropy by P ln(s). */
+START_TEST(kl_entropy_standardize)
+{
+    int n = 300, p = 3;
+    lpc_rng *r = lpc_rng_new(5);
+    float *z = malloc((size_t)n * p * sizeof *z), *y = malloc((size_t)n * p * sizeof *y);
+    const float scale[3] = {4.0f, 0.5f, 2.0f};
+    for (int i = 0; i < n * p; i++) {
+        z[i] = (float)lpc_rng_normal(r);
+        y[i] = z[i] * scale[i % p] + 3.0f;
+    }
+    double hz, hy, hz_std, hy_std, hy_per;
+    float *iso = malloc((size_t)n * p * sizeof *iso);
+    for (int i = 0; i < n * p; i++)
+        iso[i] = z[i] * 4.0f - 1.0f;
+    ck_assert_int_eq(lpc_kl_entropy(z, n, p, 0, 0, &hz, NULL), LPC_OK);
+    ck_assert_int_eq(lpc_kl_entropy(iso, n, p, 0, 0, &hy, NULL), LPC_OK);
+    LPCT_ASSERT_CLOSE(hy, hz + p * log(4.0), 1e-6);
+    free(iso);
+    ck_assert_int_eq(lpc_kl_entropy(z, n, p, 20, LPC_KL_STANDARDIZE, &hz_std, NULL), LPC_OK);
+    ck_assert_int_eq(lpc_kl_entropy(y, n, p, 20, LPC_KL_STANDARDIZE, &hy_std, &hy_per), LPC_OK);
+    LPCT_ASSERT_CLOSE(hy_std, hz_std, 1e-5);
+    LPCT_ASSERT_CLOSE(hy_per, hy_std / p, 1e-12);
+    free(z);
+    free(y);
+    lpc_rng_free(r);
+}
+END_TEST
+
+START_TEST(gmm_vector)
+{
+    const double x[18] = {-2.1, -1.7, -1.5, -1.2, -0.9, -0.8, -0.3, 0.4, 1.0,
+                          1.4,  1.9,  2.2,  2.5,  2.9,  3.3,  3.6,  4.0, 5.2};
+    double w[2], m[2], v[2], l;
+    ck_assert_int_eq(lpc_gmm1d_fit(x, 18, w, m, v, &l), LPC_OK);
+    LPCT_ASSERT_CLOSE(w[0], 0.3677747778, 1e-8);
+    LPCT_ASSERT_CLOSE(w[1], 0.6322252222, 1e-8);
+    LPCT_ASSERT_CLOSE(m[0], -1.2367289922, 1e-8);
+    LPCT_ASSERT_CLOSE(m[1], 2.4680971765, 1e-8);
+    LPCT_ASSERT_CLOSE(v[0], 0.3236824919, 1e-8);
+    LPCT_ASSERT_CLOSE(v[1], 2.1142622439, 1e-8);
+    LPCT_ASSERT_CLOSE(l, -2.0150263853, 1e-9);
+}
+END_TEST
+
+START_TEST(binarity)
+{
+    int n = 400, p = 2;
+    lpc_rng *r = lpc_rng_new(3);
+    float *z = malloc((size_t)n * p * sizeof *z);
+    for (int i = 0; i < n; i++) {
+        z[i * p] = (float)((i % 3 ? 1.0 : -1.0) + 0.01 * lpc_rng_normal(r)); /* binary */
+        z[i * p + 1] = (float)lpc_rng_normal(r);                             /* Gaussian */
+    }
+    lpc_binarity *b = NULL;
+    ck_assert_int_eq(lpc_binarity_compute(z, n, p, &b), LPC_OK);
+    double l[2], s[2], mu[2], v;
+    for (int j = 0; j < p; j++) {
+        ck_assert_int_eq(lpc_binarity_dim(b, j, &l[j], &s[j], &mu[j]), LPC_OK);
+        /* Same as fitting the standardised column directly. */
+        double *x = malloc((size_t)n * sizeof *x), mean = 0, var = 0, w[2], m[2], vv[2], ll;
+        for (int i = 0; i < n; i++)
+            mean += z[i * p + j];
+        mean /= n;
+        for (int i = 0; i < n; i++)
+            var += (z[i * p + j] - mean) * (z[i * p + j] - mean);
+        for (int i = 0; i < n; i++)
+            x[i] = (z[i * p + j] - mean) / sqrt(var / n);
+        ck_assert_int_eq(lpc_gmm1d_fit(x, n, w, m, vv, &ll), LPC_OK);
+        LPCT_ASSERT_CLOSE(l[j], ll, 1e-12);
+        LPCT_ASSERT_CLOSE(s[j], (sqrt(vv[0]) + sqrt(vv[1])) / 2, 1e-12);
+        LPCT_ASSERT_CLOSE(mu[j], fabs(m[0] - m[1]) / ((sqrt(vv[0]) + sqrt(vv[1])) / 2), 1e-12);
+        free(x);
+    }
+    ck_assert_msg(mu[0] > 50 && mu[1] < 3, "mu = %g, %g", mu[0], mu[1]);
+    ck_assert_msg(l[0] > l[1], "binary dimension should fit better");
+    ck_assert_int_eq(lpc_binarity_get(b, LPC_BINARITY_L, &v), LPC_OK);
+    LPCT_ASSERT_CLOSE(v, (l[0] + l[1]) / 2, 1e-12);
+    ck_assert_int_eq(lpc_binarity_get(b, LPC_BINARITY_SIGMA, &v), LPC_OK);
+    LPCT_ASSERT_CLOSE(v, (s[0] + s[1]) / 2, 1e-12);
+    ck_assert_int_eq(lpc_binarity_get(b, LPC_BINARITY_MU, &v), LPC_OK);
+    LPCT_ASSERT_CLOSE(v, (mu[0] + mu[1]) / 2, 1e-12);
+    ck_assert_int_eq(lpc_binarity_get(b, LPC_BINARITY_L_MIN, &v), LPC_OK);
+    ck_assert(v == fmin(l[0], l[1]));
+    ck_assert_int_eq(lpc_binarity_get(b, LPC_BINARITY_SIGMA_MIN, &v), LPC_OK);
+    ck_assert(v == fmin(s[0], s[1]));
+    ck_assert_int_eq(lpc_binarity_get(b, LPC_BINARITY_MU_MIN, &v), LPC_OK);
+    ck_assert(v == fmin(mu[0], mu[1]));
+    ASSERT_FAILS(lpc_binarity_get(b, (lpc_binarity_metric)99, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_binarity_dim(b, 2, NULL, NULL, NULL), LPC_E_ARG);
+    lpc_binarity_free(b);
+    lpc_binarity_free(NULL);
+    free(z);
+    lpc_rng_free(r);
+}
+END_TEST
+
+static const float ex2_z[12] = {2, 0, 3, 1, 0, 2, -1, 3, -2, -1, -1, -2};
+static const int32_t ex2_y[6] = {0, 0, 1, 1, 2, 2};
+static const float ex2_w[6] = {1, 0, 0, 1, -1, -1};
+
+static double nc_value(const lpc_nc *nc, lpc_nc_metric m)
+{
+    double v = NAN;
+    ck_assert_int_eq(lpc_nc_get(nc, m, &v), LPC_OK);
+    return v;
+}
+
+START_TEST(neural_collapse_ex2)
+{
+    lpc_nc *nc = NULL;
+    ck_assert_int_eq(lpc_nc_compute(ex2_z, 6, 2, ex2_y, 3, ex2_w, NULL, NULL, &nc), LPC_OK);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1), 0.0688775510, 1e-9);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1_WEIGHTED), 0.0688775510 / 2, 1e-9);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_EQUIANGULARITY), 0.1341882645, 1e-9);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_MAX_ANGLE), 0.1167704161, 1e-9);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC3), 0.0404082058, 1e-9);
+    /* mu_G = (1/6, 1/2); centred means (7/3, 0), (-2/3, 2), (-5/3, -2). */
+    double nr[3] = {7.0 / 3, sqrt(40.0 / 9), sqrt(61.0 / 9)}, mean = (nr[0] + nr[1] + nr[2]) / 3;
+    double sd = sqrt(((nr[0] - mean) * (nr[0] - mean) + (nr[1] - mean) * (nr[1] - mean) +
+                      (nr[2] - mean) * (nr[2] - mean)) / 3);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_EQUINORM), sd / mean, 1e-12);
+    ck_assert(nc_value(nc, LPC_NC_NC4) == 0.0);
+    lpc_nc_free(nc);
+
+    const float bias[3] = {2.5f, 0, 0};
+    ck_assert_int_eq(lpc_nc_compute(ex2_z, 6, 2, ex2_y, 3, ex2_w, bias, NULL, &nc), LPC_OK);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC4), 1.0 / 6, 1e-15);
+    lpc_nc_free(nc);
+
+    /* Given predictions replace argmax(Wz + b); no W: NC3 unavailable. */
+    const int32_t pred[6] = {0, 0, 0, 1, 2, 2};
+    double v;
+    ck_assert_int_eq(lpc_nc_compute(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, pred, &nc), LPC_OK);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC4), 1.0 / 6, 1e-15);
+    ASSERT_FAILS(lpc_nc_get(nc, LPC_NC_NC3, &v), LPC_E_STATE);
+    ASSERT_FAILS(lpc_nc_get(nc, (lpc_nc_metric)-1, &v), LPC_E_ARG);
+    lpc_nc_free(nc);
+    ck_assert_int_eq(lpc_nc_compute(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, NULL, &nc), LPC_OK);
+    ASSERT_FAILS(lpc_nc_get(nc, LPC_NC_NC4, &v), LPC_E_STATE);
+    lpc_nc_free(nc);
+    lpc_nc_free(NULL);
+}
+END_TEST
+
+/* NC1 via the K x K reduction equals the P x P pseudo-inverse formula. */
+START_TEST(neural_collapse_matches_pinv)
+{
+    int n = 90, p = 6, k = 4;
+    lpc_rng *r = lpc_rng_new(9);
+    float *z = malloc((size_t)n * p * sizeof *z);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    for (int i = 0; i < n; i++) {
+        y[i] = i % k;
+        for (int j = 0; j < p; j++)
+            z[i * p + j] = (float)(lpc_rng_normal(r) + (j == y[i] ? 3.0 : 0.0));
+    }
+    double mu[4][6] = {{0}}, mg[6] = {0}, sw[36] = {0}, sb[36] = {0}, w[6], v[36];
+    int count[4] = {0};
+    for (int i = 0; i < n; i++)
+        count[y[i]]++;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++) {
+            mu[y[i]][j] += (double)z[i * p + j] / count[y[i]];
+            mg[j] += (double)z[i * p + j] / n;
+        }
+    for (int i = 0; i < n; i++)
+        for (int a = 0; a < p; a++)
+            for (int b = 0; b < p; b++)
+                sw[a * p + b] += (z[i * p + a] - mu[y[i]][a]) * (z[i * p + b] - mu[y[i]][b]) / n;
+    for (int c = 0; c < k; c++)
+        for (int a = 0; a < p; a++)
+            for (int b = 0; b < p; b++)
+                sb[a * p + b] += (mu[c][a] - mg[a]) * (mu[c][b] - mg[b]) / k;
+    ck_assert_int_eq(lpci_eigh(sb, p, w, v), LPC_OK);
+    double trace = 0.0;
+    for (int e = 0; e < p; e++) {
+        if (!(w[e] > p * DBL_EPSILON * w[0]))
+            continue;
+        for (int a = 0; a < p; a++)
+            for (int b = 0; b < p; b++)
+                trace += sw[a * p + b] * v[a * p + e] * v[b * p + e] / w[e];
+    }
+    lpc_nc *nc = NULL;
+    ck_assert_int_eq(lpc_nc_compute(z, n, p, y, k, NULL, NULL, NULL, &nc), LPC_OK);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1), trace / k, 1e-10);
+    lpc_nc_free(nc);
+    free(z);
+    free(y);
+    lpc_rng_free(r);
+}
+END_TEST
+
+/* A = Q diag(lambda) Q^T with a random orthogonal Q (Gram-Schmidt). */
+static void check_spectrum(const double *lambda, int n, uint64_t seed)
+{
+    lpc_rng *r = lpc_rng_new(seed);
+    double *q = malloc((size_t)n * n * sizeof *q), *a = calloc((size_t)n * n, sizeof *a);
+    double *w = malloc((size_t)n * sizeof *w), *v = malloc((size_t)n * n * sizeof *v);
+    for (int i = 0; i < n * n; i++)
+        q[i] = lpc_rng_normal(r);
+    for (int c = 0; c < n; c++) { /* orthonormalise column c against 0..c-1 */
+        for (int pass = 0; pass < 2; pass++)
+            for (int d = 0; d < c; d++) {
+                double dot = 0;
+                for (int i = 0; i < n; i++)
+                    dot += q[i * n + c] * q[i * n + d];
+                for (int i = 0; i < n; i++)
+                    q[i * n + c] -= dot * q[i * n + d];
+            }
+        double nr = 0;
+        for (int i = 0; i < n; i++)
+            nr += q[i * n + c] * q[i * n + c];
+        for (int i = 0; i < n; i++)
+            q[i * n + c] /= sqrt(nr);
+    }
+    double lmax = 0;
+    for (int e = 0; e < n; e++) {
+        lmax = fmax(lmax, fabs(lambda[e]));
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                a[i * n + j] += q[i * n + e] * lambda[e] * q[j * n + e];
+    }
+    ck_assert_int_eq(lpci_eigh(a, n, w, v), LPC_OK);
+    double *sorted = malloc((size_t)n * sizeof *sorted);
+    memcpy(sorted, lambda, (size_t)n * sizeof *sorted);
+    for (int i = 0; i < n; i++) /* descending */
+        for (int j = i + 1; j < n; j++)
+            if (sorted[j] > sorted[i]) {
+                double t = sorted[i];
+                sorted[i] = sorted[j];
+                sorted[j] = t;
+            }
+    for (int e = 0; e < n; e++) {
+        ck_assert_msg(fabs(w[e] - sorted[e]) <= 1e-12 * lmax * n, "eigenvalue %d: %.17g vs %.17g",
+                      e, w[e], sorted[e]);
+        double res = 0, nv = 0; /* |A v - w v| and |v| */
+        for (int i = 0; i < n; i++) {
+            double av = 0;
+            for (int j = 0; j < n; j++)
+                av += a[i * n + j] * v[j * n + e];
+            res += (av - w[e] * v[i * n + e]) * (av - w[e] * v[i * n + e]);
+            nv += v[i * n + e] * v[i * n + e];
+        }
+        ck_assert_msg(sqrt(res) <= 1e-12 * lmax * n, "residual %d: %g", e, sqrt(res));
+        LPCT_ASSERT_CLOSE(nv, 1.0, 1e-12);
+    }
+    free(sorted);
+    free(q);
+    free(a);
+    free(w);
+    free(v);
+    lpc_rng_free(r);
+}
+
+START_TEST(eigensolver)
+{
+    const double two[2] = {3, 1};
+    check_spectrum(two, 2, 1);
+    const double full[6] = {5, -2, 0.5, 1e-3, 7, 3};
+    check_spectrum(full, 6, 2);
+    const double rank2[7] = {4, 0, 0, 1, 0, 0, 0}; /* rank-deficient */
+    check_spectrum(rank2, 7, 3);
+    const double repeated[5] = {2, 2, 2, 0, 0};
+    check_spectrum(repeated, 5, 4);
+    double big[40];
+    for (int i = 0; i < 40; i++)
+        big[i] = i < 30 ? (double)(i + 1) : 0.0;
+    check_spectrum(big, 40, 5);
+    double zero[9] = {0}, w[3], v[9];
+    ck_assert_int_eq(lpci_eigh(zero, 3, w, v), LPC_OK);
+    ck_assert(w[0] == 0 && w[2] == 0 && v[0] == 1 && v[4] == 1);
+    const double m2[4] = {2, 1, 1, 2};
+    ck_assert_int_eq(lpci_eigh(m2, 2, w, v), LPC_OK);
+    LPCT_ASSERT_CLOSE(w[0], 3.0, 1e-15);
+    LPCT_ASSERT_CLOSE(w[1], 1.0, 1e-15);
+    double bad[4] = {1, NAN, NAN, 1};
+    ASSERT_FAILS(lpci_eigh(bad, 2, w, v), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpci_eigh(NULL, 2, w, v), LPC_E_ARG);
+}
+END_TEST
+
+START_TEST(separation_hand_cases)
+{
+    /* 1-D: classes {0, 2} and {10, 12}: ratios 11, 9, 9, 11. */
+    const float z1[4] = {0, 2, 10, 12};
+    const int32_t y1[4] = {0, 0, 1, 1};
+    double r;
+    ck_assert_int_eq(lpc_separation_ratio(z1, 4, 1, y1, 2, &r), LPC_OK);
+    LPCT_ASSERT_CLOSE(r, 10.0, 1e-15);
+    /* A sample on its own centroid contributes 0. */
+    const float z2[3] = {5, 0, 4};
+    const int32_t y2[3] = {0, 1, 1};
+    ck_assert_int_eq(lpc_separation_ratio(z2, 3, 1, y2, 2, &r), LPC_OK);
+    LPCT_ASSERT_CLOSE(r, (0.0 + 5.0 / 2 + 1.0 / 2) / 3, 1e-15);
+
+    /* Sigma_W: class 0 {(0,0),(2,2)} -> [[2,2],[2,2]], mean 2; class 1
+     * {(0,0),(2,0),(4,0)} -> [[4,0],[0,0]], mean 1; class 2 has one member
+     * and is skipped. */
+    const float zs[12] = {0, 0, 2, 2, 0, 0, 2, 0, 4, 0, 5, 5};
+    const int32_t ys[6] = {0, 0, 1, 1, 1, 2};
+    double sw;
+    ck_assert_int_eq(lpc_sigma_w(zs, 6, 2, ys, 3, &sw), LPC_OK);
+    LPCT_ASSERT_CLOSE(sw, 1.5, 1e-15);
+
+    /* Norms 5, 1, 3: std sqrt(8/3) / mean 3. */
+    const float zn[6] = {3, 4, 0, 1, 0, -3};
+    double cv;
+    ck_assert_int_eq(lpc_norm_cov(zn, 3, 2, &cv), LPC_OK);
+    LPCT_ASSERT_CLOSE(cv, sqrt(8.0 / 3) / 3, 1e-15);
+
+    const double px[3] = {1, 2, 3}, py[3] = {2, 4, 7};
+    double pr;
+    ck_assert_int_eq(lpc_pearson(px, py, 3, &pr), LPC_OK);
+    LPCT_ASSERT_CLOSE(pr, 5.0 / sqrt(2.0 * 114.0 / 9.0), 1e-15);
+}
+END_TEST
+
+START_TEST(degenerate_inputs)
+{
+    const float z[4] = {0, 2, 10, 12}, same[4] = {1, 1, 1, 1};
+    const int32_t y[4] = {0, 0, 1, 1}, y_missing[4] = {0, 0, 2, 2}, y_bad[4] = {0, 0, 1, 5};
+    const float inf_z[4] = {0, INFINITY, 1, 2};
+    double v;
+    lpc_nc *nc = (lpc_nc *)1;
+    lpc_binarity *b = (lpc_binarity *)1;
+    /* Empty classes where every class is needed. */
+    ASSERT_FAILS(lpc_separation_ratio(z, 4, 1, y_missing, 3, &v), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_nc_compute(z, 4, 1, y_missing, 3, NULL, NULL, NULL, &nc), LPC_E_NUMERIC);
+    ck_assert_ptr_null(nc);
+    /* Labels out of range, too few classes. */
+    ASSERT_FAILS(lpc_separation_ratio(z, 4, 1, y_bad, 2, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_sigma_w(z, 4, 1, y_bad, 2, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_separation_ratio(z, 4, 1, y, 1, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_nc_compute(z, 4, 1, y, 1, NULL, NULL, NULL, &nc), LPC_E_ARG);
+    /* P = 0, N = 0. */
+    ASSERT_FAILS(lpc_norm_cov(z, 4, 0, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_kl_entropy(z, 0, 1, 1, 0, &v, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_binarity_compute(z, 4, 0, &b), LPC_E_ARG);
+    /* N < k + 1, bad k and flags. */
+    ASSERT_FAILS(lpc_kl_entropy(z, 4, 1, 4, 0, &v, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_kl_entropy(z, 4, 1, 0, 0, &v, NULL), LPC_E_ARG); /* default k = 20 */
+    ASSERT_FAILS(lpc_kl_entropy(z, 4, 1, -1, 0, &v, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_kl_entropy(z, 4, 1, 1, 8u, &v, NULL), LPC_E_ARG);
+    /* Non-finite values. */
+    ASSERT_FAILS(lpc_kl_entropy(inf_z, 4, 1, 1, 0, &v, NULL), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_norm_cov(inf_z, 2, 2, &v), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_binarity_compute(inf_z, 4, 1, &b), LPC_E_NUMERIC);
+    const double xd[3] = {1, NAN, 2}, yd[3] = {1, 2, 3};
+    ASSERT_FAILS(lpc_pearson(xd, yd, 3, &v), LPC_E_NUMERIC);
+    /* All-identical samples. */
+    ASSERT_FAILS(lpc_kl_entropy(same, 4, 1, 1, LPC_KL_STANDARDIZE, &v, NULL), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_kl_entropy(same, 2, 2, 1, 0, &v, NULL), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_binarity_compute(same, 4, 1, &b), LPC_E_NUMERIC);
+    ck_assert_ptr_null(b);
+    ASSERT_FAILS(lpc_nc_compute(same, 4, 1, y, 2, NULL, NULL, NULL, &nc), LPC_E_NUMERIC);
+    const float zero[4] = {0, 0, 0, 0};
+    ASSERT_FAILS(lpc_norm_cov(zero, 2, 2, &v), LPC_E_NUMERIC);
+    const int32_t singletons[4] = {0, 1, 2, 3};
+    ASSERT_FAILS(lpc_sigma_w(z, 4, 1, singletons, 4, &v), LPC_E_NUMERIC);
+    const double flat_y[3] = {4, 4, 4};
+    ASSERT_FAILS(lpc_pearson(yd, flat_y, 3, &v), LPC_E_NUMERIC);
+    double w[2], m[2], var[2], l;
+    const double flat[3] = {2, 2, 2};
+    ASSERT_FAILS(lpc_gmm1d_fit(flat, 3, w, m, var, &l), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_gmm1d_fit(flat, 1, w, m, var, &l), LPC_E_ARG);
+    /* Classifier problems. */
+    const float wz[2] = {0, 0}, wnan[2] = {NAN, 1};
+    const int32_t badpred[4] = {0, 1, 1, 7};
+    ASSERT_FAILS(lpc_nc_compute(z, 4, 1, y, 2, wz, NULL, NULL, &nc), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_nc_compute(z, 4, 1, y, 2, wnan, NULL, NULL, &nc), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_nc_compute(z, 4, 1, y, 2, NULL, wz, NULL, &nc), LPC_E_ARG);
+    ASSERT_FAILS(lpc_nc_compute(z, 4, 1, y, 2, NULL, NULL, badpred, &nc), LPC_E_ARG);
+}
+END_TEST
+
+START_TEST(null_misuse)
+{
+    const float z[4] = {0, 2, 10, 12};
+    const int32_t y[4] = {0, 0, 1, 1};
+    const double x[3] = {1, 2, 3};
+    double v, w[2], m[2], var[2];
+    lpc_nc *nc;
+    lpc_binarity *b;
+    ASSERT_FAILS(lpc_separation_ratio(NULL, 4, 1, y, 2, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_separation_ratio(z, 4, 1, NULL, 2, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_separation_ratio(z, 4, 1, y, 2, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_sigma_w(z, 4, 1, NULL, 2, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_sigma_w(z, 4, 1, y, 2, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_norm_cov(NULL, 4, 1, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_norm_cov(z, 4, 1, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_pearson(NULL, x, 3, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_pearson(x, x, 1, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_kl_entropy(NULL, 4, 1, 1, 0, &v, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_gmm1d_fit(NULL, 3, w, m, var, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_gmm1d_fit(x, 3, w, m, var, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_binarity_compute(NULL, 4, 1, &b), LPC_E_ARG);
+    ASSERT_FAILS(lpc_binarity_compute(z, 4, 1, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_binarity_get(NULL, LPC_BINARITY_L, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_binarity_dim(NULL, 0, &v, &v, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_nc_compute(NULL, 4, 1, y, 2, NULL, NULL, NULL, &nc), LPC_E_ARG);
+    ASSERT_FAILS(lpc_nc_compute(z, 4, 1, NULL, 2, NULL, NULL, NULL, &nc), LPC_E_ARG);
+    ASSERT_FAILS(lpc_nc_compute(z, 4, 1, y, 2, NULL, NULL, NULL, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_nc_get(NULL, LPC_NC_NC1, &v), LPC_E_ARG);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("analysis");
+    TCase *tc = tcase_create("analysis");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, unit_ball_volume);
+    tcase_add_test(tc, kl_entropy_vectors);
+    tcase_add_test(tc, kl_entropy_standard_normal);
+    tcase_add_test(tc, kl_entropy_blocks_and_threads);
+    tcase_add_test(tc, kl_entropy_standardize);
+    tcase_add_test(tc, gmm_vector);
+    tcase_add_test(tc, binarity);
+    tcase_add_test(tc, neural_collapse_ex2);
+    tcase_add_test(tc, neural_collapse_matches_pinv);
+    tcase_add_test(tc, eigensolver);
+    tcase_add_test(tc, separation_hand_cases);
+    tcase_add_test(tc, degenerate_inputs);
+    tcase_add_test(tc, null_misuse);
+    suite_add_tcase(s, tc);
+    return lpct_run(s);
+}
