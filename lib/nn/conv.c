@@ -1,0 +1,89 @@
+/* Convolution and batch-norm layers (PyTorch layout, initialisation and
+ * running-statistics conventions). */
+#include <math.h>
+#include "module_internal.h"
+
+#define BN_MOMENTUM 0.1f
+#define BN_EPS 1e-5f
+
+typedef struct {
+    int stride, pad;
+} conv_cfg;
+
+static lpc_tensor *conv_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
+{
+    const conv_cfg *cfg = m->impl;
+    return lpc_conv2d(ctx, x, lpci_own_param(m, 0), m->n_params > 1 ? lpci_own_param(m, 1) : NULL,
+                      cfg->stride, cfg->pad);
+}
+
+static lpc_tensor *bn_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
+{
+    return lpc_batchnorm2d(ctx, x, lpci_own_param(m, 0), lpci_own_param(m, 1), m->buffers[0].t,
+                           m->buffers[1].t, m->train, BN_MOMENTUM, BN_EPS);
+}
+
+static const lpci_module_vt conv_vt = {"conv2d", conv_forward, NULL};
+static const lpci_module_vt bn_vt = {"batchnorm2d", bn_forward, NULL};
+
+lpc_module *lpc_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
+                           int pad, int bias, lpc_rng *rng)
+{
+    if (in_channels < 1 || out_channels < 1 || kernel < 1 || stride < 1 || pad < 0 || !rng)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_conv2d_new: need positive channels (got %lld, "
+                              "%lld), kernel (%d) and stride (%d), pad >= 0 (%d) and a "
+                              "generator", (long long)in_channels, (long long)out_channels,
+                              kernel, stride, pad);
+    conv_cfg *cfg = lpci_malloc(sizeof *cfg);
+    if (!cfg)
+        return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_conv2d_new: out of memory");
+    cfg->stride = stride;
+    cfg->pad = pad;
+    lpc_module *m = lpci_module_new(&conv_vt, cfg);
+    if (!m)
+        return NULL;
+    double bound = 1.0 / sqrt((double)in_channels * kernel * kernel);
+    lpc_tensor *w = lpc_tensor_new(4, (int64_t[]){out_channels, in_channels, kernel, kernel});
+    if (w)
+        lpci_init_uniform(w, bound, rng);
+    if (lpci_module_add_param(m, "weight", w) != LPC_OK)
+        goto fail;
+    if (bias) {
+        lpc_tensor *b = lpc_tensor_new(1, (int64_t[]){out_channels});
+        if (b)
+            lpci_init_uniform(b, bound, rng);
+        if (lpci_module_add_param(m, "bias", b) != LPC_OK)
+            goto fail;
+    }
+    return m;
+fail:
+    lpc_module_free(m);
+    return NULL;
+}
+
+/* Persistent vector of `c` copies of v (NULL on failure). */
+static lpc_tensor *filled(int64_t c, float v)
+{
+    lpc_tensor *t = lpc_tensor_new(1, &c);
+    if (t)
+        lpc_tensor_fill(t, v);
+    return t;
+}
+
+lpc_module *lpc_batchnorm2d_new(int64_t channels)
+{
+    if (channels < 1)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_batchnorm2d_new: need positive channels (got %lld)",
+                              (long long)channels);
+    lpc_module *m = lpci_module_new(&bn_vt, NULL);
+    if (!m)
+        return NULL;
+    if (lpci_module_add_param(m, "weight", filled(channels, 1.0f)) != LPC_OK ||
+        lpci_module_add_param(m, "bias", filled(channels, 0.0f)) != LPC_OK ||
+        lpci_module_add_buffer(m, "running_mean", filled(channels, 0.0f)) != LPC_OK ||
+        lpci_module_add_buffer(m, "running_var", filled(channels, 1.0f)) != LPC_OK) {
+        lpc_module_free(m);
+        return NULL;
+    }
+    return m;
+}
