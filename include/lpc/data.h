@@ -40,14 +40,15 @@ LPC_API int lpc_dataset_width(const lpc_dataset *ds);
 LPC_API int lpc_dataset_num_classes(const lpc_dataset *ds);
 LPC_API const uint8_t *lpc_dataset_images(const lpc_dataset *ds);
 LPC_API const int32_t *lpc_dataset_labels(const lpc_dataset *ds);
-/* Keep only the first n samples (n <= size). */
+/* Keep only the first n samples (1 <= n <= size). Not while a batcher uses ds. */
 LPC_API lpc_status lpc_dataset_truncate(lpc_dataset *ds, int64_t n);
 /* Per-channel mean and population std of pixel/255 (arrays of `channels`). */
 LPC_API lpc_status lpc_dataset_channel_stats(const lpc_dataset *ds, double *mean, double *std);
 
 /* Batcher over a borrowed data set (must outlive it). mean/std: per channel
- * (copied), applied as (pixel/255 - mean)/std. shuffle: reshuffle every epoch
- * from the seeded generator. */
+ * (copied), applied as (pixel/255 - mean)/std; both NULL means pixel/255.
+ * shuffle: reshuffle every epoch from the seeded generator. NULL (and
+ * lpc_last_error) on bad arguments. */
 LPC_API lpc_batcher *lpc_batcher_new(const lpc_dataset *ds, int64_t batch_size, int shuffle,
                                      uint64_t seed, const double *mean, const double *std);
 LPC_API void lpc_batcher_free(lpc_batcher *b);
@@ -61,7 +62,9 @@ LPC_API lpc_status lpc_batcher_set_augment(lpc_batcher *b, int pad, int flip);
 LPC_API int64_t lpc_batcher_next(lpc_batcher *b, lpc_ctx *ctx, lpc_tensor **x,
                                  const int32_t **labels);
 LPC_API int64_t lpc_batcher_batches_per_epoch(const lpc_batcher *b);
-/* Generator state at an epoch boundary, for checkpoints (see rng.h). */
+/* Generator state at an epoch boundary, for checkpoints (see rng.h): get
+ * fails with LPC_E_STATE while batches of the epoch remain; set abandons any
+ * epoch in progress, so the next call starts a new epoch from that state. */
 LPC_API lpc_status lpc_batcher_get_rng_state(const lpc_batcher *b, uint64_t state[4]);
 LPC_API lpc_status lpc_batcher_set_rng_state(lpc_batcher *b, const uint64_t state[4]);
 LPC_END_DECLS

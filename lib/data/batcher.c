@@ -1,0 +1,203 @@
+/* Mini-batches of normalised float images. Each epoch starts from the
+ * identity order and is Fisher-Yates shuffled with the batcher's generator,
+ * so an epoch depends only on the generator state at its start. The random
+ * crop/flip draws of a batch are taken serially before the parallel copy, so
+ * results do not depend on the thread count. Nothing is allocated after
+ * lpc_batcher_new. */
+#include <math.h>
+#include <string.h>
+#include "parse.h"
+
+struct lpc_batcher {
+    const lpc_dataset *ds;
+    int64_t n, batch;  /* n fixed at creation; batch <= n */
+    int shuffle;
+    lpc_rng *rng;
+    float *lut;        /* c x 256: (v/255 - mean)/std for every byte value */
+    int pad, flip;
+    int64_t *order;    /* this epoch's sample order */
+    int64_t pos;       /* next position in order */
+    int in_epoch;
+    int32_t *labels;   /* batch */
+    int32_t *draws;    /* batch x 3: crop y, crop x, flip */
+};
+
+lpc_batcher *lpc_batcher_new(const lpc_dataset *ds, int64_t batch_size, int shuffle,
+                             uint64_t seed, const double *mean, const double *std)
+{
+    if (!ds)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_batcher_new: dataset is NULL");
+    if (batch_size < 1)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_batcher_new: batch size %lld must be >= 1",
+                              (long long)batch_size);
+    if (!mean != !std)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_batcher_new: give both mean and std, or neither");
+    for (int k = 0; mean && k < ds->c; k++)
+        if (!isfinite(mean[k]) || !isfinite(std[k]) || !(std[k] > 0.0))
+            return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_batcher_new: channel %d has mean %g, std %g "
+                                  "(need finite values and std > 0)", k, mean[k], std[k]);
+    lpc_batcher *b = lpci_calloc(1, sizeof *b);
+    if (!b)
+        return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_batcher_new: out of memory");
+    b->ds = ds;
+    b->n = ds->n;
+    b->batch = batch_size < ds->n ? batch_size : ds->n;
+    b->shuffle = shuffle != 0;
+    b->rng = lpc_rng_new(seed);
+    b->lut = lpci_malloc((size_t)ds->c * 256 * sizeof *b->lut);
+    b->order = lpci_malloc((size_t)b->n * sizeof *b->order);
+    b->labels = lpci_malloc((size_t)b->batch * sizeof *b->labels);
+    b->draws = lpci_malloc((size_t)b->batch * 3 * sizeof *b->draws);
+    if (!b->rng || !b->lut || !b->order || !b->labels || !b->draws) {
+        lpc_batcher_free(b);
+        return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_batcher_new: out of memory for %lld samples",
+                              (long long)ds->n);
+    }
+    for (int k = 0; k < ds->c; k++)
+        for (int v = 0; v < 256; v++)
+            b->lut[k * 256 + v] =
+                mean ? (float)((v / 255.0 - mean[k]) / std[k]) : (float)(v / 255.0);
+    return b;
+}
+
+void lpc_batcher_free(lpc_batcher *b)
+{
+    if (!b)
+        return;
+    lpc_rng_free(b->rng);
+    lpci_free(b->lut);
+    lpci_free(b->order);
+    lpci_free(b->labels);
+    lpci_free(b->draws);
+    lpci_free(b);
+}
+
+lpc_status lpc_batcher_set_augment(lpc_batcher *b, int pad, int flip)
+{
+    if (!b)
+        return lpci_error(LPC_E_ARG, "lpc_batcher_set_augment: batcher is NULL");
+    if (pad < 0 || pad > b->ds->h || pad > b->ds->w)
+        return lpci_error(LPC_E_ARG, "lpc_batcher_set_augment: pad %d is not in [0, %d]", pad,
+                          b->ds->h < b->ds->w ? b->ds->h : b->ds->w);
+    b->pad = pad;
+    b->flip = flip != 0;
+    return LPC_OK;
+}
+
+int64_t lpc_batcher_batches_per_epoch(const lpc_batcher *b)
+{
+    if (!b)
+        return lpci_error(LPC_E_ARG, "lpc_batcher_batches_per_epoch: batcher is NULL");
+    return (b->n + b->batch - 1) / b->batch;
+}
+
+static void start_epoch(lpc_batcher *b)
+{
+    for (int64_t i = 0; i < b->n; i++)
+        b->order[i] = i;
+    if (b->shuffle)
+        for (int64_t i = b->n - 1; i > 0; i--) {
+            int64_t j = (int64_t)lpc_rng_below(b->rng, (uint64_t)i + 1);
+            int64_t t = b->order[i];
+            b->order[i] = b->order[j];
+            b->order[j] = t;
+        }
+    b->pos = 0;
+    b->in_epoch = 1;
+}
+
+/* One sample: out[y][x] = crop[y][flip ? w-1-x : x], where crop is the
+ * window at (oy, ox) of the image zero-padded by `pad` after normalisation. */
+static void fill_sample(const uint8_t *src, float *dst, int c, int h, int w, const float *lut,
+                        int pad, int oy, int ox, int flip)
+{
+    for (int k = 0; k < c; k++) {
+        const float *t = lut + k * 256;
+        const uint8_t *s = src + (size_t)k * h * w;
+        float *d = dst + (size_t)k * h * w;
+        for (int y = 0; y < h; y++) {
+            int sy = y + oy - pad;
+            float *drow = d + (size_t)y * w;
+            if (sy < 0 || sy >= h) {
+                memset(drow, 0, (size_t)w * sizeof *drow);
+                continue;
+            }
+            const uint8_t *srow = s + (size_t)sy * w;
+            if (!flip && ox == pad) {
+                for (int x = 0; x < w; x++)
+                    drow[x] = t[srow[x]];
+                continue;
+            }
+            for (int x = 0; x < w; x++) {
+                int sx = (flip ? w - 1 - x : x) + ox - pad;
+                drow[x] = sx >= 0 && sx < w ? t[srow[sx]] : 0.0f;
+            }
+        }
+    }
+}
+
+int64_t lpc_batcher_next(lpc_batcher *b, lpc_ctx *ctx, lpc_tensor **x, const int32_t **labels)
+{
+    if (!b || !ctx || !x || !labels)
+        return lpci_error(LPC_E_ARG, "lpc_batcher_next: NULL argument");
+    *x = NULL;
+    *labels = NULL;
+    const lpc_dataset *ds = b->ds;
+    if (ds->n != b->n)
+        return lpci_error(LPC_E_STATE, "lpc_batcher_next: the dataset was resized from %lld to "
+                          "%lld samples after the batcher was made", (long long)b->n,
+                          (long long)ds->n);
+    if (!b->in_epoch)
+        start_epoch(b);
+    if (b->pos >= b->n) {
+        b->in_epoch = 0;
+        return 0;
+    }
+    int64_t k = b->n - b->pos < b->batch ? b->n - b->pos : b->batch;
+    lpc_tensor *t = lpc_tensor_temp(ctx, 4, (int64_t[]){k, ds->c, ds->h, ds->w});
+    float *out = lpc_tensor_data(t);
+    if (!out)
+        return lpci_error(lpc_ctx_status(ctx) != LPC_OK ? lpc_ctx_status(ctx) : LPC_E_NOMEM,
+                          "lpc_batcher_next: no batch tensor: %s", lpc_ctx_error(ctx));
+    const int64_t *idx = b->order + b->pos;
+    int span = 2 * b->pad + 1;
+    for (int64_t i = 0; i < k; i++) {
+        b->labels[i] = ds->labels[idx[i]];
+        b->draws[3 * i] = b->pad ? (int32_t)lpc_rng_below(b->rng, (uint64_t)span) : b->pad;
+        b->draws[3 * i + 1] = b->pad ? (int32_t)lpc_rng_below(b->rng, (uint64_t)span) : b->pad;
+        b->draws[3 * i + 2] = b->flip ? (int32_t)(lpc_rng_u64(b->rng) >> 63) : 0;
+    }
+    const size_t img = lpci_dataset_image_bytes(ds);
+    const int32_t *draws = b->draws;
+#pragma omp parallel for schedule(static) num_threads(lpci_threads())
+    for (int64_t i = 0; i < k; i++)
+        fill_sample(ds->images + (size_t)idx[i] * img, out + (size_t)i * img, ds->c, ds->h,
+                    ds->w, b->lut, b->pad, draws[3 * i], draws[3 * i + 1], draws[3 * i + 2]);
+    b->pos += k;
+    *x = t;
+    *labels = b->labels;
+    return k;
+}
+
+lpc_status lpc_batcher_get_rng_state(const lpc_batcher *b, uint64_t state[4])
+{
+    if (!b || !state)
+        return lpci_error(LPC_E_ARG, "lpc_batcher_get_rng_state: NULL argument");
+    if (b->in_epoch && b->pos < b->n)
+        return lpci_error(LPC_E_STATE, "lpc_batcher_get_rng_state: in the middle of an epoch "
+                          "(%lld of %lld samples served)", (long long)b->pos, (long long)b->n);
+    return lpc_rng_get_state(b->rng, state);
+}
+
+lpc_status lpc_batcher_set_rng_state(lpc_batcher *b, const uint64_t state[4])
+{
+    if (!b || !state)
+        return lpci_error(LPC_E_ARG, "lpc_batcher_set_rng_state: NULL argument");
+    lpc_status s = lpc_rng_set_state(b->rng, state);
+    if (s != LPC_OK)
+        return s;
+    /* Any epoch in progress is abandoned: the next call starts a fresh one. */
+    b->in_epoch = 0;
+    b->pos = 0;
+    return LPC_OK;
+}

@@ -1,0 +1,61 @@
+/* liblpc data internals: the dataset object and pure in-memory parsers for
+ * each file format. The parsers take a byte buffer plus the name to use in
+ * error messages, never touch the file system and never crash on any input,
+ * so fuzz targets (tests/fuzz/) can call them directly. */
+#ifndef LPC_DATA_PARSE_H
+#define LPC_DATA_PARSE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "../core/internal.h"
+
+struct lpc_dataset {
+    int64_t n;
+    int c, h, w;
+    int num_classes;
+    uint8_t *images; /* n x c x h x w */
+    int32_t *labels; /* n */
+};
+
+/* Bytes of one image (c*h*w). */
+static inline size_t lpci_dataset_image_bytes(const lpc_dataset *ds)
+{
+    return (size_t)ds->c * (size_t)ds->h * (size_t)ds->w;
+}
+/* New dataset with uninitialised storage for n images of c x h x w. `who`
+ * names the caller in error messages (LPC_E_ARG on bad sizes, LPC_E_NOMEM). */
+lpc_status lpci_dataset_alloc(int64_t n, int c, int h, int w, int num_classes, const char *who,
+                              lpc_dataset **out);
+
+/* Whole file into a fresh lpci_malloc buffer, gunzipping transparently
+ * (zlib gzread also passes raw files through). LPC_E_IO when unreadable,
+ * LPC_E_FORMAT for a corrupt or truncated gzip stream. */
+lpc_status lpci_read_file(const char *path, uint8_t **buf, size_t *len);
+
+/* IDX image (magic 0x00000803, n x rows x cols) and label (0x00000801)
+ * buffers, already decompressed. num_classes = largest label + 1. */
+lpc_status lpci_parse_idx(const uint8_t *img, size_t img_len, const char *img_name,
+                          const uint8_t *lab, size_t lab_len, const char *lab_name,
+                          lpc_dataset **out);
+
+/* CIFAR binary record layouts. */
+typedef enum {
+    LPCI_CIFAR10,        /* label byte + 3072 bytes, labels < 10 */
+    LPCI_CIFAR100_FINE,  /* coarse byte + fine byte + 3072, fine labels < 100 */
+    LPCI_CIFAR100_COARSE /* same records, coarse labels < 20 */
+} lpci_cifar_kind;
+/* Number of records in a buffer (size must be a non-zero multiple of the record size). */
+lpc_status lpci_cifar_count(size_t len, const char *name, lpci_cifar_kind kind, int64_t *count);
+/* Decodes `count` records into images (count x 3 x 32 x 32) and labels. */
+lpc_status lpci_cifar_decode(const uint8_t *buf, int64_t count, const char *name,
+                             lpci_cifar_kind kind, uint8_t *images, int32_t *labels);
+/* One CIFAR batch file's bytes as a whole dataset (count + decode). */
+lpc_status lpci_parse_cifar(const uint8_t *buf, size_t len, const char *name,
+                            lpci_cifar_kind kind, lpc_dataset **out);
+
+/* PNG image in memory to 8-bit planar pixels (c x h x w, c = 1 grey or 3 RGB,
+ * lpci_malloc'ed into *pixels). Palette, low-bit grey and 16-bit images are
+ * expanded/reduced to 8 bits; alpha is dropped. LPC_E_FORMAT naming `name`
+ * for anything libpng rejects. */
+lpc_status lpci_parse_png(const uint8_t *buf, size_t len, const char *name, int *c, int *h,
+                          int *w, uint8_t **pixels);
+#endif
