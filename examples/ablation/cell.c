@@ -1,0 +1,370 @@
+#include "cell.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "../common/options.h"
+#include "json.h"
+#include "metrics.h"
+#include "resume.h"
+
+#define EVAL_BATCH 500
+/* Test samples evaluated after every epoch for the accuracy curve. */
+#define CURVE_SAMPLES 1000
+
+void ab_cell_path(const char *out, const ab_cell *cell, const char *file, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/cells/%s%s%s", out, cell->name, file ? "/" : "", file ? file : "");
+}
+
+int ab_cell_finished(const char *out, const ab_cell *cell)
+{
+    char path[4096];
+    ab_cell_path(out, cell, "result.json", path, sizeof path);
+    return access(path, F_OK) == 0;
+}
+
+int ab_mkdirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return -1;
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -1;
+            if (!(*p = c))
+                return 0;
+        }
+    }
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Everything a run holds; freed by release(). */
+typedef struct {
+    const ab_config *c;
+    ab_cell cell;
+    char identity[2048], dir[4096];
+    lpc_dataset *train, *test, *test_head; /* test_head: first CURVE_SAMPLES */
+    lpc_rng *rng;
+    lpc_model *model;
+    lpc_trainer *trainer;
+    ab_epoch_log *log;
+    float *z_train, *z_test;
+    int32_t *pred_train, *pred_test;
+    double acc_train, acc_test, robustness, seconds_analysis;
+    int have_robustness;
+} run;
+
+static void release(run *r)
+{
+    free(r->z_train);
+    free(r->z_test);
+    free(r->pred_train);
+    free(r->pred_test);
+    free(r->log);
+    lpc_trainer_free(r->trainer);
+    lpc_model_free(r->model);
+    lpc_rng_free(r->rng);
+    lpc_dataset_free(r->train);
+    lpc_dataset_free(r->test);
+    lpc_dataset_free(r->test_head);
+}
+
+static int fail(const run *r, const char *what, lpc_status s)
+{
+    fprintf(stderr, "error: cell %s: %s: %s (%s)\n", r->cell.name, what, lpc_last_error(),
+            lpc_status_name(s));
+    return 1;
+}
+
+static int setup(run *r)
+{
+    const ab_config *c = r->c;
+    lpc_status s;
+    if ((s = ex_load_dataset(c->dataset, 1, &r->train)) != LPC_OK)
+        return fail(r, "loading the training set", s);
+    if ((s = ex_load_dataset(c->dataset, 0, &r->test)) != LPC_OK)
+        return fail(r, "loading the test set", s);
+    if (c->subset && c->subset < lpc_dataset_size(r->train) &&
+        (s = lpc_dataset_truncate(r->train, c->subset)) != LPC_OK)
+        return fail(r, "taking the training subset", s);
+    int64_t head = lpc_dataset_size(r->test) < CURVE_SAMPLES ? lpc_dataset_size(r->test)
+                                                              : CURVE_SAMPLES;
+    if ((s = lpc_dataset_from_memory(lpc_dataset_images(r->test), lpc_dataset_labels(r->test),
+                                     head, lpc_dataset_channels(r->test),
+                                     lpc_dataset_height(r->test), lpc_dataset_width(r->test),
+                                     lpc_dataset_num_classes(r->test), &r->test_head)) != LPC_OK)
+        return fail(r, "copying the test head", s);
+    r->rng = lpc_rng_new((uint64_t)r->cell.seed);
+    r->log = calloc((size_t)c->epochs, sizeof *r->log);
+    if (!r->rng || !r->log)
+        return fail(r, "allocating", LPC_E_NOMEM);
+    if ((s = lpc_model_new(r->cell.model, c->backbone, lpc_dataset_channels(r->train),
+                           lpc_dataset_height(r->train), lpc_dataset_width(r->train),
+                           lpc_dataset_num_classes(r->train), c->widths, r->rng,
+                           &r->model)) != LPC_OK)
+        return fail(r, "building the model", s);
+    if ((s = lpc_trainer_new(r->model, r->train, c->protocol, c->epochs, c->batch, r->cell.lr,
+                             c->wd, (uint64_t)r->cell.seed, &r->trainer)) != LPC_OK ||
+        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_GAMMA_MAX, c->gamma_max)) != LPC_OK ||
+        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_REACH, c->reach)) != LPC_OK ||
+        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_AUGMENT_PAD, c->augment ? 4 : 0)) != LPC_OK ||
+        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK)
+        return fail(r, "setting up training", s);
+    return 0;
+}
+
+static int train(run *r, const char *ckpt, ab_progress_mode mode)
+{
+    long done = 0, epochs = r->c->epochs;
+    if (access(ckpt, F_OK) == 0) {
+        if (ab_resume_load(ckpt, r->identity, r->model, r->trainer, r->log, epochs, &done))
+            return 1;
+        ab_progress_note(mode, "cell %s: resuming after epoch %ld of %ld", r->cell.name, done,
+                         epochs);
+    }
+    double t0 = now();
+    for (long e = done; e < epochs; e++) {
+        double te = now();
+        lpc_status s = lpc_trainer_epoch(r->trainer);
+        if (s != LPC_OK)
+            return fail(r, "training", s);
+        double acc_test = 0;
+        if ((s = lpc_model_evaluate(r->model, r->test_head, lpc_trainer_mean(r->trainer),
+                                    lpc_trainer_std(r->trainer), EVAL_BATCH, NULL, NULL, NULL,
+                                    &acc_test)) != LPC_OK)
+            return fail(r, "evaluating the test head", s);
+        r->log[e] = (ab_epoch_log){lpc_trainer_get(r->trainer, LPC_TRAIN_LOSS),
+                                   lpc_trainer_get(r->trainer, LPC_TRAIN_ACCURACY),
+                                   lpc_trainer_get(r->trainer, LPC_TRAIN_GAMMA), now() - te,
+                                   acc_test};
+        if (ab_resume_save(ckpt, r->identity, r->model, r->trainer, r->log, e + 1))
+            return 1;
+        double per = (now() - t0) / (double)(e + 1 - done);
+        ab_progress_epoch(mode, r->cell.name, e + 1, epochs, r->log[e].loss, r->log[e].acc,
+                          r->log[e].gamma, per * (double)(epochs - e - 1));
+    }
+    return 0;
+}
+
+static int evaluate(run *r)
+{
+    const double *mean = lpc_trainer_mean(r->trainer), *std = lpc_trainer_std(r->trainer);
+    int64_t ntr = lpc_dataset_size(r->train), nte = lpc_dataset_size(r->test);
+    int64_t p = lpc_model_latent_dim(r->model);
+    r->z_train = malloc((size_t)(ntr * p) * sizeof(float));
+    r->z_test = malloc((size_t)(nte * p) * sizeof(float));
+    r->pred_train = malloc((size_t)ntr * sizeof(int32_t));
+    r->pred_test = malloc((size_t)nte * sizeof(int32_t));
+    if (!r->z_train || !r->z_test || !r->pred_train || !r->pred_test)
+        return fail(r, "allocating features", LPC_E_NOMEM);
+    lpc_status s;
+    if ((s = lpc_model_evaluate(r->model, r->train, mean, std, EVAL_BATCH, r->z_train, NULL,
+                                r->pred_train, &r->acc_train)) != LPC_OK ||
+        (s = lpc_model_evaluate(r->model, r->test, mean, std, EVAL_BATCH, r->z_test, NULL,
+                                r->pred_test, &r->acc_test)) != LPC_OK)
+        return fail(r, "evaluating", s);
+    return 0;
+}
+
+/* DeepFool on the first samples of the test set, normalised like training. */
+static int robustness(run *r)
+{
+    int64_t n = r->c->deepfool_samples;
+    if (n > lpc_dataset_size(r->test))
+        n = lpc_dataset_size(r->test);
+    if (n <= 0)
+        return 0;
+    lpc_batcher *b = lpc_batcher_new(r->test, n, 0, 0, lpc_trainer_mean(r->trainer),
+                                     lpc_trainer_std(r->trainer));
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *x = NULL;
+    const int32_t *y;
+    lpc_status s = LPC_E_NOMEM;
+    lpc_module *net = lpc_model_module(r->model);
+    if (b && ctx && lpc_batcher_next(b, ctx, &x, &y) == n &&
+        (s = lpc_module_set_train(net, 0)) == LPC_OK)
+        s = lpc_deepfool(net, lpc_tensor_cdata(x), n, lpc_dataset_channels(r->test),
+                         lpc_dataset_height(r->test), lpc_dataset_width(r->test),
+                         LPC_DEEPFOOL_CANDIDATES, LPC_DEEPFOOL_OVERSHOOT,
+                         LPC_DEEPFOOL_MAX_ITER, NULL, &r->robustness);
+    lpc_ctx_free(ctx);
+    lpc_batcher_free(b);
+    if (s != LPC_OK)
+        return fail(r, "DeepFool", s);
+    r->have_robustness = 1;
+    return 0;
+}
+
+static int save_arrays(run *r)
+{
+    char path[4200];
+    int64_t p = lpc_model_latent_dim(r->model);
+    for (int i = 0; i < 2; i++) {
+        const lpc_dataset *ds = i ? r->test : r->train;
+        const char *split = i ? "test" : "train";
+        int64_t shape[2] = {lpc_dataset_size(ds), p};
+        lpc_status s;
+        snprintf(path, sizeof path, "%s/features_%s.npy", r->dir, split);
+        if ((s = lpc_npy_save_f32(path, i ? r->z_test : r->z_train, 2, shape)) != LPC_OK)
+            return fail(r, "writing features", s);
+        snprintf(path, sizeof path, "%s/labels_%s.npy", r->dir, split);
+        if ((s = lpc_npy_save_i32(path, lpc_dataset_labels(ds), shape[0])) != LPC_OK)
+            return fail(r, "writing labels", s);
+    }
+    return 0;
+}
+
+static void write_config(jw *w, const run *r, int threads)
+{
+    const ab_config *c = r->c;
+    jw_obj(w, "config");
+    jw_str(w, "preset", c->preset);
+    jw_str(w, "model", r->cell.model);
+    jw_int(w, "cell", r->cell.index);
+    jw_num(w, "lr", r->cell.lr);
+    jw_int(w, "seed", r->cell.seed);
+    jw_str(w, "dataset", c->dataset);
+    jw_int(w, "train_samples", lpc_dataset_size(r->train));
+    jw_int(w, "test_samples", lpc_dataset_size(r->test));
+    jw_str(w, "backbone", ab_backbone_name(c->backbone));
+    jw_str(w, "protocol", ab_protocol_name(c->protocol));
+    jw_int(w, "epochs", c->epochs);
+    jw_int(w, "batch", c->batch);
+    jw_num(w, "weight_decay", c->wd);
+    jw_num(w, "gamma_max", c->gamma_max);
+    jw_num(w, "reach", c->reach);
+    jw_int(w, "augment", c->augment);
+    jw_arr(w, "widths");
+    for (int i = 0; i < 3; i++)
+        jw_int(w, NULL, c->widths[i]);
+    jw_end_arr(w);
+    jw_int(w, "latent_dim", lpc_model_latent_dim(r->model));
+    jw_int(w, "deepfool_samples", c->deepfool_samples);
+    jw_int(w, "threads", threads);
+    jw_str(w, "identity", r->identity);
+    jw_end_obj(w);
+}
+
+static int write_result(run *r, int threads)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return fail(r, "writing result.json", LPC_E_NOMEM);
+    jw w;
+    jw_init(&w, f);
+    jw_obj(&w, NULL);
+    write_config(&w, r, threads);
+    double train_s = 0;
+    jw_arr(&w, "log");
+    for (long e = 0; e < r->c->epochs; e++) {
+        jw_obj(&w, NULL);
+        jw_int(&w, "epoch", e + 1);
+        jw_num(&w, "loss", r->log[e].loss);
+        jw_num(&w, "acc", r->log[e].acc);
+        jw_num(&w, "gamma", r->log[e].gamma);
+        jw_num(&w, "seconds", r->log[e].seconds);
+        jw_num(&w, "acc_test_head", r->log[e].acc_test);
+        jw_end_obj(&w);
+        train_s += r->log[e].seconds;
+    }
+    jw_end_arr(&w);
+    const lpc_tensor *wc = lpc_module_find_param(lpc_model_module(r->model), "classifier.weight");
+    int p = (int)lpc_model_latent_dim(r->model), k = lpc_model_num_classes(r->model);
+    double t0 = now();
+    jw_obj(&w, "final");
+    jw_num(&w, "acc_train", r->acc_train);
+    jw_num(&w, "acc_test", r->acc_test);
+    if (r->have_robustness)
+        jw_num(&w, "robustness", r->robustness);
+    else
+        jw_null(&w, "robustness");
+    ab_metrics_write(&w, "train", r->z_train, lpc_dataset_size(r->train), p,
+                     lpc_dataset_labels(r->train), r->pred_train, k, lpc_tensor_cdata(wc),
+                     r->cell.name);
+    ab_metrics_write(&w, "test", r->z_test, lpc_dataset_size(r->test), p,
+                     lpc_dataset_labels(r->test), r->pred_test, k, lpc_tensor_cdata(wc),
+                     r->cell.name);
+    jw_end_obj(&w);
+    jw_obj(&w, "seconds");
+    jw_num(&w, "training", train_s);
+    jw_num(&w, "deepfool_and_evaluation", r->seconds_analysis);
+    jw_num(&w, "metrics", now() - t0);
+    jw_end_obj(&w);
+    jw_end_obj(&w);
+    int bad = fclose(f) != 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/result.json", r->dir);
+    bad = bad || ab_write_atomic(path, text, len) != 0;
+    free(text);
+    if (bad) {
+        fprintf(stderr, "error: cell %s: cannot write %s\n", r->cell.name, path);
+        return 1;
+    }
+    return 0;
+}
+
+/* A finished cell of another configuration under the same name is an error. */
+static int check_finished(const run *r, ab_progress_mode mode)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/result.json", r->dir);
+    jv *v = jv_load(path);
+    const char *id = jv_str(v, "config.identity");
+    int same = id && strcmp(id, r->identity) == 0;
+    jv_free(v);
+    if (!same) {
+        fprintf(stderr, "error: %s holds the result of another configuration (or is "
+                        "unreadable); use another --out or delete it\n", path);
+        return 1;
+    }
+    ab_progress_note(mode, "cell %s is already finished; nothing to do", r->cell.name);
+    return 0;
+}
+
+int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
+                ab_progress_mode mode)
+{
+    if (index < 0 || index >= ab_num_cells(c)) {
+        fprintf(stderr, "error: --cell %d out of range: preset '%s' has %d cells (0..%d)\n",
+                index, c->preset, ab_num_cells(c), ab_num_cells(c) - 1);
+        return 2;
+    }
+    run r = {.c = c};
+    ab_cell_at(c, index, &r.cell);
+    ab_cell_identity(c, &r.cell, r.identity, sizeof r.identity);
+    ab_cell_path(out, &r.cell, NULL, r.dir, sizeof r.dir);
+    if (ab_cell_finished(out, &r.cell))
+        return check_finished(&r, mode);
+    if (ab_mkdirs(r.dir) != 0) {
+        fprintf(stderr, "error: cannot create %s: %s\n", r.dir, strerror(errno));
+        return 1;
+    }
+    lpc_set_num_threads(threads);
+    char ckpt[4200];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.lpcc", r.dir);
+    int rc = setup(&r) || train(&r, ckpt, mode);
+    double t0 = now();
+    rc = rc || evaluate(&r) || robustness(&r);
+    r.seconds_analysis = now() - t0;
+    rc = rc || save_arrays(&r) || write_result(&r, threads);
+    if (!rc)
+        ab_progress_note(mode, "cell %s finished: acc_test %.4f robustness %.4g", r.cell.name,
+                         r.acc_test, r.have_robustness ? r.robustness : 0.0);
+    release(&r);
+    return rc;
+}

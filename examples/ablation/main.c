@@ -1,0 +1,286 @@
+/* lpc-ablation: the paper's eleven-model ablation as independent cells
+ * (model x learning rate x seed) sharing one results directory.
+ *   lpc-ablation plan | run --cell N | all [--jobs J] | report   [options] */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "../common/options.h"
+#include "cell.h"
+#include "preset.h"
+#include "progress.h"
+#include "report.h"
+
+typedef struct {
+    const char *out, *preset;
+    long cell, jobs, threads;
+    int quiet;
+    const char *ov_what[32], *ov_value[32];
+    int n_ov;
+} options;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: lpc-ablation plan|run|all|report [options]\n"
+        "  plan                 list the cells of the preset with their index and state\n"
+        "  run --cell N         train and analyse one cell (resumes from its checkpoint)\n"
+        "  all [--jobs J]       run every unfinished cell, J processes at a time (default 1)\n"
+        "  report               aggregate the finished cells into DIR/tables.md, tables.csv,\n"
+        "                       summary.json and figures\n"
+        "options (all subcommands):\n"
+        "  --out DIR            results directory (default results/)\n"
+        "  --preset NAME        (default quick):\n");
+    ab_preset_list(f);
+    fprintf(f,
+        "  --threads N          threads per cell (default: cores / jobs)\n"
+        "  --quiet              no progress output\n"
+        "overrides of the preset:\n"
+        "  --epochs N  --lrs A,B,..  --seeds N|S1,S2,..  --models M1,M2,..  --backbone B\n"
+        "  --dataset D  --subset N (0 = all)  --gamma-max X  --deepfool-samples N\n"
+        "  --protocol paper|compressed|ramp  --widths M,W,N  --batch N  --augment 0|1\n"
+        "Use the same options for plan, run, all and report of one experiment.\n");
+}
+
+static int parse(int argc, char **argv, options *o)
+{
+    *o = (options){.out = "results", .preset = "quick", .cell = -1, .jobs = 1};
+    enum { O_OUT = 256, O_PRESET, O_CELL, O_JOBS, O_THREADS, O_QUIET, O_OVERRIDE };
+    static const struct option longopts[] = {
+        {"help", no_argument, 0, 'h'}, {"out", required_argument, 0, O_OUT},
+        {"preset", required_argument, 0, O_PRESET}, {"cell", required_argument, 0, O_CELL},
+        {"jobs", required_argument, 0, O_JOBS}, {"threads", required_argument, 0, O_THREADS},
+        {"quiet", no_argument, 0, O_QUIET},
+        {"epochs", required_argument, 0, O_OVERRIDE}, {"lrs", required_argument, 0, O_OVERRIDE},
+        {"seeds", required_argument, 0, O_OVERRIDE}, {"models", required_argument, 0, O_OVERRIDE},
+        {"backbone", required_argument, 0, O_OVERRIDE},
+        {"dataset", required_argument, 0, O_OVERRIDE},
+        {"subset", required_argument, 0, O_OVERRIDE},
+        {"gamma-max", required_argument, 0, O_OVERRIDE},
+        {"deepfool-samples", required_argument, 0, O_OVERRIDE},
+        {"protocol", required_argument, 0, O_OVERRIDE},
+        {"widths", required_argument, 0, O_OVERRIDE}, {"batch", required_argument, 0, O_OVERRIDE},
+        {"augment", required_argument, 0, O_OVERRIDE}, {0, 0, 0, 0}};
+    int c, idx;
+    while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+        int ok = 1;
+        switch (c) {
+        case 'h': usage(stdout); exit(0);
+        case O_OUT: o->out = optarg; break;
+        case O_PRESET: o->preset = optarg; break;
+        case O_CELL: ok = ex_parse_long("--cell", optarg, 0, 1L << 30, &o->cell); break;
+        case O_JOBS: ok = ex_parse_long("--jobs", optarg, 1, 64, &o->jobs); break;
+        case O_THREADS: ok = ex_parse_long("--threads", optarg, 1, 256, &o->threads); break;
+        case O_QUIET: o->quiet = 1; break;
+        case O_OVERRIDE:
+            if (o->n_ov == 32) {
+                ok = 0;
+                break;
+            }
+            o->ov_what[o->n_ov] = longopts[idx].name;
+            o->ov_value[o->n_ov++] = optarg;
+            break;
+        default: ok = 0;
+        }
+        if (!ok) {
+            fprintf(stderr, "(see lpc-ablation --help)\n");
+            return 0;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind]);
+        return 0;
+    }
+    return 1;
+}
+
+static int configure(const options *o, ab_config *c)
+{
+    if (!ab_preset_load(o->preset, c))
+        return 0;
+    for (int i = 0; i < o->n_ov; i++)
+        if (!ab_preset_override(c, o->ov_what[i], o->ov_value[i]))
+            return 0;
+    return 1;
+}
+
+static int plan(const ab_config *c, const char *out)
+{
+    printf("preset %s: %s, %s backbone, %s protocol, %ld epochs, batch %ld, subset %ld, "
+           "widths %d/%d/%d, augment %d, gamma_max %g\n",
+           c->preset, c->dataset, ab_backbone_name(c->backbone), ab_protocol_name(c->protocol),
+           c->epochs, c->batch, c->subset, c->widths[0], c->widths[1], c->widths[2], c->augment,
+           c->gamma_max);
+    printf("%d cells in %s/cells:\n", ab_num_cells(c), out);
+    for (int i = 0; i < ab_num_cells(c); i++) {
+        ab_cell cell;
+        char ck[4200];
+        ab_cell_at(c, i, &cell);
+        ab_cell_path(out, &cell, "checkpoint.lpcc", ck, sizeof ck);
+        const char *state = ab_cell_finished(out, &cell) ? "finished"
+                            : access(ck, F_OK) == 0  ? "started"
+                                                     : "pending";
+        printf("%4d  %-12s lr %-8g seed %-3ld %s\n", i, cell.model, cell.lr, cell.seed, state);
+    }
+    return 0;
+}
+
+/* Child argv: self run --cell N --threads T plus the options of this call
+ * except --jobs and --threads. */
+static char **child_argv(int argc, char **argv, int cell, long threads, char *bufs[2])
+{
+    char **a = calloc((size_t)argc + 8, sizeof *a);
+    if (!a)
+        return NULL;
+    int n = 0;
+    a[n++] = argv[0];
+    a[n++] = "run";
+    a[n++] = "--cell";
+    a[n++] = bufs[0];
+    a[n++] = "--threads";
+    a[n++] = bufs[1];
+    snprintf(bufs[0], 32, "%d", cell);
+    snprintf(bufs[1], 32, "%ld", threads);
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--jobs") == 0 || strcmp(argv[i], "--threads") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(argv[i], "--jobs=", 7) == 0 || strncmp(argv[i], "--threads=", 10) == 0)
+            continue;
+        a[n++] = argv[i];
+    }
+    return a;
+}
+
+static pid_t spawn(char **args, int *fd)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], STDOUT_FILENO);
+        close(p[0]);
+        close(p[1]);
+        execv("/proc/self/exe", args);
+        fprintf(stderr, "error: cannot execute /proc/self/exe: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return -1;
+    }
+    *fd = p[0];
+    return pid;
+}
+
+static int run_all(const ab_config *c, const options *o, int argc, char **argv)
+{
+    long threads = o->threads;
+    if (!threads) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores / o->jobs > 0 ? cores / o->jobs : 1;
+    }
+    int total = ab_num_cells(c), pending[4096], n_pending = 0;
+    for (int i = 0; i < total && n_pending < 4096; i++) {
+        ab_cell cell;
+        ab_cell_at(c, i, &cell);
+        if (!ab_cell_finished(o->out, &cell))
+            pending[n_pending++] = i;
+    }
+    ab_progress_mode mode = ab_progress_mode_for_stdout(o->quiet);
+    ab_progress_note(mode, "%d of %d cells to run, %ld at a time with %ld thread(s) each",
+                     n_pending, total, o->jobs, threads);
+    ab_board *board = ab_board_new(mode, (int)o->jobs);
+    if (!board)
+        return 1;
+    signal(SIGPIPE, SIG_IGN);
+    int next = 0, running = 0, failed = 0, ok = 0;
+    while (next < n_pending || running > 0) {
+        while (running < o->jobs && next < n_pending) {
+            char b0[32], b1[32], *bufs[2] = {b0, b1};
+            char **args = child_argv(argc, argv, pending[next], threads, bufs);
+            ab_cell cell;
+            ab_cell_at(c, pending[next], &cell);
+            int fd = -1;
+            pid_t pid = args ? spawn(args, &fd) : -1;
+            free(args);
+            if (pid < 0) {
+                fprintf(stderr, "error: cannot start cell %s: %s\n", cell.name, strerror(errno));
+                failed++;
+            } else {
+                ab_board_attach(board, fd, cell.name);
+                running++;
+            }
+            next++;
+        }
+        running -= ab_board_poll(board, 500);
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                ok++;
+            else
+                failed++;
+        }
+    }
+    int status;
+    while (waitpid(-1, &status, 0) > 0) {
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            ok++;
+        else
+            failed++;
+    }
+    ab_board_free(board);
+    ab_progress_note(mode == AB_QUIET ? AB_PLAIN : mode, "%d cell(s) done, %d failed%s", ok,
+                     failed, failed ? " (see the errors above; run `all` again to retry)" : "");
+    return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    /* getopt permutes its argv: keep the original for the children of `all`. */
+    char **orig = malloc((size_t)(argc + 1) * sizeof *orig);
+    if (!orig)
+        return 1;
+    memcpy(orig, argv, (size_t)(argc + 1) * sizeof *orig);
+    options o;
+    ab_config c;
+    if (!parse(argc - 1, argv + 1, &o) || !configure(&o, &c)) {
+        free(orig);
+        return 2;
+    }
+    int rc;
+    if (strcmp(cmd, "plan") == 0) {
+        rc = plan(&c, o.out);
+    } else if (strcmp(cmd, "run") == 0) {
+        if (o.cell < 0) {
+            fprintf(stderr, "error: run needs --cell N (see `lpc-ablation plan`)\n");
+            rc = 2;
+        } else {
+            long threads = o.threads ? o.threads : sysconf(_SC_NPROCESSORS_ONLN);
+            rc = ab_cell_run(&c, (int)o.cell, o.out, (int)(threads > 0 ? threads : 1),
+                             ab_progress_mode_for_stdout(o.quiet));
+        }
+    } else if (strcmp(cmd, "all") == 0) {
+        rc = run_all(&c, &o, argc, orig);
+    } else if (strcmp(cmd, "report") == 0) {
+        rc = ab_report(&c, o.out, o.quiet);
+    } else {
+        fprintf(stderr, "error: unknown subcommand '%s' (plan, run, all, report)\n", cmd);
+        rc = 2;
+    }
+    free(orig);
+    return rc;
+}

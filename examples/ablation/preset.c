@@ -1,0 +1,254 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "../common/options.h"
+#include "preset.h"
+
+static void all_models(ab_config *c)
+{
+    c->n_models = 0;
+    for (int i = 0; i < lpc_model_count() && i < AB_MAX_MODELS; i++)
+        c->models[c->n_models++] = i;
+}
+
+/* Dense backbone on 10,000 Fashion-MNIST images: SPEC §5's ramp protocol run. */
+static void quick(ab_config *c)
+{
+    *c = (ab_config){.dataset = "fashion-mnist", .backbone = LPC_BACKBONE_MLP,
+                     .protocol = LPC_PROTOCOL_RAMP, .epochs = 40, .batch = 128,
+                     .subset = 10000, .deepfool_samples = 1000, .wd = 5e-4, .gamma_max = 100,
+                     .reach = 0.7, .augment = 0, .widths = {64, 128, 16}, .lrs = {1e-3},
+                     .n_lrs = 1, .seeds = {0}, .n_seeds = 1};
+}
+
+static void fmnist(ab_config *c)
+{
+    quick(c);
+    c->backbone = LPC_BACKBONE_RESNET_SMALL;
+    c->subset = 0;
+    c->epochs = 60;
+    c->augment = 1;
+}
+
+static void paper(ab_config *c, int cifar100)
+{
+    quick(c);
+    snprintf(c->dataset, sizeof c->dataset, "%s",
+             cifar100 ? "cifar100:data/cifar-100-binary" : "cifar10:data/cifar-10-batches-bin");
+    c->backbone = cifar100 ? LPC_BACKBONE_RESNET50 : LPC_BACKBONE_RESNET18;
+    c->protocol = LPC_PROTOCOL_PAPER;
+    c->epochs = 800;
+    c->subset = 0;
+    c->augment = 1;
+    if (cifar100)
+        memcpy(c->widths, (int[]){128, 256, 32}, sizeof c->widths);
+    c->n_lrs = 5;
+    for (int i = 0; i < 5; i++)
+        c->lrs[i] = 1e-4 * (double)(1 << i);
+    c->n_seeds = 5;
+    for (int i = 0; i < 5; i++)
+        c->seeds[i] = i;
+}
+
+static const struct {
+    const char *name, *what;
+} presets[] = {
+    {"quick", "Fashion-MNIST 10k, dense 784-512-512, 40 epochs, ramp, 1 seed (~10 min on 2 cores)"},
+    {"fmnist", "full Fashion-MNIST, resnet-small, pad-4 crop + flip, 60 epochs, ramp"},
+    {"paper-cifar10", "CIFAR-10 (--dataset cifar10:DIR), ResNet-18, 800 epochs, paper protocol, 5 LRs x 5 seeds"},
+    {"paper-cifar100", "CIFAR-100 (--dataset cifar100:DIR), ResNet-50, widths 128/256/32, as above"},
+};
+
+void ab_preset_list(FILE *f)
+{
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        fprintf(f, "  %-15s %s\n", presets[i].name, presets[i].what);
+}
+
+int ab_preset_load(const char *name, ab_config *c)
+{
+    if (strcmp(name, "quick") == 0)
+        quick(c);
+    else if (strcmp(name, "fmnist") == 0)
+        fmnist(c);
+    else if (strcmp(name, "paper-cifar10") == 0)
+        paper(c, 0);
+    else if (strcmp(name, "paper-cifar100") == 0)
+        paper(c, 1);
+    else {
+        fprintf(stderr, "error: unknown preset '%s'; known presets:\n", name);
+        ab_preset_list(stderr);
+        return 0;
+    }
+    snprintf(c->preset, sizeof c->preset, "%s", name);
+    all_models(c);
+    return 1;
+}
+
+/* Splits a comma list into at most max tokens of buf; returns the count or -1. */
+static int split(const char *s, char *buf, size_t n, char **tok, int max)
+{
+    if (strlen(s) >= n)
+        return -1;
+    strcpy(buf, s);
+    int k = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (k == max)
+            return -1;
+        tok[k++] = t;
+    }
+    return k ? k : -1;
+}
+
+static int parse_lrs(ab_config *c, const char *v)
+{
+    char buf[512], *tok[AB_MAX_LRS];
+    int k = split(v, buf, sizeof buf, tok, AB_MAX_LRS);
+    if (k < 0) {
+        fprintf(stderr, "error: --lrs needs 1..%d comma-separated rates\n", AB_MAX_LRS);
+        return 0;
+    }
+    for (int i = 0; i < k; i++)
+        if (!ex_parse_double("--lrs", tok[i], 1e-12, 10, &c->lrs[i]))
+            return 0;
+    c->n_lrs = k;
+    return 1;
+}
+
+/* "N" is N seeds 0..N-1; a list with commas ("3,7" or "7,") gives the seeds themselves. */
+static int parse_seeds(ab_config *c, const char *v)
+{
+    if (!strchr(v, ',')) {
+        long n;
+        if (!ex_parse_long("--seeds", v, 1, AB_MAX_SEEDS, &n))
+            return 0;
+        c->n_seeds = (int)n;
+        for (long i = 0; i < n; i++)
+            c->seeds[i] = i;
+        return 1;
+    }
+    char buf[1024], *tok[AB_MAX_SEEDS];
+    int k = split(v, buf, sizeof buf, tok, AB_MAX_SEEDS);
+    if (k < 0) {
+        fprintf(stderr, "error: --seeds needs a count or a comma list of up to %d seeds\n",
+                AB_MAX_SEEDS);
+        return 0;
+    }
+    for (int i = 0; i < k; i++)
+        if (!ex_parse_long("--seeds", tok[i], 0, 1L << 40, &c->seeds[i]))
+            return 0;
+    c->n_seeds = k;
+    return 1;
+}
+
+static int parse_models(ab_config *c, const char *v)
+{
+    char buf[512], *tok[AB_MAX_MODELS];
+    int k = split(v, buf, sizeof buf, tok, AB_MAX_MODELS);
+    if (k < 0) {
+        fprintf(stderr, "error: --models needs a comma list of model names\n");
+        return 0;
+    }
+    /* Keep the canonical table order so that cell indices do not depend on the list order. */
+    int chosen[AB_MAX_MODELS] = {0};
+    for (int i = 0; i < k; i++) {
+        int found = -1;
+        for (int m = 0; m < lpc_model_count(); m++)
+            if (strcasecmp(tok[i], lpc_model_name_at(m)) == 0)
+                found = m;
+        if (found < 0) {
+            fprintf(stderr, "error: unknown model '%s'; models:", tok[i]);
+            for (int m = 0; m < lpc_model_count(); m++)
+                fprintf(stderr, " %s", lpc_model_name_at(m));
+            fprintf(stderr, "\n");
+            return 0;
+        }
+        chosen[found] = 1;
+    }
+    c->n_models = 0;
+    for (int m = 0; m < lpc_model_count() && m < AB_MAX_MODELS; m++)
+        if (chosen[m])
+            c->models[c->n_models++] = m;
+    return 1;
+}
+
+int ab_preset_override(ab_config *c, const char *what, const char *v)
+{
+    if (strcmp(what, "epochs") == 0)
+        return ex_parse_long("--epochs", v, 1, 100000, &c->epochs);
+    if (strcmp(what, "subset") == 0)
+        return ex_parse_long("--subset", v, 0, 1L << 40, &c->subset);
+    if (strcmp(what, "deepfool-samples") == 0)
+        return ex_parse_long("--deepfool-samples", v, 0, 1000000, &c->deepfool_samples);
+    if (strcmp(what, "batch") == 0)
+        return ex_parse_long("--batch", v, 1, 65536, &c->batch);
+    if (strcmp(what, "gamma-max") == 0)
+        return ex_parse_double("--gamma-max", v, 1e-12, 1e12, &c->gamma_max);
+    if (strcmp(what, "lrs") == 0)
+        return parse_lrs(c, v);
+    if (strcmp(what, "seeds") == 0)
+        return parse_seeds(c, v);
+    if (strcmp(what, "models") == 0)
+        return parse_models(c, v);
+    if (strcmp(what, "backbone") == 0)
+        return ex_parse_backbone(v, &c->backbone);
+    if (strcmp(what, "protocol") == 0)
+        return ex_parse_protocol(v, &c->protocol);
+    if (strcmp(what, "widths") == 0)
+        return ex_parse_widths(v, c->widths);
+    if (strcmp(what, "augment") == 0) {
+        long on;
+        if (!ex_parse_long("--augment", v, 0, 1, &on))
+            return 0;
+        c->augment = (int)on;
+        return 1;
+    }
+    if (strcmp(what, "dataset") == 0) {
+        if (strlen(v) >= sizeof c->dataset) {
+            fprintf(stderr, "error: --dataset is too long\n");
+            return 0;
+        }
+        snprintf(c->dataset, sizeof c->dataset, "%s", v);
+        return 1;
+    }
+    fprintf(stderr, "error: unknown override '%s'\n", what);
+    return 0;
+}
+
+int ab_num_cells(const ab_config *c) { return c->n_models * c->n_lrs * c->n_seeds; }
+
+void ab_cell_at(const ab_config *c, int i, ab_cell *out)
+{
+    int seed = i % c->n_seeds, lr = (i / c->n_seeds) % c->n_lrs, m = i / (c->n_seeds * c->n_lrs);
+    out->index = i;
+    out->model = lpc_model_name_at(c->models[m]);
+    out->lr = c->lrs[lr];
+    out->seed = c->seeds[seed];
+    snprintf(out->name, sizeof out->name, "%d-%s-lr%g-s%ld", i, out->model, out->lr, out->seed);
+}
+
+const char *ab_backbone_name(lpc_backbone b)
+{
+    static const char *names[] = {"mlp", "resnet-small", "resnet18", "resnet50"};
+    return b >= 0 && b <= LPC_BACKBONE_RESNET50 ? names[b] : "?";
+}
+
+const char *ab_protocol_name(lpc_protocol p)
+{
+    static const char *names[] = {"paper", "compressed", "ramp"};
+    return p >= 0 && p <= LPC_PROTOCOL_RAMP ? names[p] : "?";
+}
+
+void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
+{
+    snprintf(buf, n,
+             "model=%s lr=%.17g seed=%ld dataset=%s subset=%ld backbone=%s protocol=%s "
+             "epochs=%ld batch=%ld wd=%.17g gamma_max=%.17g reach=%.17g augment=%d "
+             "widths=%d,%d,%d",
+             cell->model, cell->lr, cell->seed, c->dataset, c->subset,
+             ab_backbone_name(c->backbone), ab_protocol_name(c->protocol), c->epochs, c->batch,
+             c->wd, c->gamma_max, c->reach, c->augment, c->widths[0], c->widths[1],
+             c->widths[2]);
+}

@@ -1,0 +1,54 @@
+/* Experiment configurations: the named presets, command-line overrides and
+ * the grid of cells (model x learning rate x seed) they define. */
+#ifndef AB_PRESET_H
+#define AB_PRESET_H
+#include <stdio.h>
+#include <lpc/lpc.h>
+
+#define AB_MAX_LRS 16
+#define AB_MAX_SEEDS 64
+#define AB_MAX_MODELS 16
+
+typedef struct {
+    char preset[32];
+    char dataset[1024];
+    lpc_backbone backbone;
+    lpc_protocol protocol;
+    long epochs, batch, subset, deepfool_samples; /* subset 0: whole training set */
+    double wd, gamma_max, reach;
+    int augment, widths[3];
+    double lrs[AB_MAX_LRS];
+    int n_lrs;
+    long seeds[AB_MAX_SEEDS];
+    int n_seeds;
+    int models[AB_MAX_MODELS]; /* indices for lpc_model_name_at */
+    int n_models;
+} ab_config;
+
+/* One point of the grid. */
+typedef struct {
+    int index;
+    const char *model;
+    double lr;
+    long seed;
+    char name[128]; /* "<index>-<model>-lr<lr>-s<seed>" */
+} ab_cell;
+
+/* Loads a named preset ("quick", "fmnist", "paper-cifar10", "paper-cifar100");
+ * 0 with a message on stderr for an unknown name. */
+int ab_preset_load(const char *name, ab_config *c);
+void ab_preset_list(FILE *f);
+/* Applies one override ("epochs", "lrs", "seeds", "backbone", "dataset",
+ * "subset", "gamma-max", "models", "deepfool-samples", "protocol",
+ * "widths", "augment"); 0 with a message on a bad value. */
+int ab_preset_override(ab_config *c, const char *what, const char *value);
+
+int ab_num_cells(const ab_config *c);
+/* Cell i in [0, ab_num_cells); index = (model * n_lrs + lr) * n_seeds + seed. */
+void ab_cell_at(const ab_config *c, int i, ab_cell *out);
+/* Canonical description of everything that determines a cell's training
+ * (compared against checkpoints and finished results). */
+void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n);
+const char *ab_backbone_name(lpc_backbone b);
+const char *ab_protocol_name(lpc_protocol p);
+#endif

@@ -1,0 +1,22 @@
+/* A cell's training checkpoint: model parameters and buffers, AdamW state,
+ * epochs done, the batcher's generator state, the epoch log and the cell's
+ * identity (a checkpoint of another configuration is refused). */
+#ifndef AB_RESUME_H
+#define AB_RESUME_H
+#include <lpc/lpc.h>
+
+/* One epoch: mean training loss, running training accuracy, last gamma,
+ * wall seconds, and the accuracy on the first test samples (see cell.c). */
+typedef struct {
+    double loss, acc, gamma, seconds, acc_test;
+} ab_epoch_log;
+
+/* Saves atomically after `done` epochs; 0 on success (message on stderr otherwise). */
+int ab_resume_save(const char *path, const char *identity, lpc_model *m, lpc_trainer *t,
+                   const ab_epoch_log *log, long done);
+/* Restores everything from path into m, t and log (room for max_epochs) and
+ * sets *done; 0 on success, 1 when the file is corrupt, foreign or does not
+ * fit (message on stderr; the caller must not train on). */
+int ab_resume_load(const char *path, const char *identity, lpc_model *m, lpc_trainer *t,
+                   ab_epoch_log *log, long max_epochs, long *done);
+#endif
