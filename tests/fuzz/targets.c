@@ -1,0 +1,167 @@
+/* Fuzz target bodies (see targets.h). */
+#include "targets.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../../lib/data/parse.h"
+#include "../../lib/io/checkpoint_parse.h"
+#include "../../lib/io/npy_parse.h"
+
+/* The bytes in a fresh temporary file (for the readers that take a path);
+ * returns 0 and the path in buf, which the caller unlinks. */
+static int temp_file(const uint8_t *data, size_t size, char buf[64])
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, 64, "%s/lpcf-XXXXXX", dir && strlen(dir) < 40 ? dir : "/tmp");
+    int fd = mkstemp(buf);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < size) {
+        ssize_t w = write(fd, data + off, size - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    close(fd);
+    if (off != size) {
+        unlink(buf);
+        return -1;
+    }
+    return 0;
+}
+
+int lpcf_idx(const uint8_t *data, size_t size)
+{
+    if (size < 4)
+        return 0;
+    size_t n = (size_t)data[0] | (size_t)data[1] << 8 | (size_t)data[2] << 16 |
+               (size_t)data[3] << 24;
+    data += 4;
+    size -= 4;
+    if (n > size)
+        n = size;
+    lpc_dataset *ds = NULL;
+    if (lpci_parse_idx(data, n, "images", data + n, size - n, "labels", &ds) != LPC_OK)
+        return 0;
+    lpc_dataset_free(ds);
+    return 1;
+}
+
+int lpcf_idx_gz(const uint8_t *data, size_t size)
+{
+    char path[64];
+    if (temp_file(data, size, path) != 0)
+        return 0;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int ok = 0;
+    if (lpci_read_file(path, &buf, &len) == LPC_OK) {
+        ok = lpcf_idx(buf, len);
+        lpci_free(buf);
+    }
+    unlink(path);
+    return ok;
+}
+
+int lpcf_cifar(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    lpci_cifar_kind kind = data[0] % 3 == 0   ? LPCI_CIFAR10
+                           : data[0] % 3 == 1 ? LPCI_CIFAR100_FINE
+                                              : LPCI_CIFAR100_COARSE;
+    lpc_dataset *ds = NULL;
+    if (lpci_parse_cifar(data + 1, size - 1, "cifar", kind, &ds) != LPC_OK)
+        return 0;
+    lpc_dataset_free(ds);
+    return 1;
+}
+
+int lpcf_png(const uint8_t *data, size_t size)
+{
+    int c = 0, h = 0, w = 0;
+    uint8_t *pixels = NULL;
+    if (lpci_parse_png(data, size, "image.png", &c, &h, &w, &pixels) != LPC_OK)
+        return 0;
+    /* Touch the last pixel: the buffer must hold c*h*w bytes. */
+    size_t n = (size_t)c * (size_t)h * (size_t)w;
+    volatile uint8_t last = n ? pixels[n - 1] : 0;
+    (void)last;
+    lpci_free(pixels);
+    return 1;
+}
+
+int lpcf_checkpoint(const uint8_t *data, size_t size)
+{
+    lpc_checkpoint *ck = NULL;
+    if (lpci_checkpoint_parse(data, size, "fuzz.ckpt", &ck) != LPC_OK)
+        return 0;
+    for (int i = 0; i < lpc_checkpoint_num_tensors(ck); i++) {
+        const lpc_tensor *t = lpc_checkpoint_tensor(ck, lpc_checkpoint_tensor_name(ck, i));
+        if (t && lpc_tensor_numel(t) > 0) {
+            volatile float last = lpc_tensor_cdata(t)[lpc_tensor_numel(t) - 1];
+            (void)last;
+        }
+    }
+    for (int i = 0; i < ck->n_entries; i++) {
+        const lpci_ck_entry *e = &ck->entries[i];
+        uint64_t u;
+        double f;
+        size_t n;
+        if (e->kind == LPCI_CK_SCALAR) {
+            lpc_checkpoint_get_u64(ck, e->name, &u);
+            lpc_checkpoint_get_f64(ck, e->name, &f);
+        } else if (e->kind == LPCI_CK_BLOB) {
+            const uint8_t *b = lpc_checkpoint_blob(ck, e->name, &n);
+            if (b && n > 0) {
+                volatile uint8_t last = b[n - 1];
+                (void)last;
+            }
+        } else if (e->kind == LPCI_CK_RNG) {
+            lpc_rng *r = lpc_rng_new(1);
+            if (r) {
+                lpc_checkpoint_restore_rng(ck, e->name, r);
+                lpc_rng_free(r);
+            }
+        }
+    }
+    lpc_checkpoint_free(ck);
+    return 1;
+}
+
+int lpcf_npy(const uint8_t *data, size_t size)
+{
+    lpci_npy_header h;
+    if (lpci_npy_parse(data, size, &h) != LPC_OK)
+        return 0;
+    /* A valid header: the whole reader, file to converted values. */
+    char path[64];
+    if (temp_file(data, size, path) != 0)
+        return 0;
+    lpc_npy *a = NULL;
+    int ok = lpc_npy_load(path, &a) == LPC_OK;
+    if (ok) {
+        int64_t n = lpc_npy_numel(a);
+        for (int i = 0; i < lpc_npy_ndim(a); i++)
+            lpc_npy_dim(a, i);
+        void *dst = malloc(n > 0 ? (size_t)n * sizeof(double) : 1);
+        if (dst) {
+            lpc_npy_copy_f32(a, dst, n);
+            lpc_npy_copy_f64(a, dst, n);
+            lpc_npy_copy_i32(a, dst, n);
+            free(dst);
+        }
+        lpc_npy_free(a);
+    }
+    unlink(path);
+    return ok;
+}
+
+const lpcf_target lpcf_targets[] = {
+    {"idx", lpcf_idx},           {"idx_gz", lpcf_idx_gz},
+    {"cifar", lpcf_cifar},       {"png", lpcf_png},
+    {"checkpoint", lpcf_checkpoint}, {"npy", lpcf_npy},
+};
+const int lpcf_num_targets = (int)(sizeof lpcf_targets / sizeof lpcf_targets[0]);
