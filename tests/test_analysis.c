@@ -116,6 +116,24 @@ START_TEST(kl_entropy_blocks_and_threads)
 }
 END_TEST
 
+/* Tight clusters far from the origin: the float GEMM cannot resolve the
+ * neighbours, so rows go through the double pass; still exact. */
+START_TEST(kl_entropy_collapsed_clusters)
+{
+    int n = 700, p = 4, k = 5;
+    lpc_rng *r = lpc_rng_new(13);
+    float *z = malloc((size_t)n * p * sizeof *z);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++)
+            z[i * p + j] = (float)(((i % 3) == j ? 300.0 : -200.0) + 1e-2 * lpc_rng_normal(r));
+    double h, ref = naive_kl(z, n, p, k);
+    ck_assert_int_eq(lpc_kl_entropy(z, n, p, k, 0, &h, NULL), LPC_OK);
+    LPCT_ASSERT_CLOSE(h, ref, 1e-9);
+    free(z);
+    lpc_rng_free(r);
+}
+END_TEST
+
 /* Standardising removes per-dimension scales and shifts; without it, an
  * isotropic scale s shifts the entropy by P ln(s). */
 START_TEST(kl_entropy_standardize)
@@ -533,6 +551,7 @@ int main(void)
     tcase_add_test(tc, kl_entropy_vectors);
     tcase_add_test(tc, kl_entropy_standard_normal);
     tcase_add_test(tc, kl_entropy_blocks_and_threads);
+    tcase_add_test(tc, kl_entropy_collapsed_clusters);
     tcase_add_test(tc, kl_entropy_standardize);
     tcase_add_test(tc, gmm_vector);
     tcase_add_test(tc, binarity);

@@ -1,11 +1,10 @@
 /* Kozachenko–Leonenko entropy. The k-nearest-neighbour search is a blocked
- * brute force: squared distances |a|^2 + |b|^2 - 2 a.b from double GEMMs
- * (BLIS, threaded), each row keeping its k smallest in a sorted buffer (rows
- * split over threads, one writer per row). The distances of the k survivors
- * are then recomputed from coordinate differences, so the reported rho does
- * not suffer the cancellation of the GEMM form. Double precision (rather
- * than lpci_sgemm) keeps the neighbour selection right for tightly collapsed
- * classes, where float32 cancellation would swamp the distances. */
+ * brute force: squared distances |a|^2 + |b|^2 - 2 a.b from GEMMs (threaded),
+ * each row keeping its smallest candidates in a sorted buffer (rows split
+ * over threads, one writer per row). The candidates' distances are then
+ * recomputed from coordinate differences, so the reported rho does not
+ * suffer the cancellation of the GEMM form; see kth_neighbour for when the
+ * float GEMM is trusted and when a row is searched again in double. */
 #include <blis.h>
 #include <float.h>
 #include <math.h>
@@ -75,10 +74,10 @@ done:
     return s;
 }
 
-/* Inserts (d, j) into the ascending buffer of k entries (d < bd[k-1]). */
-static inline void insert(double *bd, int64_t *bi, int k, double d, int64_t j)
+/* Inserts (d, j) into the ascending buffer of m entries (d < bd[m-1]). */
+static inline void insert(double *bd, int64_t *bi, int m, double d, int64_t j)
 {
-    int t = k - 1;
+    int t = m - 1;
     while (t > 0 && bd[t - 1] > d) {
         bd[t] = bd[t - 1];
         bi[t] = bi[t - 1];
@@ -88,73 +87,159 @@ static inline void insert(double *bd, int64_t *bi, int k, double d, int64_t j)
     bi[t] = j;
 }
 
-/* rho[i] = exact distance from row i to its k-th nearest other row. */
-static lpc_status kth_neighbour(const double *x, int64_t n, int p, int k, double *rho)
+typedef struct {
+    const double *xd;   /* n x p, centred (and standardised) */
+    const float *xf;    /* the same in float */
+    const double *norm; /* squared row norms */
+    int64_t n;
+    int p;
+    void *g;    /* ROW_BLOCK x COL_BLOCK doubles of scratch */
+    void *pack; /* ROW_BLOCK x p doubles of scratch */
+} space;
+
+/* For each listed row, the m smallest squared distances |a|^2 + |b|^2 - 2 a.b
+ * to other rows (bd/bi: m entries per listed row), with the GEMM in float
+ * (lpci_sgemm) or double (BLIS). Rows are split over threads, one writer each. */
+static void search(const space *s, int dbl, const int64_t *rows, int64_t count, int m,
+                   double *bd, int64_t *bi)
 {
-    double *norm = lpci_malloc((size_t)n * sizeof *norm);
-    double *g = lpci_malloc((size_t)ROW_BLOCK * COL_BLOCK * sizeof *g);
-    double *bd = lpci_malloc((size_t)n * (size_t)k * sizeof *bd);
-    int64_t *bi = lpci_malloc((size_t)n * (size_t)k * sizeof *bi);
-    if (!norm || !g || !bd || !bi) {
-        lpci_free(norm);
-        lpci_free(g);
-        lpci_free(bd);
-        lpci_free(bi);
-        return lpci_error(LPC_E_NOMEM, "lpc_kl_entropy: no memory for the neighbour search of "
-                          "%lld samples", (long long)n);
-    }
-    for (int64_t i = 0; i < n; i++) {
-        double t = 0.0;
-        for (int j = 0; j < p; j++)
-            t += x[i * p + j] * x[i * p + j];
-        norm[i] = t;
-    }
-    for (int64_t i = 0; i < n * k; i++) {
+    int64_t n = s->n;
+    int p = s->p;
+    for (int64_t i = 0; i < count * m; i++) {
         bd[i] = INFINITY;
         bi[i] = -1;
     }
-    double one = 1.0, zero = 0.0;
-    for (int64_t r0 = 0; r0 < n; r0 += ROW_BLOCK) {
-        int64_t rb = n - r0 < ROW_BLOCK ? n - r0 : ROW_BLOCK;
+    for (int64_t r0 = 0; r0 < count; r0 += ROW_BLOCK) {
+        int64_t rb = count - r0 < ROW_BLOCK ? count - r0 : ROW_BLOCK;
+        for (int64_t r = 0; r < rb; r++) {
+            if (dbl)
+                memcpy((double *)s->pack + r * p, s->xd + rows[r0 + r] * p, (size_t)p * 8);
+            else
+                memcpy((float *)s->pack + r * p, s->xf + rows[r0 + r] * p, (size_t)p * 4);
+        }
         for (int64_t c0 = 0; c0 < n; c0 += COL_BLOCK) {
             int64_t cb = n - c0 < COL_BLOCK ? n - c0 : COL_BLOCK;
-            bli_dgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, (dim_t)rb, (dim_t)cb, (dim_t)p, &one,
-                      (double *)x + r0 * p, (inc_t)p, 1, (double *)x + c0 * p, (inc_t)p, 1,
-                      &zero, g, (inc_t)cb, 1);
+            if (dbl) {
+                double one = 1.0, zero = 0.0;
+                bli_dgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, (dim_t)rb, (dim_t)cb, (dim_t)p, &one,
+                          s->pack, (inc_t)p, 1, (double *)s->xd + c0 * p, (inc_t)p, 1, &zero,
+                          s->g, (inc_t)cb, 1);
+            } else {
+                lpci_sgemm(0, 1, rb, cb, p, 1.0f, s->pack, p, s->xf + c0 * p, p, 0.0f, s->g, cb);
+            }
 #pragma omp parallel for schedule(static) num_threads(lpci_threads())
-            for (int64_t i = 0; i < rb; i++) {
-                double *d_i = bd + (r0 + i) * k;
-                int64_t *j_i = bi + (r0 + i) * k;
-                const double *gi = g + i * cb, *nb = norm + c0;
-                double ni = norm[r0 + i], worst = d_i[k - 1];
+            for (int64_t r = 0; r < rb; r++) {
+                int64_t row = rows[r0 + r];
+                double *d_r = bd + (r0 + r) * m, ni = s->norm[row], worst = d_r[m - 1];
+                int64_t *j_r = bi + (r0 + r) * m;
+                const double *nb = s->norm + c0;
+                const double *gd = (const double *)s->g + r * cb;
+                const float *gf = (const float *)s->g + r * cb;
                 for (int64_t j = 0; j < cb; j++) {
-                    double d = ni + nb[j] - 2.0 * gi[j];
-                    if (d < worst && c0 + j != r0 + i) {
-                        insert(d_i, j_i, k, d, c0 + j);
-                        worst = d_i[k - 1];
+                    double d = ni + nb[j] - 2.0 * (dbl ? gd[j] : (double)gf[j]);
+                    if (d < worst && c0 + j != row) {
+                        insert(d_r, j_r, m, d, c0 + j);
+                        worst = d_r[m - 1];
                     }
                 }
             }
         }
     }
+}
+
+/* Replaces the m candidates of `row` by their exact squared distances from
+ * coordinate differences, sorted ascending. */
+static void exact_sorted(const space *s, int64_t row, double *d, const int64_t *idx, int m)
+{
+    const double *a = s->xd + row * s->p;
+    for (int t = 0; t < m; t++) {
+        const double *b = s->xd + idx[t] * s->p;
+        double d2 = 0.0;
+        for (int j = 0; j < s->p; j++)
+            d2 += (a[j] - b[j]) * (a[j] - b[j]);
+        int u = t;
+        while (u > 0 && d[u - 1] > d2) {
+            d[u] = d[u - 1];
+            u--;
+        }
+        d[u] = d2;
+    }
+}
+
+/* rho[i] = exact distance from row i to its k-th nearest other row.
+ * A float pass keeps m = 2k candidates per row; their exact distances give
+ * rho unless float rounding (bounded by delta) could have hidden a closer
+ * row: then that row is searched again in double. Tightly collapsed data
+ * (distances near float resolution) thus cost a double pass, others not. */
+static lpc_status kth_neighbour(const double *x, int64_t n, int p, int k, double *rho)
+{
+    int m = (int64_t)2 * k < n - 1 ? 2 * k : (int)(n - 1);
+    space s = {x, NULL, NULL, n, p, NULL, NULL};
+    float *xf = lpci_malloc((size_t)n * (size_t)p * sizeof *xf);
+    double *norm = lpci_malloc((size_t)n * sizeof *norm);
+    s.g = lpci_malloc((size_t)ROW_BLOCK * COL_BLOCK * sizeof(double));
+    s.pack = lpci_malloc((size_t)ROW_BLOCK * (size_t)p * sizeof(double));
+    double *bd = lpci_malloc((size_t)n * (size_t)m * sizeof *bd);
+    int64_t *bi = lpci_malloc((size_t)n * (size_t)m * sizeof *bi);
+    int64_t *rows = lpci_malloc((size_t)n * sizeof *rows);
+    lpc_status st = LPC_OK;
+    if (!xf || !norm || !s.g || !s.pack || !bd || !bi || !rows) {
+        st = lpci_error(LPC_E_NOMEM, "lpc_kl_entropy: no memory for the neighbour search of "
+                        "%lld samples", (long long)n);
+        goto done;
+    }
+    double norm_max = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double t = 0.0;
+        for (int j = 0; j < p; j++) {
+            xf[i * p + j] = (float)x[i * p + j];
+            t += (double)xf[i * p + j] * xf[i * p + j];
+        }
+        norm[i] = t;
+        norm_max = t > norm_max ? t : norm_max;
+        rows[i] = i;
+    }
+    s.xf = xf;
+    s.norm = norm;
+    search(&s, 0, rows, n, m, bd, bi);
+    int64_t flagged = 0;
 #pragma omp parallel for schedule(static) num_threads(lpci_threads())
     for (int64_t i = 0; i < n; i++) {
-        double far = 0.0;
-        for (int t = 0; t < k; t++) {
-            const double *a = x + i * p, *b = x + bi[i * k + t] * p;
-            double d2 = 0.0;
-            for (int j = 0; j < p; j++)
-                d2 += (a[j] - b[j]) * (a[j] - b[j]);
-            if (d2 > far)
-                far = d2;
-        }
-        rho[i] = sqrt(far);
+        double float_worst = bd[i * m + m - 1];
+        double delta = p * FLT_EPSILON * (norm[i] + norm_max);
+        exact_sorted(&s, i, bd + i * m, bi + i * m, m);
+        rho[i] = sqrt(bd[i * m + k - 1]);
+        /* Every row outside the candidates is at float distance >= float_worst. */
+        if (m < n - 1 && !(float_worst > bd[i * m + k - 1] + 2.0 * delta))
+            rho[i] = -1.0;
     }
+    for (int64_t i = 0; i < n; i++)
+        if (rho[i] < 0.0)
+            rows[flagged++] = i;
+    if (flagged > 0) {
+        /* Norms in double for the double pass (the float ones were of xf). */
+        for (int64_t i = 0; i < n; i++) {
+            double t = 0.0;
+            for (int j = 0; j < p; j++)
+                t += x[i * p + j] * x[i * p + j];
+            norm[i] = t;
+        }
+        search(&s, 1, rows, flagged, m, bd, bi);
+#pragma omp parallel for schedule(static) num_threads(lpci_threads())
+        for (int64_t r = 0; r < flagged; r++) {
+            exact_sorted(&s, rows[r], bd + r * m, bi + r * m, m);
+            rho[rows[r]] = sqrt(bd[r * m + k - 1]);
+        }
+    }
+done:
+    lpci_free(xf);
     lpci_free(norm);
-    lpci_free(g);
+    lpci_free(s.g);
+    lpci_free(s.pack);
     lpci_free(bd);
     lpci_free(bi);
-    return LPC_OK;
+    lpci_free(rows);
+    return st;
 }
 
 lpc_status lpc_kl_entropy(const float *z, int64_t n, int p, int k, unsigned flags, double *h,

@@ -1,0 +1,272 @@
+/* lpc-analyze: the paper's analysis metrics of a feature matrix saved as
+ * .npy (e.g. from NumPy or lpc_npy_save_tensor), printed as one JSON object.
+ *
+ *   lpc-analyze --features Z.npy --labels Y.npy [--weights W.npy]
+ *               [--logits L.npy] [--k 20] [--standardize]
+ *
+ * Exit status 0 on success, 2 on bad arguments or files. A metric that is
+ * undefined for the data (e.g. binarity with a constant dimension) is
+ * printed as null with a warning on stderr. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <lpc/lpc.h>
+
+static const char usage[] =
+    "usage: lpc-analyze --features Z.npy --labels Y.npy [--weights W.npy] [--logits L.npy] "
+    "[--k 20] [--standardize]\n"
+    "  --features Z.npy  N x P penultimate features (float32 or float64)\n"
+    "  --labels Y.npy    N true labels (int32 or int64)\n"
+    "  --weights W.npy   K x P classifier weights: adds nc3 and nc4\n"
+    "  --logits L.npy    N x K logits: predictions for sigma_w and nc4\n"
+    "  --k K             neighbours of the entropy estimate (default 20)\n"
+    "  --standardize     standardise each dimension before the entropy\n"
+    "Prints one JSON object; exit status 2 on bad arguments or files.\n";
+
+static int fail(const char *what, const char *path)
+{
+    fprintf(stderr, "lpc-analyze: %s%s%s: %s\n", what, path ? " " : "", path ? path : "",
+            lpc_last_error());
+    return 2;
+}
+
+/* Loads a 1-D or 2-D float array (rows x cols; cols = 1 for 1-D). */
+static float *load_matrix(const char *path, int64_t *rows, int64_t *cols)
+{
+    lpc_npy *a = NULL;
+    float *data = NULL;
+    if (lpc_npy_load(path, &a) != LPC_OK) {
+        fail("cannot load", path);
+        return NULL;
+    }
+    int nd = lpc_npy_ndim(a);
+    if (nd != 2) {
+        fprintf(stderr, "lpc-analyze: %s: expected a 2-D array, got %d dimensions\n", path, nd);
+        goto done;
+    }
+    *rows = lpc_npy_dim(a, 0);
+    *cols = lpc_npy_dim(a, 1);
+    data = malloc((size_t)(lpc_npy_numel(a) ? lpc_npy_numel(a) : 1) * sizeof *data);
+    if (!data) {
+        fprintf(stderr, "lpc-analyze: %s: out of memory\n", path);
+        goto done;
+    }
+    if (lpc_npy_copy_f32(a, data, lpc_npy_numel(a)) != LPC_OK) {
+        fail("cannot read", path);
+        free(data);
+        data = NULL;
+    }
+done:
+    lpc_npy_free(a);
+    return data;
+}
+
+static int32_t *load_labels(const char *path, int64_t *n)
+{
+    lpc_npy *a = NULL;
+    int32_t *y = NULL;
+    if (lpc_npy_load(path, &a) != LPC_OK) {
+        fail("cannot load", path);
+        return NULL;
+    }
+    if (lpc_npy_ndim(a) != 1) {
+        fprintf(stderr, "lpc-analyze: %s: labels must be a 1-D array\n", path);
+    } else if (!(y = malloc((size_t)(lpc_npy_numel(a) ? lpc_npy_numel(a) : 1) * sizeof *y))) {
+        fprintf(stderr, "lpc-analyze: %s: out of memory\n", path);
+    } else if (lpc_npy_copy_i32(a, y, lpc_npy_numel(a)) != LPC_OK) {
+        fail("cannot read", path);
+        free(y);
+        y = NULL;
+    } else {
+        *n = lpc_npy_numel(a);
+    }
+    lpc_npy_free(a);
+    return y;
+}
+
+/* JSON output: metrics print as numbers, or null with a warning when the
+ * library calls them undefined (LPC_E_NUMERIC). Other failures are fatal. */
+typedef struct {
+    int first, fatal;
+} json;
+
+static void put(json *j, const char *key, lpc_status s, double v)
+{
+    if (s != LPC_OK && s != LPC_E_NUMERIC && !j->fatal) {
+        fprintf(stderr, "lpc-analyze: %s: %s\n", key, lpc_last_error());
+        j->fatal = 1;
+    }
+    if (s == LPC_E_NUMERIC)
+        fprintf(stderr, "lpc-analyze: warning: %s is undefined: %s\n", key, lpc_last_error());
+    printf("%s\"%s\": ", j->first ? "" : ", ", key);
+    j->first = 0;
+    if (s == LPC_OK && isfinite(v))
+        printf("%.17g", v);
+    else
+        printf("null");
+}
+
+static int argmax_rows(const float *logits, int64_t n, int64_t k, int32_t *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        int64_t best = 0;
+        for (int64_t c = 1; c < k; c++)
+            if (logits[i * k + c] > logits[i * k + best])
+                best = c;
+        out[i] = (int32_t)best;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *features = NULL, *labels = NULL, *weights = NULL, *logits = NULL;
+    long knn = LPC_KL_DEFAULT_K;
+    int standardize = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        int has_value = i + 1 < argc;
+        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (strcmp(o, "--standardize") == 0) {
+            standardize = 1;
+        } else if (has_value && strcmp(o, "--features") == 0) {
+            features = argv[++i];
+        } else if (has_value && strcmp(o, "--labels") == 0) {
+            labels = argv[++i];
+        } else if (has_value && strcmp(o, "--weights") == 0) {
+            weights = argv[++i];
+        } else if (has_value && strcmp(o, "--logits") == 0) {
+            logits = argv[++i];
+        } else if (has_value && strcmp(o, "--k") == 0) {
+            char *end;
+            errno = 0;
+            knn = strtol(argv[++i], &end, 10);
+            if (errno || *end || end == argv[i] || knn < 1 || knn > 100000) {
+                fprintf(stderr, "lpc-analyze: --k needs an integer in 1..100000, got '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "lpc-analyze: unknown or incomplete option '%s'\n%s", o, usage);
+            return 2;
+        }
+    }
+    if (!features || !labels) {
+        fprintf(stderr, "lpc-analyze: --features and --labels are required\n%s", usage);
+        return 2;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    lpc_set_num_threads(cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus);
+
+    int rc = 2;
+    int64_t n = 0, p = 0, ny = 0, kw = 0, pw = 0, nl = 0, kl = 0;
+    float *z = NULL, *w = NULL, *lg = NULL;
+    int32_t *y = NULL, *pred = NULL;
+    if (!(z = load_matrix(features, &n, &p)) || !(y = load_labels(labels, &ny)))
+        goto done;
+    if (weights && !(w = load_matrix(weights, &kw, &pw)))
+        goto done;
+    if (logits && !(lg = load_matrix(logits, &nl, &kl)))
+        goto done;
+    if (ny != n) {
+        fprintf(stderr, "lpc-analyze: %lld labels for %lld feature rows\n", (long long)ny,
+                (long long)n);
+        goto done;
+    }
+    if (n < 1 || p < 1 || p > 1 << 20) {
+        fprintf(stderr, "lpc-analyze: features must be N x P with N, P >= 1\n");
+        goto done;
+    }
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (y[i] < 0) {
+            fprintf(stderr, "lpc-analyze: %s: label %d of sample %lld is negative\n", labels,
+                    (int)y[i], (long long)i);
+            goto done;
+        }
+        if (y[i] >= k)
+            k = (int64_t)y[i] + 1;
+    }
+    if (w && (pw != p || kw < k)) {
+        fprintf(stderr, "lpc-analyze: weights are %lld x %lld, expected K x %lld with K >= %lld\n",
+                (long long)kw, (long long)pw, (long long)p, (long long)k);
+        goto done;
+    }
+    if (lg && (nl != n || kl < k || (w && kl != kw))) {
+        fprintf(stderr, "lpc-analyze: logits are %lld x %lld, expected %lld x K\n", (long long)nl,
+                (long long)kl, (long long)n);
+        goto done;
+    }
+    if (w)
+        k = kw;
+    else if (lg)
+        k = kl;
+    if (k > 1000000) {
+        fprintf(stderr, "lpc-analyze: too many classes (%lld)\n", (long long)k);
+        goto done;
+    }
+    if (lg) {
+        if (!(pred = malloc((size_t)n * sizeof *pred))) {
+            fprintf(stderr, "lpc-analyze: out of memory\n");
+            goto done;
+        }
+        argmax_rows(lg, n, kl, pred);
+    }
+
+    json j = {1, 0};
+    double v = 0.0, h = 0.0, hp = 0.0;
+    printf("{");
+    put(&j, "R", lpc_separation_ratio(z, n, (int)p, y, (int)k, &v), v);
+    put(&j, "sigma_w", lpc_sigma_w(z, n, (int)p, pred ? pred : y, (int)k, &v), v);
+    put(&j, "cov_norm", lpc_norm_cov(z, n, (int)p, &v), v);
+    lpc_status s = lpc_kl_entropy(z, n, (int)p, (int)knn, standardize ? LPC_KL_STANDARDIZE : 0,
+                                  &h, &hp);
+    put(&j, "entropy", s, h);
+    put(&j, "entropy_per_dim", s, hp);
+    lpc_binarity *b = NULL;
+    s = lpc_binarity_compute(z, n, (int)p, &b);
+    static const struct {
+        const char *key;
+        lpc_binarity_metric m;
+    } bkeys[] = {{"gmm_l", LPC_BINARITY_L},         {"gmm_sigma", LPC_BINARITY_SIGMA},
+                 {"gmm_mu", LPC_BINARITY_MU},       {"gmm_l_min", LPC_BINARITY_L_MIN},
+                 {"gmm_mu_min", LPC_BINARITY_MU_MIN}};
+    for (size_t i = 0; i < sizeof bkeys / sizeof bkeys[0]; i++) {
+        v = 0.0;
+        put(&j, bkeys[i].key, s == LPC_OK ? lpc_binarity_get(b, bkeys[i].m, &v) : s, v);
+    }
+    lpc_binarity_free(b);
+    lpc_nc *nc = NULL;
+    s = lpc_nc_compute(z, n, (int)p, y, (int)k, w, NULL, pred, &nc);
+    static const struct {
+        const char *key;
+        lpc_nc_metric m;
+    } nkeys[] = {{"nc1", LPC_NC_NC1},
+                 {"nc1_weighted", LPC_NC_NC1_WEIGHTED},
+                 {"equinorm", LPC_NC_EQUINORM},
+                 {"equiangularity", LPC_NC_EQUIANGULARITY},
+                 {"max_angle", LPC_NC_MAX_ANGLE},
+                 {"nc3", LPC_NC_NC3},
+                 {"nc4", LPC_NC_NC4}};
+    for (size_t i = 0; i < sizeof nkeys / sizeof nkeys[0]; i++) {
+        if ((nkeys[i].m == LPC_NC_NC3 && !w) || (nkeys[i].m == LPC_NC_NC4 && !w && !pred))
+            continue;
+        v = 0.0;
+        put(&j, nkeys[i].key, s == LPC_OK ? lpc_nc_get(nc, nkeys[i].m, &v) : s, v);
+    }
+    lpc_nc_free(nc);
+    printf("}\n");
+    rc = j.fatal ? 2 : 0;
+done:
+    free(z);
+    free(y);
+    free(w);
+    free(lg);
+    free(pred);
+    return rc;
+}
