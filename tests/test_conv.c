@@ -92,7 +92,7 @@ static void assert_close_arrays(const float *a, const double *ref, int64_t n, do
                   ref[i < 0 ? 0 : i]);
 }
 
-/* Sizes that need several sample chunks (and the direct 1x1 path) match the
+/* Per-sample GEMMs, several sample chunks and the direct 1x1 path match the
  * reference in forward and backward. */
 static void check_against_reference(int n, int ci, int h, int wd, int co, int k, int s, int p,
                                     int bias)
@@ -127,7 +127,8 @@ static void check_against_reference(int n, int ci, int h, int wd, int co, int k,
 
 START_TEST(conv_matches_reference)
 {
-    check_against_reference(30, 4, 32, 32, 5, 3, 1, 1, 1); /* several chunks, last partial */
+    check_against_reference(3, 4, 32, 32, 5, 3, 1, 1, 1);   /* one GEMM per sample */
+    check_against_reference(20, 64, 15, 15, 4, 3, 1, 1, 1); /* chunks of 8, 8 and 4 samples */
     check_against_reference(9, 3, 20, 17, 6, 3, 2, 1, 0);
     check_against_reference(2, 2, 1024, 600, 3, 1, 1, 0, 1); /* one sample per GEMM, 1x1 */
     check_against_reference(3, 5, 9, 9, 4, 1, 1, 0, 0);      /* 1x1 through im2col chunks */

@@ -1,11 +1,13 @@
-/* 2-D convolution as im2col + GEMM. The batch is processed in chunks of
- * samples whose columns sit side by side in one (Cin*kh*kw) x (B*Ho*Wo)
- * matrix, so that every GEMM is large even for small images; the chunk size
- * bounds the scratch, which comes from the ctx arena. */
+/* 2-D convolution as im2col + GEMM. Large images take one GEMM per sample,
+ * reading and writing the tensors in place. Small images are processed in
+ * chunks of samples whose columns sit side by side in one (Cin*kh*kw) x
+ * (B*Ho*Wo) matrix, so that every GEMM stays large; the chunk size bounds
+ * the scratch, which comes from the ctx arena. */
 #include <string.h>
 #include "../core/internal.h"
 
 #define COL_BUDGET ((int64_t)1 << 20) /* floats in one column matrix (4 MiB) */
+#define DIRECT_HW 256                 /* output pixels from which a sample is one GEMM */
 #define PAR_MIN 32768                 /* elements below which threads cost more */
 
 typedef struct {
@@ -31,7 +33,7 @@ static void geom_init(conv_geom *g, const lpc_tensor *x, const lpc_tensor *w, in
     g->wo = (g->w + 2 * pad - g->kw) / stride + 1;
     g->k = g->cin * g->kh * g->kw;
     g->hw = g->ho * g->wo;
-    int64_t b = COL_BUDGET / (g->k * g->hw);
+    int64_t b = g->hw >= DIRECT_HW ? 1 : COL_BUDGET / (g->k * g->hw);
     g->chunk = b < 1 ? 1 : b > g->n ? g->n : b;
 }
 
@@ -103,8 +105,12 @@ static void col2im_add(const conv_geom *g, const float *dcol, int64_t n0, int64_
                     if (iy < 0 || iy >= g->h)
                         continue;
                     float *dst = plane + iy * g->w;
-                    for (int64_t ox = lo; ox < hi; ox++)
-                        dst[ox * s + off] += src[ox];
+                    if (s == 1) /* the common case, kept separate so that it vectorises */
+                        for (int64_t ox = lo; ox < hi; ox++)
+                            dst[ox + off] += src[ox];
+                    else
+                        for (int64_t ox = lo; ox < hi; ox++)
+                            dst[ox * s + off] += src[ox];
                 }
             }
     }
@@ -173,6 +179,36 @@ static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_te
     return NULL;
 }
 
+/* y = conv(x) (+ bias), chunk by chunk; 0 when the arena is exhausted. */
+static int run_forward(lpc_ctx *ctx, const conv_geom *g, const float *x, const float *w,
+                       const float *bias, float *y)
+{
+    int direct = g->chunk == 1, pointwise = direct && is_pointwise(g);
+    int64_t l = g->chunk * g->hw;
+    float *col = pointwise ? NULL : lpci_ctx_alloc(ctx, (size_t)(g->k * l) * sizeof(float));
+    float *buf = direct ? NULL : lpci_ctx_alloc(ctx, (size_t)(g->cout * l) * sizeof(float));
+    if ((!pointwise && !col) || (!direct && !buf))
+        return 0;
+    for (int64_t n0 = 0; n0 < g->n; n0 += g->chunk) {
+        int64_t bn = g->n - n0 < g->chunk ? g->n - n0 : g->chunk, lb = bn * g->hw;
+        const float *src = x + n0 * g->k * g->hw;
+        if (!pointwise) {
+            im2col(g, x, n0, bn, col);
+            src = col;
+        }
+        if (direct) {
+            lpci_sgemm(0, 0, g->cout, lb, g->k, 1.0f, w, g->k, src, lb, 0.0f,
+                       y + n0 * g->cout * g->hw, lb);
+        } else {
+            lpci_sgemm(0, 0, g->cout, lb, g->k, 1.0f, w, g->k, src, lb, 0.0f, buf, lb);
+            chunk_scatter(g, buf, bias, n0, bn, y);
+        }
+    }
+    if (direct && bias)
+        add_bias(g, y, bias);
+    return 1;
+}
+
 lpc_tensor *lpc_conv2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_tensor *b, int stride,
                        int pad)
 {
@@ -187,27 +223,8 @@ lpc_tensor *lpc_conv2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_tensor *b
     lpc_tensor *y = lpci_temp(ctx, 4, (int64_t[]){g.n, g.cout, g.ho, g.wo});
     if (ctx->status != LPC_OK)
         return y;
-    const float *bias = b ? b->data : NULL;
-    if (is_pointwise(&g) && g.chunk == 1) {
-        for (int64_t i = 0; i < g.n; i++)
-            lpci_sgemm(0, 0, g.cout, g.hw, g.k, 1.0f, w->data, g.k, x->data + i * g.k * g.hw,
-                       g.hw, 0.0f, y->data + i * g.cout * g.hw, g.hw);
-        if (bias)
-            add_bias(&g, y->data, bias);
-    } else {
-        int64_t l = g.chunk * g.hw;
-        float *col = lpci_ctx_alloc(ctx, (size_t)(g.k * l) * sizeof(float));
-        float *buf = col ? lpci_ctx_alloc(ctx, (size_t)(g.cout * l) * sizeof(float)) : NULL;
-        if (!buf)
-            return &ctx->poison;
-        for (int64_t n0 = 0; n0 < g.n; n0 += g.chunk) {
-            int64_t bn = g.n - n0 < g.chunk ? g.n - n0 : g.chunk;
-            im2col(&g, x->data, n0, bn, col);
-            lpci_sgemm(0, 0, g.cout, bn * g.hw, g.k, 1.0f, w->data, g.k, col, bn * g.hw, 0.0f,
-                       buf, bn * g.hw);
-            chunk_scatter(&g, buf, bias, n0, bn, y->data);
-        }
-    }
+    if (!run_forward(ctx, &g, x->data, w->data, b ? b->data : NULL, y->data))
+        return &ctx->poison;
     if (lpci_needs_tape(ctx, 3, in)) {
         lpci_node *node = lpci_tape_push(ctx, LPCI_OP_CONV2D, y, b ? 3 : 2, in);
         if (node) {
@@ -242,32 +259,33 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
         bias_grad(&g, dy, b->grad);
     if (!x->grad && !w->grad)
         return;
-    if (is_pointwise(&g) && g.chunk == 1) {
-        for (int64_t i = 0; i < g.n; i++) {
-            const float *dyi = dy + i * g.cout * g.hw;
-            if (w->grad) /* dW += dY_i X_i^T */
-                lpci_sgemm(0, 1, g.cout, g.k, g.hw, 1.0f, dyi, g.hw, x->data + i * g.k * g.hw,
-                           g.hw, 1.0f, w->grad, g.k);
-            if (x->grad) /* dX_i += W^T dY_i */
-                lpci_sgemm(1, 0, g.k, g.hw, g.cout, 1.0f, w->data, g.k, dyi, g.hw, 1.0f,
-                           x->grad + i * g.k * g.hw, g.hw);
-        }
-        return;
-    }
+    int direct = g.chunk == 1, pointwise = direct && is_pointwise(&g);
     int64_t l = g.chunk * g.hw;
-    float *col = lpci_ctx_alloc(ctx, (size_t)(g.k * l) * sizeof(float));
-    float *buf = col ? lpci_ctx_alloc(ctx, (size_t)(g.cout * l) * sizeof(float)) : NULL;
-    if (!buf)
+    float *col = pointwise ? NULL : lpci_ctx_alloc(ctx, (size_t)(g.k * l) * sizeof(float));
+    float *buf = direct ? NULL : lpci_ctx_alloc(ctx, (size_t)(g.cout * l) * sizeof(float));
+    if ((!pointwise && !col) || (!direct && !buf))
         return;
     for (int64_t n0 = 0; n0 < g.n; n0 += g.chunk) {
         int64_t bn = g.n - n0 < g.chunk ? g.n - n0 : g.chunk, lb = bn * g.hw;
-        chunk_gather(&g, dy, n0, bn, buf);
-        if (w->grad) { /* dW += dY col^T */
-            im2col(&g, x->data, n0, bn, col);
-            lpci_sgemm(0, 1, g.cout, g.k, lb, 1.0f, buf, lb, col, lb, 1.0f, w->grad, g.k);
+        const float *dyc = dy + n0 * g.cout * g.hw, *xc = x->data + n0 * g.k * g.hw;
+        if (!direct) {
+            chunk_gather(&g, dy, n0, bn, buf);
+            dyc = buf;
         }
-        if (x->grad) { /* dcol = W^T dY, scattered back onto the input */
-            lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, buf, lb, 0.0f, col, lb);
+        if (w->grad) { /* dW += dY col^T */
+            if (!pointwise) {
+                im2col(&g, x->data, n0, bn, col);
+                xc = col;
+            }
+            lpci_sgemm(0, 1, g.cout, g.k, lb, 1.0f, dyc, lb, xc, lb, 1.0f, w->grad, g.k);
+        }
+        if (!x->grad)
+            continue;
+        if (pointwise) { /* dX += W^T dY */
+            lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, 1.0f,
+                       x->grad + n0 * g.k * g.hw, lb);
+        } else { /* dcol = W^T dY, scattered back onto the input */
+            lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, 0.0f, col, lb);
             col2im_add(&g, col, n0, bn, x->grad);
         }
     }
