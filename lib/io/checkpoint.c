@@ -278,8 +278,8 @@ int lpc_checkpoint_num_tensors(const lpc_checkpoint *ck)
 
 const char *lpc_checkpoint_tensor_name(const lpc_checkpoint *ck, int i)
 {
-    for (int k = 0; ck && k < ck->n_entries; k++)
-        if (ck->entries[k].kind == LPCI_CK_TENSOR && i-- == 0)
+    for (int k = 0, seen = 0; ck && k < ck->n_entries; k++)
+        if (ck->entries[k].kind == LPCI_CK_TENSOR && seen++ == i)
             return ck->entries[k].name;
     return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_checkpoint_tensor_name: no tensor %d", i);
 }
