@@ -94,8 +94,6 @@ static lpc_module *make_backbone(lpc_backbone kind, int c, int h, int w, lpc_rng
     case LPC_BACKBONE_RESNET_SMALL: m = lpc_resnet_small_new(c, rng); break;
     case LPC_BACKBONE_RESNET18: m = lpc_resnet18_new(c, rng); break;
     case LPC_BACKBONE_RESNET50: m = lpc_resnet50_new(c, rng); break;
-    default:
-        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_model_new: unknown backbone %d", (int)kind);
     }
     if (m)
         *feature_dim = lpc_resnet_feature_dim(m);
@@ -127,6 +125,8 @@ lpc_status lpc_model_new(const char *name, lpc_backbone backbone, int in_c, int 
     const recipe *r = find_recipe(name);
     if (!r)
         return LPC_E_ARG;
+    if (backbone < LPC_BACKBONE_MLP || backbone > LPC_BACKBONE_RESNET50)
+        return lpci_error(LPC_E_ARG, "lpc_model_new: unknown backbone %d", (int)backbone);
     if (!widths || !rng || in_c < 1 || in_h < 1 || in_w < 1 || num_classes < 2)
         return lpci_error(LPC_E_ARG, "lpc_model_new: need widths, a generator, a positive input "
                           "size and >= 2 classes (got %dx%dx%d, %d classes)", in_c, in_h, in_w,
