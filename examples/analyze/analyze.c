@@ -221,10 +221,14 @@ int main(int argc, char **argv)
     json j = {1, 0};
     double v = 0.0, h = 0.0, hp = 0.0;
     printf("{");
-    put(&j, "R", lpc_separation_ratio(z, n, (int)p, y, (int)k, &v), v);
-    put(&j, "sigma_w", lpc_sigma_w(z, n, (int)p, pred ? pred : y, (int)k, &v), v);
-    put(&j, "cov_norm", lpc_norm_cov(z, n, (int)p, &v), v);
-    lpc_status s = lpc_kl_entropy(z, n, (int)p, (int)knn, standardize ? LPC_KL_STANDARDIZE : 0,
+    /* Each status is taken before put() reads v (argument order is unspecified). */
+    lpc_status s = lpc_separation_ratio(z, n, (int)p, y, (int)k, &v);
+    put(&j, "R", s, v);
+    s = lpc_sigma_w(z, n, (int)p, pred ? pred : y, (int)k, &v);
+    put(&j, "sigma_w", s, v);
+    s = lpc_norm_cov(z, n, (int)p, &v);
+    put(&j, "cov_norm", s, v);
+    s = lpc_kl_entropy(z, n, (int)p, (int)knn, standardize ? LPC_KL_STANDARDIZE : 0,
                                   &h, &hp);
     put(&j, "entropy", s, h);
     put(&j, "entropy_per_dim", s, hp);
@@ -238,7 +242,8 @@ int main(int argc, char **argv)
                  {"gmm_mu_min", LPC_BINARITY_MU_MIN}};
     for (size_t i = 0; i < sizeof bkeys / sizeof bkeys[0]; i++) {
         v = 0.0;
-        put(&j, bkeys[i].key, s == LPC_OK ? lpc_binarity_get(b, bkeys[i].m, &v) : s, v);
+        lpc_status g = s == LPC_OK ? lpc_binarity_get(b, bkeys[i].m, &v) : s;
+        put(&j, bkeys[i].key, g, v);
     }
     lpc_binarity_free(b);
     lpc_nc *nc = NULL;
@@ -257,7 +262,8 @@ int main(int argc, char **argv)
         if ((nkeys[i].m == LPC_NC_NC3 && !w) || (nkeys[i].m == LPC_NC_NC4 && !w && !pred))
             continue;
         v = 0.0;
-        put(&j, nkeys[i].key, s == LPC_OK ? lpc_nc_get(nc, nkeys[i].m, &v) : s, v);
+        lpc_status g = s == LPC_OK ? lpc_nc_get(nc, nkeys[i].m, &v) : s;
+        put(&j, nkeys[i].key, g, v);
     }
     lpc_nc_free(nc);
     printf("}\n");
