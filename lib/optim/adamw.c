@@ -129,7 +129,7 @@ double lpc_adamw_get_lr(const lpc_adamw *opt, int group)
 static int64_t first_nonfinite(const float *g, int64_t n)
 {
     int bad = 0;
-#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if(n > PAR_MIN) reduction(|:bad)
+#pragma omp parallel for simd schedule(static) num_threads(lpci_threads()) if(n > PAR_MIN) reduction(|:bad)
     for (int64_t i = 0; i < n; i++)
         bad |= !isfinite(g[i]);
     if (!bad)
@@ -149,8 +149,8 @@ typedef struct {
 /* One fused pass over a parameter; each element is owned by one thread. */
 static void update(const entry *e, coefs c)
 {
-    float *p = e->p->data, *m = e->m->data, *v = e->v->data;
-    const float *g = e->p->grad;
+    float *restrict p = e->p->data, *restrict m = e->m->data, *restrict v = e->v->data;
+    const float *restrict g = e->p->grad;
     int64_t n = e->p->numel;
 #pragma omp parallel for schedule(static) num_threads(lpci_threads()) if(n > PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
