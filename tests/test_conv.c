@@ -2,6 +2,7 @@
  * residual blocks, a direct-loop reference for larger convolutions, batch
  * norm statistics, ResNet parameter counts against PyTorch, determinism and
  * misuse. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lpct.h"
@@ -202,6 +203,51 @@ START_TEST(grad_residual_blocks)
     check_block(bottle, "layer1.1", 8, 4); /* identity */
     lpc_module_free(basic);
     lpc_module_free(bottle);
+    lpc_rng_free(rng);
+}
+END_TEST
+
+static lpc_tensor *child_fwd(lpc_module *net, const char *path, lpc_ctx *ctx, lpc_tensor *x)
+{
+    return lpc_module_forward(lpc_module_find(net, path), ctx, x);
+}
+
+/* The blocks fuse batch norm, the residual add and SiLU; the same block
+ * spelled out with separate modules and ops gives the same output. */
+START_TEST(fused_block_matches_composition)
+{
+    lpc_rng *rng = lpc_rng_new(8);
+    int widths[2] = {4, 6}, blocks[2] = {2, 1};
+    lpc_module *net = lpc_resnet_new(LPC_RESNET_BASIC, 3, 4, 2, widths, blocks, rng);
+    lpc_tensor *x = lpct_rand(4, (int64_t[]){3, 4, 6, 6}, -3, 3, 82);
+    for (int train = 1; train >= 0; train--) {
+        lpc_module_set_train(net, train);
+        lpc_ctx *ctx = lpc_ctx_new();
+        const char *b[2] = {"layer1.1", "layer2.0"};
+        for (int k = 0; k < 2; k++) {
+            char p[4][64];
+            const char *parts[4] = {"conv1", "bn1", "conv2", "bn2"};
+            for (int i = 0; i < 4; i++)
+                snprintf(p[i], sizeof p[i], "%s.%s", b[k], parts[i]);
+            lpc_tensor *y = child_fwd(net, p[1], ctx, child_fwd(net, p[0], ctx, x));
+            y = child_fwd(net, p[3], ctx, child_fwd(net, p[2], ctx, lpc_silu(ctx, y)));
+            char sc[64];
+            snprintf(sc, sizeof sc, "%s.shortcut", b[k]);
+            lpc_tensor *s = k ? child_fwd(net, sc, ctx, x) : x;
+            const float *want = lpc_tensor_data(lpc_silu(ctx, lpc_add(ctx, y, s)));
+            lpc_tensor *got = child_fwd(net, b[k], ctx, x);
+            ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+            int64_t n = lpc_tensor_numel(got);
+            double *ref = malloc((size_t)n * sizeof *ref);
+            for (int64_t i = 0; i < n; i++)
+                ref[i] = want[i];
+            assert_close_arrays(lpc_tensor_data(got), ref, n, 1e-5, b[k]);
+            free(ref);
+        }
+        lpc_ctx_free(ctx);
+    }
+    lpc_tensor_free(x);
+    lpc_module_free(net);
     lpc_rng_free(rng);
 }
 END_TEST
@@ -570,6 +616,7 @@ int main(void)
     tcase_add_test(tc, grad_batchnorm2d);
     tcase_add_test(tc, grad_residual_blocks);
     tcase_add_test(tc, grad_whole_network);
+    tcase_add_test(tc, fused_block_matches_composition);
     tcase_add_test(tc, batchnorm_train_and_eval);
     tcase_add_test(tc, resnet_parameter_counts);
     tcase_add_test(tc, output_shapes);

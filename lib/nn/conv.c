@@ -1,10 +1,8 @@
 /* Convolution and batch-norm layers (PyTorch layout, initialisation and
  * running-statistics conventions). */
 #include <math.h>
+#include "../ops/batchnorm.h"
 #include "module_internal.h"
-
-#define BN_MOMENTUM 0.1f
-#define BN_EPS 1e-5f
 
 typedef struct {
     int stride, pad;
@@ -20,7 +18,7 @@ static lpc_tensor *conv_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
 static lpc_tensor *bn_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
 {
     return lpc_batchnorm2d(ctx, x, lpci_own_param(m, 0), lpci_own_param(m, 1), m->buffers[0].t,
-                           m->buffers[1].t, m->train, BN_MOMENTUM, BN_EPS);
+                           m->buffers[1].t, m->train, LPCI_BN_MOMENTUM, LPCI_BN_EPS);
 }
 
 static const lpci_module_vt conv_vt = {"conv2d", conv_forward, NULL};

@@ -3,6 +3,7 @@
  * Children are named as in torchvision so that parameter names match
  * ("layer2.0.conv1.weight", "layer2.0.shortcut.1.running_var"). */
 #include <stdio.h>
+#include "../ops/batchnorm.h"
 #include "module_internal.h"
 
 #define MAX_STAGES 16
@@ -16,17 +17,23 @@ static lpc_tensor *fwd(lpc_module *m, int child, lpc_ctx *ctx, lpc_tensor *x)
     return lpc_module_forward(lpci_child(m, child), ctx, x);
 }
 
+/* silu(bn(x) + res) for the batch-norm module bn, in one fused op. */
+static lpc_tensor *bn_silu(lpc_module *bn, lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *res)
+{
+    return lpci_batchnorm2d_silu(ctx, x, lpci_own_param(bn, 0), lpci_own_param(bn, 1),
+                                 bn->buffers[0].t, bn->buffers[1].t, bn->train,
+                                 LPCI_BN_MOMENTUM, LPCI_BN_EPS, res);
+}
+
 /* conv-BN pairs in children 2i, 2i+1; the shortcut, if any, comes last. */
 static lpc_tensor *block_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x, int n_convs)
 {
     lpc_tensor *y = x;
-    for (int i = 0; i < n_convs; i++) {
-        y = fwd(m, 2 * i + 1, ctx, fwd(m, 2 * i, ctx, y));
-        if (i + 1 < n_convs)
-            y = lpc_silu(ctx, y);
-    }
+    for (int i = 0; i + 1 < n_convs; i++)
+        y = bn_silu(lpci_child(m, 2 * i + 1), ctx, fwd(m, 2 * i, ctx, y), NULL);
+    y = fwd(m, 2 * n_convs - 2, ctx, y);
     lpc_tensor *s = m->n_children > 2 * n_convs ? fwd(m, 2 * n_convs, ctx, x) : x;
-    return lpc_silu(ctx, lpc_add(ctx, y, s));
+    return bn_silu(lpci_child(m, 2 * n_convs - 1), ctx, y, s);
 }
 
 static lpc_tensor *basic_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
@@ -41,7 +48,7 @@ static lpc_tensor *bottleneck_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x
 
 static lpc_tensor *resnet_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
 {
-    x = lpc_silu(ctx, fwd(m, 1, ctx, fwd(m, 0, ctx, x)));
+    x = bn_silu(lpci_child(m, 1), ctx, fwd(m, 0, ctx, x), NULL);
     for (int i = 2; i < m->n_children; i++)
         x = fwd(m, i, ctx, x);
     return lpc_global_avgpool(ctx, x);

@@ -1,33 +1,115 @@
-/* Batch normalisation over N, H, W per channel. Each channel is owned by one
- * thread; its sums are accumulated in double. The tape keeps the per-channel
- * mean and 1/std used by the forward pass, and the normalised input is
- * recomputed from x in the backward pass rather than stored. */
+/* Batch normalisation over N, H, W per channel, optionally fused with a
+ * residual add and SiLU. Each channel is owned by one thread; its sums are
+ * accumulated in double. The tape keeps the per-channel statistics and the
+ * affine map of the forward pass; the normalised input is recomputed from x
+ * in the backward pass rather than stored. */
 #include <math.h>
-#include "../core/internal.h"
+#include <string.h>
+#include "batchnorm.h"
 
 #define PAR_MIN 32768 /* elements below which threads cost more than they save */
 
-/* Sums of p and p*p over channel c of x (N x C x hw). */
-static void channel_sums(const float *x, int64_t n, int64_t c_all, int64_t hw, int64_t c,
-                         double *s1, double *s2)
+/* 1 / (1 + exp(-v)) to a few ulp, branch-free so that the loops calling it
+ * vectorise (libm's expf is a scalar call): exp(u) = 2^n exp(r) with
+ * |r| <= ln2 / 2 and Cephes' polynomial for exp(r). */
+static inline float sigmoid(float v)
 {
-    double a = 0.0, b = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        const float *p = x + (i * c_all + c) * hw;
-        for (int64_t k = 0; k < hw; k++) {
-            a += p[k];
-            b += (double)p[k] * p[k];
+    /* Clamp |u| to 87 on the bits: float compares would keep the loop scalar. */
+    float u = -v;
+    uint32_t ub;
+    memcpy(&ub, &u, sizeof ub);
+    ub = (ub & 0x7fffffffu) > 0x42ae0000u ? (ub & 0x80000000u) | 0x42ae0000u : ub;
+    memcpy(&u, &ub, sizeof u);
+    float n = (u * 1.44269504f + 12582912.0f) - 12582912.0f; /* round to nearest */
+    float r = u - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float two_n;
+    memcpy(&two_n, &bits, sizeof two_n);
+    return 1.0f / (1.0f + p * two_n);
+}
+
+/* One row of the forward pass: q = a p + b (+ r), then SiLU if asked. */
+static void affine_row(float *q, const float *p, const float *r, float a, float b, int silu,
+                       int64_t len)
+{
+    if (!silu) {
+        for (int64_t k = 0; k < len; k++)
+            q[k] = p[k] * a + b;
+    } else if (r) {
+        for (int64_t k = 0; k < len; k++) {
+            float z = p[k] * a + b + r[k];
+            q[k] = z * sigmoid(z);
+        }
+    } else {
+        for (int64_t k = 0; k < len; k++) {
+            float z = p[k] * a + b;
+            q[k] = z * sigmoid(z);
         }
     }
-    *s1 = a;
-    *s2 = b;
+}
+
+/* d = dy silu'(z) for z = a p + b (+ r), and rg += d when rg is given. */
+static void silu_grad_row(float *d, const float *dy, const float *p, const float *r, float *rg,
+                          float a, float b, int64_t len)
+{
+    if (r)
+        for (int64_t k = 0; k < len; k++) {
+            float z = p[k] * a + b + r[k], s = sigmoid(z);
+            d[k] = dy[k] * s * (1.0f + z * (1.0f - s));
+        }
+    else
+        for (int64_t k = 0; k < len; k++) {
+            float z = p[k] * a + b, s = sigmoid(z);
+            d[k] = dy[k] * s * (1.0f + z * (1.0f - s));
+        }
+    if (rg)
+        for (int64_t k = 0; k < len; k++)
+            rg[k] += d[k];
+}
+
+#define LANES 8
+/* Sums of u and of u*v over channel c of two N x C x hw arrays, in double.
+ * Separate lanes (summed in a fixed order) let the compiler vectorise. */
+static void channel_sums(const float *u, const float *v, int64_t n, int64_t c_all, int64_t hw,
+                         int64_t c, double *su, double *suv)
+{
+    double a[LANES] = {0}, b[LANES] = {0};
+    for (int64_t i = 0; i < n; i++) {
+        const float *p = u + (i * c_all + c) * hw, *q = v + (i * c_all + c) * hw;
+        int64_t k = 0;
+        for (; k + LANES <= hw; k += LANES)
+            for (int j = 0; j < LANES; j++) {
+                a[j] += p[k + j];
+                b[j] += (double)p[k + j] * q[k + j];
+            }
+        for (; k < hw; k++) {
+            a[0] += p[k];
+            b[0] += (double)p[k] * q[k];
+        }
+    }
+    *su = *suv = 0.0;
+    for (int j = 0; j < LANES; j++) {
+        *su += a[j];
+        *suv += b[j];
+    }
 }
 
 static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_tensor *beta,
                               lpc_tensor *rm, lpc_tensor *rv, int train, float momentum,
-                              float eps)
+                              float eps, lpc_tensor *res)
 {
     char sx[64], sg[64];
+    if (res && (res->ndim != 4 || res->numel != x->numel || memcmp(res->shape, x->shape,
+                                                                   sizeof x->shape[0] * 4)))
+        return lpci_ctx_fail(ctx, LPC_E_SHAPE, "batchnorm2d: residual %s differs from input %s",
+                             lpci_shape_str(res, sg, sizeof sg), lpci_shape_str(x, sx, sizeof sx));
     if (x->ndim != 4)
         return lpci_ctx_fail(ctx, LPC_E_SHAPE, "batchnorm2d: input must be N x C x H x W, got %s",
                              lpci_shape_str(x, sx, sizeof sx));
@@ -54,31 +136,32 @@ static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lp
     return NULL;
 }
 
-lpc_tensor *lpc_batchnorm2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_tensor *beta,
+/* Per-channel record on the tape: mean, 1/std and the affine map a x + b. */
+enum { ST_MEAN, ST_INVSTD, ST_A, ST_B, ST_COUNT };
+
+static lpc_tensor *bn_apply(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_tensor *beta,
                             lpc_tensor *running_mean, lpc_tensor *running_var, int train,
-                            float momentum, float eps)
+                            float momentum, float eps, lpc_tensor *res, int silu)
 {
-    lpc_tensor *in[3] = {x, gamma, beta};
-    if (!lpci_op_check(ctx, "batchnorm2d", 3, in))
+    lpc_tensor *in[4] = {x, gamma, beta, res};
+    if (!lpci_op_check(ctx, "batchnorm2d", res ? 4 : 3, in))
         return ctx ? &ctx->poison : NULL;
     lpc_tensor *bad = check_args(ctx, x, gamma, beta, running_mean, running_var, train,
-                                 momentum, eps);
+                                 momentum, eps, res);
     if (bad)
         return bad;
     int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3], m = n * hw;
     lpc_tensor *y = lpci_temp_like(ctx, x);
-    float *mean = lpci_ctx_alloc(ctx, (size_t)c * 2 * sizeof(float));
+    float *st = lpci_ctx_alloc(ctx, (size_t)c * ST_COUNT * sizeof(float));
     if (ctx->status != LPC_OK)
         return &ctx->poison;
-    float *invstd = mean + c;
-    const float *xd = x->data;
-    float *yd = y->data;
+    const float *xd = x->data, *rd = res ? res->data : NULL;
 #pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (x->numel > PAR_MIN)
     for (int64_t ch = 0; ch < c; ch++) {
         double mu, var;
         if (train) {
             double s1, s2;
-            channel_sums(xd, n, c, hw, ch, &s1, &s2);
+            channel_sums(xd, xd, n, c, hw, ch, &s1, &s2);
             mu = s1 / (double)m;
             var = s2 / (double)m - mu * mu;
             if (var < 0.0)
@@ -94,45 +177,66 @@ lpc_tensor *lpc_batchnorm2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_
             var = running_var->data[ch];
         }
         double is = 1.0 / sqrt(var + (double)eps);
-        mean[ch] = (float)mu;
-        invstd[ch] = (float)is;
-        float scale = (float)(gamma->data[ch] * is);
-        float shift = (float)(beta->data[ch] - mu * gamma->data[ch] * is);
+        float *sc = st + ch * ST_COUNT;
+        sc[ST_MEAN] = (float)mu;
+        sc[ST_INVSTD] = (float)is;
+        sc[ST_A] = (float)(gamma->data[ch] * is);
+        sc[ST_B] = (float)(beta->data[ch] - mu * gamma->data[ch] * is);
         for (int64_t i = 0; i < n; i++) {
-            const float *p = xd + (i * c + ch) * hw;
-            float *q = yd + (i * c + ch) * hw;
-            for (int64_t k = 0; k < hw; k++)
-                q[k] = p[k] * scale + shift;
+            int64_t off = (i * c + ch) * hw;
+            affine_row(y->data + off, xd + off, rd ? rd + off : NULL, sc[ST_A], sc[ST_B], silu, hw);
         }
     }
-    if (lpci_needs_tape(ctx, 3, in)) {
-        lpci_node *node = lpci_tape_push(ctx, LPCI_OP_BATCHNORM2D, y, 3, in);
+    if (lpci_needs_tape(ctx, 4, in)) {
+        lpci_node *node = lpci_tape_push(ctx, LPCI_OP_BATCHNORM2D, y, 4, in);
         if (node) {
-            node->aux = mean;
+            node->aux = st;
             node->i[0] = train != 0;
+            node->i[1] = silu;
         }
     }
     return y;
 }
 
+lpc_tensor *lpc_batchnorm2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_tensor *beta,
+                            lpc_tensor *running_mean, lpc_tensor *running_var, int train,
+                            float momentum, float eps)
+{
+    return bn_apply(ctx, x, gamma, beta, running_mean, running_var, train, momentum, eps, NULL, 0);
+}
+
+lpc_tensor *lpci_batchnorm2d_silu(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_tensor *beta,
+                                  lpc_tensor *running_mean, lpc_tensor *running_var, int train,
+                                  float momentum, float eps, lpc_tensor *res)
+{
+    return bn_apply(ctx, x, gamma, beta, running_mean, running_var, train, momentum, eps, res, 1);
+}
+
 void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
 {
-    (void)ctx;
-    lpc_tensor *x = node->in[0], *gamma = node->in[1], *beta = node->in[2];
+    lpc_tensor *x = node->in[0], *gamma = node->in[1], *beta = node->in[2], *res = node->in[3];
     int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3], m = n * hw;
-    const float *mean = node->aux, *invstd = mean + c, *dy = node->out->grad, *xd = x->data;
-    int train = (int)node->i[0];
+    const float *st = node->aux, *xd = x->data, *rd = res ? res->data : NULL;
+    int train = (int)node->i[0], silu = (int)node->i[1];
+    /* With SiLU, the gradient at the pre-activation first goes to a scratch. */
+    const float *dz = node->out->grad;
+    float *dzs = silu ? lpci_ctx_alloc(ctx, (size_t)x->numel * sizeof(float)) : NULL;
+    if (silu && !dzs)
+        return;
+    float *rg = res ? res->grad : NULL;
 #pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (x->numel > PAR_MIN)
     for (int64_t ch = 0; ch < c; ch++) {
-        double sdy = 0.0, sdyx = 0.0;
-        for (int64_t i = 0; i < n; i++) {
-            const float *g = dy + (i * c + ch) * hw, *p = xd + (i * c + ch) * hw;
-            for (int64_t k = 0; k < hw; k++) {
-                sdy += g[k];
-                sdyx += (double)g[k] * p[k];
+        const float *sc = st + ch * ST_COUNT;
+        if (silu)
+            for (int64_t i = 0; i < n; i++) {
+                int64_t off = (i * c + ch) * hw;
+                silu_grad_row(dzs + off, node->out->grad + off, xd + off, rd ? rd + off : NULL,
+                              rg ? rg + off : NULL, sc[ST_A], sc[ST_B], hw);
             }
-        }
-        double is = invstd[ch], mu = mean[ch];
+        const float *g0 = silu ? dzs : dz;
+        double sdy, sdyx;
+        channel_sums(g0, xd, n, c, hw, ch, &sdy, &sdyx);
+        double is = sc[ST_INVSTD], mu = sc[ST_MEAN];
         double sdyxhat = is * (sdyx - mu * sdy); /* sum of dy * xhat */
         if (gamma->grad)
             gamma->grad[ch] += (float)sdyxhat;
@@ -142,11 +246,11 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
             continue;
         /* dx = gamma is (dy - [train] (mean(dy) + xhat mean(dy xhat))) with
          * xhat = (x - mu) is. */
-        float k = (float)(gamma->data[ch] * is), fmu = (float)mu;
+        float k = sc[ST_A], fmu = (float)mu;
         float a = train ? (float)(sdyxhat * is / (double)m) : 0.0f;
         float b = train ? (float)(sdy / (double)m) : 0.0f;
         for (int64_t i = 0; i < n; i++) {
-            const float *g = dy + (i * c + ch) * hw, *p = xd + (i * c + ch) * hw;
+            const float *g = g0 + (i * c + ch) * hw, *p = xd + (i * c + ch) * hw;
             float *dx = x->grad + (i * c + ch) * hw;
             for (int64_t q = 0; q < hw; q++)
                 dx[q] += k * (g[q] - b - a * (p[q] - fmu));
