@@ -7,8 +7,6 @@ build=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 DESTDIR="$tmp/root" meson install -C "$build" --quiet >/dev/null
-prefix=$(meson introspect "$build" --buildoptions | sed -n 's/.*"name": "prefix", "value": "\([^"]*\)".*/\1/p')
-[ -n "$prefix" ] || prefix=$(awk -F"'" '/^prefix/{print $2}' "$build/meson-info/intro-buildoptions.json" 2>/dev/null || true)
 pc=$(find "$tmp/root" -name lpc.pc | head -1)
 [ -n "$pc" ] || { echo "lpc.pc was not installed"; exit 1; }
 export PKG_CONFIG_PATH=$(dirname "$pc")
@@ -33,5 +31,5 @@ C
 version=$(pkg-config --modversion lpc)
 sed -i "s/@VERSION@/$version/" "$tmp/consumer.c"
 cc $(pkg-config --cflags lpc) "$tmp/consumer.c" -o "$tmp/consumer" $(pkg-config --libs lpc)
-libdir=$(pkg-config --variable=libdir lpc)
-LD_LIBRARY_PATH="$tmp/root$libdir" "$tmp/consumer"
+# lpc.pc lives in <libdir>/pkgconfig of the staged install.
+LD_LIBRARY_PATH=$(dirname "$(dirname "$pc")") "$tmp/consumer"
