@@ -144,10 +144,13 @@ int main(int argc, char **argv)
     for (long e = 0; e < o.epochs; e++) {
         if ((s = lpc_trainer_epoch(tr)) != LPC_OK)
             return fail("training", s);
-        if (!o.quiet)
-            printf("epoch %3ld  loss %.5f  acc %.4f  gamma %.4g  time %.1fs\n", e + 1,
-                   lpc_trainer_get(tr, LPC_TRAIN_LOSS), lpc_trainer_get(tr, LPC_TRAIN_ACCURACY),
-                   lpc_trainer_get(tr, LPC_TRAIN_GAMMA), now() - t0);
+        if (!o.quiet) {
+            printf("epoch %3ld  loss %.5f  acc %.4f", e + 1, lpc_trainer_get(tr, LPC_TRAIN_LOSS),
+                   lpc_trainer_get(tr, LPC_TRAIN_ACCURACY));
+            if (lpc_model_has(model, LPC_MODEL_HAS_L2))
+                printf("  gamma %.4g", lpc_trainer_get(tr, LPC_TRAIN_GAMMA));
+            printf("  time %.1fs\n", now() - t0);
+        }
         fflush(stdout);
     }
     double seconds = now() - t0;
