@@ -1,0 +1,798 @@
+/* Misuse of every public function: NULL handles and pointers, out-of-range
+ * arguments, mismatched shapes, missing and malformed files. Each call must
+ * fail with the documented status (LPC_E_ARG where a header only says "bad
+ * arguments") and leave a non-empty lpc_last_error(); getters return their
+ * documented sentinel. tests/test_api_coverage.sh checks that every LPC_API
+ * function is called from some tests/ C file. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lpct.h"
+
+/* call returns an lpc_status (or a negative status as an integer). */
+#define EXPECT(code, call)                                                                  \
+    do {                                                                                    \
+        lpc_clear_error();                                                                  \
+        lpc_status s_ = (lpc_status)(call);                                                 \
+        ck_assert_msg(s_ == (code), "%s gave %s, expected %s (%s)", #call,                  \
+                      lpc_status_name(s_), lpc_status_name(code), lpc_last_error());        \
+        ck_assert_msg(lpc_last_error()[0] != '\0', "%s: empty lpc_last_error()", #call);    \
+    } while (0)
+/* Any failure status (the header names no code), with a message. */
+#define EXPECT_FAIL(call)                                                                   \
+    do {                                                                                    \
+        lpc_clear_error();                                                                  \
+        lpc_status s_ = (lpc_status)(call);                                                 \
+        ck_assert_msg(s_ < 0, "%s did not fail", #call);                                    \
+        ck_assert_msg(lpc_last_error()[0] != '\0', "%s: empty lpc_last_error()", #call);    \
+    } while (0)
+/* call returns a pointer that must be NULL, with a message. */
+#define EXPECT_NULL(call)                                                                   \
+    do {                                                                                    \
+        lpc_clear_error();                                                                  \
+        const void *p_ = (call);                                                            \
+        ck_assert_msg(p_ == NULL, "%s did not return NULL", #call);                         \
+        ck_assert_msg(lpc_last_error()[0] != '\0', "%s: empty lpc_last_error()", #call);    \
+    } while (0)
+/* An op on a fresh ctx: sticky status `code`, poisoned result, messages. */
+#define EXPECT_OP(ctx, code, call)                                                          \
+    do {                                                                                    \
+        lpc_ctx_reset(ctx);                                                                 \
+        lpc_clear_error();                                                                  \
+        lpc_tensor *t_ = (call);                                                            \
+        ck_assert_msg(lpc_ctx_status(ctx) == (code), "%s: ctx status %s, expected %s (%s)", \
+                      #call, lpc_status_name(lpc_ctx_status(ctx)), lpc_status_name(code),   \
+                      lpc_ctx_error(ctx));                                                  \
+        ck_assert_msg(lpc_tensor_data(t_) == NULL, "%s: result not poisoned", #call);       \
+        ck_assert_msg(lpc_ctx_error(ctx)[0] != '\0', "%s: empty lpc_ctx_error()", #call);   \
+        ck_assert_msg(lpc_last_error()[0] != '\0', "%s: empty lpc_last_error()", #call);    \
+    } while (0)
+
+static lpc_tensor *tensor2(int64_t r, int64_t c, float v)
+{
+    lpc_tensor *t = lpc_tensor_new(2, (int64_t[]){r, c});
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(lpc_tensor_fill(t, v), LPC_OK);
+    return t;
+}
+
+/* A file holding `text` (caller frees the path). */
+static char *garbage_file(const char *name, const char *text)
+{
+    char *path = lpct_tmpfile(name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static lpc_dataset *small_dataset(void)
+{
+    uint8_t img[4 * 2 * 3 * 3];
+    int32_t lab[4] = {0, 1, 0, 1};
+    for (size_t i = 0; i < sizeof img; i++)
+        img[i] = (uint8_t)(i * 7);
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_from_memory(img, lab, 4, 2, 3, 3, 2, &ds), LPC_OK);
+    return ds;
+}
+
+START_TEST(status_version_threads)
+{
+    ck_assert_str_eq(lpc_status_name((lpc_status)99), "LPC_E_UNKNOWN");
+    ck_assert_ptr_nonnull(lpc_strerror((lpc_status)-99));
+    lpc_clear_error();
+    ck_assert_str_eq(lpc_last_error(), "");
+    ck_assert_uint_ge(lpc_alloc_count(), 0);
+    ck_assert_int_eq(lpc_version_number(), LPC_VERSION_NUMBER);
+    ck_assert_ptr_nonnull(lpc_version_string());
+    EXPECT(LPC_E_ARG, lpc_set_num_threads(0));
+    EXPECT(LPC_E_ARG, lpc_set_num_threads(1025));
+    ck_assert_int_eq(lpc_get_num_threads(), 1);
+}
+END_TEST
+
+START_TEST(ctx_and_tensor)
+{
+    lpc_ctx_free(NULL);
+    lpc_ctx_reset(NULL);
+    ck_assert_int_eq(lpc_ctx_status(NULL), LPC_E_ARG);
+    ck_assert_ptr_nonnull(lpc_ctx_error(NULL));
+    EXPECT(LPC_E_ARG, lpc_ctx_set_grad(NULL, 1));
+    ck_assert_int_eq(lpc_ctx_grad_enabled(NULL), 0);
+    EXPECT(LPC_E_ARG, lpc_ctx_set_check_finite(NULL, 1));
+    ck_assert_uint_eq(lpc_ctx_arena_bytes(NULL), 0);
+    EXPECT(LPC_E_ARG, lpc_backward(NULL, NULL));
+
+    EXPECT_NULL(lpc_tensor_new(LPC_MAX_DIMS + 1, (int64_t[]){1, 1, 1, 1, 1}));
+    EXPECT_NULL(lpc_tensor_new(2, (int64_t[]){-1, 2}));
+    EXPECT_NULL(lpc_tensor_new(2, NULL));
+    lpc_tensor_free(NULL);
+    ck_assert_int_eq(lpc_tensor_ndim(NULL), -1);
+    ck_assert_int_eq(lpc_tensor_numel(NULL), -1);
+    ck_assert_ptr_null(lpc_tensor_data(NULL));
+    ck_assert_ptr_null(lpc_tensor_cdata(NULL));
+    ck_assert_ptr_null(lpc_tensor_grad(NULL));
+    ck_assert_int_eq(lpc_tensor_requires_grad(NULL), 0);
+    EXPECT(LPC_E_ARG, lpc_tensor_set_requires_grad(NULL, 1));
+    EXPECT(LPC_E_ARG, lpc_tensor_zero_grad(NULL));
+    EXPECT(LPC_E_ARG, lpc_tensor_fill(NULL, 1.0f));
+    lpc_tensor *t = tensor2(2, 3, 1.0f);
+    ck_assert_int_eq(lpc_tensor_dim(t, 2), -1);
+    ck_assert_int_eq(lpc_tensor_dim(t, -1), -1);
+    float buf[6];
+    EXPECT_FAIL(lpc_tensor_copy_in(t, buf, 5));
+    EXPECT_FAIL(lpc_tensor_copy_out(t, buf, 7));
+    EXPECT(LPC_E_ARG, lpc_tensor_copy_in(t, NULL, 6));
+    EXPECT(LPC_E_ARG, lpc_tensor_copy_out(NULL, buf, 6));
+
+    lpc_ctx *ctx = lpc_ctx_new();
+    ck_assert_ptr_nonnull(ctx);
+    /* Temporaries: bad shapes poison the ctx; lpc_tensor_free refuses them. */
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_tensor_temp(ctx, 0 - 1, (int64_t[]){2}));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_tensor_from(ctx, 1, (int64_t[]){4}, buf, 3));
+    EXPECT_NULL(lpc_tensor_temp(NULL, 1, (int64_t[]){2}));
+    lpc_ctx_reset(ctx);
+    lpc_tensor *tmp = lpc_tensor_temp(ctx, 1, (int64_t[]){2});
+    lpc_clear_error();
+    lpc_tensor_free(tmp);
+    ck_assert_str_ne(lpc_last_error(), "");
+    /* backward from a non-scalar, and from a tensor that is not of this ctx's tape */
+    lpc_tensor_set_requires_grad(t, 1);
+    lpc_tensor *y = lpc_scale(ctx, t, 2.0f);
+    EXPECT_FAIL(lpc_backward(ctx, y));
+    lpc_ctx_free(ctx);
+    lpc_tensor_free(t);
+}
+END_TEST
+
+START_TEST(ops_and_losses)
+{
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *a = tensor2(2, 3, 1.0f), *b = tensor2(4, 5, 1.0f), *v = tensor2(1, 7, 1.0f);
+    lpc_tensor *w = tensor2(3, 5, 0.5f);
+    int32_t lab[2] = {0, 7}, ok_lab[4] = {0, 1, 2, 0};
+    EXPECT_NULL(lpc_matmul(NULL, a, a, 0, 1));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_matmul(ctx, NULL, a, 0, 0));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_matmul(ctx, a, b, 0, 0));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_linear(ctx, a, b, NULL));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_add(ctx, a, b));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_sub(ctx, a, b));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_mul(ctx, a, b));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_scale(ctx, NULL, 2.0f));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_bias_add(ctx, a, v));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_silu(ctx, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_relu(ctx, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_sum(ctx, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_mean(ctx, NULL));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_log_softmax(ctx, lpc_reshape(ctx, a, 1, (int64_t[]){6})));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_gather(ctx, a, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_gather(ctx, a, lab));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_reshape(ctx, a, 2, (int64_t[]){4, 2}));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_conv2d(ctx, a, w, NULL, 1, 0));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_batchnorm2d(ctx, a, v, v, NULL, NULL, 1, 0.1f, 1e-5f));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_global_avgpool(ctx, a));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_cross_entropy(ctx, a, lab));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_cross_entropy(ctx, a, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_l2_latent(ctx, NULL, 1.0f));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_supcon(ctx, a, NULL, 0.1f));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_arcface(ctx, b, a, ok_lab, 16.0f, 0.1f)); /* P 5 vs 3 */
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_cosface(ctx, b, a, ok_lab, 32.0f, 0.25f));
+    /* Sticky: after a failure every op is a no-op returning the poisoned tensor. */
+    lpc_ctx_reset(ctx);
+    lpc_add(ctx, a, b);
+    ck_assert_ptr_null(lpc_tensor_data(lpc_add(ctx, a, a)));
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_SHAPE);
+    lpc_ctx_free(ctx);
+    lpc_tensor_free(a);
+    lpc_tensor_free(b);
+    lpc_tensor_free(v);
+    lpc_tensor_free(w);
+}
+END_TEST
+
+START_TEST(rng)
+{
+    lpc_rng_free(NULL);
+    ck_assert_uint_eq(lpc_rng_u64(NULL), 0);
+    ck_assert(lpc_rng_uniform(NULL) == 0.0);
+    ck_assert_uint_eq(lpc_rng_below(NULL, 5), 0);
+    lpc_rng_normal(NULL);
+    uint64_t st[LPC_RNG_STATE_WORDS] = {0};
+    EXPECT(LPC_E_ARG, lpc_rng_get_state(NULL, st));
+    lpc_rng *r = lpc_rng_new(1);
+    EXPECT(LPC_E_ARG, lpc_rng_set_state(r, st)); /* all-zero state */
+    EXPECT(LPC_E_ARG, lpc_rng_set_state(r, NULL));
+    ck_assert_uint_eq(lpc_rng_below(r, 1), 0);
+    lpc_rng_free(r);
+}
+END_TEST
+
+START_TEST(modules)
+{
+    lpc_rng *rng = lpc_rng_new(3);
+    EXPECT_NULL(lpc_linear_new(0, 3, 1, rng));
+    EXPECT_NULL(lpc_linear_new(3, 2, 1, NULL));
+    EXPECT_NULL(lpc_conv2d_new(3, 4, 0, 1, 0, 1, rng));
+    EXPECT_NULL(lpc_conv2d_new(3, 4, 3, 0, 1, 1, rng));
+    EXPECT_NULL(lpc_batchnorm2d_new(0));
+    EXPECT_NULL(lpc_resnet_new(LPC_RESNET_BASIC, 3, 16, 0, NULL, NULL, rng));
+    EXPECT_NULL(lpc_resnet_new((lpc_resnet_block)7, 3, 16, 1, (int[]){8}, (int[]){1}, rng));
+    EXPECT_NULL(lpc_resnet18_new(0, rng));
+    EXPECT_NULL(lpc_resnet50_new(3, NULL));
+    EXPECT_NULL(lpc_resnet_small_new(-1, rng));
+
+    lpc_module_free(NULL);
+    ck_assert_int_eq(lpc_module_num_params(NULL), -1);
+    ck_assert_ptr_null(lpc_module_param(NULL, 0));
+    ck_assert_ptr_null(lpc_module_param_name(NULL, 0));
+    ck_assert_ptr_null(lpc_module_find_param(NULL, "weight"));
+    ck_assert_int_le(lpc_module_num_buffers(NULL), 0);
+    ck_assert_ptr_null(lpc_module_buffer(NULL, 0));
+    ck_assert_ptr_null(lpc_module_buffer_name(NULL, 0));
+    ck_assert_ptr_null(lpc_module_find(NULL, "0"));
+    ck_assert_int_le(lpc_module_num_weights(NULL), 0);
+    ck_assert_int_eq(lpc_resnet_feature_dim(NULL), -1);
+    EXPECT(LPC_E_ARG, lpc_module_set_train(NULL, 1));
+    ck_assert_int_le(lpc_module_is_train(NULL), 0);
+    EXPECT(LPC_E_ARG, lpc_module_zero_grad(NULL));
+    /* lpc_sequential_add owns the child even when it fails (ASan checks the leak). */
+    EXPECT(LPC_E_ARG, lpc_sequential_add(NULL, "x", lpc_silu_new()));
+
+    lpc_module *seq = lpc_sequential_new();
+    ck_assert_int_eq(lpc_sequential_add(seq, "fc", lpc_linear_new(4, 3, 1, rng)), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(seq, NULL, lpc_relu_new()), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(seq, NULL, lpc_flatten_new()), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_sequential_add(seq, "x", NULL));
+    EXPECT(LPC_E_ARG, lpc_sequential_add(lpc_module_find(seq, "fc"), "y", lpc_silu_new()));
+    ck_assert_ptr_null(lpc_module_param(seq, 99));
+    ck_assert_ptr_null(lpc_module_param(seq, -1));
+    ck_assert_ptr_null(lpc_module_param_name(seq, 99));
+    ck_assert_ptr_null(lpc_module_buffer(seq, 0));
+    ck_assert_ptr_null(lpc_module_buffer_name(seq, 0));
+    ck_assert_ptr_null(lpc_module_find_param(seq, "nope.weight"));
+    ck_assert_ptr_null(lpc_module_find(seq, "nope"));
+    ck_assert_int_eq(lpc_resnet_feature_dim(seq), -1);
+
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *x = tensor2(2, 5, 1.0f);
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_module_forward(NULL, ctx, x));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_module_forward(seq, ctx, x));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_module_forward(seq, ctx, NULL));
+    lpc_module *pool = lpc_global_avgpool_new();
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_module_forward(pool, ctx, x));
+    lpc_module *bn = lpc_batchnorm2d_new(3);
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_module_forward(bn, ctx, x));
+    lpc_module_free(bn);
+    lpc_module_free(pool);
+    lpc_tensor_free(x);
+    lpc_ctx_free(ctx);
+    lpc_module_free(seq);
+    lpc_rng_free(rng);
+}
+END_TEST
+
+START_TEST(optimizer_and_schedules)
+{
+    EXPECT_NULL(lpc_adamw_new(1.0, 0.999, 1e-8));
+    EXPECT_NULL(lpc_adamw_new(0.9, -0.1, 1e-8));
+    EXPECT_NULL(lpc_adamw_new(0.9, 0.999, -1.0));
+    lpc_adamw_free(NULL);
+    EXPECT(LPC_E_ARG, lpc_adamw_add_group(NULL, 1e-3, 0.0));
+    EXPECT(LPC_E_ARG, lpc_adamw_add_param(NULL, 0, NULL));
+    EXPECT(LPC_E_ARG, lpc_adamw_step(NULL));
+    ck_assert_int_eq(lpc_adamw_steps(NULL), -1);
+    EXPECT(LPC_E_ARG, lpc_adamw_set_steps(NULL, 1));
+    ck_assert_int_le(lpc_adamw_num_params(NULL), 0);
+    ck_assert_ptr_null(lpc_adamw_param(NULL, 0));
+    ck_assert_ptr_null(lpc_adamw_moment(NULL, 0, 1));
+    ck_assert(isnan(lpc_adamw_get_lr(NULL, 0)));
+
+    lpc_adamw *opt = lpc_adamw_new(0.9, 0.999, 1e-8);
+    EXPECT(LPC_E_ARG, lpc_adamw_add_group(opt, -1.0, 0.0));
+    EXPECT(LPC_E_ARG, lpc_adamw_add_group(opt, NAN, 0.0));
+    int g = lpc_adamw_add_group(opt, 1e-3, 1e-2);
+    ck_assert_int_eq(g, 0);
+    lpc_tensor *p = tensor2(2, 2, 1.0f);
+    lpc_ctx *ctx = lpc_ctx_new();
+    EXPECT(LPC_E_ARG, lpc_adamw_add_param(opt, 1, p));  /* no such group */
+    EXPECT(LPC_E_ARG, lpc_adamw_add_param(opt, 0, NULL));
+    EXPECT_FAIL(lpc_adamw_add_param(opt, 0, lpc_tensor_temp(ctx, 1, (int64_t[]){2})));
+    ck_assert_int_eq(lpc_adamw_add_param(opt, 0, p), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_adamw_add_param(opt, 0, p));  /* added twice */
+    EXPECT(LPC_E_ARG, lpc_adamw_set_lr(opt, 5, 1e-3));
+    EXPECT(LPC_E_ARG, lpc_adamw_set_lr(opt, 0, -1.0));
+    ck_assert(isnan(lpc_adamw_get_lr(opt, 3)));
+    EXPECT(LPC_E_ARG, lpc_adamw_set_steps(opt, -1));
+    ck_assert_ptr_null(lpc_adamw_param(opt, 1));
+    ck_assert_ptr_null(lpc_adamw_moment(opt, 0, 3));
+    /* A non-finite gradient is refused before anything changes. */
+    lpc_tensor_set_requires_grad(p, 1);
+    lpc_tensor *loss = lpc_sum(ctx, lpc_scale(ctx, p, NAN));
+    ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
+    EXPECT(LPC_E_NUMERIC, lpc_adamw_step(opt));
+    ck_assert_float_eq(lpc_tensor_data(p)[0], 1.0f);
+    lpc_ctx_free(ctx);
+    lpc_adamw_free(opt);
+    lpc_tensor_free(p);
+
+    ck_assert(isnan(lpc_gamma_paper(NAN)));
+    ck_assert(isnan(lpc_lr_factor_paper(NAN)));
+    ck_assert(isnan(lpc_arcface_scale(NAN)));
+    ck_assert(isnan(lpc_arcface_margin(NAN)));
+    ck_assert(isnan(lpc_paper_epoch(0, 0, 0, 10)));
+    ck_assert(isnan(lpc_paper_epoch(0, 0, 10, 0)));
+    ck_assert(isnan(lpc_gamma_ramp(0, 0, 100.0, 0.7)));
+    ck_assert(isnan(lpc_gamma_ramp(0, 10, -1.0, 0.7)));
+    ck_assert(isnan(lpc_gamma_ramp(0, 10, 100.0, 1.5)));
+    double out;
+    EXPECT(LPC_E_ARG, lpc_schedule_eval(LPC_PROTOCOL_PAPER, LPC_SCHED_GAMMA, 0, 0, 10, 10, 100,
+                                        0.7, NULL));
+    EXPECT(LPC_E_ARG, lpc_schedule_eval((lpc_protocol)9, LPC_SCHED_GAMMA, 0, 0, 10, 10, 100,
+                                        0.7, &out));
+    EXPECT(LPC_E_ARG, lpc_schedule_eval(LPC_PROTOCOL_PAPER, (lpc_sched_value)9, 0, 0, 10, 10,
+                                        100, 0.7, &out));
+    EXPECT(LPC_E_ARG, lpc_schedule_eval(LPC_PROTOCOL_COMPRESSED, LPC_SCHED_GAMMA, -1, 0, 10, 10,
+                                        100, 0.7, &out));
+    EXPECT(LPC_E_ARG, lpc_schedule_eval(LPC_PROTOCOL_COMPRESSED, LPC_SCHED_GAMMA, 0, 10, 10, 10,
+                                        100, 0.7, &out));
+    EXPECT(LPC_E_ARG, lpc_schedule_eval(LPC_PROTOCOL_RAMP, LPC_SCHED_GAMMA, 0, 0, 10, 10, 0.0,
+                                        0.7, &out));
+    EXPECT(LPC_E_ARG, lpc_schedule_eval(LPC_PROTOCOL_RAMP, LPC_SCHED_GAMMA, 0, 0, 10, 10, 100,
+                                        0.0, &out));
+}
+END_TEST
+
+START_TEST(datasets_and_batcher)
+{
+    lpc_dataset *ds = NULL;
+    EXPECT(LPC_E_ARG, lpc_dataset_load_idx(NULL, "x", &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_load_idx("x", "y", NULL));
+    EXPECT(LPC_E_IO, lpc_dataset_load_idx("/nonexistent/a", "/nonexistent/b", &ds));
+    ck_assert_ptr_null(ds);
+    char *bad = garbage_file("bad.idx", "not an idx file at all");
+    EXPECT(LPC_E_FORMAT, lpc_dataset_load_idx(bad, bad, &ds));
+    ck_assert_ptr_null(ds);
+    EXPECT(LPC_E_IO, lpc_dataset_load_mnist_dir("/nonexistent", 1, &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_load_mnist_dir(NULL, 1, NULL));
+    EXPECT(LPC_E_IO, lpc_dataset_load_cifar10("/nonexistent", 1, &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_load_cifar10(NULL, 0, &ds));
+    EXPECT(LPC_E_IO, lpc_dataset_load_cifar100("/nonexistent", 0, 1, &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_load_cifar100("/nonexistent", 0, 1, NULL));
+    EXPECT(LPC_E_IO, lpc_dataset_load_pngdir("/nonexistent", &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_load_pngdir(NULL, &ds));
+    ck_assert_ptr_null(ds);
+    remove(bad);
+    free(bad);
+
+    uint8_t img[8] = {0};
+    int32_t lab[2] = {0, 5};
+    EXPECT(LPC_E_ARG, lpc_dataset_from_memory(NULL, lab, 2, 1, 2, 2, 2, &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_from_memory(img, lab, 0, 1, 2, 2, 2, &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_from_memory(img, lab, 2, 0, 2, 2, 2, &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_from_memory(img, lab, 2, 1, 2, 2, 2, &ds)); /* label 5 >= 2 */
+    lpc_dataset_free(NULL);
+    ck_assert_int_eq(lpc_dataset_size(NULL), -1);
+    ck_assert_int_le(lpc_dataset_channels(NULL), 0);
+    ck_assert_int_le(lpc_dataset_height(NULL), 0);
+    ck_assert_int_le(lpc_dataset_width(NULL), 0);
+    ck_assert_int_le(lpc_dataset_num_classes(NULL), 0);
+    ck_assert_ptr_null(lpc_dataset_images(NULL));
+    ck_assert_ptr_null(lpc_dataset_labels(NULL));
+    double mean[2], std[2];
+    EXPECT(LPC_E_ARG, lpc_dataset_channel_stats(NULL, mean, std));
+    EXPECT(LPC_E_ARG, lpc_dataset_truncate(NULL, 1));
+
+    ds = small_dataset();
+    EXPECT(LPC_E_ARG, lpc_dataset_channel_stats(ds, NULL, std));
+    EXPECT(LPC_E_ARG, lpc_dataset_truncate(ds, 0));
+    EXPECT(LPC_E_ARG, lpc_dataset_truncate(ds, 5));
+    EXPECT_NULL(lpc_batcher_new(NULL, 2, 0, 1, NULL, NULL));
+    EXPECT_NULL(lpc_batcher_new(ds, 0, 0, 1, NULL, NULL));
+    EXPECT_NULL(lpc_batcher_new(ds, 2, 0, 1, mean, NULL)); /* mean without std */
+    EXPECT_NULL(lpc_batcher_new(ds, 2, 0, 1, (double[]){0, 0}, (double[]){1, 0}));
+    lpc_batcher_free(NULL);
+    EXPECT(LPC_E_ARG, lpc_batcher_set_augment(NULL, 0, 0));
+    ck_assert_int_le(lpc_batcher_batches_per_epoch(NULL), 0);
+    uint64_t st[4] = {0};
+    EXPECT(LPC_E_ARG, lpc_batcher_get_rng_state(NULL, st));
+    EXPECT(LPC_E_ARG, lpc_batcher_set_rng_state(NULL, st));
+
+    lpc_batcher *b = lpc_batcher_new(ds, 3, 1, 7, NULL, NULL);
+    ck_assert_ptr_nonnull(b);
+    EXPECT(LPC_E_ARG, lpc_batcher_set_augment(b, -1, 0));
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *x;
+    const int32_t *y;
+    EXPECT(LPC_E_ARG, lpc_batcher_next(NULL, ctx, &x, &y));
+    EXPECT(LPC_E_ARG, lpc_batcher_next(b, NULL, &x, &y));
+    EXPECT(LPC_E_ARG, lpc_batcher_next(b, ctx, NULL, &y));
+    ck_assert_int_eq(lpc_batcher_next(b, ctx, &x, &y), 3);
+    EXPECT(LPC_E_STATE, lpc_batcher_get_rng_state(b, st)); /* mid-epoch */
+    EXPECT(LPC_E_ARG, lpc_batcher_set_rng_state(b, st));   /* all-zero state */
+    lpc_ctx_free(ctx);
+    lpc_batcher_free(b);
+    lpc_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(npy_files)
+{
+    lpc_npy *a = NULL;
+    float f[6] = {0};
+    int32_t i32[6];
+    double f64[6];
+    char *path = lpct_tmpfile("m.npy");
+    EXPECT(LPC_E_ARG, lpc_npy_load(NULL, &a));
+    EXPECT(LPC_E_ARG, lpc_npy_load(path, NULL));
+    EXPECT(LPC_E_IO, lpc_npy_load("/nonexistent/x.npy", &a));
+    ck_assert_ptr_null(a);
+    char *bad = garbage_file("bad.npy", "\x93NUMPY\x01\x00garbage");
+    EXPECT(LPC_E_FORMAT, lpc_npy_load(bad, &a));
+    ck_assert_ptr_null(a);
+    remove(bad);
+    free(bad);
+    EXPECT(LPC_E_ARG, lpc_npy_save_f32(NULL, f, 1, (int64_t[]){6}));
+    EXPECT(LPC_E_ARG, lpc_npy_save_f32(path, NULL, 1, (int64_t[]){6}));
+    EXPECT(LPC_E_ARG, lpc_npy_save_f32(path, f, LPC_NPY_MAX_DIMS + 1, (int64_t[9]){1}));
+    EXPECT(LPC_E_ARG, lpc_npy_save_f32(path, f, 1, (int64_t[]){-1}));
+    EXPECT(LPC_E_IO, lpc_npy_save_f32("/nonexistent/x.npy", f, 1, (int64_t[]){6}));
+    EXPECT(LPC_E_ARG, lpc_npy_save_i32(path, NULL, 3));
+    EXPECT(LPC_E_ARG, lpc_npy_save_i32(path, i32, -1));
+    EXPECT(LPC_E_ARG, lpc_npy_save_tensor(path, NULL));
+    lpc_npy_free(NULL);
+    ck_assert_int_eq(lpc_npy_dtype_of(NULL), -1);
+    ck_assert_int_eq(lpc_npy_ndim(NULL), -1);
+    ck_assert_int_eq(lpc_npy_dim(NULL, 0), -1);
+    ck_assert_int_eq(lpc_npy_numel(NULL), -1);
+    EXPECT(LPC_E_ARG, lpc_npy_copy_f32(NULL, f, 6));
+    EXPECT(LPC_E_ARG, lpc_npy_copy_f64(NULL, f64, 6));
+    EXPECT(LPC_E_ARG, lpc_npy_copy_i32(NULL, i32, 6));
+
+    ck_assert_int_eq(lpc_npy_save_f32(path, f, 2, (int64_t[]){2, 3}), LPC_OK);
+    ck_assert_int_eq(lpc_npy_load(path, &a), LPC_OK);
+    ck_assert_int_eq(lpc_npy_dim(a, 2), -1);
+    ck_assert_int_eq(lpc_npy_dim(a, -1), -1);
+    EXPECT(LPC_E_SHAPE, lpc_npy_copy_f32(a, f, 5));
+    EXPECT(LPC_E_SHAPE, lpc_npy_copy_f64(a, f64, 7));
+    EXPECT(LPC_E_FORMAT, lpc_npy_copy_i32(a, i32, 6)); /* float file as integers */
+    EXPECT(LPC_E_ARG, lpc_npy_copy_f32(a, NULL, 6));
+    lpc_npy_free(a);
+    remove(path);
+    free(path);
+}
+END_TEST
+
+START_TEST(checkpoints)
+{
+    lpc_checkpoint *ck = NULL;
+    char *path = lpct_tmpfile("m.ckpt");
+    EXPECT(LPC_E_ARG, lpc_checkpoint_load(NULL, &ck));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_load(path, NULL));
+    EXPECT(LPC_E_IO, lpc_checkpoint_load("/nonexistent/x.ckpt", &ck));
+    ck_assert_ptr_null(ck);
+    char *bad = garbage_file("bad.ckpt", "\x89LPCCKPT truncated");
+    EXPECT(LPC_E_FORMAT, lpc_checkpoint_load(bad, &ck));
+    ck_assert_ptr_null(ck);
+    remove(bad);
+    free(bad);
+    lpc_checkpoint_free(NULL);
+    lpc_tensor *t = tensor2(2, 2, 1.0f);
+    lpc_rng *rng = lpc_rng_new(5);
+    lpc_adamw *opt = lpc_adamw_new(0.9, 0.999, 1e-8);
+    uint64_t u;
+    double d;
+    size_t n;
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(NULL, "t", t));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_module(NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_adamw(NULL, "o", opt));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_rng(NULL, "r", rng));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_blob(NULL, "b", "x", 1));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_set_u64(NULL, "u", 1));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_set_f64(NULL, "f", 1.0));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_save(NULL, path));
+    ck_assert_int_eq(lpc_checkpoint_num_tensors(NULL), -1);
+    ck_assert_ptr_null(lpc_checkpoint_tensor_name(NULL, 0));
+    ck_assert_ptr_null(lpc_checkpoint_tensor(NULL, "t"));
+    ck_assert_ptr_null(lpc_checkpoint_blob(NULL, "b", &n));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_restore_module(NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_restore_adamw(NULL, "o", opt));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_restore_rng(NULL, "r", rng));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_get_u64(NULL, "u", &u));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_get_f64(NULL, "f", &d));
+
+    ck = lpc_checkpoint_new();
+    ck_assert_ptr_nonnull(ck);
+    ck_assert_int_eq(lpc_checkpoint_add_tensor(ck, "t", t), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(ck, "t", t)); /* name used */
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(ck, "has space", t));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(ck, "", t));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(ck, NULL, t));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(ck, "u", NULL));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_blob(ck, "b", NULL, 3));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_rng(ck, "r", NULL));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_adamw(ck, "o", NULL));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_set_u64(ck, "bad\nname", 1));
+    ck_assert_int_eq(lpc_checkpoint_set_f64(ck, "f", 0.5), LPC_OK);
+    EXPECT(LPC_E_FORMAT, lpc_checkpoint_get_u64(ck, "f", &u)); /* other type */
+    EXPECT(LPC_E_FORMAT, lpc_checkpoint_get_f64(ck, "missing", &d));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_get_f64(ck, "f", NULL));
+    ck_assert_ptr_null(lpc_checkpoint_tensor_name(ck, 1));
+    ck_assert_ptr_null(lpc_checkpoint_tensor(ck, "missing"));
+    ck_assert_ptr_null(lpc_checkpoint_blob(ck, "missing", &n));
+    EXPECT(LPC_E_FORMAT, lpc_checkpoint_restore_rng(ck, "missing", rng));
+    EXPECT_FAIL(lpc_checkpoint_restore_adamw(ck, "missing", opt));
+    EXPECT(LPC_E_IO, lpc_checkpoint_save(ck, "/nonexistent/dir/x.ckpt"));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_save(ck, NULL));
+
+    /* Restoring into a module: missing tensor, then a shape mismatch. */
+    lpc_module *m = lpc_linear_new(3, 2, 0, rng);
+    EXPECT(LPC_E_FORMAT, lpc_checkpoint_restore_module(ck, "model.", m));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_restore_module(ck, NULL, NULL));
+    lpc_checkpoint *ck2 = lpc_checkpoint_new();
+    lpc_tensor *wrong = tensor2(3, 3, 2.0f);
+    ck_assert_int_eq(lpc_checkpoint_add_tensor(ck2, "weight", wrong), LPC_OK);
+    EXPECT(LPC_E_SHAPE, lpc_checkpoint_restore_module(ck2, NULL, m));
+    ck_assert_int_eq(lpc_checkpoint_add_module(ck2, "m.", m), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_module(ck2, "m.", m)); /* names used: all or nothing */
+    ck_assert_int_eq(lpc_checkpoint_num_tensors(ck2), 2);
+    /* An optimizer with other parameters than the saved one is refused. */
+    lpc_adamw_add_group(opt, 1e-3, 0.0);
+    lpc_adamw_add_param(opt, 0, t);
+    ck_assert_int_eq(lpc_checkpoint_add_adamw(ck2, "o", opt), LPC_OK);
+    lpc_adamw *other = lpc_adamw_new(0.9, 0.999, 1e-8);
+    EXPECT_FAIL(lpc_checkpoint_restore_adamw(ck2, "o", other));
+    lpc_adamw_free(other);
+    lpc_checkpoint_free(ck2);
+    lpc_tensor_free(wrong);
+    lpc_module_free(m);
+    lpc_checkpoint_free(ck);
+    lpc_adamw_free(opt);
+    lpc_rng_free(rng);
+    lpc_tensor_free(t);
+    free(path);
+}
+END_TEST
+
+START_TEST(analysis)
+{
+    float z[8] = {0, 1, 2, 3, 4, 5, 6, 7}, zc[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    int32_t lab[4] = {0, 1, 0, 1}, badlab[4] = {0, 1, 2, 1}, one[4] = {0, 0, 0, 0};
+    double r, x[4] = {1, 2, 3, 4}, c[4] = {2, 2, 2, 2}, w2[2], m2[2], v2[2];
+    EXPECT(LPC_E_ARG, lpc_separation_ratio(NULL, 4, 2, lab, 2, &r));
+    EXPECT(LPC_E_ARG, lpc_separation_ratio(z, 4, 2, badlab, 2, &r));
+    EXPECT(LPC_E_ARG, lpc_separation_ratio(z, 4, 2, lab, 2, NULL));
+    EXPECT_FAIL(lpc_separation_ratio(z, 4, 2, one, 2, &r)); /* class 1 absent */
+    EXPECT(LPC_E_ARG, lpc_sigma_w(z, 4, 0, lab, 2, &r));
+    EXPECT(LPC_E_NUMERIC, lpc_sigma_w(z, 4, 2, (int32_t[]){0, 1, 2, 3}, 4, &r));
+    EXPECT(LPC_E_ARG, lpc_norm_cov(z, 0, 2, &r));
+    EXPECT(LPC_E_NUMERIC, lpc_norm_cov((float[4]){0}, 2, 2, &r));
+    EXPECT(LPC_E_ARG, lpc_pearson(x, NULL, 4, &r));
+    EXPECT(LPC_E_ARG, lpc_pearson(x, c, 1, &r));
+    EXPECT(LPC_E_NUMERIC, lpc_pearson(x, c, 4, &r));
+    ck_assert(isnan(lpc_ln_unit_ball_volume(-1)));
+    EXPECT(LPC_E_ARG, lpc_kl_entropy(NULL, 4, 2, 1, 0, &r, NULL));
+    EXPECT(LPC_E_ARG, lpc_kl_entropy(z, 4, 2, 4, 0, &r, NULL)); /* needs n >= k + 1 */
+    EXPECT(LPC_E_NUMERIC, lpc_kl_entropy(zc, 4, 2, 1, 0, &r, NULL));
+    EXPECT(LPC_E_ARG, lpc_gmm1d_fit(x, 1, w2, m2, v2, &r));
+    EXPECT(LPC_E_ARG, lpc_gmm1d_fit(NULL, 4, w2, m2, v2, &r));
+    EXPECT_FAIL(lpc_gmm1d_fit(c, 4, w2, m2, v2, &r)); /* one distinct value */
+    lpc_binarity *b = NULL;
+    EXPECT(LPC_E_ARG, lpc_binarity_compute(NULL, 4, 2, &b));
+    EXPECT(LPC_E_NUMERIC, lpc_binarity_compute(zc, 4, 2, &b));
+    ck_assert_ptr_null(b);
+    lpc_binarity_free(NULL);
+    EXPECT(LPC_E_ARG, lpc_binarity_get(NULL, LPC_BINARITY_L, &r));
+    EXPECT(LPC_E_ARG, lpc_binarity_dim(NULL, 0, &r, NULL, NULL));
+    float zb[16] = {0, 0, 1, 1, 0.1f, 0.2f, 0.9f, 1.1f, 0.05f, 0.1f, 1.05f, 0.95f, 0, 0.3f, 1, 0.8f};
+    ck_assert_int_eq(lpc_binarity_compute(zb, 8, 2, &b), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_binarity_get(b, (lpc_binarity_metric)42, &r));
+    EXPECT(LPC_E_ARG, lpc_binarity_get(b, LPC_BINARITY_L, NULL));
+    EXPECT(LPC_E_ARG, lpc_binarity_dim(b, 2, &r, NULL, NULL));
+    lpc_binarity_free(b);
+    lpc_nc *nc = NULL;
+    EXPECT(LPC_E_ARG, lpc_nc_compute(NULL, 4, 2, lab, 2, NULL, NULL, NULL, &nc));
+    EXPECT(LPC_E_ARG, lpc_nc_compute(z, 4, 2, lab, 1, NULL, NULL, NULL, &nc));
+    EXPECT(LPC_E_ARG, lpc_nc_compute(z, 4, 2, badlab, 2, NULL, NULL, NULL, &nc));
+    EXPECT(LPC_E_NUMERIC, lpc_nc_compute(zc, 4, 2, lab, 2, NULL, NULL, NULL, &nc));
+    ck_assert_ptr_null(nc);
+    lpc_nc_free(NULL);
+    EXPECT(LPC_E_ARG, lpc_nc_get(NULL, LPC_NC_NC1, &r));
+    ck_assert_int_eq(lpc_nc_compute(z, 4, 2, lab, 2, NULL, NULL, NULL, &nc), LPC_OK);
+    EXPECT(LPC_E_STATE, lpc_nc_get(nc, LPC_NC_NC3, &r)); /* needs w */
+    EXPECT(LPC_E_STATE, lpc_nc_get(nc, LPC_NC_NC4, &r));
+    EXPECT(LPC_E_ARG, lpc_nc_get(nc, (lpc_nc_metric)42, &r));
+    lpc_nc_free(nc);
+}
+END_TEST
+
+START_TEST(deepfool)
+{
+    lpc_rng *rng = lpc_rng_new(9);
+    lpc_module *m = lpc_linear_new(4, 3, 1, rng);
+    float x[8] = {1, 2, 3, 4, 0, 0, 0, 0};
+    double ratios[2], mean;
+    float r[8];
+    EXPECT(LPC_E_STATE, lpc_deepfool(m, x, 1, 4, 1, 1, 10, 0.02, 50, ratios, &mean)); /* train mode */
+    lpc_module_set_train(m, 0);
+    EXPECT(LPC_E_ARG, lpc_deepfool(NULL, x, 1, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
+    EXPECT(LPC_E_ARG, lpc_deepfool(m, NULL, 1, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
+    EXPECT(LPC_E_ARG, lpc_deepfool(m, x, 1, 4, 1, 1, 10, 0.02, 50, ratios, NULL));
+    EXPECT(LPC_E_ARG, lpc_deepfool(m, x, 0, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
+    EXPECT(LPC_E_SHAPE, lpc_deepfool(m, x, 1, 5, 1, 1, 10, 0.02, 50, ratios, &mean));
+    EXPECT(LPC_E_NUMERIC, lpc_deepfool(m, x, 2, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
+    EXPECT(LPC_E_ARG, lpc_deepfool_perturb(m, x, 1, 4, 1, 1, 10, 0.02, 50, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_deepfool_perturb(NULL, x, 1, 4, 1, 1, 10, 0.02, 50, r, NULL));
+    lpc_module_free(m);
+    lpc_rng_free(rng);
+}
+END_TEST
+
+START_TEST(plotting)
+{
+    uint8_t px[12] = {0};
+    double v[3] = {1, 2, NAN}, range[2], counts[4];
+    int ix, iy;
+    char *path = lpct_tmpfile("p.png");
+    EXPECT(LPC_E_ARG, lpc_png_write_rgb(NULL, px, 2, 2));
+    EXPECT(LPC_E_ARG, lpc_png_write_rgb(path, NULL, 2, 2));
+    EXPECT(LPC_E_ARG, lpc_png_write_rgb(path, px, 0, 2));
+    EXPECT(LPC_E_ARG, lpc_png_write_gray(path, px, 2, 70000));
+    EXPECT(LPC_E_IO, lpc_png_write_gray("/nonexistent/x.png", px, 2, 2));
+    EXPECT_NULL(lpc_canvas_new(0, 10));
+    EXPECT_NULL(lpc_canvas_new(10, 16385));
+    lpc_canvas_free(NULL);
+    ck_assert_ptr_null(lpc_canvas_pixels(NULL));
+    EXPECT(LPC_E_ARG, lpc_canvas_save_png(NULL, path));
+    EXPECT(LPC_E_ARG, lpc_canvas_clear(NULL, 0));
+    EXPECT(LPC_E_ARG, lpc_canvas_point(NULL, 0, 0, 0));
+    EXPECT(LPC_E_ARG, lpc_canvas_line(NULL, 0, 0, 1, 1, 0));
+    EXPECT(LPC_E_ARG, lpc_canvas_rect(NULL, 0, 0, 1, 1, 0));
+    EXPECT(LPC_E_ARG, lpc_canvas_text(NULL, 0, 0, "x", 1, 0));
+    EXPECT(LPC_E_ARG, lpc_plot_range(NULL, 3, 0, range));
+    EXPECT(LPC_E_ARG, lpc_plot_range((double[]){NAN, INFINITY}, 2, 0, range));
+    EXPECT(LPC_E_ARG, lpc_plot_range((double[]){-1, 0}, 2, 1, range)); /* log: none positive */
+    EXPECT(LPC_E_ARG, lpc_histogram(v, 3, 0, 1, 0, counts));
+    EXPECT(LPC_E_ARG, lpc_histogram(v, 3, 1, 0, 4, counts));
+    EXPECT(LPC_E_ARG, lpc_histogram(NULL, 3, 0, 1, 4, counts));
+    EXPECT(LPC_E_ARG, lpc_canvas_axes(NULL, (double[]){0, 1}, (double[]){0, 1}, 0, NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_canvas_map(NULL, 0, 0, &ix, &iy));
+    EXPECT(LPC_E_ARG, lpc_canvas_scatter(NULL, v, v, 3, 1, 0));
+    EXPECT(LPC_E_ARG, lpc_canvas_polyline(NULL, v, v, 3, 0));
+    EXPECT(LPC_E_ARG, lpc_canvas_bars(NULL, 0, 1, counts, 4, 0));
+    (void)lpc_plot_color(-1);
+
+    lpc_canvas *small = lpc_canvas_new(50, 50);
+    EXPECT(LPC_E_ARG, lpc_canvas_axes(small, (double[]){0, 1}, (double[]){0, 1}, 0, NULL, NULL,
+                                      NULL)); /* below 120 x 100 */
+    lpc_canvas_free(small);
+    lpc_canvas *cv = lpc_canvas_new(200, 150);
+    ck_assert_ptr_nonnull(cv);
+    EXPECT(LPC_E_STATE, lpc_canvas_map(cv, 0.5, 0.5, &ix, &iy));
+    EXPECT(LPC_E_STATE, lpc_canvas_scatter(cv, v, v, 3, 1, 0));
+    EXPECT(LPC_E_STATE, lpc_canvas_polyline(cv, v, v, 3, 0));
+    EXPECT(LPC_E_STATE, lpc_canvas_bars(cv, 0, 1, counts, 4, 0));
+    EXPECT(LPC_E_ARG, lpc_canvas_axes(cv, (double[]){1, 0}, (double[]){0, 1}, 0, NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_canvas_axes(cv, (double[]){0, 1}, (double[]){0, 1}, LPC_PLOT_LOGX,
+                                      NULL, NULL, NULL)); /* log axis through 0 */
+    EXPECT(LPC_E_ARG, lpc_canvas_axes(cv, NULL, (double[]){0, 1}, 0, NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_canvas_text(cv, 0, 0, NULL, 1, 0));
+    EXPECT(LPC_E_ARG, lpc_canvas_text(cv, 0, 0, "x", 0, 0));
+    EXPECT(LPC_E_IO, lpc_canvas_save_png(cv, "/nonexistent/x.png"));
+    lpc_canvas_free(cv);
+    free(path);
+}
+END_TEST
+
+START_TEST(recipes)
+{
+    lpc_rng *rng = lpc_rng_new(11);
+    lpc_model *m = NULL;
+    int widths[3] = {8, 16, 4};
+    ck_assert_int_gt(lpc_model_count(), 0);
+    ck_assert_ptr_null(lpc_model_name_at(-1));
+    ck_assert_ptr_null(lpc_model_name_at(lpc_model_count()));
+    EXPECT(LPC_E_ARG, lpc_model_new("no-such-model", LPC_BACKBONE_MLP, 1, 4, 4, 3, widths, rng, &m));
+    ck_assert_ptr_nonnull(strstr(lpc_last_error(), lpc_model_name_at(0)));
+    EXPECT(LPC_E_ARG, lpc_model_new(NULL, LPC_BACKBONE_MLP, 1, 4, 4, 3, widths, rng, &m));
+    EXPECT(LPC_E_ARG, lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 4, 4, 1, widths, rng, &m));
+    EXPECT(LPC_E_ARG, lpc_model_new("LPC", (lpc_backbone)9, 1, 4, 4, 3, widths, rng, &m));
+    EXPECT(LPC_E_ARG, lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 4, 4, 3, widths, NULL, &m));
+    EXPECT(LPC_E_ARG, lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 4, 4, 3, widths, rng, NULL));
+    ck_assert_ptr_null(m);
+    lpc_model_free(NULL);
+    ck_assert_ptr_null(lpc_model_name(NULL));
+    ck_assert_int_le(lpc_model_has(NULL, LPC_MODEL_HAS_L2), 0);
+    ck_assert_int_le(lpc_model_latent_dim(NULL), 0);
+    ck_assert_int_le(lpc_model_num_classes(NULL), 0);
+    ck_assert_ptr_null(lpc_model_module(NULL));
+    EXPECT_NULL(lpc_model_adamw_new(NULL, 1e-3, 0.0));
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *z;
+    EXPECT(LPC_E_ARG, lpc_model_forward(NULL, ctx, NULL, &z, NULL));
+    EXPECT(LPC_E_ARG, lpc_model_evaluate(NULL, NULL, NULL, NULL, 8, NULL, NULL, NULL, NULL));
+
+    ck_assert_int_eq(lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 3, 3, 2, widths, rng, &m), LPC_OK);
+    lpc_tensor *x = tensor2(2, 5, 1.0f);
+    int32_t lab[2] = {0, 9};
+    lpc_ctx_reset(ctx);
+    EXPECT(LPC_E_SHAPE, lpc_model_forward(m, ctx, x, &z, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_model_loss(m, ctx, lpc_tensor_temp(ctx, 4, (int64_t[]){2, 1, 3, 3}),
+                                            lab, 1.0, 16.0, 0.1, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_model_loss(m, ctx, NULL, lab, 1.0, 16.0, 0.1, NULL));
+    lpc_dataset *ds = small_dataset(); /* 2 channels: the model takes 1 */
+    double mean[2] = {0.5, 0.5}, std[2] = {0.25, 0.25};
+    EXPECT(LPC_E_SHAPE, lpc_model_evaluate(m, ds, mean, std, 2, NULL, NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_model_evaluate(m, ds, mean, std, 0, NULL, NULL, NULL, NULL));
+
+    lpc_trainer *t = NULL;
+    EXPECT(LPC_E_ARG, lpc_trainer_new(NULL, ds, LPC_PROTOCOL_RAMP, 1, 2, 1e-3, 0, 1, &t));
+    /* Images the model cannot take: refused when built or at the first epoch. */
+    lpc_clear_error();
+    if (lpc_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 1, 2, 1e-3, 0, 1, &t) == LPC_OK) {
+        EXPECT_FAIL(lpc_trainer_epoch(t));
+        lpc_trainer_free(t);
+        t = NULL;
+    }
+    ck_assert_str_ne(lpc_last_error(), "");
+    EXPECT(LPC_E_ARG, lpc_trainer_new(m, NULL, LPC_PROTOCOL_RAMP, 1, 2, 1e-3, 0, 1, &t));
+    ck_assert_ptr_null(t);
+    lpc_trainer_free(NULL);
+    EXPECT(LPC_E_ARG, lpc_trainer_set(NULL, LPC_TRAIN_GAMMA_MAX, 10));
+    ck_assert(isnan(lpc_trainer_get(NULL, LPC_TRAIN_LOSS)));
+    EXPECT(LPC_E_ARG, lpc_trainer_epoch(NULL));
+    ck_assert_ptr_null(lpc_trainer_mean(NULL));
+    ck_assert_ptr_null(lpc_trainer_std(NULL));
+    ck_assert_ptr_null(lpc_trainer_adamw(NULL));
+    ck_assert_ptr_null(lpc_trainer_batcher(NULL));
+    EXPECT(LPC_E_ARG, lpc_trainer_set_epoch(NULL, 1));
+
+    /* A matching one-channel data set: bad settings are refused. */
+    uint8_t img[4 * 9];
+    int32_t l4[4] = {0, 1, 0, 1};
+    for (int i = 0; i < 4 * 9; i++)
+        img[i] = (uint8_t)(i * 7);
+    lpc_dataset *ds1 = NULL;
+    ck_assert_int_eq(lpc_dataset_from_memory(img, l4, 4, 1, 3, 3, 2, &ds1), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_trainer_new(m, ds1, (lpc_protocol)9, 1, 2, 1e-3, 0, 1, &t));
+    EXPECT(LPC_E_ARG, lpc_trainer_new(m, ds1, LPC_PROTOCOL_RAMP, 0, 2, 1e-3, 0, 1, &t));
+    EXPECT(LPC_E_ARG, lpc_trainer_new(m, ds1, LPC_PROTOCOL_RAMP, 1, 0, 1e-3, 0, 1, &t));
+    ck_assert_int_eq(lpc_trainer_new(m, ds1, LPC_PROTOCOL_RAMP, 1, 2, 1e-3, 0, 1, &t), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_trainer_set(t, (lpc_train_setting)42, 1));
+    EXPECT(LPC_E_ARG, lpc_trainer_set(t, LPC_TRAIN_REACH, 2.0));
+    ck_assert(isnan(lpc_trainer_get(t, (lpc_train_value)42)));
+    EXPECT(LPC_E_ARG, lpc_trainer_set_epoch(t, -1));
+    ck_assert_ptr_nonnull(lpc_trainer_adamw(t));
+    ck_assert_ptr_nonnull(lpc_trainer_batcher(t));
+    lpc_trainer_free(t);
+    lpc_dataset_free(ds1);
+    lpc_dataset_free(ds);
+    lpc_tensor_free(x);
+    lpc_ctx_free(ctx);
+    lpc_model_free(m);
+    lpc_rng_free(rng);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("misuse");
+    TCase *tc = tcase_create("misuse");
+    tcase_add_test(tc, status_version_threads);
+    tcase_add_test(tc, ctx_and_tensor);
+    tcase_add_test(tc, ops_and_losses);
+    tcase_add_test(tc, rng);
+    tcase_add_test(tc, modules);
+    tcase_add_test(tc, optimizer_and_schedules);
+    tcase_add_test(tc, datasets_and_batcher);
+    tcase_add_test(tc, npy_files);
+    tcase_add_test(tc, checkpoints);
+    tcase_add_test(tc, analysis);
+    tcase_add_test(tc, deepfool);
+    tcase_add_test(tc, plotting);
+    tcase_add_test(tc, recipes);
+    suite_add_tcase(s, tc);
+    return lpct_run(s);
+}
