@@ -1,12 +1,18 @@
-/* 2-D convolution as im2col + GEMM. Large images take one GEMM per sample,
- * reading and writing the tensors in place. Small images are processed in
- * chunks of samples whose columns sit side by side in one (Cin*kh*kw) x
- * (B*Ho*Wo) matrix, so that every GEMM stays large; the chunk size bounds
- * the scratch, which comes from the ctx arena. */
+/* 2-D convolution as im2col + GEMM. The batch is split into chunks of
+ * samples: one sample for large images (its GEMM reads and writes the
+ * tensors in place), several for small ones, whose columns then sit side by
+ * side in one (Cin*kh*kw) x (B*Ho*Wo) matrix so that every GEMM stays large.
+ * Threads take whole chunks, each with its own arena scratch, and run
+ * single-threaded GEMMs (BLIS called inside a parallel region uses one
+ * thread): far cheaper than a fork and join inside every small GEMM. Each
+ * output element belongs to one chunk; the weight gradient is summed from
+ * per-thread partials in thread order, so results are deterministic for a
+ * given thread count. */
+#include <omp.h>
 #include <string.h>
 #include "../core/internal.h"
 
-#define COL_BUDGET ((int64_t)1 << 20) /* floats in one column matrix (4 MiB) */
+#define COL_BUDGET ((int64_t)1 << 18) /* floats in one thread's column matrix (1 MiB) */
 #define DIRECT_HW 256                 /* output pixels from which a sample is one GEMM */
 #define PAR_MIN 32768                 /* elements below which threads cost more */
 
@@ -34,7 +40,8 @@ static void geom_init(conv_geom *g, const lpc_tensor *x, const lpc_tensor *w, in
     g->k = g->cin * g->kh * g->kw;
     g->hw = g->ho * g->wo;
     int64_t b = g->hw >= DIRECT_HW ? 1 : COL_BUDGET / (g->k * g->hw);
-    g->chunk = b < 1 ? 1 : b > g->n ? g->n : b;
+    int64_t per_thread = (g->n + lpci_threads() - 1) / lpci_threads();
+    g->chunk = b < 1 ? 1 : b > per_thread ? per_thread : b;
 }
 
 /* A 1x1 stride-1 unpadded conv of one sample is a plain GEMM on its input. */
@@ -54,11 +61,10 @@ static void valid_range(int64_t w, int64_t wo, int64_t s, int64_t off, int64_t *
         *hi = *lo;
 }
 
-/* col (k x bn*hw) from samples [n0, n0 + bn) of x; one thread per row. */
+/* col (k x bn*hw) from samples [n0, n0 + bn) of x. */
 static void im2col(const conv_geom *g, const float *x, int64_t n0, int64_t bn, float *col)
 {
     int64_t l = bn * g->hw, s = g->stride;
-#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (g->k * l > PAR_MIN)
     for (int64_t r = 0; r < g->k; r++) {
         int64_t ci = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
         int64_t off = kj - g->pad, lo, hi;
@@ -68,15 +74,18 @@ static void im2col(const conv_geom *g, const float *x, int64_t n0, int64_t bn, f
             const float *plane = x + ((n0 + b) * g->cin + ci) * g->h * g->w;
             for (int64_t oy = 0; oy < g->ho; oy++, dst += g->wo) {
                 int64_t iy = oy * s - g->pad + ki;
+                /* Rows are short: plain loops beat memcpy/memset calls. */
                 if (iy < 0 || iy >= g->h) {
-                    memset(dst, 0, (size_t)g->wo * sizeof *dst);
+                    for (int64_t ox = 0; ox < g->wo; ox++)
+                        dst[ox] = 0.0f;
                     continue;
                 }
                 const float *src = plane + iy * g->w;
                 for (int64_t ox = 0; ox < lo; ox++)
                     dst[ox] = 0.0f;
                 if (s == 1)
-                    memcpy(dst + lo, src + lo + off, (size_t)(hi - lo) * sizeof *dst);
+                    for (int64_t ox = lo; ox < hi; ox++)
+                        dst[ox] = src[ox + off];
                 else
                     for (int64_t ox = lo; ox < hi; ox++)
                         dst[ox] = src[ox * s + off];
@@ -87,11 +96,10 @@ static void im2col(const conv_geom *g, const float *x, int64_t n0, int64_t bn, f
     }
 }
 
-/* dx[n0 .. n0+bn) += col2im(dcol); one thread per (sample, channel) plane. */
+/* dx[n0 .. n0+bn) += col2im(dcol). */
 static void col2im_add(const conv_geom *g, const float *dcol, int64_t n0, int64_t bn, float *dx)
 {
     int64_t l = bn * g->hw, s = g->stride, planes = bn * g->cin;
-#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (g->k * l > PAR_MIN)
     for (int64_t p = 0; p < planes; p++) {
         int64_t b = p / g->cin, ci = p % g->cin;
         float *plane = dx + ((n0 + b) * g->cin + ci) * g->h * g->w;
@@ -117,16 +125,18 @@ static void col2im_add(const conv_geom *g, const float *dcol, int64_t n0, int64_
 }
 
 /* Samples [n0, n0+bn) of y (N x Cout x hw) from the chunk matrix buf
- * (Cout x bn*hw), plus the bias when there is one. */
+ * (Cout x bn*hw), plus the bias when there is one. In place (buf is y's
+ * own sample) only the bias is added. */
 static void chunk_scatter(const conv_geom *g, const float *buf, const float *bias, int64_t n0,
-                          int64_t bn, float *y)
+                          int64_t bn, float *y, int in_place)
 {
+    if (in_place && !bias)
+        return;
     int64_t l = bn * g->hw, rows = bn * g->cout;
-#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (rows * g->hw > PAR_MIN)
     for (int64_t p = 0; p < rows; p++) {
         int64_t b = p / g->cout, co = p % g->cout;
         float *yp = y + ((n0 + b) * g->cout + co) * g->hw;
-        const float *cp = buf + co * l + b * g->hw;
+        const float *cp = in_place ? yp : buf + co * l + b * g->hw;
         float bv = bias ? bias[co] : 0.0f;
         for (int64_t i = 0; i < g->hw; i++)
             yp[i] = cp[i] + bv;
@@ -137,22 +147,10 @@ static void chunk_scatter(const conv_geom *g, const float *buf, const float *bia
 static void chunk_gather(const conv_geom *g, const float *dy, int64_t n0, int64_t bn, float *buf)
 {
     int64_t l = bn * g->hw, rows = bn * g->cout;
-#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (rows * g->hw > PAR_MIN)
     for (int64_t p = 0; p < rows; p++) {
         int64_t b = p / g->cout, co = p % g->cout;
         memcpy(buf + co * l + b * g->hw, dy + ((n0 + b) * g->cout + co) * g->hw,
                (size_t)g->hw * sizeof *buf);
-    }
-}
-
-static void add_bias(const conv_geom *g, float *y, const float *bias)
-{
-    int64_t rows = g->n * g->cout;
-#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (rows * g->hw > PAR_MIN)
-    for (int64_t p = 0; p < rows; p++) {
-        float bv = bias[p % g->cout], *yp = y + p * g->hw;
-        for (int64_t i = 0; i < g->hw; i++)
-            yp[i] += bv;
     }
 }
 
@@ -179,33 +177,40 @@ static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_te
     return NULL;
 }
 
-/* y = conv(x) (+ bias), chunk by chunk; 0 when the arena is exhausted. */
+/* Per-thread scratch of `floats` each (NULL when not needed or on failure). */
+static float *thread_scratch(lpc_ctx *ctx, int64_t floats)
+{
+    return floats ? lpci_ctx_alloc(ctx, (size_t)(floats * lpci_threads()) * sizeof(float)) : NULL;
+}
+
+static int64_t chunk_len(const conv_geom *g, int64_t n0)
+{
+    return g->n - n0 < g->chunk ? g->n - n0 : g->chunk;
+}
+
+/* y = conv(x) (+ bias); 0 when the arena is exhausted. */
 static int run_forward(lpc_ctx *ctx, const conv_geom *g, const float *x, const float *w,
                        const float *bias, float *y)
 {
     int direct = g->chunk == 1, pointwise = direct && is_pointwise(g);
-    int64_t l = g->chunk * g->hw;
-    float *col = pointwise ? NULL : lpci_ctx_alloc(ctx, (size_t)(g->k * l) * sizeof(float));
-    float *buf = direct ? NULL : lpci_ctx_alloc(ctx, (size_t)(g->cout * l) * sizeof(float));
+    int64_t l = g->chunk * g->hw, n_chunks = (g->n + g->chunk - 1) / g->chunk;
+    float *col = thread_scratch(ctx, pointwise ? 0 : g->k * l);
+    float *buf = thread_scratch(ctx, direct ? 0 : g->cout * l);
     if ((!pointwise && !col) || (!direct && !buf))
         return 0;
-    for (int64_t n0 = 0; n0 < g->n; n0 += g->chunk) {
-        int64_t bn = g->n - n0 < g->chunk ? g->n - n0 : g->chunk, lb = bn * g->hw;
+#pragma omp parallel for schedule(static) num_threads(lpci_threads())
+    for (int64_t c = 0; c < n_chunks; c++) {
+        int t = omp_get_thread_num();
+        int64_t n0 = c * g->chunk, bn = chunk_len(g, n0), lb = bn * g->hw;
         const float *src = x + n0 * g->k * g->hw;
         if (!pointwise) {
-            im2col(g, x, n0, bn, col);
-            src = col;
+            im2col(g, x, n0, bn, col + t * g->k * l);
+            src = col + t * g->k * l;
         }
-        if (direct) {
-            lpci_sgemm(0, 0, g->cout, lb, g->k, 1.0f, w, g->k, src, lb, 0.0f,
-                       y + n0 * g->cout * g->hw, lb);
-        } else {
-            lpci_sgemm(0, 0, g->cout, lb, g->k, 1.0f, w, g->k, src, lb, 0.0f, buf, lb);
-            chunk_scatter(g, buf, bias, n0, bn, y);
-        }
+        float *dst = direct ? y + n0 * g->cout * g->hw : buf + t * g->cout * l;
+        lpci_sgemm(0, 0, g->cout, lb, g->k, 1.0f, w, g->k, src, lb, 0.0f, dst, lb);
+        chunk_scatter(g, dst, bias, n0, bn, y, direct);
     }
-    if (direct && bias)
-        add_bias(g, y, bias);
     return 1;
 }
 
@@ -259,25 +264,31 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
         bias_grad(&g, dy, b->grad);
     if (!x->grad && !w->grad)
         return;
-    int direct = g.chunk == 1, pointwise = direct && is_pointwise(&g);
-    int64_t l = g.chunk * g.hw;
-    float *col = pointwise ? NULL : lpci_ctx_alloc(ctx, (size_t)(g.k * l) * sizeof(float));
-    float *buf = direct ? NULL : lpci_ctx_alloc(ctx, (size_t)(g.cout * l) * sizeof(float));
-    if ((!pointwise && !col) || (!direct && !buf))
+    int direct = g.chunk == 1, pointwise = direct && is_pointwise(&g), nt = lpci_threads();
+    int64_t l = g.chunk * g.hw, n_chunks = (g.n + g.chunk - 1) / g.chunk, nw = g.cout * g.k;
+    float *col = thread_scratch(ctx, pointwise ? 0 : g.k * l);
+    float *buf = thread_scratch(ctx, direct ? 0 : g.cout * l);
+    float *dw = w->grad ? thread_scratch(ctx, nw) : NULL;
+    if ((!pointwise && !col) || (!direct && !buf) || (w->grad && !dw))
         return;
-    for (int64_t n0 = 0; n0 < g.n; n0 += g.chunk) {
-        int64_t bn = g.n - n0 < g.chunk ? g.n - n0 : g.chunk, lb = bn * g.hw;
+    if (dw)
+        memset(dw, 0, (size_t)(nw * nt) * sizeof *dw);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t c = 0; c < n_chunks; c++) {
+        int t = omp_get_thread_num();
+        int64_t n0 = c * g.chunk, bn = chunk_len(&g, n0), lb = bn * g.hw;
         const float *dyc = dy + n0 * g.cout * g.hw, *xc = x->data + n0 * g.k * g.hw;
+        float *ct = pointwise ? NULL : col + t * g.k * l;
         if (!direct) {
-            chunk_gather(&g, dy, n0, bn, buf);
-            dyc = buf;
+            chunk_gather(&g, dy, n0, bn, buf + t * g.cout * l);
+            dyc = buf + t * g.cout * l;
         }
-        if (w->grad) { /* dW += dY col^T */
+        if (dw) { /* this thread's dW += dY col^T */
             if (!pointwise) {
-                im2col(&g, x->data, n0, bn, col);
-                xc = col;
+                im2col(&g, x->data, n0, bn, ct);
+                xc = ct;
             }
-            lpci_sgemm(0, 1, g.cout, g.k, lb, 1.0f, dyc, lb, xc, lb, 1.0f, w->grad, g.k);
+            lpci_sgemm(0, 1, g.cout, g.k, lb, 1.0f, dyc, lb, xc, lb, 1.0f, dw + t * nw, g.k);
         }
         if (!x->grad)
             continue;
@@ -285,8 +296,17 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
             lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, 1.0f,
                        x->grad + n0 * g.k * g.hw, lb);
         } else { /* dcol = W^T dY, scattered back onto the input */
-            lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, 0.0f, col, lb);
-            col2im_add(&g, col, n0, bn, x->grad);
+            lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, 0.0f, ct, lb);
+            col2im_add(&g, ct, n0, bn, x->grad);
         }
+    }
+    if (!dw)
+        return;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nw * nt > PAR_MIN)
+    for (int64_t i = 0; i < nw; i++) {
+        float sum = 0.0f;
+        for (int t = 0; t < nt; t++)
+            sum += dw[t * nw + i];
+        w->grad[i] += sum;
     }
 }
