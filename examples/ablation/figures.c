@@ -10,6 +10,12 @@
 #define HIST_BINS 80
 #define HIST_NODES 6
 
+/* lpc_plot_color cycles after 10 colours; the eleventh model is black. */
+static uint32_t model_color(int m)
+{
+    return m < 10 ? model_color(m) : 0x000000u;
+}
+
 /* Legend entries stacked below the top-right corner of the plot area. */
 static void legend(lpc_canvas *cv, const double xr[2], const double yr[2], int i,
                    const char *label, uint32_t rgb)
@@ -117,8 +123,8 @@ static void r_vs_robustness(const ab_config *c, const char *out, const ab_record
                 if (recs[i].json && recs[i].model == m && recs[i].v[AB_R_TRAIN] > 0 &&
                     recs[i].v[AB_ROBUST] > 0)
                     lpc_canvas_scatter(cv, &recs[i].v[AB_R_TRAIN], &recs[i].v[AB_ROBUST], 1, 3,
-                                       lpc_plot_color(m));
-            legend(cv, xr, yr, m, name, lpc_plot_color(m));
+                                       model_color(m));
+            legend(cv, xr, yr, m, name, model_color(m));
         }
         save(cv, out, "r_vs_robustness.png", "class separation vs robustness (the paper's Fig. 3)", md);
     }
@@ -164,8 +170,8 @@ static void curves(const ab_config *c, const char *out, const ab_record *recs, i
         for (int m = 0; m < c->n_models; m++) {
             if (!have[m])
                 continue;
-            lpc_canvas_polyline(cv, ep, all + off, epochs, lpc_plot_color(m));
-            legend(cv, xr, yr, m, lpc_model_name_at(c->models[m]), lpc_plot_color(m));
+            lpc_canvas_polyline(cv, ep, all + off, epochs, model_color(m));
+            legend(cv, xr, yr, m, lpc_model_name_at(c->models[m]), model_color(m));
             off += epochs;
         }
         save(cv, out, file, title, md);
