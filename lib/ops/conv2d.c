@@ -12,8 +12,9 @@
 #include <string.h>
 #include "../core/internal.h"
 
-#define COL_BUDGET ((int64_t)1 << 18) /* floats in one thread's column matrix (1 MiB) */
 #define DIRECT_HW 256                 /* output pixels from which a sample is one GEMM */
+#define TARGET_COLS 1024              /* GEMM width aimed at when samples are chunked */
+#define COL_BUDGET ((int64_t)1 << 21) /* most floats in one thread's column matrix */
 #define PAR_MIN 32768                 /* elements below which threads cost more */
 
 typedef struct {
@@ -39,7 +40,8 @@ static void geom_init(conv_geom *g, const lpc_tensor *x, const lpc_tensor *w, in
     g->wo = (g->w + 2 * pad - g->kw) / stride + 1;
     g->k = g->cin * g->kh * g->kw;
     g->hw = g->ho * g->wo;
-    int64_t b = g->hw >= DIRECT_HW ? 1 : COL_BUDGET / (g->k * g->hw);
+    int64_t b = (TARGET_COLS + g->hw - 1) / g->hw, cap = COL_BUDGET / (g->k * g->hw);
+    b = g->hw >= DIRECT_HW ? 1 : b < cap ? b : cap;
     int64_t per_thread = (g->n + lpci_threads() - 1) / lpci_threads();
     g->chunk = b < 1 ? 1 : b > per_thread ? per_thread : b;
 }
