@@ -17,13 +17,17 @@ typedef struct {
     char name[256];
 } input;
 
+/* LPC_TEST_DATA is <source>/tests/data (which need not exist): the corpora
+ * are its siblings. */
 static char *corpus_dir(const char *target)
 {
     const char *data = getenv("LPC_TEST_DATA");
     ck_assert_msg(data != NULL, "LPC_TEST_DATA is not set");
+    const char *slash = strrchr(data, '/');
+    int tests_len = slash ? (int)(slash - data) : 0;
     size_t n = strlen(data) + strlen(target) + 32;
     char *dir = malloc(n);
-    snprintf(dir, n, "%s/../fuzz/corpus/%s", data, target);
+    snprintf(dir, n, "%.*s/fuzz/corpus/%s", tests_len, data, target);
     return dir;
 }
 
