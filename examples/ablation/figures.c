@@ -13,7 +13,7 @@
 /* lpc_plot_color cycles after 10 colours; the eleventh model is black. */
 static uint32_t model_color(int m)
 {
-    return m < 10 ? model_color(m) : 0x000000u;
+    return m < 10 ? lpc_plot_color(m) : 0x000000u;
 }
 
 /* Legend entries stacked below the top-right corner of the plot area. */

@@ -303,6 +303,15 @@ int ab_report(const ab_config *c, const char *out, int quiet)
         r->json = jv_load(path);
         if (access(path, F_OK) == 0 && !r->json)
             fprintf(stderr, "warning: %s cannot be parsed; counted as missing\n", path);
+        char id[2048];
+        ab_cell_identity(c, &r->cell, id, sizeof id);
+        const char *saved = jv_str(r->json, "config.identity");
+        if (r->json && (!saved || strcmp(saved, id) != 0)) {
+            fprintf(stderr, "warning: %s belongs to another configuration; counted as missing\n",
+                    path);
+            jv_free(r->json);
+            r->json = NULL;
+        }
         for (int m = 0; m < AB_NUM_METRICS; m++)
             r->v[m] = jv_num(r->json, metrics[m].path, NAN);
         finished += r->json != NULL;
