@@ -2,6 +2,7 @@
  * element is written by exactly one thread (static OpenMP schedule). */
 #include <math.h>
 #include "../core/internal.h"
+#include "sigmoid.h"
 
 #define PAR_MIN 65536 /* below this many elements threads cost more than they save */
 /* Parallel loop over a local `n` elements (each element owned by one thread). */
@@ -194,7 +195,7 @@ static lpc_tensor *activation(lpc_ctx *ctx, int op, const char *name, lpc_tensor
     if (op == LPCI_OP_SILU) {
         PARALLEL_FOR
         for (int64_t i = 0; i < n; i++)
-            py[i] = px[i] / (1.0f + expf(-px[i]));
+            py[i] = px[i] * lpci_sigmoid(px[i]);
     } else {
         PARALLEL_FOR
         for (int64_t i = 0; i < n; i++)
@@ -218,7 +219,7 @@ void lpci_backward_SILU(lpc_ctx *ctx, const lpci_node *node)
     int64_t n = x->numel;
     PARALLEL_FOR
     for (int64_t i = 0; i < n; i++) {
-        float s = 1.0f / (1.0f + expf(-px[i]));
+        float s = lpci_sigmoid(px[i]);
         x->grad[i] += dy[i] * s * (1.0f + px[i] * (1.0f - s));
     }
 }
