@@ -47,6 +47,8 @@ static inline int lpci_requires_grad(const lpc_tensor *t)
 {
     return t && (t->flags & LPCI_T_REQUIRES_GRAD) != 0;
 }
+/* Same ndim and sizes. */
+int lpci_same_shape(const lpc_tensor *a, const lpc_tensor *b);
 /* "2x3x4" into buf (for error messages). */
 const char *lpci_shape_str(const lpc_tensor *t, char *buf, size_t n);
 

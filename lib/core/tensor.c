@@ -182,6 +182,16 @@ lpc_status lpc_tensor_fill(lpc_tensor *t, float value)
     return LPC_OK;
 }
 
+int lpci_same_shape(const lpc_tensor *a, const lpc_tensor *b)
+{
+    if (a->ndim != b->ndim)
+        return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i])
+            return 0;
+    return 1;
+}
+
 const char *lpci_shape_str(const lpc_tensor *t, char *buf, size_t n)
 {
     size_t off = 0;

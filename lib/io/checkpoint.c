@@ -304,16 +304,6 @@ const lpc_tensor *lpc_checkpoint_tensor(const lpc_checkpoint *ck, const char *na
     return e ? e->u.tensor : NULL;
 }
 
-static int same_shape(const lpc_tensor *a, const lpc_tensor *b)
-{
-    if (a->ndim != b->ndim)
-        return 0;
-    for (int i = 0; i < a->ndim; i++)
-        if (a->shape[i] != b->shape[i])
-            return 0;
-    return 1;
-}
-
 static lpc_status shape_error(const char *fn, const lpc_checkpoint *ck, const char *what,
                               const lpc_tensor *saved, const lpc_tensor *here)
 {
@@ -342,7 +332,7 @@ lpc_status lpc_checkpoint_restore_module(const lpc_checkpoint *ck, const char *p
             lpc_status s = need(ck, LPCI_CK_TENSOR, full, fn, &e);
             if (s != LPC_OK)
                 return s;
-            if (!same_shape(e->u.tensor, t))
+            if (!lpci_same_shape(e->u.tensor, t))
                 return shape_error(fn, ck, full, e->u.tensor, t);
             if (pass)
                 memcpy(t->data, e->u.tensor->data, (size_t)t->numel * sizeof(float));
@@ -373,7 +363,7 @@ lpc_status lpc_checkpoint_restore_adamw(const lpc_checkpoint *ck, const char *na
             return lpci_error(LPC_E_SHAPE, "%s: %s: %s is in group %d, here in group %d", fn,
                               lpci_ck_source(ck), what, (int)e->u.opt.group[i],
                               lpci_adamw_param_group(opt, i));
-        if (!same_shape(e->u.opt.moment[2 * i], lpc_adamw_param(opt, i)))
+        if (!lpci_same_shape(e->u.opt.moment[2 * i], lpc_adamw_param(opt, i)))
             return shape_error(fn, ck, what, e->u.opt.moment[2 * i], lpc_adamw_param(opt, i));
     }
     lpc_adamw_set_steps(opt, e->u.opt.steps);

@@ -40,23 +40,12 @@ lpc_module *lpc_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel
     lpc_module *m = lpci_module_new(&conv_vt, cfg);
     if (!m)
         return NULL;
-    double bound = 1.0 / sqrt((double)in_channels * kernel * kernel);
-    lpc_tensor *w = lpc_tensor_new(4, (int64_t[]){out_channels, in_channels, kernel, kernel});
-    if (w)
-        lpci_init_uniform(w, bound, rng);
-    if (lpci_module_add_param(m, "weight", w) != LPC_OK)
-        goto fail;
-    if (bias) {
-        lpc_tensor *b = lpc_tensor_new(1, (int64_t[]){out_channels});
-        if (b)
-            lpci_init_uniform(b, bound, rng);
-        if (lpci_module_add_param(m, "bias", b) != LPC_OK)
-            goto fail;
+    if (lpci_module_add_weight_bias(m, 4, (int64_t[]){out_channels, in_channels, kernel, kernel},
+                                    in_channels * kernel * kernel, bias, rng) != LPC_OK) {
+        lpc_module_free(m);
+        return NULL;
     }
     return m;
-fail:
-    lpc_module_free(m);
-    return NULL;
 }
 
 /* Persistent vector of `c` copies of v (NULL on failure). */

@@ -1,5 +1,4 @@
 /* Linear layer y = x W^T + b (PyTorch layout and initialisation). */
-#include <math.h>
 #include "module_internal.h"
 
 static lpc_tensor *linear_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
@@ -17,21 +16,10 @@ lpc_module *lpc_linear_new(int64_t in_features, int64_t out_features, int bias, 
     lpc_module *m = lpci_module_new(&linear_vt, NULL);
     if (!m)
         return NULL;
-    double bound = 1.0 / sqrt((double)in_features);
-    lpc_tensor *w = lpc_tensor_new(2, (int64_t[]){out_features, in_features});
-    if (w)
-        lpci_init_uniform(w, bound, rng);
-    if (lpci_module_add_param(m, "weight", w) != LPC_OK)
-        goto fail;
-    if (bias) {
-        lpc_tensor *b = lpc_tensor_new(1, (int64_t[]){out_features});
-        if (b)
-            lpci_init_uniform(b, bound, rng);
-        if (lpci_module_add_param(m, "bias", b) != LPC_OK)
-            goto fail;
+    if (lpci_module_add_weight_bias(m, 2, (int64_t[]){out_features, in_features}, in_features,
+                                    bias, rng) != LPC_OK) {
+        lpc_module_free(m);
+        return NULL;
     }
     return m;
-fail:
-    lpc_module_free(m);
-    return NULL;
 }

@@ -1,5 +1,6 @@
 /* Generic module machinery: registration, flattened named parameters,
  * train/eval propagation, forward dispatch and freeing. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "module_internal.h"
@@ -98,6 +99,22 @@ void lpci_init_uniform(lpc_tensor *t, double bound, lpc_rng *rng)
 {
     for (int64_t i = 0; i < t->numel; i++)
         t->data[i] = (float)((2.0 * lpc_rng_uniform(rng) - 1.0) * bound);
+}
+
+lpc_status lpci_module_add_weight_bias(lpc_module *m, int ndim, const int64_t *shape,
+                                       int64_t fan_in, int bias, lpc_rng *rng)
+{
+    double bound = 1.0 / sqrt((double)fan_in);
+    lpc_tensor *w = lpc_tensor_new(ndim, shape);
+    if (w)
+        lpci_init_uniform(w, bound, rng);
+    lpc_status s = lpci_module_add_param(m, "weight", w);
+    if (s != LPC_OK || !bias)
+        return s;
+    lpc_tensor *b = lpc_tensor_new(1, shape);
+    if (b)
+        lpci_init_uniform(b, bound, rng);
+    return lpci_module_add_param(m, "bias", b);
 }
 
 /* ---- flattened views ---- */

@@ -45,4 +45,8 @@ static inline lpc_module *lpci_child(lpc_module *m, int i) { return m->children[
 
 /* PyTorch default init: kaiming_uniform(a = sqrt(5)) = U(+-1/sqrt(fan_in)). */
 void lpci_init_uniform(lpc_tensor *t, double bound, lpc_rng *rng);
+/* Registers "weight" of `shape` and, if bias, "bias" (shape[0]), both drawn
+ * from U(+-1/sqrt(fan_in)) as PyTorch's Linear and Conv2d do. */
+lpc_status lpci_module_add_weight_bias(lpc_module *m, int ndim, const int64_t *shape,
+                                       int64_t fan_in, int bias, lpc_rng *rng);
 #endif

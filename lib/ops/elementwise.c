@@ -8,23 +8,13 @@
 /* Parallel loop over a local `n` elements (each element owned by one thread). */
 #define PARALLEL_FOR _Pragma("omp parallel for schedule(static) num_threads(lpci_threads()) if(n > PAR_MIN)")
 
-static int same_shape(const lpc_tensor *a, const lpc_tensor *b)
-{
-    if (a->ndim != b->ndim)
-        return 0;
-    for (int i = 0; i < a->ndim; i++)
-        if (a->shape[i] != b->shape[i])
-            return 0;
-    return 1;
-}
-
 /* Shared front half of binary same-shape ops. */
 static lpc_tensor *binary_prepare(lpc_ctx *ctx, const char *op, lpc_tensor *a, lpc_tensor *b)
 {
     lpc_tensor *in[2] = {a, b};
     if (!lpci_op_check(ctx, op, 2, in))
         return NULL;
-    if (!same_shape(a, b)) {
+    if (!lpci_same_shape(a, b)) {
         char sa[64], sb[64];
         lpci_ctx_fail(ctx, LPC_E_SHAPE, "%s: shapes %s and %s differ", op,
                       lpci_shape_str(a, sa, sizeof sa), lpci_shape_str(b, sb, sizeof sb));
