@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "data/parse.h"
 #include "fuzz/targets.h"
 #include "lpct.h"
 
@@ -130,6 +131,30 @@ START_TEST(corrupted_seeds_survived)
 }
 END_TEST
 
+/* libFuzzer (png, out of memory): a 41-byte file whose truncated sPLT chunk
+ * declares 2 GiB made libpng allocate that much before reading it. Chunks
+ * longer than the file are now refused up front. */
+START_TEST(png_chunk_longer_than_file)
+{
+    input *v;
+    int n = load_corpus("png", &v), found = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(v[i].name, "regress-huge-splt-length") != 0)
+            continue;
+        found = 1;
+        int c, h, w;
+        uint8_t *px = NULL;
+        lpc_clear_error();
+        ck_assert_int_eq(lpci_parse_png(v[i].data, v[i].size, "x.png", &c, &h, &w, &px),
+                         LPC_E_FORMAT);
+        ck_assert_ptr_null(px);
+        ck_assert_ptr_nonnull(strstr(lpc_last_error(), "sPLT"));
+    }
+    ck_assert(found);
+    free_corpus(v, n);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("regress");
@@ -137,6 +162,7 @@ int main(void)
     tcase_add_loop_test(tc, seeds_accepted_regressions_survived, 0, lpcf_num_targets);
     tcase_add_loop_test(tc, truncated_seeds_refused, 0, lpcf_num_targets);
     tcase_add_loop_test(tc, corrupted_seeds_survived, 0, lpcf_num_targets);
+    tcase_add_test(tc, png_chunk_longer_than_file);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -38,12 +38,37 @@ static void on_read(png_structp png, png_bytep out, size_t n)
 static png_voidp on_malloc(png_structp png, png_alloc_size_t n) { return lpci_malloc(n); }
 static void on_free(png_structp png, png_voidp p) { lpci_free(p); }
 
+/* Every chunk must fit in the buffer: libpng allocates a chunk's declared
+ * length before reading it (a 41-byte file could make it malloc 2 GiB), and
+ * the chunk-size limit does not bound that in every libpng build. */
+static int chunk_too_long(const uint8_t *buf, size_t len, char *msg, size_t cap)
+{
+    size_t pos = 8;
+    while (len - pos >= 8) {
+        const uint8_t *p = buf + pos;
+        size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        size_t avail = len - pos - 8; /* data + CRC */
+        if (n > avail || avail - n < 4) {
+            snprintf(msg, cap, "chunk '%.4s' at byte %zu declares %zu bytes, %zu remain "
+                     "(truncated)", p + 4, pos, n, avail < 4 ? 0 : avail - 4);
+            return 1;
+        }
+        if (memcmp(p + 4, "IEND", 4) == 0)
+            break;
+        pos += 12 + n;
+    }
+    return 0;
+}
+
 lpc_status lpci_parse_png(const uint8_t *buf, size_t len, const char *name, int *c, int *h,
                           int *w, uint8_t **pixels)
 {
     *pixels = NULL;
     if (len < 8 || png_sig_cmp(buf, 0, 8) != 0)
         return lpci_error(LPC_E_FORMAT, "%s: not a PNG file (bad signature)", name);
+    char why[120];
+    if (chunk_too_long(buf, len, why, sizeof why))
+        return lpci_error(LPC_E_FORMAT, "%s: corrupt PNG: %s", name, why);
     png_source src = {buf, len, 0, ""};
     png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &src, on_error,
                                                on_warning, NULL, on_malloc, on_free);
