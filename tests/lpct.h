@@ -31,4 +31,11 @@ int lpct_run(Suite *s);
 #define LPCT_ASSERT_CLOSE(a, b, rtol)                                                   \
     ck_assert_msg(lpct_close((a), (b), (rtol), 0.0), "%s = %.12g, expected %.12g", #a,   \
                   (double)(a), (double)(b))
+/* A misuse call returns `code` and leaves a non-empty lpc_last_error(). */
+#define LPCT_EXPECT_ERR(call, code)                                                     \
+    do {                                                                                \
+        lpc_clear_error();                                                              \
+        ck_assert_int_eq((call), (code));                                               \
+        ck_assert_str_ne(lpc_last_error(), "");                                         \
+    } while (0)
 #endif

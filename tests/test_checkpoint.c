@@ -389,13 +389,6 @@ START_TEST(failed_save_keeps_old_file)
 }
 END_TEST
 
-#define EXPECT_ERR(call, code)                                                      \
-    do {                                                                             \
-        lpc_clear_error();                                                           \
-        ck_assert_int_eq((call), (code));                                            \
-        ck_assert_str_ne(lpc_last_error(), "");                                      \
-    } while (0)
-
 START_TEST(misuse)
 {
     lpc_checkpoint_free(NULL);
@@ -405,40 +398,40 @@ START_TEST(misuse)
     char long_name[300];
     memset(long_name, 'a', sizeof long_name - 1);
     long_name[sizeof long_name - 1] = '\0';
-    EXPECT_ERR(lpc_checkpoint_add_tensor(NULL, "a", t), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_add_tensor(ck, NULL, t), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_add_tensor(ck, "a", NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_add_tensor(ck, "", t), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_add_tensor(ck, "has space", t), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_add_tensor(ck, long_name, t), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_tensor(NULL, "a", t), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_tensor(ck, NULL, t), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_tensor(ck, "a", NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_tensor(ck, "", t), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_tensor(ck, "has space", t), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_tensor(ck, long_name, t), LPC_E_ARG);
     ck_assert_int_eq(lpc_checkpoint_add_tensor(ck, "a", t), LPC_OK);
-    EXPECT_ERR(lpc_checkpoint_add_tensor(ck, "a", t), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_add_module(ck, NULL, NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_tensor(ck, "a", t), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_module(ck, NULL, NULL), LPC_E_ARG);
     /* A module whose names collide with existing tensors is added not at all. */
     lpc_module *m = mlp(2, 0, 1);
     lpc_checkpoint_add_tensor(ck, "p.2.bias", t);
-    EXPECT_ERR(lpc_checkpoint_add_module(ck, "p.", m), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_module(ck, "p.", m), LPC_E_ARG);
     ck_assert_int_eq(lpc_checkpoint_num_tensors(ck), 2);
-    EXPECT_ERR(lpc_checkpoint_add_module(ck, long_name, m), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_add_adamw(ck, "o", NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_add_rng(ck, "r", NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_add_blob(ck, "b", NULL, 3), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_module(ck, long_name, m), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_adamw(ck, "o", NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_rng(ck, "r", NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_blob(ck, "b", NULL, 3), LPC_E_ARG);
     ck_assert_int_eq(lpc_checkpoint_add_blob(ck, "empty", NULL, 0), LPC_OK);
-    EXPECT_ERR(lpc_checkpoint_set_u64(ck, "bad name", 1), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_set_u64(ck, "bad name", 1), LPC_E_ARG);
     ck_assert_int_eq(lpc_checkpoint_set_f64(ck, "x", 1.5), LPC_OK);
     ck_assert_int_eq(lpc_checkpoint_set_u64(ck, "x", 3), LPC_OK); /* replaces */
     uint64_t u;
     double d;
     ck_assert_int_eq(lpc_checkpoint_get_u64(ck, "x", &u), LPC_OK);
     ck_assert_uint_eq(u, 3);
-    EXPECT_ERR(lpc_checkpoint_get_f64(ck, "x", &d), LPC_E_FORMAT);
-    EXPECT_ERR(lpc_checkpoint_get_u64(ck, "epoch", &u), LPC_E_FORMAT);
-    EXPECT_ERR(lpc_checkpoint_get_u64(ck, "x", NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_get_u64(NULL, "x", &u), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_restore_rng(ck, "r", rng), LPC_E_FORMAT);
-    EXPECT_ERR(lpc_checkpoint_restore_rng(ck, "r", NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_restore_module(NULL, NULL, m), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_restore_adamw(ck, "o", NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_get_f64(ck, "x", &d), LPC_E_FORMAT);
+    LPCT_EXPECT_ERR(lpc_checkpoint_get_u64(ck, "epoch", &u), LPC_E_FORMAT);
+    LPCT_EXPECT_ERR(lpc_checkpoint_get_u64(ck, "x", NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_get_u64(NULL, "x", &u), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_restore_rng(ck, "r", rng), LPC_E_FORMAT);
+    LPCT_EXPECT_ERR(lpc_checkpoint_restore_rng(ck, "r", NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_restore_module(NULL, NULL, m), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_restore_adamw(ck, "o", NULL), LPC_E_ARG);
     size_t n = 9;
     ck_assert_ptr_null(lpc_checkpoint_blob(ck, "missing", &n));
     ck_assert_uint_eq(n, 0);
@@ -446,12 +439,12 @@ START_TEST(misuse)
     ck_assert_ptr_null(lpc_checkpoint_tensor(ck, "zzz"));
     ck_assert_ptr_null(lpc_checkpoint_tensor_name(ck, 5));
     ck_assert_int_lt(lpc_checkpoint_num_tensors(NULL), 0);
-    EXPECT_ERR(lpc_checkpoint_save(NULL, "x"), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_save(ck, ""), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_save(NULL, "x"), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_save(ck, ""), LPC_E_ARG);
     lpc_checkpoint *out = NULL;
-    EXPECT_ERR(lpc_checkpoint_load(NULL, &out), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_load("x", NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_checkpoint_load("/nonexistent/file.ckpt", &out), LPC_E_IO);
+    LPCT_EXPECT_ERR(lpc_checkpoint_load(NULL, &out), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_load("x", NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_load("/nonexistent/file.ckpt", &out), LPC_E_IO);
     ck_assert_ptr_null(out);
     lpc_module_free(m);
     lpc_rng_free(rng);

@@ -217,13 +217,6 @@ START_TEST(large_tensor_threads_no_alloc)
 }
 END_TEST
 
-#define EXPECT_ERR(call, code)                                                      \
-    do {                                                                             \
-        lpc_clear_error();                                                           \
-        ck_assert_int_eq((call), (code));                                            \
-        ck_assert_str_ne(lpc_last_error(), "");                                      \
-    } while (0)
-
 START_TEST(misuse)
 {
     ck_assert_ptr_null(lpc_adamw_new(1.0, 0.999, 1e-8));
@@ -233,26 +226,26 @@ START_TEST(misuse)
     lpc_adamw_free(NULL);
     lpc_adamw *opt = lpc_adamw_new(0.9, 0.999, 1e-8);
     lpc_tensor *p = vec(3, NULL);
-    EXPECT_ERR(lpc_adamw_add_group(NULL, 0.1, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_adamw_add_group(opt, -0.1, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_adamw_add_group(opt, 0.1, NAN), LPC_E_ARG);
-    EXPECT_ERR(lpc_adamw_add_param(opt, 0, p), LPC_E_ARG); /* no group yet */
+    LPCT_EXPECT_ERR(lpc_adamw_add_group(NULL, 0.1, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_add_group(opt, -0.1, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_add_group(opt, 0.1, NAN), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_add_param(opt, 0, p), LPC_E_ARG); /* no group yet */
     ck_assert_int_eq(lpc_adamw_add_group(opt, 0.1, 0), 0);
-    EXPECT_ERR(lpc_adamw_add_param(opt, 0, NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_adamw_add_param(NULL, 0, p), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_add_param(opt, 0, NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_add_param(NULL, 0, p), LPC_E_ARG);
     ck_assert_int_eq(lpc_adamw_add_param(opt, 0, p), LPC_OK);
-    EXPECT_ERR(lpc_adamw_add_param(opt, 0, p), LPC_E_ARG); /* twice */
+    LPCT_EXPECT_ERR(lpc_adamw_add_param(opt, 0, p), LPC_E_ARG); /* twice */
     lpc_ctx *ctx = lpc_ctx_new();
-    EXPECT_ERR(lpc_adamw_add_param(opt, 0, lpc_tensor_temp(ctx, 1, (int64_t[]){2})), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_add_param(opt, 0, lpc_tensor_temp(ctx, 1, (int64_t[]){2})), LPC_E_ARG);
     lpc_ctx_free(ctx);
-    EXPECT_ERR(lpc_adamw_set_lr(opt, 1, 0.1), LPC_E_ARG);
-    EXPECT_ERR(lpc_adamw_set_lr(opt, 0, INFINITY), LPC_E_ARG);
-    EXPECT_ERR(lpc_adamw_set_lr(NULL, 0, 0.1), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_set_lr(opt, 1, 0.1), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_set_lr(opt, 0, INFINITY), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_set_lr(NULL, 0, 0.1), LPC_E_ARG);
     ck_assert(isnan(lpc_adamw_get_lr(opt, 5)));
     ck_assert(isnan(lpc_adamw_get_lr(NULL, 0)));
-    EXPECT_ERR(lpc_adamw_step(NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_adamw_set_steps(opt, -1), LPC_E_ARG);
-    EXPECT_ERR(lpc_adamw_set_steps(NULL, 1), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_step(NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_set_steps(opt, -1), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_adamw_set_steps(NULL, 1), LPC_E_ARG);
     ck_assert_int_eq(lpc_adamw_steps(NULL), -1);
     ck_assert_int_lt(lpc_adamw_num_params(NULL), 0);
     ck_assert_ptr_null(lpc_adamw_param(opt, 1));

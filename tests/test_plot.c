@@ -261,13 +261,6 @@ START_TEST(ranges_and_colors)
 }
 END_TEST
 
-#define EXPECT_ERR(call, code)                                                      \
-    do {                                                                             \
-        lpc_clear_error();                                                           \
-        ck_assert_int_eq((call), (code));                                            \
-        ck_assert_str_ne(lpc_last_error(), "");                                      \
-    } while (0)
-
 START_TEST(misuse)
 {
     ck_assert_ptr_null(lpc_canvas_new(0, 10));
@@ -276,34 +269,34 @@ START_TEST(misuse)
     ck_assert_ptr_null(lpc_canvas_pixels(NULL));
     double xy[2] = {0, 1}, counts[2];
     lpc_canvas *small = lpc_canvas_new(100, 100), *c = lpc_canvas_new(200, 150);
-    EXPECT_ERR(lpc_canvas_axes(small, xy, xy, 0, NULL, NULL, NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_scatter(c, xy, xy, 2, 1, 0), LPC_E_STATE);
-    EXPECT_ERR(lpc_canvas_polyline(c, xy, xy, 2, 0), LPC_E_STATE);
-    EXPECT_ERR(lpc_canvas_bars(c, 0, 1, xy, 2, 0), LPC_E_STATE);
-    EXPECT_ERR(lpc_canvas_axes(c, (double[]){1, 1}, xy, 0, NULL, NULL, NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_axes(c, xy, (double[]){NAN, 1}, 0, NULL, NULL, NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_axes(c, xy, xy, LPC_PLOT_LOGX, NULL, NULL, NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_axes(NULL, xy, xy, 0, NULL, NULL, NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_axes(c, NULL, xy, 0, NULL, NULL, NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_axes(small, xy, xy, 0, NULL, NULL, NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_scatter(c, xy, xy, 2, 1, 0), LPC_E_STATE);
+    LPCT_EXPECT_ERR(lpc_canvas_polyline(c, xy, xy, 2, 0), LPC_E_STATE);
+    LPCT_EXPECT_ERR(lpc_canvas_bars(c, 0, 1, xy, 2, 0), LPC_E_STATE);
+    LPCT_EXPECT_ERR(lpc_canvas_axes(c, (double[]){1, 1}, xy, 0, NULL, NULL, NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_axes(c, xy, (double[]){NAN, 1}, 0, NULL, NULL, NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_axes(c, xy, xy, LPC_PLOT_LOGX, NULL, NULL, NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_axes(NULL, xy, xy, 0, NULL, NULL, NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_axes(c, NULL, xy, 0, NULL, NULL, NULL), LPC_E_ARG);
     ck_assert_int_eq(lpc_canvas_axes(c, xy, xy, 0, NULL, NULL, NULL), LPC_OK);
-    EXPECT_ERR(lpc_canvas_scatter(c, NULL, xy, 2, 1, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_scatter(c, xy, xy, -1, 1, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_scatter(c, xy, xy, 2, -1, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_bars(c, 1, 0, xy, 2, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_bars(c, 0, 1, xy, 0, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_histogram(xy, 2, 0, 1, 0, counts), LPC_E_ARG);
-    EXPECT_ERR(lpc_histogram(xy, 2, 1, 1, 2, counts), LPC_E_ARG);
-    EXPECT_ERR(lpc_histogram(NULL, 2, 0, 1, 2, counts), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_text(c, 0, 0, "x", 0, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_text(c, 0, 0, NULL, 1, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_rect(c, 0, 0, -1, 2, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_point(NULL, 0, 0, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_line(NULL, 0, 0, 1, 1, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_clear(NULL, 0), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_save_png(NULL, "x.png"), LPC_E_ARG);
-    EXPECT_ERR(lpc_canvas_save_png(c, "/nonexistent-dir/x.png"), LPC_E_IO);
-    EXPECT_ERR(lpc_canvas_map(c, 0, 0, NULL, NULL), LPC_E_ARG);
-    EXPECT_ERR(lpc_plot_range(NULL, 2, 0, xy), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_scatter(c, NULL, xy, 2, 1, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_scatter(c, xy, xy, -1, 1, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_scatter(c, xy, xy, 2, -1, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_bars(c, 1, 0, xy, 2, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_bars(c, 0, 1, xy, 0, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_histogram(xy, 2, 0, 1, 0, counts), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_histogram(xy, 2, 1, 1, 2, counts), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_histogram(NULL, 2, 0, 1, 2, counts), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_text(c, 0, 0, "x", 0, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_text(c, 0, 0, NULL, 1, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_rect(c, 0, 0, -1, 2, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_point(NULL, 0, 0, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_line(NULL, 0, 0, 1, 1, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_clear(NULL, 0), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_save_png(NULL, "x.png"), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_canvas_save_png(c, "/nonexistent-dir/x.png"), LPC_E_IO);
+    LPCT_EXPECT_ERR(lpc_canvas_map(c, 0, 0, NULL, NULL), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_plot_range(NULL, 2, 0, xy), LPC_E_ARG);
     /* Unknown characters render as '?', never crash. */
     ck_assert_int_eq(lpc_canvas_text(c, 0, 0, "\x01\xff~", 1, 0), LPC_OK);
     lpc_canvas_free(small);
