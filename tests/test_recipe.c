@@ -167,6 +167,43 @@ START_TEST(trainer_misuse)
 }
 END_TEST
 
+/* A diverging run (absurd learning rate: the second step overflows) stops
+ * with LPC_E_NUMERIC naming the step, and with the debug check the op,
+ * before the optimizer writes non-finite weights. */
+START_TEST(non_finite_loss_stops_training)
+{
+    uint8_t img[4 * 4];
+    int32_t lab[4] = {0, 1, 0, 1};
+    for (int i = 0; i < 16; i++)
+        img[i] = (uint8_t)(i * 37);
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_from_memory(img, lab, 4, 1, 2, 2, 2, &ds), LPC_OK);
+    for (int check = 0; check < 2; check++) {
+        lpc_rng *rng = lpc_rng_new(5);
+        lpc_model *m = NULL;
+        lpc_trainer *tr = NULL;
+        ck_assert_int_eq(lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 2, 2, 2, WIDTHS, rng, &m), LPC_OK);
+        ck_assert_int_eq(lpc_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 1, 2, 1e30, 0, 0, &tr), LPC_OK);
+        ck_assert_int_eq(lpc_trainer_set(tr, LPC_TRAIN_CHECK_FINITE, check), LPC_OK);
+        ck_assert_int_eq(lpc_trainer_epoch(tr), LPC_E_NUMERIC);
+        ck_assert_ptr_nonnull(strstr(lpc_last_error(), "step 1"));
+        if (check)
+            ck_assert_ptr_nonnull(strstr(lpc_last_error(), "produced a non-finite value"));
+        ck_assert_int_eq((int)lpc_trainer_get(tr, LPC_TRAIN_EPOCH), 0);
+        lpc_module *net = lpc_model_module(m);
+        for (int i = 0; i < lpc_module_num_params(net); i++) {
+            lpc_tensor *t = lpc_module_param(net, i);
+            for (int64_t j = 0; j < lpc_tensor_numel(t); j++)
+                ck_assert(isfinite(lpc_tensor_data(t)[j]));
+        }
+        lpc_trainer_free(tr);
+        lpc_model_free(m);
+        lpc_rng_free(rng);
+    }
+    lpc_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("recipe");
@@ -176,6 +213,7 @@ int main(void)
     tcase_add_test(tc, loss_composition);
     tcase_add_test(tc, every_model_trains_one_epoch);
     tcase_add_test(tc, trainer_misuse);
+    tcase_add_test(tc, non_finite_loss_stops_training);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -21,6 +21,7 @@ typedef enum {
     LPC_TRAIN_REACH = 1,       /* ramp protocol: fraction of steps to reach it (0.7) */
     LPC_TRAIN_AUGMENT_PAD = 2, /* random-crop padding in pixels (0 = off, default) */
     LPC_TRAIN_AUGMENT_FLIP = 3,/* horizontal flips on (1) / off (0, default) */
+    LPC_TRAIN_CHECK_FINITE = 4,/* debug: name the first op giving NaN/Inf (0 default) */
 } lpc_train_setting;
 
 /* Trainer read-outs (lpc_trainer_get). */
@@ -100,7 +101,9 @@ LPC_API void lpc_trainer_free(lpc_trainer *t); /* NULL is a no-op */
 /* Settings; change them before the first epoch. */
 LPC_API lpc_status lpc_trainer_set(lpc_trainer *t, lpc_train_setting what, double value);
 LPC_API double lpc_trainer_get(const lpc_trainer *t, lpc_train_value what); /* NAN on error */
-/* Runs one epoch. A non-finite loss stops it with LPC_E_NUMERIC naming the step. */
+/* Runs one epoch. A non-finite loss stops it with LPC_E_NUMERIC naming the
+ * epoch and step (and, with LPC_TRAIN_CHECK_FINITE on, the first op that
+ * produced a non-finite value) before the optimizer touches the weights. */
 LPC_API lpc_status lpc_trainer_epoch(lpc_trainer *t);
 /* Normalisation statistics in use (arrays of `channels`). */
 LPC_API const double *lpc_trainer_mean(const lpc_trainer *t);

@@ -93,6 +93,8 @@ lpc_status lpc_trainer_set(lpc_trainer *t, lpc_train_setting what, double v)
     case LPC_TRAIN_AUGMENT_FLIP:
         t->flip = v != 0;
         return lpc_batcher_set_augment(t->batcher, t->pad, t->flip);
+    case LPC_TRAIN_CHECK_FINITE:
+        return lpc_ctx_set_check_finite(t->ctx, v != 0);
     }
     return lpci_error(LPC_E_ARG, "lpc_trainer_set: value %g is invalid for setting %d", v, (int)what);
 }
