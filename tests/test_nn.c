@@ -111,6 +111,9 @@ START_TEST(module_misuse)
     ck_assert_int_eq(lpc_sequential_add(NULL, "x", lpc_silu_new()), LPC_E_ARG);
     lpc_module *seq = lpc_sequential_new();
     ck_assert_int_eq(lpc_sequential_add(seq, "a.b", lpc_silu_new()), LPC_E_ARG);
+    ck_assert_int_eq(lpc_sequential_add(seq, "act", lpc_silu_new()), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(seq, "act", lpc_relu_new()), LPC_E_ARG);
+    ck_assert_ptr_nonnull(strstr(lpc_last_error(), "already exists"));
     ck_assert_int_eq(lpc_sequential_add(seq, "x", NULL), LPC_E_ARG);
     lpc_ctx *ctx = lpc_ctx_new();
     ck_assert_ptr_null(lpc_tensor_data(lpc_module_forward(NULL, ctx, lpc_tensor_temp(ctx, 1, (int64_t[]){1}))));

@@ -52,7 +52,8 @@ LPC_API lpc_module *lpc_relu_new(void);
 LPC_API lpc_module *lpc_flatten_new(void);
 /* Container applying its children in order. */
 LPC_API lpc_module *lpc_sequential_new(void);
-/* Appends child under `name` (NULL: its index). Takes ownership of child, also
+/* Appends child under `name` (NULL: its index); a name already used by a
+ * sibling, or containing '.', is LPC_E_ARG. Takes ownership of child, also
  * on failure (then child is freed). */
 LPC_API lpc_status lpc_sequential_add(lpc_module *seq, const char *name, lpc_module *child);
 

@@ -75,6 +75,11 @@ lpc_status lpci_module_add_child(lpc_module *m, const char *name, lpc_module *ch
         return lpci_error(LPC_E_ARG, "module: child '%s' is NULL", name);
     if (child->parent) /* never free a module that belongs to another */
         return lpci_error(LPC_E_ARG, "module: '%s' already belongs to a container", name);
+    for (int i = 0; i < m->n_children; i++)
+        if (strcmp(m->child_names[i], name) == 0) { /* names address parameters */
+            lpc_module_free(child);
+            return lpci_error(LPC_E_ARG, "module: a child named '%s' already exists", name);
+        }
     lpc_module **c = lpci_realloc(m->children, (size_t)(m->n_children + 1) * sizeof *c);
     if (c)
         m->children = c;
