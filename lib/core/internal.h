@@ -105,10 +105,20 @@ extern const lpci_op_info lpci_ops[LPCI_OP_COUNT];
 LPCI_OP_LIST(LPCI_OP_DECL_)
 #undef LPCI_OP_DECL_
 
-/* Row-major GEMM through BLIS: C (m x n) = alpha op(A) op(B) + beta C, where
- * op(A) is m x k (A stored k x m when ta), op(B) is k x n (B stored n x k when tb). */
+/* Row-major GEMM: C (m x n) = alpha op(A) op(B) + beta C, where op(A) is
+ * m x k (A stored k x m when ta), op(B) is k x n (B stored n x k when tb).
+ * Runs the AVX-512 kernel where the CPU has it, BLIS otherwise. */
 void lpci_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                 int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* The two implementations behind lpci_sgemm, for tests and benchmarks.
+ * lpci_sgemm_avx512 returns 0, with C untouched, when it cannot get its
+ * packing workspace; call it only when lpci_sgemm_avx512_usable(). */
+void lpci_sgemm_blis(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                     int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+int lpci_sgemm_avx512_usable(void);
+int lpci_sgemm_avx512(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                      float *c, int64_t ldc);
 
 struct lpc_ctx {
     lpci_arena arena;
