@@ -152,4 +152,17 @@ int lpci_check_labels(lpc_ctx *ctx, const char *op, const int32_t *labels, int64
 
 /* ---- threads (lib/core/threads.c) ---- */
 int lpci_threads(void);
+/* This thread's share [*lo, *hi) of [0, n) inside an OpenMP parallel region
+ * (contiguous, the same split for the same thread count). */
+void lpci_thread_span(int64_t n, int64_t *lo, int64_t *hi);
+
+/* Hot elementwise kernels are compiled for the x86-64 baseline plus AVX2 and
+ * AVX-512 clones, picked once at load time by the CPU's features. The
+ * kernels must not contain OpenMP pragmas (outlined regions are not cloned):
+ * callers split the work with lpci_thread_span and call them per span. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LPCI_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LPCI_VECTOR_CLONES
+#endif
 #endif

@@ -2,6 +2,7 @@
  * order: decay first, then the Adam step). Moments are allocated when a
  * parameter is added, so a step allocates nothing. */
 #include <math.h>
+#include <string.h>
 #include "optim_internal.h"
 
 #define PAR_MIN 32768 /* below this many elements threads cost more than they save */
@@ -124,14 +125,28 @@ double lpc_adamw_get_lr(const lpc_adamw *opt, int group)
     return opt->groups[group].lr;
 }
 
+LPCI_VECTOR_CLONES static int any_nonfinite_span(const float *g, int64_t n)
+{
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < n; i++) { /* exponent all ones: Inf or NaN */
+        uint32_t u;
+        memcpy(&u, g + i, sizeof u);
+        bad |= (u & 0x7f800000u) == 0x7f800000u;
+    }
+    return bad != 0;
+}
+
 /* Index of the first non-finite element of g, or -1. The parallel pass only
  * answers "any?"; the rare failure path finds the index serially. */
 static int64_t first_nonfinite(const float *g, int64_t n)
 {
     int bad = 0;
-#pragma omp parallel for simd schedule(static) num_threads(lpci_threads()) if(n > PAR_MIN) reduction(|:bad)
-    for (int64_t i = 0; i < n; i++)
-        bad |= !isfinite(g[i]);
+#pragma omp parallel num_threads(lpci_threads()) if(n > PAR_MIN) reduction(|:bad)
+    {
+        int64_t lo, hi;
+        lpci_thread_span(n, &lo, &hi);
+        bad |= any_nonfinite_span(g + lo, hi - lo);
+    }
     if (!bad)
         return -1;
     for (int64_t i = 0; i < n; i++)
@@ -146,13 +161,10 @@ typedef struct {
     float b1, omb1, b2, omb2, eps, step, decay, inv_sqrt_bc2;
 } coefs;
 
-/* One fused pass over a parameter; each element is owned by one thread. */
-static void update(const entry *e, coefs c)
+LPCI_VECTOR_CLONES static void update_span(float *restrict p, float *restrict m,
+                                           float *restrict v, const float *restrict g, int64_t n,
+                                           coefs c)
 {
-    float *restrict p = e->p->data, *restrict m = e->m->data, *restrict v = e->v->data;
-    const float *restrict g = e->p->grad;
-    int64_t n = e->p->numel;
-#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if(n > PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i];
         float mi = c.b1 * m[i] + c.omb1 * gi;
@@ -160,6 +172,19 @@ static void update(const entry *e, coefs c)
         m[i] = mi;
         v[i] = vi;
         p[i] = p[i] * c.decay - c.step * mi / (sqrtf(vi) * c.inv_sqrt_bc2 + c.eps);
+    }
+}
+
+/* One fused pass over a parameter; each element is owned by one thread. */
+static void update(const entry *e, coefs c)
+{
+    int64_t n = e->p->numel;
+#pragma omp parallel num_threads(lpci_threads()) if(n > PAR_MIN)
+    {
+        int64_t lo, hi;
+        lpci_thread_span(n, &lo, &hi);
+        update_span(e->p->data + lo, e->m->data + lo, e->v->data + lo, e->p->grad + lo, hi - lo,
+                    c);
     }
 }
 
