@@ -11,7 +11,7 @@
 #define PAR_MIN 32768 /* elements below which threads cost more than they save */
 
 /* One row of the forward pass: q = a p + b (+ r), then SiLU if asked. */
-static void affine_row(float *q, const float *p, const float *r, float a, float b, int silu,
+LPCI_VECTOR_CLONES static void affine_row(float *q, const float *p, const float *r, float a, float b, int silu,
                        int64_t len)
 {
     if (!silu) {
@@ -31,7 +31,7 @@ static void affine_row(float *q, const float *p, const float *r, float a, float 
 }
 
 /* d = dy silu'(z) for z = a p + b (+ r), and rg += d when rg is given. */
-static void silu_grad_row(float *d, const float *dy, const float *p, const float *r, float *rg,
+LPCI_VECTOR_CLONES static void silu_grad_row(float *d, const float *dy, const float *p, const float *r, float *rg,
                           float a, float b, int64_t len)
 {
     if (r)
@@ -49,10 +49,18 @@ static void silu_grad_row(float *d, const float *dy, const float *p, const float
             rg[k] += d[k];
 }
 
+/* One row of the input gradient: dx += k (g - b - a (p - mu)). */
+LPCI_VECTOR_CLONES static void dx_row(float *dx, const float *g, const float *p, float k, float a,
+                                      float b, float mu, int64_t len)
+{
+    for (int64_t q = 0; q < len; q++)
+        dx[q] += k * (g[q] - b - a * (p[q] - mu));
+}
+
 #define LANES 8
 /* Sums of u and of u*v over channel c of two N x C x hw arrays, in double.
  * Separate lanes (summed in a fixed order) let the compiler vectorise. */
-static void channel_sums(const float *u, const float *v, int64_t n, int64_t c_all, int64_t hw,
+LPCI_VECTOR_CLONES static void channel_sums(const float *u, const float *v, int64_t n, int64_t c_all, int64_t hw,
                          int64_t c, double *su, double *suv)
 {
     double a[LANES] = {0}, b[LANES] = {0};
@@ -225,10 +233,8 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
         float a = train ? (float)(sdyxhat * is / (double)m) : 0.0f;
         float b = train ? (float)(sdy / (double)m) : 0.0f;
         for (int64_t i = 0; i < n; i++) {
-            const float *g = g0 + (i * c + ch) * hw, *p = xd + (i * c + ch) * hw;
-            float *dx = x->grad + (i * c + ch) * hw;
-            for (int64_t q = 0; q < hw; q++)
-                dx[q] += k * (g[q] - b - a * (p[q] - fmu));
+            int64_t off = (i * c + ch) * hw;
+            dx_row(x->grad + off, g0 + off, xd + off, k, a, b, fmu, hw);
         }
     }
 }

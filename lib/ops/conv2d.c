@@ -63,10 +63,85 @@ static void valid_range(int64_t w, int64_t wo, int64_t s, int64_t off, int64_t *
         *hi = *lo;
 }
 
+/* A stride-1 conv whose output has the input's size (3x3 with pad 1, the
+ * ResNet case): each row of a column matrix is then one shifted copy of a
+ * whole input plane, apart from the rows and columns that fall in padding. */
+static int is_same_size(const conv_geom *g)
+{
+    return g->stride == 1 && g->ho == g->h && g->wo == g->w;
+}
+
+/* For tap (ki, kj) of a same-size conv: the shift off = dy*w + dx of input
+ * against output, the output rows [*oy0, *oy1) that read inside the input and
+ * the output columns [*ox0, *ox1) that do. */
+static int64_t same_tap(const conv_geom *g, int64_t ki, int64_t kj, int64_t *oy0, int64_t *oy1,
+                        int64_t *ox0, int64_t *ox1)
+{
+    int64_t dy = ki - g->pad, dx = kj - g->pad;
+    *oy0 = dy < 0 ? -dy : 0;
+    *oy1 = dy > 0 ? g->h - dy : g->h;
+    *ox0 = dx < 0 ? -dx : 0;
+    *ox1 = dx > 0 ? g->w - dx : g->w;
+    if (*oy1 < *oy0)
+        *oy1 = *oy0;
+    if (*ox1 < *ox0)
+        *ox1 = *ox0;
+    return dy * g->w + dx;
+}
+
+/* One column-matrix row of a same-size conv from one input plane: a single
+ * shifted copy, then zeros where the tap reads padding. */
+LPCI_VECTOR_CLONES static void same_row(const conv_geom *g, const float *plane, int64_t ki,
+                                        int64_t kj, float *dst)
+{
+    int64_t oy0, oy1, ox0, ox1, off = same_tap(g, ki, kj, &oy0, &oy1, &ox0, &ox1), w = g->w;
+    int64_t lo = oy0 * w + ox0, hi = oy1 > oy0 ? (oy1 - 1) * w + ox1 : lo;
+    for (int64_t q = 0; q < lo; q++)
+        dst[q] = 0.0f;
+    for (int64_t q = lo; q < hi; q++) /* wraps across rows: the edges are fixed below */
+        dst[q] = plane[q + off];
+    for (int64_t q = hi; q < g->hw; q++)
+        dst[q] = 0.0f;
+    for (int64_t oy = oy0; oy < oy1; oy++) {
+        for (int64_t ox = 0; ox < ox0; ox++)
+            dst[oy * w + ox] = 0.0f;
+        for (int64_t ox = ox1; ox < w; ox++)
+            dst[oy * w + ox] = 0.0f;
+    }
+}
+
+/* The adjoint of same_row: plane += the row, skipping the padding taps.
+ * The row is scratch, so its padding entries are zeroed first and the add
+ * then runs over one contiguous range. */
+LPCI_VECTOR_CLONES static void same_row_add(const conv_geom *g, float *row, int64_t ki,
+                                            int64_t kj, float *plane)
+{
+    int64_t oy0, oy1, ox0, ox1, off = same_tap(g, ki, kj, &oy0, &oy1, &ox0, &ox1), w = g->w;
+    int64_t lo = oy0 * w + ox0, hi = oy1 > oy0 ? (oy1 - 1) * w + ox1 : lo;
+    for (int64_t oy = oy0; oy < oy1; oy++) {
+        for (int64_t ox = 0; ox < ox0; ox++)
+            row[oy * w + ox] = 0.0f;
+        for (int64_t ox = ox1; ox < w; ox++)
+            row[oy * w + ox] = 0.0f;
+    }
+    for (int64_t q = lo; q < hi; q++)
+        plane[q + off] += row[q];
+}
+
 /* col (k x bn*hw) from samples [n0, n0 + bn) of x. */
-static void im2col(const conv_geom *g, const float *x, int64_t n0, int64_t bn, float *col)
+LPCI_VECTOR_CLONES static void im2col(const conv_geom *g, const float *x, int64_t n0, int64_t bn,
+                                      float *col)
 {
     int64_t l = bn * g->hw, s = g->stride;
+    if (is_same_size(g)) {
+        for (int64_t r = 0; r < g->k; r++) {
+            int64_t ci = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
+            for (int64_t b = 0; b < bn; b++)
+                same_row(g, x + ((n0 + b) * g->cin + ci) * g->hw, ki, kj,
+                         col + r * l + b * g->hw);
+        }
+        return;
+    }
     for (int64_t r = 0; r < g->k; r++) {
         int64_t ci = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
         int64_t off = kj - g->pad, lo, hi;
@@ -98,10 +173,20 @@ static void im2col(const conv_geom *g, const float *x, int64_t n0, int64_t bn, f
     }
 }
 
-/* dx[n0 .. n0+bn) += col2im(dcol). */
-static void col2im_add(const conv_geom *g, const float *dcol, int64_t n0, int64_t bn, float *dx)
+/* dx[n0 .. n0+bn) += col2im(dcol); dcol is scratch and may be changed. */
+LPCI_VECTOR_CLONES static void col2im_add(const conv_geom *g, float *dcol, int64_t n0,
+                                          int64_t bn, float *dx)
 {
     int64_t l = bn * g->hw, s = g->stride, planes = bn * g->cin;
+    if (is_same_size(g)) {
+        for (int64_t p = 0; p < planes; p++) {
+            int64_t b = p / g->cin, ci = p % g->cin;
+            for (int64_t t = 0; t < g->kh * g->kw; t++)
+                same_row_add(g, dcol + (ci * g->kh * g->kw + t) * l + b * g->hw, t / g->kw,
+                             t % g->kw, dx + ((n0 + b) * g->cin + ci) * g->hw);
+        }
+        return;
+    }
     for (int64_t p = 0; p < planes; p++) {
         int64_t b = p / g->cin, ci = p % g->cin;
         float *plane = dx + ((n0 + b) * g->cin + ci) * g->h * g->w;
