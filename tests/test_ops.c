@@ -34,6 +34,16 @@ static lpc_tensor *g_ce(lpc_ctx *c, lpc_tensor **in, void *u) { return lpc_cross
 static lpc_tensor *g_l2(lpc_ctx *c, lpc_tensor **in, void *u) { return lpc_l2_latent(c, in[0], 3.0f); }
 static lpc_tensor *g_pool(lpc_ctx *c, lpc_tensor **in, void *u) { return lpct_project(c, lpc_global_avgpool(c, in[0]), 13); }
 
+/* A temporary with two consumers, one that stores into gradients nobody has
+ * written yet (linear) and one that accumulates (silu): both orders. */
+static lpc_tensor *g_shared(lpc_ctx *c, lpc_tensor **in, void *u)
+{
+    lpc_tensor *h = lpc_linear(c, in[0], in[1], NULL);
+    lpc_tensor *first = u ? lpc_silu(c, h) : lpc_linear(c, h, in[2], NULL);
+    lpc_tensor *second = u ? lpc_linear(c, h, in[2], NULL) : lpc_silu(c, h);
+    return lpc_add(c, lpct_project(c, first, 14), lpct_project(c, second, 15));
+}
+
 #define CHECK_GRAD(fn, inputs, n, user)                                                  \
     do {                                                                                 \
         double worst = lpct_gradcheck(fn, inputs, n, user, EPS, ATOL, RTOL);             \
@@ -221,6 +231,46 @@ START_TEST(check_finite_names_the_op)
 }
 END_TEST
 
+START_TEST(grad_shared_temporaries)
+{
+    lpc_tensor *in[3] = {lpct_rand(2, (int64_t[]){3, 4}, -1, 1, 90),
+                         lpct_rand(2, (int64_t[]){5, 4}, -1, 1, 91),
+                         lpct_rand(2, (int64_t[]){5, 5}, -1, 1, 92)};
+    CHECK_GRAD(g_shared, in, 3, NULL);
+    CHECK_GRAD(g_shared, in, 3, (void *)1);
+    for (int i = 0; i < 3; i++)
+        lpc_tensor_free(in[i]);
+}
+END_TEST
+
+/* A temporary that does not reach the loss has a zero gradient afterwards,
+ * although gradient buffers are no longer zeroed up front. */
+START_TEST(unreached_gradient_is_zero)
+{
+    lpc_tensor *x = lpct_rand(2, (int64_t[]){3, 4}, -1, 1, 93);
+    lpc_tensor *w = lpct_rand(2, (int64_t[]){5, 4}, -1, 1, 94);
+    lpc_ctx *ctx = lpc_ctx_new();
+    for (int round = 0; round < 2; round++) { /* the second reuses dirty arena memory */
+        lpc_ctx_reset(ctx);
+        lpc_tensor *h = lpc_linear(ctx, x, w, NULL);
+        lpc_tensor *unused = lpc_silu(ctx, h);
+        lpc_tensor *loss = lpc_sum(ctx, lpc_scale(ctx, h, 2.0f));
+        lpc_tensor *after = lpc_scale(ctx, unused, 3.0f);
+        ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
+        const float *gu = lpc_tensor_grad(unused), *gh = lpc_tensor_grad(h);
+        ck_assert_ptr_nonnull(gu);
+        for (int i = 0; i < 15; i++) {
+            ck_assert_float_eq(gu[i], 0.0f);
+            ck_assert_float_eq(gh[i], 2.0f);
+        }
+        ck_assert_ptr_null(lpc_tensor_grad(after));
+    }
+    lpc_ctx_free(ctx);
+    lpc_tensor_free(x);
+    lpc_tensor_free(w);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ops");
@@ -229,6 +279,8 @@ int main(void)
     tcase_add_test(tc, grad_linear);
     tcase_add_test(tc, grad_elementwise);
     tcase_add_test(tc, grad_bias_add);
+    tcase_add_test(tc, grad_shared_temporaries);
+    tcase_add_test(tc, unreached_gradient_is_zero);
     tcase_add_test(tc, grad_softmax_family);
     tcase_add_test(tc, forward_values);
     tcase_add_test(tc, shape_errors_are_sticky);

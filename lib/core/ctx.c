@@ -158,8 +158,10 @@ lpci_node *lpci_tape_push(lpc_ctx *ctx, int op, lpc_tensor *out, int n, lpc_tens
     return node;
 }
 
-/* Give t a gradient buffer for this backward pass: temporaries get a fresh
- * zeroed arena buffer, persistent tensors keep (and accumulate into) theirs. */
+/* Give t a gradient buffer for this backward pass: temporaries get an arena
+ * buffer marked unset (zeroed lazily by settle_grads, or stored into by the
+ * first op that writes it), persistent tensors keep (and accumulate into)
+ * theirs. */
 static int prepare_grad(lpc_ctx *ctx, lpc_tensor *t)
 {
     size_t bytes = (size_t)t->numel * sizeof(float);
@@ -178,8 +180,42 @@ static int prepare_grad(lpc_ctx *ctx, lpc_tensor *t)
         if (!t->grad)
             return 0;
     }
-    memset(t->grad, 0, bytes);
+    t->flags |= LPCI_T_GRAD_UNSET;
     return 1;
+}
+
+static void zero_if_unset(lpc_tensor *t)
+{
+    if (t && (t->flags & LPCI_T_GRAD_UNSET)) {
+        memset(t->grad, 0, (size_t)t->numel * sizeof(float));
+        t->flags &= ~LPCI_T_GRAD_UNSET;
+    }
+}
+
+/* Ops whose backward stores into input gradients nobody has written yet
+ * (lpci_grad_fresh) rather than needing them zeroed: the big activations of
+ * dense and convolutional nets. Not when an input appears twice. */
+static int stores_grads(const lpci_node *n)
+{
+    if (n->op != LPCI_OP_LINEAR && n->op != LPCI_OP_CONV2D && n->op != LPCI_OP_BATCHNORM2D)
+        return 0;
+    for (int i = 0; i < LPCI_MAX_INPUTS; i++)
+        for (int j = i + 1; j < LPCI_MAX_INPUTS; j++)
+            if (n->in[i] && n->in[i] == n->in[j])
+                return 0;
+    return 1;
+}
+
+/* Before node n's backward: its output gradient is complete (zero if no
+ * consumer wrote it) and its inputs' are zeroed unless the op stores. */
+static void settle_grads(const lpci_node *n)
+{
+    zero_if_unset(n->out);
+    if (stores_grads(n))
+        return;
+    for (int j = 0; j < LPCI_MAX_INPUTS; j++)
+        if (lpci_requires_grad(n->in[j]))
+            zero_if_unset(n->in[j]);
 }
 
 lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
@@ -208,15 +244,22 @@ lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
                 return ctx->status;
     }
     loss->grad[0] = 1.0f;
+    loss->flags &= ~LPCI_T_GRAD_UNSET;
     for (size_t k = end; k-- > 0;) {
         const lpci_node *n = &ctx->tape[k];
+        settle_grads(n);
         lpci_ops[n->op].backward(ctx, n);
         for (int j = 0; ctx->check_finite && j < LPCI_MAX_INPUTS; j++)
-            if (lpci_requires_grad(n->in[j]) && first_non_finite(n->in[j]->grad, n->in[j]->numel) >= 0) {
+            if (lpci_requires_grad(n->in[j]) && !(n->in[j]->flags & LPCI_T_GRAD_UNSET) &&
+                first_non_finite(n->in[j]->grad, n->in[j]->numel) >= 0) {
                 lpci_ctx_fail(ctx, LPC_E_NUMERIC, "backward of %s produced a non-finite gradient",
                               lpci_ops[n->op].name);
                 return lpci_error(LPC_E_NUMERIC, "lpc_backward: %s", ctx->message);
             }
     }
+    for (size_t k = 0; k < end; k++) /* gradients no op reached read as zero */
+        for (int j = 0; j < LPCI_MAX_INPUTS; j++)
+            if (lpci_requires_grad(ctx->tape[k].in[j]))
+                zero_if_unset(ctx->tape[k].in[j]);
     return ctx->status;
 }

@@ -28,6 +28,7 @@ enum {
     LPCI_T_REQUIRES_GRAD = 1u << 1,
     LPCI_T_VIEW = 1u << 2,        /* data borrowed from another tensor */
     LPCI_T_POISON = 1u << 3,
+    LPCI_T_GRAD_UNSET = 1u << 4,  /* grad buffer not yet written in this backward pass */
 };
 
 struct lpc_tensor {
@@ -46,6 +47,17 @@ static inline int lpci_is_persistent(const lpc_tensor *t)
 static inline int lpci_requires_grad(const lpc_tensor *t)
 {
     return t && (t->flags & LPCI_T_REQUIRES_GRAD) != 0;
+}
+/* For backward functions of the ops that lpc_backward lets store gradients
+ * (see stores_grads in lib/core/ctx.c): 1 when t's gradient has not been
+ * written yet in this backward pass, so the op must store every element
+ * instead of accumulating (saving a memset); clears the mark. Every other op
+ * finds its input gradients zeroed. */
+static inline int lpci_grad_fresh(lpc_tensor *t)
+{
+    int fresh = (t->flags & LPCI_T_GRAD_UNSET) != 0;
+    t->flags &= ~LPCI_T_GRAD_UNSET;
+    return fresh;
 }
 /* Same ndim and sizes. */
 int lpci_same_shape(const lpc_tensor *a, const lpc_tensor *b);

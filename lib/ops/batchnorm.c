@@ -30,9 +30,11 @@ LPCI_VECTOR_CLONES static void affine_row(float *q, const float *p, const float 
     }
 }
 
-/* d = dy silu'(z) for z = a p + b (+ r), and rg += d when rg is given. */
-LPCI_VECTOR_CLONES static void silu_grad_row(float *d, const float *dy, const float *p, const float *r, float *rg,
-                          float a, float b, int64_t len)
+/* d = dy silu'(z) for z = a p + b (+ r), and rg (+)= d when rg is given
+ * (stored when rg_fresh). */
+LPCI_VECTOR_CLONES static void silu_grad_row(float *d, const float *dy, const float *p,
+                                             const float *r, float *rg, int rg_fresh, float a,
+                                             float b, int64_t len)
 {
     if (r)
         for (int64_t k = 0; k < len; k++) {
@@ -44,17 +46,24 @@ LPCI_VECTOR_CLONES static void silu_grad_row(float *d, const float *dy, const fl
             float z = p[k] * a + b, s = lpci_sigmoid(z);
             d[k] = dy[k] * s * (1.0f + z * (1.0f - s));
         }
-    if (rg)
+    if (rg && rg_fresh)
+        memcpy(rg, d, (size_t)len * sizeof *rg);
+    else if (rg)
         for (int64_t k = 0; k < len; k++)
             rg[k] += d[k];
 }
 
-/* One row of the input gradient: dx += k (g - b - a (p - mu)). */
-LPCI_VECTOR_CLONES static void dx_row(float *dx, const float *g, const float *p, float k, float a,
-                                      float b, float mu, int64_t len)
+/* One row of the input gradient: dx (+)= k (g - b - a (p - mu)), stored
+ * when fresh. */
+LPCI_VECTOR_CLONES static void dx_row(float *dx, int fresh, const float *g, const float *p,
+                                      float k, float a, float b, float mu, int64_t len)
 {
-    for (int64_t q = 0; q < len; q++)
-        dx[q] += k * (g[q] - b - a * (p[q] - mu));
+    if (fresh)
+        for (int64_t q = 0; q < len; q++)
+            dx[q] = k * (g[q] - b - a * (p[q] - mu));
+    else
+        for (int64_t q = 0; q < len; q++)
+            dx[q] += k * (g[q] - b - a * (p[q] - mu));
 }
 
 #define LANES 8
@@ -207,6 +216,9 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
     if (silu && !dzs)
         return;
     float *rg = res ? res->grad : NULL;
+    int rg_fresh = rg && lpci_grad_fresh(res), x_fresh = x->grad && lpci_grad_fresh(x);
+    int gamma_fresh = gamma->grad && lpci_grad_fresh(gamma);
+    int beta_fresh = beta->grad && lpci_grad_fresh(beta);
 #pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (x->numel > PAR_MIN)
     for (int64_t ch = 0; ch < c; ch++) {
         const float *sc = st + ch * ST_COUNT;
@@ -214,7 +226,7 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
             for (int64_t i = 0; i < n; i++) {
                 int64_t off = (i * c + ch) * hw;
                 silu_grad_row(dzs + off, node->out->grad + off, xd + off, rd ? rd + off : NULL,
-                              rg ? rg + off : NULL, sc[ST_A], sc[ST_B], hw);
+                              rg ? rg + off : NULL, rg_fresh, sc[ST_A], sc[ST_B], hw);
             }
         const float *g0 = silu ? dzs : dz;
         double sdy, sdyx;
@@ -222,9 +234,9 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
         double is = sc[ST_INVSTD], mu = sc[ST_MEAN];
         double sdyxhat = is * (sdyx - mu * sdy); /* sum of dy * xhat */
         if (gamma->grad)
-            gamma->grad[ch] += (float)sdyxhat;
+            gamma->grad[ch] = (gamma_fresh ? 0.0f : gamma->grad[ch]) + (float)sdyxhat;
         if (beta->grad)
-            beta->grad[ch] += (float)sdy;
+            beta->grad[ch] = (beta_fresh ? 0.0f : beta->grad[ch]) + (float)sdy;
         if (!x->grad)
             continue;
         /* dx = gamma is (dy - [train] (mean(dy) + xhat mean(dy xhat))) with
@@ -234,7 +246,7 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
         float b = train ? (float)(sdy / (double)m) : 0.0f;
         for (int64_t i = 0; i < n; i++) {
             int64_t off = (i * c + ch) * hw;
-            dx_row(x->grad + off, g0 + off, xd + off, k, a, b, fmu, hw);
+            dx_row(x->grad + off, x_fresh, g0 + off, xd + off, k, a, b, fmu, hw);
         }
     }
 }

@@ -89,6 +89,19 @@ static int64_t same_tap(const conv_geom *g, int64_t ki, int64_t kj, int64_t *oy0
     return dy * g->w + dx;
 }
 
+/* Zeros columns outside [ox0, ox1) of rows [oy0, oy1) of a w-wide plane.
+ * Column by column: a few strided stores, where row by row the compiler
+ * would call memset for every one- or two-element run. */
+static void zero_edges(float *p, int64_t w, int64_t oy0, int64_t oy1, int64_t ox0, int64_t ox1)
+{
+    for (int64_t ox = 0; ox < ox0; ox++)
+        for (int64_t oy = oy0; oy < oy1; oy++)
+            p[oy * w + ox] = 0.0f;
+    for (int64_t ox = ox1; ox < w; ox++)
+        for (int64_t oy = oy0; oy < oy1; oy++)
+            p[oy * w + ox] = 0.0f;
+}
+
 /* One column-matrix row of a same-size conv from one input plane: a single
  * shifted copy, then zeros where the tap reads padding. */
 LPCI_VECTOR_CLONES static void same_row(const conv_geom *g, const float *plane, int64_t ki,
@@ -102,12 +115,7 @@ LPCI_VECTOR_CLONES static void same_row(const conv_geom *g, const float *plane, 
         dst[q] = plane[q + off];
     for (int64_t q = hi; q < g->hw; q++)
         dst[q] = 0.0f;
-    for (int64_t oy = oy0; oy < oy1; oy++) {
-        for (int64_t ox = 0; ox < ox0; ox++)
-            dst[oy * w + ox] = 0.0f;
-        for (int64_t ox = ox1; ox < w; ox++)
-            dst[oy * w + ox] = 0.0f;
-    }
+    zero_edges(dst, w, oy0, oy1, ox0, ox1);
 }
 
 /* The adjoint of same_row: plane += the row, skipping the padding taps.
@@ -118,12 +126,7 @@ LPCI_VECTOR_CLONES static void same_row_add(const conv_geom *g, float *row, int6
 {
     int64_t oy0, oy1, ox0, ox1, off = same_tap(g, ki, kj, &oy0, &oy1, &ox0, &ox1), w = g->w;
     int64_t lo = oy0 * w + ox0, hi = oy1 > oy0 ? (oy1 - 1) * w + ox1 : lo;
-    for (int64_t oy = oy0; oy < oy1; oy++) {
-        for (int64_t ox = 0; ox < ox0; ox++)
-            row[oy * w + ox] = 0.0f;
-        for (int64_t ox = ox1; ox < w; ox++)
-            row[oy * w + ox] = 0.0f;
-    }
+    zero_edges(row, w, oy0, oy1, ox0, ox1);
     for (int64_t q = lo; q < hi; q++)
         plane[q + off] += row[q];
 }
@@ -327,7 +330,8 @@ lpc_tensor *lpc_conv2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_tensor *b
     return y;
 }
 
-static void bias_grad(const conv_geom *g, const float *dy, float *db)
+/* db (+)= per-channel sums of dy: stored when `fresh`, else accumulated. */
+static void bias_grad(const conv_geom *g, const float *dy, float *db, int fresh)
 {
 #pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (g->n * g->cout * g->hw > PAR_MIN)
     for (int64_t co = 0; co < g->cout; co++) {
@@ -337,7 +341,7 @@ static void bias_grad(const conv_geom *g, const float *dy, float *db)
             for (int64_t k = 0; k < g->hw; k++)
                 s += p[k];
         }
-        db[co] += (float)s;
+        db[co] = (fresh ? 0.0f : db[co]) + (float)s;
     }
 }
 
@@ -348,7 +352,7 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
     conv_geom g;
     geom_init(&g, x, w, node->i[0], node->i[1]);
     if (b && b->grad)
-        bias_grad(&g, dy, b->grad);
+        bias_grad(&g, dy, b->grad, lpci_grad_fresh(b));
     if (!x->grad && !w->grad)
         return;
     int direct = g.chunk == 1, pointwise = direct && is_pointwise(&g), nt = lpci_threads();
@@ -360,6 +364,8 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
         return;
     if (dw)
         memset(dw, 0, (size_t)(nw * nt) * sizeof *dw);
+    int x_fresh = x->grad && lpci_grad_fresh(x), w_fresh = w->grad && lpci_grad_fresh(w);
+    int64_t x_sample = g.cin * g.h * g.w;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t c = 0; c < n_chunks; c++) {
         int t = omp_get_thread_num();
@@ -379,11 +385,13 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
         }
         if (!x->grad)
             continue;
-        if (pointwise) { /* dX += W^T dY */
-            lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, 1.0f,
+        if (pointwise) { /* dX (+)= W^T dY */
+            lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, x_fresh ? 0.0f : 1.0f,
                        x->grad + n0 * g.k * g.hw, lb);
         } else { /* dcol = W^T dY, scattered back onto the input */
             lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, 0.0f, ct, lb);
+            if (x_fresh) /* zeroed here, while this chunk's part is about to be used */
+                memset(x->grad + n0 * x_sample, 0, (size_t)(bn * x_sample) * sizeof(float));
             col2im_add(&g, ct, n0, bn, x->grad);
         }
     }
@@ -394,6 +402,6 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
         float sum = 0.0f;
         for (int t = 0; t < nt; t++)
             sum += dw[t * nw + i];
-        w->grad[i] += sum;
+        w->grad[i] = (w_fresh ? 0.0f : w->grad[i]) + sum;
     }
 }

@@ -80,19 +80,26 @@ lpc_tensor *lpc_linear(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_tensor *b
 
 void lpci_backward_LINEAR(lpc_ctx *ctx, const lpci_node *node)
 {
-    (void)ctx;
     lpc_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2], *y = node->out;
     int64_t n = x->shape[0], out = w->shape[0], d = w->shape[1];
     const float *dy = y->grad;
     if (x->grad) /* dx (n x d) += dy W */
-        lpci_sgemm(0, 0, n, d, out, 1.0f, dy, out, w->data, d, 1.0f, x->grad, d);
+        lpci_sgemm(0, 0, n, d, out, 1.0f, dy, out, w->data, d, lpci_grad_fresh(x) ? 0.0f : 1.0f,
+                   x->grad, d);
     if (w->grad) /* dW (out x d) += dy^T x */
-        lpci_sgemm(1, 0, out, d, n, 1.0f, dy, out, x->data, d, 1.0f, w->grad, d);
-    if (b && b->grad)
-        for (int64_t j = 0; j < out; j++) {
-            double s = 0.0;
-            for (int64_t i = 0; i < n; i++)
-                s += dy[i * out + j];
-            b->grad[j] += (float)s;
-        }
+        lpci_sgemm(1, 0, out, d, n, 1.0f, dy, out, x->data, d, lpci_grad_fresh(w) ? 0.0f : 1.0f,
+                   w->grad, d);
+    if (b && b->grad) {
+        int fresh = lpci_grad_fresh(b);
+        double *s = lpci_ctx_alloc(ctx, (size_t)out * sizeof *s);
+        if (!s)
+            return;
+        for (int64_t j = 0; j < out; j++) /* row by row: the same order per j, read in sequence */
+            s[j] = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < out; j++)
+                s[j] += dy[i * out + j];
+        for (int64_t j = 0; j < out; j++)
+            b->grad[j] = (fresh ? 0.0f : b->grad[j]) + (float)s[j];
+    }
 }
