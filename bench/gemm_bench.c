@@ -13,15 +13,22 @@ typedef struct {
     int64_t m, n, k;
 } shape;
 
+/* The conv shapes are resnet-small's per-thread GEMMs: forward W col,
+ * weight gradient dY col^T and column gradient W^T dY, per stage. */
 static const shape shapes[] = {
     {"square 1536", 0, 0, 1536, 1536, 1536},
-    {"mlp fwd 784->512", 0, 1, 128, 512, 784},
-    {"mlp dW 512x784", 1, 0, 512, 784, 128},
-    {"mlp dX 128x784", 0, 0, 128, 784, 512},
-    {"conv 3x3 32->32 28x28", 0, 0, 32, 784, 288},
-    {"conv 3x3 64->64 14x14 x4", 0, 0, 64, 784, 576},
-    {"conv dW 128 7x7 x16", 0, 1, 128, 1152, 784},
-    {"conv dcol 128 7x7 x16", 1, 0, 1152, 784, 128},
+    {"mlp fwd x W^T", 0, 1, 128, 512, 784},
+    {"mlp dW = dY^T x", 1, 0, 512, 784, 128},
+    {"mlp dx = dY W", 0, 0, 128, 784, 512},
+    {"conv1 fwd 32ch 28x28", 0, 0, 32, 784, 288},
+    {"conv1 dW", 0, 1, 32, 288, 784},
+    {"conv1 dcol", 1, 0, 288, 784, 32},
+    {"conv2 fwd 64ch 14x14 x6", 0, 0, 64, 1176, 576},
+    {"conv2 dW", 0, 1, 64, 576, 1176},
+    {"conv2 dcol", 1, 0, 576, 1176, 64},
+    {"conv3 fwd 128ch 7x7 x21", 0, 0, 128, 1029, 1152},
+    {"conv3 dW", 0, 1, 128, 1152, 1029},
+    {"conv3 dcol", 1, 0, 1152, 1029, 128},
 };
 
 static double now(void)
@@ -71,7 +78,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int avx512 = lpci_sgemm_avx512_usable();
-    size_t most = 1536 * 1536;
+    size_t most = 1536 * 1536; /* the largest operand of any shape */
     float *a = malloc(most * sizeof *a), *b = malloc(most * sizeof *b), *c = malloc(most * sizeof *c);
     if (!a || !b || !c)
         return 1;

@@ -104,11 +104,22 @@ AVX512 static void transpose8(const float *src, int64_t lds, float *dst, int64_t
     _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-/* B stored transposed (B(p, j) = b[j*ld + p]), rows [p0, p0+kc) x cols
- * [j0, j0+nr) into a 32-wide micro-panel: dst[p*NR + c] = B(p0+p, j0+c),
- * zero for c >= nr. Untransposed B needs no packing: the kernel reads it. */
-AVX512 static void pack_bt_panel(matrix b, int64_t p0, int kc, int64_t j0, int nr, float *dst)
+/* Rows [p0, p0+kc) x cols [j0, j0+nr) of B into a 32-wide micro-panel:
+ * dst[p*NR + c] = B(p0+p, j0+c), zero for c >= nr. A contiguous panel
+ * streams into L1 far better than rows that lie ldb apart. */
+AVX512 static void pack_b_panel(matrix b, int64_t p0, int kc, int64_t j0, int nr, float *dst)
 {
+    if (!b.trans) {
+        __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+        __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+        const float *src = b.p + p0 * b.ld + j0;
+        for (int p = 0; p < kc; p++, src += b.ld) {
+            _mm512_store_ps(dst + p * NR, _mm512_maskz_loadu_ps(m0, src));
+            _mm512_store_ps(dst + p * NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+        }
+        return;
+    }
+    /* B stored transposed, B(p, j) = b[j*ld + p]: 8 x 8 block transposes */
     const float *src = b.p + j0 * b.ld + p0;
     int c8 = nr & ~7, p8 = kc & ~7;
     for (int c = 0; c < c8; c += 8)
@@ -121,14 +132,11 @@ AVX512 static void pack_bt_panel(matrix b, int64_t p0, int kc, int64_t j0, int n
 
 /* ---- micro-kernel ---- */
 
-/* Tile of C (mr x nr, both at most the full 12 x 32) = beta C + alpha a b,
- * where a is a packed A micro-panel and b holds B's rows ldb apart (only
- * the first nr columns are read). beta == 0 never reads C. */
-AVX512 static void kernel(int kc, const float *a, const float *b, int64_t ldb, float *c,
-                          int64_t ldc, int mr, int nr, float alpha, float beta)
+/* Tile of C (mr x nr, both at most the full 12 x 32) = beta C + alpha a b
+ * from packed micro-panels a and b. beta == 0 never reads C. */
+AVX512 static void kernel(int kc, const float *a, const float *b, float *c, int64_t ldc, int mr,
+                          int nr, float alpha, float beta)
 {
-    __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
-    __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
            c61 = c00, c70 = c00, c71 = c00, c80 = c00, c81 = c00, c90 = c00, c91 = c00,
@@ -145,17 +153,19 @@ AVX512 static void kernel(int kc, const float *a, const float *b, int64_t ldb, f
     }
 #pragma GCC unroll 4
     for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
-        _mm_prefetch((const char *)(b + 8 * ldb), _MM_HINT_T0); /* B streams from L2 */
-        _mm_prefetch((const char *)(b + 8 * ldb + 16), _MM_HINT_T0);
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        _mm_prefetch((const char *)(b + 8 * NR), _MM_HINT_T0); /* B streams from L2 */
+        _mm_prefetch((const char *)(b + 8 * NR + 16), _MM_HINT_T0);
         LPCI_ROW(0, c00, c01) LPCI_ROW(1, c10, c11) LPCI_ROW(2, c20, c21)
         LPCI_ROW(3, c30, c31) LPCI_ROW(4, c40, c41) LPCI_ROW(5, c50, c51)
         LPCI_ROW(6, c60, c61) LPCI_ROW(7, c70, c71) LPCI_ROW(8, c80, c81)
         LPCI_ROW(9, c90, c91) LPCI_ROW(10, ca0, ca1) LPCI_ROW(11, cb0, cb1)
         a += MR;
-        b += ldb;
+        b += NR;
     }
 #undef LPCI_ROW
+    __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 #define LPCI_STORE(r, x0, x1)                                                                      \
     if (r < mr) {                                                                                  \
@@ -199,16 +209,13 @@ AVX512 static void gemm_serial(matrix a, matrix b, int64_t m, int64_t n, int64_t
                 pack_a_panel(a, i0 + r, (int)min64(MR, mb - r), p0, kc, apack + r * kc);
             for (int64_t j0 = 0; j0 < n; j0 += NB) {
                 int64_t nb = min64(NB, n - j0);
-                if (b.trans)
-                    for (int64_t q = 0; q < nb; q += NR)
-                        pack_bt_panel(b, p0, kc, j0 + q, (int)min64(NR, nb - q), bpack + q * kc);
+                for (int64_t q = 0; q < nb; q += NR)
+                    pack_b_panel(b, p0, kc, j0 + q, (int)min64(NR, nb - q), bpack + q * kc);
                 for (int64_t r = 0; r < mb; r += MR)
-                    for (int64_t q = 0; q < nb; q += NR) {
-                        const float *bq = b.trans ? bpack + q * kc : b.p + p0 * b.ld + j0 + q;
-                        kernel(kc, apack + r * kc, bq, b.trans ? NR : b.ld,
-                               c + (i0 + r) * ldc + j0 + q, ldc, (int)min64(MR, mb - r),
-                               (int)min64(NR, nb - q), alpha, beta_k);
-                    }
+                    for (int64_t q = 0; q < nb; q += NR)
+                        kernel(kc, apack + r * kc, bpack + q * kc, c + (i0 + r) * ldc + j0 + q,
+                               ldc, (int)min64(MR, mb - r), (int)min64(NR, nb - q), alpha,
+                               beta_k);
             }
         }
     }
