@@ -20,6 +20,7 @@ void lpc_ctx_free(lpc_ctx *ctx)
         return;
     lpci_arena_free(&ctx->arena);
     lpci_free(ctx->tape);
+    lpci_free(ctx->scratch_raw);
     lpci_free(ctx);
 }
 
@@ -95,6 +96,21 @@ void *lpci_ctx_alloc(lpc_ctx *ctx, size_t bytes)
     if (!p)
         lpci_ctx_fail(ctx, LPC_E_NOMEM, "arena: out of memory allocating %zu bytes", bytes);
     return p;
+}
+
+void *lpci_ctx_scratch(lpc_ctx *ctx, size_t bytes)
+{
+    if (bytes > ctx->scratch_size) {
+        void *raw = bytes <= SIZE_MAX - 64 ? lpci_malloc(bytes + 64) : NULL;
+        if (!raw) {
+            lpci_ctx_fail(ctx, LPC_E_NOMEM, "scratch: out of memory allocating %zu bytes", bytes);
+            return NULL;
+        }
+        lpci_free(ctx->scratch_raw);
+        ctx->scratch_raw = raw;
+        ctx->scratch_size = bytes;
+    }
+    return (void *)(((uintptr_t)ctx->scratch_raw + 63) & ~(uintptr_t)63);
 }
 
 int lpci_op_check(lpc_ctx *ctx, const char *op, int n, lpc_tensor *const *ts)

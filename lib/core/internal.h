@@ -141,6 +141,8 @@ struct lpc_ctx {
     int grad_enabled;
     int check_finite; /* debug: fail on the first op producing NaN/Inf */
     lpc_tensor poison;
+    void *scratch_raw; /* lpci_ctx_scratch's buffer and its size */
+    size_t scratch_size;
 };
 
 /* Sticky failure: records the first error in ctx (and thread-locally) and
@@ -149,6 +151,13 @@ lpc_tensor *lpci_ctx_fail(lpc_ctx *ctx, lpc_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Arena memory of ctx; records LPC_E_NOMEM and returns NULL on failure. */
 void *lpci_ctx_alloc(lpc_ctx *ctx, size_t bytes);
+/* Working memory for one op's forward or backward (its column matrices,
+ * per-thread partials), 64-byte aligned and reused by the next call: unlike
+ * arena memory it does not stay allocated until the step ends, which keeps
+ * the peak of a deep network's step down. It grows only when a call asks
+ * for more than before (after the first step: never). Records LPC_E_NOMEM
+ * and returns NULL on failure. */
+void *lpci_ctx_scratch(lpc_ctx *ctx, size_t bytes);
 /* New temporary with the given shape (data uninitialised); poison on error. */
 lpc_tensor *lpci_temp(lpc_ctx *ctx, int ndim, const int64_t *shape);
 lpc_tensor *lpci_temp_like(lpc_ctx *ctx, const lpc_tensor *t);

@@ -4,6 +4,7 @@
  * affine map of the forward pass; the normalised input is recomputed from x
  * in the backward pass rather than stored. */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 #include "batchnorm.h"
 #include "sigmoid.h"
@@ -67,14 +68,15 @@ LPCI_VECTOR_CLONES static void dx_row(float *dx, int fresh, const float *g, cons
 }
 
 #define LANES 8
-/* Sums of u and of u*v over channel c of two N x C x hw arrays, in double.
- * Separate lanes (summed in a fixed order) let the compiler vectorise. */
-LPCI_VECTOR_CLONES static void channel_sums(const float *u, const float *v, int64_t n, int64_t c_all, int64_t hw,
-                         int64_t c, double *su, double *suv)
+/* Sums of u and of u*v over n rows of hw values, row i of u at u + i*su and
+ * of v at v + i*sv, in double. Separate lanes (summed in a fixed order) let
+ * the compiler vectorise. */
+LPCI_VECTOR_CLONES static void channel_sums(const float *u, int64_t su, const float *v, int64_t sv,
+                                            int64_t n, int64_t hw, double *sum_u, double *sum_uv)
 {
     double a[LANES] = {0}, b[LANES] = {0};
     for (int64_t i = 0; i < n; i++) {
-        const float *p = u + (i * c_all + c) * hw, *q = v + (i * c_all + c) * hw;
+        const float *p = u + i * su, *q = v + i * sv;
         int64_t k = 0;
         for (; k + LANES <= hw; k += LANES)
             for (int j = 0; j < LANES; j++) {
@@ -86,10 +88,10 @@ LPCI_VECTOR_CLONES static void channel_sums(const float *u, const float *v, int6
             b[0] += (double)p[k] * q[k];
         }
     }
-    *su = *suv = 0.0;
+    *sum_u = *sum_uv = 0.0;
     for (int j = 0; j < LANES; j++) {
-        *su += a[j];
-        *suv += b[j];
+        *sum_u += a[j];
+        *sum_uv += b[j];
     }
 }
 
@@ -153,7 +155,7 @@ static lpc_tensor *bn_apply(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_
         double mu, var;
         if (train) {
             double s1, s2;
-            channel_sums(xd, xd, n, c, hw, ch, &s1, &s2);
+            channel_sums(xd + ch * hw, c * hw, xd + ch * hw, c * hw, n, hw, &s1, &s2);
             mu = s1 / (double)m;
             var = s2 / (double)m - mu * mu;
             if (var < 0.0)
@@ -210,9 +212,10 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
     int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3], m = n * hw;
     const float *st = node->aux, *xd = x->data, *rd = res ? res->data : NULL;
     int train = (int)node->i[0], silu = (int)node->i[1];
-    /* With SiLU, the gradient at the pre-activation first goes to a scratch. */
+    /* With SiLU, the gradient at the pre-activation of one channel first
+     * goes to its thread's scratch (n x hw). */
     const float *dz = node->out->grad;
-    float *dzs = silu ? lpci_ctx_alloc(ctx, (size_t)x->numel * sizeof(float)) : NULL;
+    float *dzs = silu ? lpci_ctx_scratch(ctx, (size_t)(lpci_threads() * m) * sizeof(float)) : NULL;
     if (silu && !dzs)
         return;
     float *rg = res ? res->grad : NULL;
@@ -222,15 +225,18 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
 #pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (x->numel > PAR_MIN)
     for (int64_t ch = 0; ch < c; ch++) {
         const float *sc = st + ch * ST_COUNT;
+        float *dzt = silu ? dzs + omp_get_thread_num() * m : NULL;
         if (silu)
             for (int64_t i = 0; i < n; i++) {
                 int64_t off = (i * c + ch) * hw;
-                silu_grad_row(dzs + off, node->out->grad + off, xd + off, rd ? rd + off : NULL,
+                silu_grad_row(dzt + i * hw, dz + off, xd + off, rd ? rd + off : NULL,
                               rg ? rg + off : NULL, rg_fresh, sc[ST_A], sc[ST_B], hw);
             }
-        const float *g0 = silu ? dzs : dz;
+        /* row i of this channel's gradient at the batch-norm output */
+        const float *g0 = silu ? dzt : dz + ch * hw;
+        int64_t gs = silu ? hw : c * hw;
         double sdy, sdyx;
-        channel_sums(g0, xd, n, c, hw, ch, &sdy, &sdyx);
+        channel_sums(g0, gs, xd + ch * hw, c * hw, n, hw, &sdy, &sdyx);
         double is = sc[ST_INVSTD], mu = sc[ST_MEAN];
         double sdyxhat = is * (sdyx - mu * sdy); /* sum of dy * xhat */
         if (gamma->grad)
@@ -246,7 +252,7 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
         float b = train ? (float)(sdy / (double)m) : 0.0f;
         for (int64_t i = 0; i < n; i++) {
             int64_t off = (i * c + ch) * hw;
-            dx_row(x->grad + off, x_fresh, g0 + off, xd + off, k, a, b, fmu, hw);
+            dx_row(x->grad + off, x_fresh, g0 + i * gs, xd + off, k, a, b, fmu, hw);
         }
     }
 }

@@ -267,10 +267,25 @@ static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_te
     return NULL;
 }
 
-/* Per-thread scratch of `floats` each (NULL when not needed or on failure). */
-static float *thread_scratch(lpc_ctx *ctx, int64_t floats)
+/* Per-thread column matrices, chunk matrices and weight-gradient partials
+ * (col_n, buf_n, dw_n floats per thread; NULL where 0), carved from the
+ * ctx's reusable scratch. */
+typedef struct {
+    float *col, *buf, *dw;
+} conv_scratch;
+
+static int scratch_get(lpc_ctx *ctx, int64_t col_n, int64_t buf_n, int64_t dw_n, conv_scratch *s)
 {
-    return floats ? lpci_ctx_alloc(ctx, (size_t)(floats * lpci_threads()) * sizeof(float)) : NULL;
+    int64_t nt = lpci_threads(), pad = 16; /* keeps each region 64-byte aligned */
+    int64_t c = (col_n * nt + pad - 1) / pad * pad, b = (buf_n * nt + pad - 1) / pad * pad;
+    int64_t total = c + b + dw_n * nt;
+    float *p = total ? lpci_ctx_scratch(ctx, (size_t)total * sizeof(float)) : NULL;
+    if (total && !p)
+        return 0;
+    s->col = col_n ? p : NULL;
+    s->buf = buf_n ? p + c : NULL;
+    s->dw = dw_n ? p + c + b : NULL;
+    return 1;
 }
 
 static int64_t chunk_len(const conv_geom *g, int64_t n0)
@@ -278,16 +293,16 @@ static int64_t chunk_len(const conv_geom *g, int64_t n0)
     return g->n - n0 < g->chunk ? g->n - n0 : g->chunk;
 }
 
-/* y = conv(x) (+ bias); 0 when the arena is exhausted. */
+/* y = conv(x) (+ bias); 0 when out of memory. */
 static int run_forward(lpc_ctx *ctx, const conv_geom *g, const float *x, const float *w,
                        const float *bias, float *y)
 {
     int direct = g->chunk == 1, pointwise = direct && is_pointwise(g);
     int64_t l = g->chunk * g->hw, n_chunks = (g->n + g->chunk - 1) / g->chunk;
-    float *col = thread_scratch(ctx, pointwise ? 0 : g->k * l);
-    float *buf = thread_scratch(ctx, direct ? 0 : g->cout * l);
-    if ((!pointwise && !col) || (!direct && !buf))
+    conv_scratch sc;
+    if (!scratch_get(ctx, pointwise ? 0 : g->k * l, direct ? 0 : g->cout * l, 0, &sc))
         return 0;
+    float *col = sc.col, *buf = sc.buf;
 #pragma omp parallel for schedule(static) num_threads(lpci_threads())
     for (int64_t c = 0; c < n_chunks; c++) {
         int t = omp_get_thread_num();
@@ -357,11 +372,11 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
         return;
     int direct = g.chunk == 1, pointwise = direct && is_pointwise(&g), nt = lpci_threads();
     int64_t l = g.chunk * g.hw, n_chunks = (g.n + g.chunk - 1) / g.chunk, nw = g.cout * g.k;
-    float *col = thread_scratch(ctx, pointwise ? 0 : g.k * l);
-    float *buf = thread_scratch(ctx, direct ? 0 : g.cout * l);
-    float *dw = w->grad ? thread_scratch(ctx, nw) : NULL;
-    if ((!pointwise && !col) || (!direct && !buf) || (w->grad && !dw))
+    conv_scratch sc;
+    if (!scratch_get(ctx, pointwise ? 0 : g.k * l, direct ? 0 : g.cout * l, w->grad ? nw : 0,
+                     &sc))
         return;
+    float *col = sc.col, *buf = sc.buf, *dw = sc.dw;
     if (dw)
         memset(dw, 0, (size_t)(nw * nt) * sizeof *dw);
     int x_fresh = x->grad && lpci_grad_fresh(x), w_fresh = w->grad && lpci_grad_fresh(w);
