@@ -42,8 +42,13 @@ static void geom_init(conv_geom *g, const lpc_tensor *x, const lpc_tensor *w, in
     g->hw = g->ho * g->wo;
     int64_t b = (TARGET_COLS + g->hw - 1) / g->hw, cap = COL_BUDGET / (g->k * g->hw);
     b = g->hw >= DIRECT_HW ? 1 : b < cap ? b : cap;
-    int64_t per_thread = (g->n + lpci_threads() - 1) / lpci_threads();
-    g->chunk = b < 1 ? 1 : b > per_thread ? per_thread : b;
+    b = b < 1 ? 1 : b;
+    /* Every thread gets the same number of chunks (samples split evenly
+     * among them), rather than some threads one chunk more. */
+    int64_t nt = lpci_threads(), per_thread = (g->n + nt * b - 1) / (nt * b);
+    per_thread = per_thread < 1 ? 1 : per_thread;
+    g->chunk = (g->n + nt * per_thread - 1) / (nt * per_thread);
+    g->chunk = g->chunk < 1 ? 1 : g->chunk;
 }
 
 /* A 1x1 stride-1 unpadded conv of one sample is a plain GEMM on its input. */
