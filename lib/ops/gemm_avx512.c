@@ -16,6 +16,7 @@
 #include <immintrin.h>
 #include <omp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include "../core/internal.h"
 
@@ -223,12 +224,14 @@ AVX512 static void gemm_serial(matrix a, matrix b, int64_t m, int64_t n, int64_t
 
 int lpci_sgemm_avx512_usable(void)
 {
-    static int usable = -1;
-    if (usable < 0) {
-        __builtin_cpu_init();
-        usable = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    static atomic_int usable = -1; /* threads may race to fill it in: same answer */
+    int u = atomic_load(&usable);
+    if (u < 0) {
+        __builtin_cpu_init(); /* also checks that the OS saves the zmm state */
+        u = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+        atomic_store(&usable, u);
     }
-    return usable;
+    return u;
 }
 
 /* Sub-matrix views for thread t's share: column blocks when C is wide enough,
