@@ -1,7 +1,7 @@
 /* Row-major sgemm with an AVX-512 micro-kernel, used instead of BLIS on CPUs
- * with AVX-512F: Debian's BLIS 0.9 only selects its AVX-512 (skx) kernels
- * when it recognises the CPU's brand string, which virtual machines hide, and
- * its AVX2 kernels reach about half of this CPU's FMA throughput.
+ * with AVX-512F: Debian's BLIS 0.9 runs its AVX2 (haswell) kernels on our
+ * AVX-512 Xeons (its skx context cannot be selected), and those reach about
+ * half of the CPU's FMA throughput.
  *
  * The structure is the classic Goto/BLIS one. C is computed in 12 x 32
  * tiles: 12 rows broadcast from a packed panel of A against two 16-float
