@@ -234,6 +234,15 @@ static void settle_grads(const lpci_node *n)
             zero_if_unset(n->in[j]);
 }
 
+/* After a backward pass over tape[0, end): gradients no op reached read as zero. */
+static void zero_unreached(lpc_ctx *ctx, size_t end)
+{
+    for (size_t k = 0; k < end; k++)
+        for (int j = 0; j < LPCI_MAX_INPUTS; j++)
+            if (lpci_requires_grad(ctx->tape[k].in[j]))
+                zero_if_unset(ctx->tape[k].in[j]);
+}
+
 lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
 {
     if (!ctx)
@@ -270,12 +279,10 @@ lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
                 first_non_finite(n->in[j]->grad, n->in[j]->numel) >= 0) {
                 lpci_ctx_fail(ctx, LPC_E_NUMERIC, "backward of %s produced a non-finite gradient",
                               lpci_ops[n->op].name);
+                zero_unreached(ctx, end);
                 return lpci_error(LPC_E_NUMERIC, "lpc_backward: %s", ctx->message);
             }
     }
-    for (size_t k = 0; k < end; k++) /* gradients no op reached read as zero */
-        for (int j = 0; j < LPCI_MAX_INPUTS; j++)
-            if (lpci_requires_grad(ctx->tape[k].in[j]))
-                zero_if_unset(ctx->tape[k].in[j]);
+    zero_unreached(ctx, end);
     return ctx->status;
 }
