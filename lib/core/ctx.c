@@ -237,10 +237,12 @@ static void settle_grads(const lpci_node *n)
 /* After a backward pass over tape[0, end): gradients no op reached read as zero. */
 static void zero_unreached(lpc_ctx *ctx, size_t end)
 {
-    for (size_t k = 0; k < end; k++)
+    for (size_t k = 0; k < end; k++) {
+        zero_if_unset(ctx->tape[k].out);
         for (int j = 0; j < LPCI_MAX_INPUTS; j++)
             if (lpci_requires_grad(ctx->tape[k].in[j]))
                 zero_if_unset(ctx->tape[k].in[j]);
+    }
 }
 
 lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
