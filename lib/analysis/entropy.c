@@ -13,6 +13,7 @@
 
 #define ROW_BLOCK 1024
 #define COL_BLOCK 2048
+#define SCAN_BLOCK 16 /* columns checked at once for a new neighbour candidate */
 #define EULER_GAMMA 0.57721566490153286061
 
 double lpc_ln_unit_ball_volume(int d)
@@ -87,6 +88,27 @@ static inline void insert(double *bd, int64_t *bi, int m, double d, int64_t j)
     bi[t] = j;
 }
 
+/* Whether any distance ni + nb[j] - 2 g[j] of a block is below worst: a
+ * vectorised pre-check, so that only blocks holding a new candidate are
+ * scanned element by element (with the same arithmetic). */
+LPCI_VECTOR_CLONES static int any_below_f(const float *g, const double *nb, double ni, double worst,
+                                          int64_t len)
+{
+    int any = 0;
+    for (int64_t j = 0; j < len; j++)
+        any |= ni + nb[j] - 2.0 * (double)g[j] < worst;
+    return any;
+}
+
+LPCI_VECTOR_CLONES static int any_below_d(const double *g, const double *nb, double ni,
+                                          double worst, int64_t len)
+{
+    int any = 0;
+    for (int64_t j = 0; j < len; j++)
+        any |= ni + nb[j] - 2.0 * g[j] < worst;
+    return any;
+}
+
 typedef struct {
     const double *xd;   /* n x p, centred (and standardised) */
     const float *xf;    /* the same in float */
@@ -135,11 +157,17 @@ static void search(const space *s, int dbl, const int64_t *rows, int64_t count, 
                 const double *nb = s->norm + c0;
                 const double *gd = (const double *)s->g + r * cb;
                 const float *gf = (const float *)s->g + r * cb;
-                for (int64_t j = 0; j < cb; j++) {
-                    double d = ni + nb[j] - 2.0 * (dbl ? gd[j] : (double)gf[j]);
-                    if (d < worst && c0 + j != row) {
-                        insert(d_r, j_r, m, d, c0 + j);
-                        worst = d_r[m - 1];
+                for (int64_t j0 = 0; j0 < cb; j0 += SCAN_BLOCK) {
+                    int64_t len = cb - j0 < SCAN_BLOCK ? cb - j0 : SCAN_BLOCK;
+                    if (!(dbl ? any_below_d(gd + j0, nb + j0, ni, worst, len)
+                              : any_below_f(gf + j0, nb + j0, ni, worst, len)))
+                        continue; /* the common case once the candidates are near */
+                    for (int64_t j = j0; j < j0 + len; j++) {
+                        double d = ni + nb[j] - 2.0 * (dbl ? gd[j] : (double)gf[j]);
+                        if (d < worst && c0 + j != row) {
+                            insert(d_r, j_r, m, d, c0 + j);
+                            worst = d_r[m - 1];
+                        }
                     }
                 }
             }
