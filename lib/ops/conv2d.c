@@ -154,29 +154,27 @@ LPCI_VECTOR_CLONES static void im2col(const conv_geom *g, const float *x, int64_
         int64_t ci = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
         int64_t off = kj - g->pad, lo, hi;
         valid_range(g->w, g->wo, s, off, &lo, &hi);
-        float *dst = col + r * l;
         for (int64_t b = 0; b < bn; b++) {
             const float *plane = x + ((n0 + b) * g->cin + ci) * g->h * g->w;
+            float *blk = col + r * l + b * g->hw, *dst = blk;
             for (int64_t oy = 0; oy < g->ho; oy++, dst += g->wo) {
                 int64_t iy = oy * s - g->pad + ki;
-                /* Rows are short: plain loops beat memcpy/memset calls. */
-                if (iy < 0 || iy >= g->h) {
+                if (iy < 0 || iy >= g->h) { /* a padding row */
                     for (int64_t ox = 0; ox < g->wo; ox++)
                         dst[ox] = 0.0f;
                     continue;
                 }
                 const float *src = plane + iy * g->w;
-                for (int64_t ox = 0; ox < lo; ox++)
-                    dst[ox] = 0.0f;
                 if (s == 1)
                     for (int64_t ox = lo; ox < hi; ox++)
                         dst[ox] = src[ox + off];
                 else
                     for (int64_t ox = lo; ox < hi; ox++)
                         dst[ox] = src[ox * s + off];
-                for (int64_t ox = hi; ox < g->wo; ox++)
-                    dst[ox] = 0.0f;
             }
+            /* padding columns once per plane: row by row they are one- or
+             * two-element runs, each a memset call */
+            zero_edges(blk, g->wo, 0, g->ho, lo, hi);
         }
     }
 }
