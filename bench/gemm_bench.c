@@ -79,12 +79,14 @@ int main(int argc, char **argv)
     }
     int avx512 = lpci_sgemm_avx512_usable();
     size_t most = 1536 * 1536; /* the largest operand of any shape */
-    float *a = malloc(most * sizeof *a), *b = malloc(most * sizeof *b), *c = malloc(most * sizeof *c);
+    float *a = malloc(most * sizeof *a), *b = malloc(most * sizeof *b);
+    float *c = malloc(most * sizeof *c);
     if (!a || !b || !c)
         return 1;
     for (size_t i = 0; i < most; i++)
         a[i] = b[i] = (float)(i % 17) / 17.0f - 0.5f;
-    printf("threads=%d\n%-28s %10s %10s %7s\n", threads, "shape (m n k)", "blis", "avx512", "ratio");
+    printf("threads=%d\n%-28s %10s %10s %7s\n", threads, "shape (m n k)", "blis", "avx512",
+           "ratio");
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         const shape *s = &shapes[i];
         double gb = gflops(lpci_sgemm_blis, s, a, b, c);

@@ -133,7 +133,7 @@ START_TEST(conv_matches_reference)
     check_against_reference(9, 3, 20, 17, 6, 3, 2, 1, 0);
     check_against_reference(2, 2, 1024, 600, 3, 1, 1, 0, 1); /* one sample per GEMM, 1x1 */
     check_against_reference(3, 5, 9, 9, 4, 1, 1, 0, 0);      /* 1x1 through im2col chunks */
-    check_against_reference(4, 3, 2, 7, 5, 5, 1, 2, 1);      /* same-size taps reading only padding */
+    check_against_reference(4, 3, 2, 7, 5, 5, 1, 2, 1);      /* taps reading only padding */
     check_against_reference(2, 3, 17, 1, 4, 3, 1, 1, 0);     /* same-size, one column wide */
 }
 END_TEST

@@ -12,8 +12,8 @@
 #define PAR_MIN 32768 /* elements below which threads cost more than they save */
 
 /* One row of the forward pass: q = a p + b (+ r), then SiLU if asked. */
-LPCI_VECTOR_CLONES static void affine_row(float *q, const float *p, const float *r, float a, float b, int silu,
-                       int64_t len)
+LPCI_VECTOR_CLONES static void affine_row(float *q, const float *p, const float *r, float a,
+                                          float b, int silu, int64_t len)
 {
     if (!silu) {
         for (int64_t k = 0; k < len; k++)

@@ -272,7 +272,8 @@ int lpci_sgemm_avx512(int ta, int tb, int64_t m, int64_t n, int64_t k, float alp
         int all_ok;
 #pragma omp atomic read
         all_ok = ok;
-        if (all_ok && split(m, n, omp_get_num_threads(), omp_get_thread_num(), &i0, &mi, &j0, &nj)) {
+        int t = omp_get_thread_num();
+        if (all_ok && split(m, n, omp_get_num_threads(), t, &i0, &mi, &j0, &nj)) {
             matrix av = {ta ? a + i0 : a + i0 * lda, lda, ta};
             matrix bv = {tb ? b + j0 * ldb : b + j0, ldb, tb};
             gemm_serial(av, bv, mi, nj, k, alpha, beta, c + i0 * ldc + j0, ldc, work);
