@@ -110,7 +110,7 @@ void *lpci_ctx_scratch(lpc_ctx *ctx, size_t bytes)
         ctx->scratch_raw = raw;
         ctx->scratch_size = bytes;
     }
-    return (void *)(((uintptr_t)ctx->scratch_raw + 63) & ~(uintptr_t)63);
+    return lpci_align64(ctx->scratch_raw);
 }
 
 int lpci_op_check(lpc_ctx *ctx, const char *op, int n, lpc_tensor *const *ts)

@@ -19,6 +19,11 @@ void *lpci_malloc(size_t n);
 void *lpci_calloc(size_t count, size_t size);
 void *lpci_realloc(void *p, size_t n);
 void lpci_free(void *p);
+/* The first 64-byte boundary at or after p (allocate 63 bytes more). */
+static inline void *lpci_align64(void *p)
+{
+    return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
 /* Overflow-checked a*b; returns 0 and sets *out on success, -1 on overflow. */
 int lpci_mul_size(size_t a, size_t b, size_t *out);
 
@@ -176,6 +181,16 @@ int lpci_threads(void);
 /* This thread's share [*lo, *hi) of [0, n) inside an OpenMP parallel region
  * (contiguous, the same split for the same thread count). */
 void lpci_thread_span(int64_t n, int64_t *lo, int64_t *hi);
+/* Runs `call` once per thread on that thread's [lo, hi) of [0, n), threaded
+ * only when n exceeds par_min. */
+#define LPCI_PRAGMA(x) _Pragma(#x)
+#define LPCI_PARALLEL_SPANS(n, par_min, call)                                                      \
+    LPCI_PRAGMA(omp parallel num_threads(lpci_threads()) if ((n) > (par_min)))                     \
+    {                                                                                              \
+        int64_t lo, hi;                                                                            \
+        lpci_thread_span((n), &lo, &hi);                                                           \
+        call;                                                                                      \
+    }
 
 /* Hot elementwise kernels are compiled for the x86-64 baseline plus AVX2 and
  * AVX-512 clones, picked once at load time by the CPU's features. The

@@ -7,14 +7,6 @@
 #define PAR_MIN 65536 /* below this many elements threads cost more than they save */
 /* Parallel loop over a local `n` elements (each element owned by one thread). */
 #define PARALLEL_FOR _Pragma("omp parallel for schedule(static) num_threads(lpci_threads()) if(n > PAR_MIN)")
-/* Runs `call` once per thread on that thread's [lo, hi) of [0, n). */
-#define PARALLEL_SPANS(call)                                                                       \
-    _Pragma("omp parallel num_threads(lpci_threads()) if(n > PAR_MIN)")                            \
-    {                                                                                              \
-        int64_t lo, hi;                                                                            \
-        lpci_thread_span(n, &lo, &hi);                                                             \
-        call;                                                                                      \
-    }
 
 /* Shared front half of binary same-shape ops. */
 static lpc_tensor *binary_prepare(lpc_ctx *ctx, const char *op, lpc_tensor *a, lpc_tensor *b)
@@ -206,7 +198,7 @@ static lpc_tensor *activation(lpc_ctx *ctx, int op, const char *name, lpc_tensor
     float *py = y->data;
     int64_t n = x->numel;
     if (op == LPCI_OP_SILU) {
-        PARALLEL_SPANS(silu_span(px + lo, py + lo, hi - lo));
+        LPCI_PARALLEL_SPANS(n, PAR_MIN, silu_span(px + lo, py + lo, hi - lo));
     } else {
         PARALLEL_FOR
         for (int64_t i = 0; i < n; i++)
@@ -229,7 +221,7 @@ void lpci_backward_SILU(lpc_ctx *ctx, const lpci_node *node)
     const float *dy = node->out->grad, *px = x->data;
     float *dx = x->grad;
     int64_t n = x->numel;
-    PARALLEL_SPANS(silu_backward_span(px + lo, dy + lo, dx + lo, hi - lo));
+    LPCI_PARALLEL_SPANS(n, PAR_MIN, silu_backward_span(px + lo, dy + lo, dx + lo, hi - lo));
 }
 
 void lpci_backward_RELU(lpc_ctx *ctx, const lpci_node *node)

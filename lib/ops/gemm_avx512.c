@@ -50,7 +50,7 @@ static float *workspace(void)
             return NULL;
         }
     }
-    return (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    return lpci_align64(raw);
 }
 
 /* ---- packing ---- */

@@ -179,13 +179,8 @@ LPCI_VECTOR_CLONES static void update_span(float *restrict p, float *restrict m,
 static void update(const entry *e, coefs c)
 {
     int64_t n = e->p->numel;
-#pragma omp parallel num_threads(lpci_threads()) if(n > PAR_MIN)
-    {
-        int64_t lo, hi;
-        lpci_thread_span(n, &lo, &hi);
-        update_span(e->p->data + lo, e->m->data + lo, e->v->data + lo, e->p->grad + lo, hi - lo,
-                    c);
-    }
+    LPCI_PARALLEL_SPANS(n, PAR_MIN, update_span(e->p->data + lo, e->m->data + lo, e->v->data + lo,
+                                                e->p->grad + lo, hi - lo, c));
 }
 
 lpc_status lpc_adamw_step(lpc_adamw *opt)
