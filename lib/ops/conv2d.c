@@ -7,10 +7,16 @@
  * thread): far cheaper than a fork and join inside every small GEMM. Each
  * output element belongs to one chunk; the weight gradient is summed from
  * per-thread partials in thread order, so results are deterministic for a
- * given thread count. */
+ * given thread count.
+ *
+ * 3x3 stride-1 pad-1 convolutions (ResNet's) run their forward product and
+ * input gradient through Winograd's F(2x2, 3x3) instead (winograd.c) where
+ * the CPU has AVX-512: 2.25x fewer multiply-adds. Their weight gradient
+ * stays im2col + GEMM. */
 #include <omp.h>
+#include <stdatomic.h>
 #include <string.h>
-#include "../core/internal.h"
+#include "winograd.h"
 
 #define DIRECT_HW 256                 /* output pixels from which a sample is one GEMM */
 #define TARGET_COLS 1024              /* GEMM width aimed at when samples are chunked */
@@ -92,6 +98,28 @@ static int64_t same_tap(const conv_geom *g, int64_t ki, int64_t kj, int64_t *oy0
     if (*ox1 < *ox0)
         *ox1 = *ox0;
     return dy * g->w + dx;
+}
+
+/* Tests switch Winograd off to compare it with im2col + GEMM. */
+static atomic_int winograd_off;
+
+void lpci_conv2d_set_winograd(int on) { atomic_store(&winograd_off, !on); }
+
+/* 3x3, stride 1, pad 1: the case the Winograd path computes. */
+static int use_winograd(const conv_geom *g)
+{
+    return g->kh == 3 && g->kw == 3 && g->stride == 1 && g->pad == 1 &&
+           !atomic_load(&winograd_off) &&
+           lpci_winograd_usable(g->chunk, g->cin, g->cout, g->h, g->w);
+}
+
+/* y += bias, per output channel. */
+static void add_bias(const conv_geom *g, const float *bias, float *y)
+{
+#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (g->n * g->cout * g->hw > PAR_MIN)
+    for (int64_t p = 0; p < g->n * g->cout; p++)
+        for (int64_t i = 0; i < g->hw; i++)
+            y[p * g->hw + i] += bias[p % g->cout];
 }
 
 /* Zeros columns outside [ox0, ox1) of rows [oy0, oy1) of a w-wide plane.
@@ -336,8 +364,15 @@ lpc_tensor *lpc_conv2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_tensor *b
     lpc_tensor *y = lpci_temp(ctx, 4, (int64_t[]){g.n, g.cout, g.ho, g.wo});
     if (ctx->status != LPC_OK)
         return y;
-    if (!run_forward(ctx, &g, x->data, w->data, b ? b->data : NULL, y->data))
+    if (use_winograd(&g)) {
+        if (!lpci_winograd_conv3x3(ctx, g.n, g.cin, g.cout, g.h, g.w, g.chunk, x->data, w->data,
+                                   0, y->data, 0))
+            return &ctx->poison;
+        if (b)
+            add_bias(&g, b->data, y->data);
+    } else if (!run_forward(ctx, &g, x->data, w->data, b ? b->data : NULL, y->data)) {
         return &ctx->poison;
+    }
     if (lpci_needs_tape(ctx, 3, in)) {
         lpci_node *node = lpci_tape_push(ctx, LPCI_OP_CONV2D, y, b ? 3 : 2, in);
         if (node) {
@@ -363,16 +398,14 @@ static void bias_grad(const conv_geom *g, const float *dy, float *db, int fresh)
     }
 }
 
-void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
+/* dW (when w has a gradient) and dX into dx (when not NULL) by im2col +
+ * GEMM, chunk by chunk. */
+static void gemm_backward(lpc_ctx *ctx, const conv_geom *gp, const lpci_node *node, float *dx,
+                          int x_fresh)
 {
-    lpc_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2];
+    const conv_geom g = *gp;
+    lpc_tensor *x = node->in[0], *w = node->in[1];
     const float *dy = node->out->grad;
-    conv_geom g;
-    geom_init(&g, x, w, node->i[0], node->i[1]);
-    if (b && b->grad)
-        bias_grad(&g, dy, b->grad, lpci_grad_fresh(b));
-    if (!x->grad && !w->grad)
-        return;
     int direct = g.chunk == 1, pointwise = direct && is_pointwise(&g), nt = lpci_threads();
     int64_t l = g.chunk * g.hw, n_chunks = (g.n + g.chunk - 1) / g.chunk, nw = g.cout * g.k;
     conv_scratch sc;
@@ -382,7 +415,7 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
     float *col = sc.col, *buf = sc.buf, *dw = sc.dw;
     if (dw)
         memset(dw, 0, (size_t)(nw * nt) * sizeof *dw);
-    int x_fresh = x->grad && lpci_grad_fresh(x), w_fresh = w->grad && lpci_grad_fresh(w);
+    int w_fresh = w->grad && lpci_grad_fresh(w);
     int64_t x_sample = g.cin * g.h * g.w;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t c = 0; c < n_chunks; c++) {
@@ -401,16 +434,16 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
             }
             lpci_sgemm(0, 1, g.cout, g.k, lb, 1.0f, dyc, lb, xc, lb, 1.0f, dw + t * nw, g.k);
         }
-        if (!x->grad)
+        if (!dx)
             continue;
         if (pointwise) { /* dX (+)= W^T dY */
             lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, x_fresh ? 0.0f : 1.0f,
-                       x->grad + n0 * g.k * g.hw, lb);
+                       dx + n0 * g.k * g.hw, lb);
         } else { /* dcol = W^T dY, scattered back onto the input */
             lpci_sgemm(1, 0, g.k, lb, g.cout, 1.0f, w->data, g.k, dyc, lb, 0.0f, ct, lb);
             if (x_fresh) /* zeroed here, while this chunk's part is about to be used */
-                memset(x->grad + n0 * x_sample, 0, (size_t)(bn * x_sample) * sizeof(float));
-            col2im_add(&g, ct, n0, bn, x->grad);
+                memset(dx + n0 * x_sample, 0, (size_t)(bn * x_sample) * sizeof(float));
+            col2im_add(&g, ct, n0, bn, dx);
         }
     }
     if (!dw)
@@ -422,4 +455,23 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
             sum += dw[t * nw + i];
         w->grad[i] = (w_fresh ? 0.0f : w->grad[i]) + sum;
     }
+}
+
+void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
+{
+    lpc_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2];
+    const float *dy = node->out->grad;
+    conv_geom g;
+    geom_init(&g, x, w, node->i[0], node->i[1]);
+    if (b && b->grad)
+        bias_grad(&g, dy, b->grad, lpci_grad_fresh(b));
+    int winograd = use_winograd(&g), x_fresh = x->grad && lpci_grad_fresh(x);
+    float *dx = winograd ? NULL : x->grad; /* the GEMM loop's share */
+    if (w->grad || dx)
+        gemm_backward(ctx, &g, node, dx, x_fresh);
+    /* dX = dY convolved with the transposed filters rotated by 180 degrees;
+     * after the GEMM loop, whose scratch it reuses */
+    if (winograd && x->grad && ctx->status == LPC_OK)
+        lpci_winograd_conv3x3(ctx, g.n, g.cout, g.cin, g.h, g.w, g.chunk, dy, w->data, 1,
+                              x->grad, !x_fresh);
 }

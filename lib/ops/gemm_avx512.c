@@ -63,14 +63,13 @@ typedef struct {
 
 /* Rows [i0, i0+mr) x cols [p0, p0+kc) of A into a 12-wide micro-panel:
  * dst[p*MR + r] = A(i0+r, p0+p), zero for r >= mr. */
-static void pack_a_panel(matrix a, int64_t i0, int mr, int64_t p0, int kc, float *dst)
+AVX512 static void pack_a_panel(matrix a, int64_t i0, int mr, int64_t p0, int kc, float *dst)
 {
     if (a.trans) { /* A(i, p) = a[p*ld + i]: the 12 values of one p are adjacent */
-        for (int p = 0; p < kc; p++) {
-            const float *src = a.p + (p0 + p) * a.ld + i0;
-            for (int r = 0; r < MR; r++)
-                dst[p * MR + r] = r < mr ? src[r] : 0.0f;
-        }
+        __mmask16 live = (__mmask16)((1u << mr) - 1), row = (__mmask16)((1u << MR) - 1);
+        const float *src = a.p + p0 * a.ld + i0;
+        for (int p = 0; p < kc; p++, src += a.ld)
+            _mm512_mask_storeu_ps(dst + p * MR, row, _mm512_maskz_loadu_ps(live, src));
         return;
     }
     for (int r = 0; r < MR; r++) {

@@ -1,0 +1,224 @@
+/* 3x3 stride-1 pad-1 convolutions (the ResNet case) by Winograd's minimal
+ * filtering F(2x2, 3x3) (Lavin & Gray, 2016): each 2x2 output tile is
+ * A^T [ sum_ci (G g G^T) .* (B^T d B) ] A for the 4x4 input patch d around
+ * it, so the products over input channels become 16 GEMMs (one per entry of
+ * the 4x4 transformed tile) of 4 multiply-adds per output pixel instead of
+ * 9. The input transform runs on 16 tiles at a time, the output transform
+ * on 16 output channels at a time, with AVX-512 gathers and scatters whose
+ * masks skip the padding. The GEMMs are M^T = V^T U^T (tiles x output
+ * channels): many tiles make a tall product that fills the 12 x 32 kernel,
+ * where U V (output channels x tiles) would waste much of it.
+ *
+ * Threads take whole chunks of samples (each output written by one thread)
+ * and run single-threaded GEMMs. A tile's sums over channels do not depend
+ * on how samples are chunked, so results are the same for every thread
+ * count. */
+#include <immintrin.h>
+#include <omp.h>
+#include <string.h>
+#include "winograd.h"
+
+#define AVX512 __attribute__((target("avx512f,fma")))
+
+enum { LANES = 16, TAPS = 16, OUTS = 4 }; /* tiles per vector, 4x4 patch, 2x2 outputs */
+
+typedef struct {
+    int64_t cin, cout, h, w, hw;
+    int64_t tw, tiles; /* tiles per row and per sample */
+    int64_t per;       /* tiles per chunk; its groups of 16 */
+    int64_t groups, stride; /* groups per chunk, floats between rows of V and M */
+} wino_geom;
+
+/* Gather/scatter tables for the tiles of one chunk, relative to its first
+ * sample (chunks differ only in their base): lane offsets and masks of the
+ * 16 input taps of every tile, grouped by 16 tiles, and the offsets of the
+ * 4 outputs of every tile with a bit per output inside the image. */
+typedef struct {
+    int32_t *in_idx, *out_off; /* [group][tap][lane], [tile][out] */
+    uint16_t *in_mask, *out_valid; /* [group][tap], [tile] */
+} wino_tables;
+
+static void tables_init(const wino_geom *g, const wino_tables *t)
+{
+    memset(t->in_mask, 0, (size_t)(g->groups * TAPS) * sizeof *t->in_mask);
+    memset(t->out_valid, 0, (size_t)g->per * sizeof *t->out_valid);
+    memset(t->in_idx, 0, (size_t)(g->groups * TAPS * LANES) * sizeof *t->in_idx);
+    memset(t->out_off, 0, (size_t)(g->per * OUTS) * sizeof *t->out_off);
+    for (int64_t tau = 0; tau < g->per; tau++) {
+        int64_t b = tau / g->tiles, ty = tau % g->tiles / g->tw, tx = tau % g->tw;
+        int64_t grp = tau / LANES, lane = tau % LANES;
+        for (int r = 0; r < 4; r++)
+            for (int s = 0; s < 4; s++) {
+                int64_t y = 2 * ty - 1 + r, x = 2 * tx - 1 + s, e = grp * TAPS + r * 4 + s;
+                if (y < 0 || y >= g->h || x < 0 || x >= g->w)
+                    continue;
+                t->in_idx[e * LANES + lane] = (int32_t)(b * g->cin * g->hw + y * g->w + x);
+                t->in_mask[e] |= (uint16_t)(1u << lane);
+            }
+        for (int r = 0; r < 2; r++)
+            for (int s = 0; s < 2; s++) {
+                int64_t y = 2 * ty + r, x = 2 * tx + s, k = r * 2 + s;
+                if (y >= g->h || x >= g->w)
+                    continue;
+                t->out_off[tau * OUTS + k] = (int32_t)(b * g->cout * g->hw + y * g->w + x);
+                t->out_valid[tau] |= (uint16_t)(1u << k);
+            }
+    }
+}
+
+/* U[xi][i][o] = (G f G^T)[xi] of the 3x3 filter f from input channel i to
+ * output channel o: W[o][i] itself, or for `flip` (the input gradient) W
+ * read as [i][o] and rotated by 180 degrees. */
+static void filters_transform(const wino_geom *g, const float *w, int flip, float *u)
+{
+    for (int64_t o = 0; o < g->cout; o++)
+        for (int64_t i = 0; i < g->cin; i++) {
+            const float *src = flip ? w + (i * g->cout + o) * 9 : w + (o * g->cin + i) * 9;
+            float f[3][3], t[4][3];
+            for (int k = 0; k < 9; k++)
+                f[k / 3][k % 3] = flip ? src[8 - k] : src[k];
+            for (int c = 0; c < 3; c++) { /* t = G f */
+                t[0][c] = f[0][c];
+                t[1][c] = 0.5f * (f[0][c] + f[1][c] + f[2][c]);
+                t[2][c] = 0.5f * (f[0][c] - f[1][c] + f[2][c]);
+                t[3][c] = f[2][c];
+            }
+            for (int r = 0; r < 4; r++) { /* U = t G^T */
+                float *dst = u + (r * 4) * g->cout * g->cin + i * g->cout + o;
+                int64_t step = g->cout * g->cin;
+                dst[0] = t[r][0];
+                dst[step] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
+                dst[2 * step] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
+                dst[3 * step] = t[r][2];
+            }
+        }
+}
+
+/* V[xi][i][tau] = (B^T d B)[xi] for the live lanes of the 16 tiles of group
+ * grp of one input plane, into v (xi_step floats between entries xi). */
+AVX512 static void input_group(const wino_tables *t, const float *plane, int64_t grp,
+                               __mmask16 live, float *v, int64_t xi_step)
+{
+    __m512 d[TAPS], e[TAPS];
+    for (int k = 0; k < TAPS; k++) {
+        int64_t at = grp * TAPS + k;
+        __m512i idx = _mm512_loadu_si512(t->in_idx + at * LANES);
+        d[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), t->in_mask[at] & live, idx, plane,
+                                        4);
+    }
+    for (int c = 0; c < 4; c++) { /* rows: B^T d */
+        e[0 + c] = _mm512_sub_ps(d[0 + c], d[8 + c]);
+        e[4 + c] = _mm512_add_ps(d[4 + c], d[8 + c]);
+        e[8 + c] = _mm512_sub_ps(d[8 + c], d[4 + c]);
+        e[12 + c] = _mm512_sub_ps(d[4 + c], d[12 + c]);
+    }
+    for (int r = 0; r < 4; r++) { /* columns: (B^T d) B */
+        const __m512 *q = e + 4 * r;
+        _mm512_storeu_ps(v + (4 * r + 0) * xi_step, _mm512_sub_ps(q[0], q[2]));
+        _mm512_storeu_ps(v + (4 * r + 1) * xi_step, _mm512_add_ps(q[1], q[2]));
+        _mm512_storeu_ps(v + (4 * r + 2) * xi_step, _mm512_sub_ps(q[2], q[1]));
+        _mm512_storeu_ps(v + (4 * r + 3) * xi_step, _mm512_sub_ps(q[1], q[3]));
+    }
+}
+
+/* The 2x2 outputs A^T m A of tile tau for output channels [o, o+16) (lanes
+ * from `lanes` on unused), from m (m[xi * xi_step + lane]), into the output
+ * planes y: stored, or added to what is there. */
+AVX512 static void output_tile(const wino_geom *g, const wino_tables *t, const float *m,
+                               int64_t xi_step, int64_t tau, int lanes, float *y, int accumulate)
+{
+    __mmask16 live = (__mmask16)((1u << lanes) - 1);
+    __m512 z[8], out[OUTS];
+    for (int c = 0; c < 4; c++) { /* rows: A^T m */
+        __m512 m0 = _mm512_maskz_loadu_ps(live, m + (0 + c) * xi_step),
+               m1 = _mm512_maskz_loadu_ps(live, m + (4 + c) * xi_step),
+               m2 = _mm512_maskz_loadu_ps(live, m + (8 + c) * xi_step),
+               m3 = _mm512_maskz_loadu_ps(live, m + (12 + c) * xi_step);
+        z[c] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+        z[4 + c] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+    }
+    for (int r = 0; r < 2; r++) { /* columns: (A^T m) A */
+        const __m512 *q = z + 4 * r;
+        out[2 * r] = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]);
+        out[2 * r + 1] = _mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]);
+    }
+    /* lane l is output channel o + l: its plane lies l * hw further */
+    __m512i planes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5,
+                                                         4, 3, 2, 1, 0),
+                                        _mm512_set1_epi32((int)g->hw));
+    for (int k = 0; k < OUTS; k++) {
+        if (!(t->out_valid[tau] >> k & 1))
+            continue;
+        float *at = y + t->out_off[tau * OUTS + k];
+        __m512 val = out[k];
+        if (accumulate)
+            val = _mm512_add_ps(val, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, planes,
+                                                              at, 4));
+        _mm512_mask_i32scatter_ps(at, live, planes, val, 4);
+    }
+}
+
+/* One chunk of bn samples: transforms, the 16 GEMMs, inverse transforms. */
+static void run_chunk(const wino_geom *g, const wino_tables *t, const float *u, const float *x,
+                      int64_t bn, float *v, float *m, float *y, int accumulate)
+{
+    int64_t tiles = bn * g->tiles, groups = (tiles + LANES - 1) / LANES;
+    int64_t vstep = g->cin * g->stride, mstep = tiles * g->cout, ustep = g->cout * g->cin;
+    /* lanes of the last group past the chunk's tiles (a short last chunk) */
+    __mmask16 tail = (__mmask16)((1u << (tiles - (groups - 1) * LANES)) - 1);
+    for (int64_t i = 0; i < g->cin; i++)
+        for (int64_t grp = 0; grp < groups; grp++)
+            input_group(t, x + i * g->hw, grp, grp == groups - 1 ? tail : 0xFFFF,
+                        v + i * g->stride + grp * LANES, vstep);
+    for (int xi = 0; xi < TAPS; xi++) /* M^T (tiles x cout) = V^T U^T */
+        lpci_sgemm(1, 0, tiles, g->cout, g->cin, 1.0f, v + xi * vstep, g->stride, u + xi * ustep,
+                   g->cout, 0.0f, m + xi * mstep, g->cout);
+    for (int64_t tau = 0; tau < tiles; tau++)
+        for (int64_t o = 0; o < g->cout; o += LANES)
+            output_tile(g, t, m + tau * g->cout + o, mstep, tau,
+                        (int)(g->cout - o < LANES ? g->cout - o : LANES), y + o * g->hw,
+                        accumulate);
+}
+
+int lpci_winograd_usable(int64_t chunk, int64_t cin, int64_t cout, int64_t h, int64_t w)
+{
+    /* gather offsets are 32-bit */
+    int64_t most = chunk * (cin > cout ? cin : cout) * h * w;
+    return lpci_sgemm_avx512_usable() && most < ((int64_t)1 << 31);
+}
+
+int lpci_winograd_conv3x3(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, int64_t h,
+                          int64_t w, int64_t chunk, const float *x, const float *weight, int flip,
+                          float *y, int accumulate)
+{
+    wino_geom g = {cin, cout, h, w, h * w, (w + 1) / 2, 0, 0, 0, 0};
+    g.tiles = (h + 1) / 2 * g.tw;
+    g.per = chunk * g.tiles;
+    g.groups = (g.per + LANES - 1) / LANES;
+    g.stride = g.groups * LANES;
+    int nt = lpci_threads();
+    /* floats: U, then per thread V and M, then the tables */
+    int64_t nu = TAPS * cout * cin, nv = TAPS * cin * g.stride, nm = TAPS * cout * g.per;
+    int64_t nu16 = (nu + 15) / 16 * 16;
+    int64_t ntab = g.groups * TAPS * LANES + g.per * OUTS + g.groups * TAPS + g.per;
+    float *p = lpci_ctx_scratch(ctx, (size_t)(nu16 + nt * (nv + nm) + ntab) * sizeof(float));
+    if (!p)
+        return 0;
+    float *u = p, *work = p + nu16;
+    int32_t *idx = (int32_t *)(void *)(work + nt * (nv + nm));
+    wino_tables t = {idx, idx + g.groups * TAPS * LANES, NULL, NULL};
+    t.in_mask = (uint16_t *)(void *)(t.out_off + g.per * OUTS);
+    t.out_valid = t.in_mask + g.groups * TAPS;
+    filters_transform(&g, weight, flip, u);
+    tables_init(&g, &t);
+    int64_t n_chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t c = 0; c < n_chunks; c++) {
+        int th = omp_get_thread_num();
+        int64_t n0 = c * chunk, bn = n - n0 < chunk ? n - n0 : chunk;
+        float *v = work + th * (nv + nm);
+        run_chunk(&g, &t, u, x + n0 * cin * g.hw, bn, v, v + nv, y + n0 * cout * g.hw,
+                  accumulate);
+    }
+    return 1;
+}
