@@ -2,9 +2,11 @@
  * residual blocks, a direct-loop reference for larger convolutions, batch
  * norm statistics, ResNet parameter counts against PyTorch, determinism and
  * misuse. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/internal.h"
 #include "lpct.h"
 
 #define EPS 1e-3
@@ -32,7 +34,7 @@ START_TEST(grad_conv2d)
     /* kernel, stride, pad, bias, H, W */
     static const int cases[][6] = {{3, 1, 1, 1, 5, 5}, {3, 2, 1, 0, 5, 6}, {1, 1, 0, 1, 4, 3},
                                    {1, 2, 0, 0, 5, 5}, {2, 2, 0, 1, 5, 7}, {5, 1, 2, 0, 4, 5},
-                                   {3, 3, 0, 1, 7, 6}};
+                                   {3, 3, 0, 1, 7, 6}, {3, 1, 1, 0, 3, 7}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int *k = cases[i];
         lpc_tensor *in[3] = {lpct_rand(4, (int64_t[]){2, 3, k[4], k[5]}, -1, 1, 30 + i),
@@ -135,6 +137,69 @@ START_TEST(conv_matches_reference)
     check_against_reference(3, 5, 9, 9, 4, 1, 1, 0, 0);      /* 1x1 through im2col chunks */
     check_against_reference(4, 3, 2, 7, 5, 5, 1, 2, 1);      /* taps reading only padding */
     check_against_reference(2, 3, 17, 1, 4, 3, 1, 1, 0);     /* same-size, one column wide */
+    check_against_reference(7, 17, 7, 7, 33, 3, 1, 1, 0);    /* odd planes, 17 -> 33 channels */
+    check_against_reference(3, 1, 2, 7, 5, 3, 1, 1, 1);      /* one input channel, 2 rows */
+}
+END_TEST
+
+/* y, dx and dw of conv(x) with loss sum(conv(x) * r) + sum(x * r2), so that
+ * the conv adds its input gradient to one already there. */
+static void conv_with_grads(lpc_tensor *x, lpc_tensor *w, lpc_tensor *r, lpc_tensor *r2,
+                            float *y, float *dx, float *dw)
+{
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *out = lpc_conv2d(ctx, x, w, NULL, 1, 1);
+    lpc_tensor *loss = lpc_add(ctx, lpc_sum(ctx, lpc_mul(ctx, out, r)),
+                               lpc_sum(ctx, lpc_mul(ctx, x, r2)));
+    ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
+    memcpy(y, lpc_tensor_data(out), (size_t)lpc_tensor_numel(out) * sizeof *y);
+    memcpy(dx, lpc_tensor_grad(x), (size_t)lpc_tensor_numel(x) * sizeof *dx);
+    memcpy(dw, lpc_tensor_grad(w), (size_t)lpc_tensor_numel(w) * sizeof *dw);
+    lpc_tensor_zero_grad(x);
+    lpc_tensor_zero_grad(w);
+    lpc_ctx_free(ctx);
+}
+
+static void assert_near(const float *a, const float *b, int64_t n, const char *what)
+{
+    for (int64_t i = 0; i < n; i++)
+        ck_assert_msg(fabsf(a[i] - b[i]) <= 5e-5f * (1.0f + fabsf(b[i])),
+                      "%s[%lld]: Winograd %.8g, im2col %.8g", what, (long long)i, a[i], b[i]);
+}
+
+/* The Winograd path (3x3, stride 1, pad 1) agrees with im2col + GEMM on
+ * shapes with partial tiles, chunked samples and channel counts that do
+ * not fill a vector, also when the input gradient accumulates. */
+START_TEST(winograd_matches_gemm)
+{
+    /* N, Cin, H, W, Cout */
+    static const int cases[][5] = {{2, 32, 28, 28, 32}, {9, 64, 14, 14, 64}, {5, 3, 7, 5, 17},
+                                   {33, 5, 4, 4, 2}, {1, 1, 1, 1, 1}, {4, 20, 9, 1, 40}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *c = cases[i];
+        lpc_tensor *x = lpct_rand(4, (int64_t[]){c[0], c[1], c[2], c[3]}, -1, 1, 80 + i);
+        lpc_tensor *w = lpct_rand(4, (int64_t[]){c[4], c[1], 3, 3}, -1, 1, 90 + i);
+        lpc_tensor *r = lpct_rand(4, (int64_t[]){c[0], c[4], c[2], c[3]}, -1, 1, 100 + i);
+        lpc_tensor *r2 = lpct_rand(4, (int64_t[]){c[0], c[1], c[2], c[3]}, -1, 1, 110 + i);
+        lpc_tensor_set_requires_grad(r, 0);
+        lpc_tensor_set_requires_grad(r2, 0);
+        int64_t ny = lpc_tensor_numel(r), nx = lpc_tensor_numel(x), nw = lpc_tensor_numel(w);
+        float *y[2], *dx[2], *dw[2];
+        for (int path = 0; path < 2; path++) {
+            y[path] = malloc((size_t)ny * sizeof(float));
+            dx[path] = malloc((size_t)nx * sizeof(float));
+            dw[path] = malloc((size_t)nw * sizeof(float));
+            lpci_conv2d_set_winograd(path == 0);
+            conv_with_grads(x, w, r, r2, y[path], dx[path], dw[path]);
+        }
+        lpci_conv2d_set_winograd(1);
+        assert_near(y[0], y[1], ny, "y");
+        assert_near(dx[0], dx[1], nx, "dx");
+        assert_near(dw[0], dw[1], nw, "dw");
+        for (int path = 0; path < 2; path++)
+            free(y[path]), free(dx[path]), free(dw[path]);
+        lpc_tensor_free(x), lpc_tensor_free(w), lpc_tensor_free(r), lpc_tensor_free(r2);
+    }
 }
 END_TEST
 
@@ -614,6 +679,7 @@ int main(void)
     Suite *s = suite_create("conv");
     TCase *tc = tcase_create("conv");
     tcase_add_test(tc, grad_conv2d);
+    tcase_add_test(tc, winograd_matches_gemm);
     tcase_add_test(tc, conv_matches_reference);
     tcase_add_test(tc, grad_batchnorm2d);
     tcase_add_test(tc, grad_residual_blocks);

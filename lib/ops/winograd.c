@@ -158,18 +158,58 @@ AVX512 static void output_tile(const wino_geom *g, const wino_tables *t, const f
     }
 }
 
-/* One chunk of bn samples: transforms, the 16 GEMMs, inverse transforms. */
-static void run_chunk(const wino_geom *g, const wino_tables *t, const float *u, const float *x,
-                      int64_t bn, float *v, float *m, float *y, int accumulate)
+/* Z[xi][tau][o] = (A e A^T)[xi] of the 2x2 output gradient e of tile tau
+ * for output channels [o, o+lanes), read from the planes dy; outputs
+ * outside the image read as 0. */
+AVX512 static void grad_tile(const wino_geom *g, const wino_tables *t, const float *dy,
+                             int64_t tau, int lanes, float *z, int64_t xi_step)
+{
+    __mmask16 live = (__mmask16)((1u << lanes) - 1);
+    __m512i planes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5,
+                                                         4, 3, 2, 1, 0),
+                                        _mm512_set1_epi32((int)g->hw));
+    __m512 e[OUTS], f[8];
+    for (int k = 0; k < OUTS; k++)
+        e[k] = t->out_valid[tau] >> k & 1
+                   ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, planes,
+                                              dy + t->out_off[tau * OUTS + k], 4)
+                   : _mm512_setzero_ps();
+    for (int c = 0; c < 2; c++) { /* rows: A e */
+        f[0 + c] = e[c];
+        f[2 + c] = _mm512_add_ps(e[c], e[2 + c]);
+        f[4 + c] = _mm512_sub_ps(e[c], e[2 + c]);
+        f[6 + c] = _mm512_sub_ps(_mm512_setzero_ps(), e[2 + c]);
+    }
+    for (int r = 0; r < 4; r++) { /* columns: (A e) A^T */
+        const __m512 *q = f + 2 * r;
+        _mm512_mask_storeu_ps(z + (4 * r + 0) * xi_step, live, q[0]);
+        _mm512_mask_storeu_ps(z + (4 * r + 1) * xi_step, live, _mm512_add_ps(q[0], q[1]));
+        _mm512_mask_storeu_ps(z + (4 * r + 2) * xi_step, live, _mm512_sub_ps(q[0], q[1]));
+        _mm512_mask_storeu_ps(z + (4 * r + 3) * xi_step, live, _mm512_sub_ps(_mm512_setzero_ps(),
+                                                                             q[1]));
+    }
+}
+
+/* V of the chunk starting at x (bn samples) into v; returns its tiles. */
+static int64_t input_chunk(const wino_geom *g, const wino_tables *t, const float *x, int64_t bn,
+                           float *v)
 {
     int64_t tiles = bn * g->tiles, groups = (tiles + LANES - 1) / LANES;
-    int64_t vstep = g->cin * g->stride, mstep = tiles * g->cout, ustep = g->cout * g->cin;
     /* lanes of the last group past the chunk's tiles (a short last chunk) */
     __mmask16 tail = (__mmask16)((1u << (tiles - (groups - 1) * LANES)) - 1);
     for (int64_t i = 0; i < g->cin; i++)
         for (int64_t grp = 0; grp < groups; grp++)
             input_group(t, x + i * g->hw, grp, grp == groups - 1 ? tail : 0xFFFF,
-                        v + i * g->stride + grp * LANES, vstep);
+                        v + i * g->stride + grp * LANES, g->cin * g->stride);
+    return tiles;
+}
+
+/* One chunk of bn samples: transforms, the 16 GEMMs, inverse transforms. */
+static void run_chunk(const wino_geom *g, const wino_tables *t, const float *u, const float *x,
+                      int64_t bn, float *v, float *m, float *y, int accumulate)
+{
+    int64_t tiles = input_chunk(g, t, x, bn, v);
+    int64_t vstep = g->cin * g->stride, mstep = tiles * g->cout, ustep = g->cout * g->cin;
     for (int xi = 0; xi < TAPS; xi++) /* M^T (tiles x cout) = V^T U^T */
         lpci_sgemm(1, 0, tiles, g->cout, g->cin, 1.0f, v + xi * vstep, g->stride, u + xi * ustep,
                    g->cout, 0.0f, m + xi * mstep, g->cout);
@@ -187,38 +227,120 @@ int lpci_winograd_usable(int64_t chunk, int64_t cin, int64_t cout, int64_t h, in
     return lpci_sgemm_avx512_usable() && most < ((int64_t)1 << 31);
 }
 
-int lpci_winograd_conv3x3(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, int64_t h,
-                          int64_t w, int64_t chunk, const float *x, const float *weight, int flip,
-                          float *y, int accumulate)
+static wino_geom geom_of(int64_t chunk, int64_t cin, int64_t cout, int64_t h, int64_t w)
 {
     wino_geom g = {cin, cout, h, w, h * w, (w + 1) / 2, 0, 0, 0, 0};
     g.tiles = (h + 1) / 2 * g.tw;
     g.per = chunk * g.tiles;
     g.groups = (g.per + LANES - 1) / LANES;
     g.stride = g.groups * LANES;
+    return g;
+}
+
+static int64_t tables_floats(const wino_geom *g)
+{
+    return g->groups * TAPS * LANES + g->per * OUTS + (g->groups * TAPS + g->per + 1) / 2;
+}
+
+/* Scratch of `lead` floats, then per-thread regions of `each` floats, then
+ * the tables (filled in); NULL when out of memory. */
+static float *scratch_with_tables(lpc_ctx *ctx, const wino_geom *g, int64_t lead, int64_t each,
+                                  wino_tables *t)
+{
     int nt = lpci_threads();
-    /* floats: U, then per thread V and M, then the tables */
-    int64_t nu = TAPS * cout * cin, nv = TAPS * cin * g.stride, nm = TAPS * cout * g.per;
-    int64_t nu16 = (nu + 15) / 16 * 16;
-    int64_t ntab = g.groups * TAPS * LANES + g.per * OUTS + g.groups * TAPS + g.per;
-    float *p = lpci_ctx_scratch(ctx, (size_t)(nu16 + nt * (nv + nm) + ntab) * sizeof(float));
+    lead = (lead + 15) / 16 * 16;
+    float *p = lpci_ctx_scratch(ctx, (size_t)(lead + nt * each + tables_floats(g)) * sizeof(float));
     if (!p)
+        return NULL;
+    t->in_idx = (int32_t *)(void *)(p + lead + nt * each);
+    t->out_off = t->in_idx + g->groups * TAPS * LANES;
+    t->in_mask = (uint16_t *)(void *)(t->out_off + g->per * OUTS);
+    t->out_valid = t->in_mask + g->groups * TAPS;
+    tables_init(g, t);
+    return p;
+}
+
+int lpci_winograd_conv3x3(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, int64_t h,
+                          int64_t w, int64_t chunk, const float *x, const float *weight, int flip,
+                          float *y, int accumulate)
+{
+    wino_geom g = geom_of(chunk, cin, cout, h, w);
+    int64_t nu = TAPS * cout * cin, nv = TAPS * cin * g.stride, nm = TAPS * cout * g.per;
+    wino_tables t;
+    float *u = scratch_with_tables(ctx, &g, nu, nv + nm, &t);
+    if (!u)
         return 0;
-    float *u = p, *work = p + nu16;
-    int32_t *idx = (int32_t *)(void *)(work + nt * (nv + nm));
-    wino_tables t = {idx, idx + g.groups * TAPS * LANES, NULL, NULL};
-    t.in_mask = (uint16_t *)(void *)(t.out_off + g.per * OUTS);
-    t.out_valid = t.in_mask + g.groups * TAPS;
+    float *work = u + (nu + 15) / 16 * 16;
     filters_transform(&g, weight, flip, u);
-    tables_init(&g, &t);
+    int64_t n_chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) num_threads(lpci_threads())
+    for (int64_t c = 0; c < n_chunks; c++) {
+        int64_t n0 = c * chunk, bn = n - n0 < chunk ? n - n0 : chunk;
+        float *v = work + omp_get_thread_num() * (nv + nm);
+        run_chunk(&g, &t, u, x + n0 * cin * g.hw, bn, v, v + nv, y + n0 * cout * g.hw,
+                  accumulate);
+    }
+    return 1;
+}
+
+/* dW (+)= G^T dU G for every filter, dU[xi][o][i] summed over threads in
+ * thread order. */
+static void filters_grad(const wino_geom *g, const float *du, int nt, float *dw, int fresh)
+{
+    int64_t step = g->cout * g->cin;
+    for (int64_t oi = 0; oi < step; oi++) {
+        float d[4][4], t[3][4];
+        for (int xi = 0; xi < TAPS; xi++) {
+            float sum = 0.0f;
+            for (int th = 0; th < nt; th++)
+                sum += du[(th * TAPS + xi) * step + oi];
+            d[xi / 4][xi % 4] = sum;
+        }
+        for (int c = 0; c < 4; c++) { /* t = G^T d */
+            t[0][c] = d[0][c] + 0.5f * (d[1][c] + d[2][c]);
+            t[1][c] = 0.5f * (d[1][c] - d[2][c]);
+            t[2][c] = 0.5f * (d[1][c] + d[2][c]) + d[3][c];
+        }
+        float *dst = dw + oi * 9;
+        for (int r = 0; r < 3; r++) { /* t G */
+            float v0 = t[r][0] + 0.5f * (t[r][1] + t[r][2]), v1 = 0.5f * (t[r][1] - t[r][2]);
+            float v2 = 0.5f * (t[r][1] + t[r][2]) + t[r][3];
+            dst[3 * r] = (fresh ? 0.0f : dst[3 * r]) + v0;
+            dst[3 * r + 1] = (fresh ? 0.0f : dst[3 * r + 1]) + v1;
+            dst[3 * r + 2] = (fresh ? 0.0f : dst[3 * r + 2]) + v2;
+        }
+    }
+}
+
+int lpci_winograd_weight_grad(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, int64_t h,
+                              int64_t w, int64_t chunk, const float *x, const float *dy,
+                              float *dw, int fresh)
+{
+    wino_geom g = geom_of(chunk, cin, cout, h, w);
+    int nt = lpci_threads();
+    int64_t nu = TAPS * cout * cin, nv = TAPS * cin * g.stride, nz = TAPS * cout * g.per;
+    wino_tables t;
+    float *du = scratch_with_tables(ctx, &g, nt * nu, nv + nz, &t);
+    if (!du)
+        return 0;
+    float *work = du + (nt * nu + 15) / 16 * 16;
+    memset(du, 0, (size_t)(nt * nu) * sizeof *du);
     int64_t n_chunks = (n + chunk - 1) / chunk;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t c = 0; c < n_chunks; c++) {
         int th = omp_get_thread_num();
         int64_t n0 = c * chunk, bn = n - n0 < chunk ? n - n0 : chunk;
-        float *v = work + th * (nv + nm);
-        run_chunk(&g, &t, u, x + n0 * cin * g.hw, bn, v, v + nv, y + n0 * cout * g.hw,
-                  accumulate);
+        float *v = work + th * (nv + nz), *z = v + nv;
+        int64_t tiles = input_chunk(&g, &t, x + n0 * cin * g.hw, bn, v), zstep = tiles * cout;
+        const float *dyc = dy + n0 * cout * g.hw;
+        for (int64_t tau = 0; tau < tiles; tau++)
+            for (int64_t o = 0; o < cout; o += LANES)
+                grad_tile(&g, &t, dyc + o * g.hw, tau, (int)(cout - o < LANES ? cout - o : LANES),
+                          z + tau * cout + o, zstep);
+        for (int xi = 0; xi < TAPS; xi++) /* dU (cout x cin) += Z^T V^T */
+            lpci_sgemm(1, 1, cout, cin, tiles, 1.0f, z + xi * zstep, cout, v + xi * g.cin * g.stride,
+                       g.stride, 1.0f, du + (th * TAPS + xi) * nu / TAPS, cin);
     }
+    filters_grad(&g, du, nt, dw, fresh);
     return 1;
 }

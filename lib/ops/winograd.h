@@ -17,4 +17,12 @@ int lpci_winograd_conv3x3(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, in
                           int64_t w, int64_t chunk, const float *x, const float *weight, int flip,
                           float *y, int accumulate);
 
+/* dw (cout x cin x 3 x 3) = or += (!fresh) the weight gradient of that
+ * convolution of x (n x cin x h x w) for output gradient dy (n x cout x h x
+ * w), per-thread partials summed in thread order. 0 when scratch memory
+ * cannot be had (the error is set on ctx). */
+int lpci_winograd_weight_grad(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, int64_t h,
+                              int64_t w, int64_t chunk, const float *x, const float *dy,
+                              float *dw, int fresh);
+
 #endif
