@@ -61,35 +61,14 @@ typedef struct {
     int trans;
 } matrix;
 
-/* Rows [i0, i0+mr) x cols [p0, p0+kc) of A into a 12-wide micro-panel:
- * dst[p*MR + r] = A(i0+r, p0+p), zero for r >= mr. */
-AVX512 static void pack_a_panel(matrix a, int64_t i0, int mr, int64_t p0, int kc, float *dst)
-{
-    if (a.trans) { /* A(i, p) = a[p*ld + i]: the 12 values of one p are adjacent */
-        __mmask16 live = (__mmask16)((1u << mr) - 1), row = (__mmask16)((1u << MR) - 1);
-        const float *src = a.p + p0 * a.ld + i0;
-        for (int p = 0; p < kc; p++, src += a.ld)
-            _mm512_mask_storeu_ps(dst + p * MR, row, _mm512_maskz_loadu_ps(live, src));
-        return;
-    }
-    for (int r = 0; r < MR; r++) {
-        const float *src = a.p + (i0 + r) * a.ld + p0;
-        for (int p = 0; p < kc; p++)
-            dst[p * MR + r] = r < mr ? src[p] : 0.0f;
-    }
-}
 
-/* 8 x 8 block transpose: dst[i*ldd + j] = src[j*lds + i]. */
-AVX512 static void transpose8(const float *src, int64_t lds, float *dst, int64_t ldd)
+/* 8 x 8 block transpose of rows r: dst[i*ldd + j] = r[j][i]. */
+AVX512 static void transpose8_regs(const __m256 *r, float *dst, int64_t ldd)
 {
-    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lds),
-           r2 = _mm256_loadu_ps(src + 2 * lds), r3 = _mm256_loadu_ps(src + 3 * lds),
-           r4 = _mm256_loadu_ps(src + 4 * lds), r5 = _mm256_loadu_ps(src + 5 * lds),
-           r6 = _mm256_loadu_ps(src + 6 * lds), r7 = _mm256_loadu_ps(src + 7 * lds);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
-           t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3),
-           t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
+           t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]),
+           t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]),
+           t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
     __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
            u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
            u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
@@ -102,6 +81,55 @@ AVX512 static void transpose8(const float *src, int64_t lds, float *dst, int64_t
     _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
     _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
     _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/* 4 x 8 block transpose of rows r: dst[i*ldd + j] = r[j][i] for j < 4. */
+AVX512 static void transpose4x8_regs(const __m256 *r, float *dst, int64_t ldd)
+{
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
+           t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
+                   _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
+    for (int i = 0; i < 4; i++) { /* u[i] holds columns i and i + 4 */
+        _mm_storeu_ps(dst + i * ldd, _mm256_castps256_ps128(u[i]));
+        _mm_storeu_ps(dst + (i + 4) * ldd, _mm256_extractf128_ps(u[i], 1));
+    }
+}
+
+/* 8 x 8 block transpose: dst[i*ldd + j] = src[j*lds + i]. */
+AVX512 static void transpose8(const float *src, int64_t lds, float *dst, int64_t ldd)
+{
+    __m256 r[8];
+    for (int j = 0; j < 8; j++)
+        r[j] = _mm256_loadu_ps(src + j * lds);
+    transpose8_regs(r, dst, ldd);
+}
+
+/* Rows [i0, i0+mr) x cols [p0, p0+kc) of A into a 12-wide micro-panel:
+ * dst[p*MR + r] = A(i0+r, p0+p), zero for r >= mr. */
+AVX512 static void pack_a_panel(matrix a, int64_t i0, int mr, int64_t p0, int kc, float *dst)
+{
+    if (a.trans) { /* A(i, p) = a[p*ld + i]: the 12 values of one p are adjacent */
+        __mmask16 live = (__mmask16)((1u << mr) - 1), row = (__mmask16)((1u << MR) - 1);
+        const float *src = a.p + p0 * a.ld + i0;
+        for (int p = 0; p < kc; p++, src += a.ld)
+            _mm512_mask_storeu_ps(dst + p * MR, row, _mm512_maskz_loadu_ps(live, src));
+        return;
+    }
+    /* rows lie ld apart: 8 columns at a time through block transposes of
+     * rows 0-7 and 8-11 (rows from mr on read as zero) */
+    const float *src = a.p + i0 * a.ld + p0;
+    int p8 = kc & ~7;
+    for (int p = 0; p < p8; p += 8) {
+        __m256 r[MR];
+        for (int i = 0; i < MR; i++)
+            r[i] = i < mr ? _mm256_loadu_ps(src + i * a.ld + p) : _mm256_setzero_ps();
+        transpose8_regs(r, dst + p * MR, MR);
+        transpose4x8_regs(r + 8, dst + p * MR + 8, MR);
+    }
+    for (int p = p8; p < kc; p++)
+        for (int i = 0; i < MR; i++)
+            dst[p * MR + i] = i < mr ? src[i * a.ld + p] : 0.0f;
 }
 
 /* Rows [p0, p0+kc) x cols [j0, j0+nr) of B into a 32-wide micro-panel:
