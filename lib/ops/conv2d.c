@@ -110,7 +110,7 @@ static int use_winograd(const conv_geom *g)
 {
     return g->kh == 3 && g->kw == 3 && g->stride == 1 && g->pad == 1 &&
            !atomic_load(&winograd_off) &&
-           lpci_winograd_usable(g->chunk, g->cin, g->cout, g->h, g->w);
+           lpci_winograd_usable(g->n, g->cin, g->cout, g->h, g->w);
 }
 
 /* y += bias, per output channel. */
@@ -365,8 +365,8 @@ lpc_tensor *lpc_conv2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_tensor *b
     if (ctx->status != LPC_OK)
         return y;
     if (use_winograd(&g)) {
-        if (!lpci_winograd_conv3x3(ctx, g.n, g.cin, g.cout, g.h, g.w, g.chunk, x->data, w->data,
-                                   0, y->data, 0))
+        if (!lpci_winograd_conv3x3(ctx, g.n, g.cin, g.cout, g.h, g.w, x->data, w->data, 0,
+                                   y->data, 0))
             return &ctx->poison;
         if (b)
             add_bias(&g, b->data, y->data);
@@ -472,11 +472,11 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
         return;
     }
     /* one after the other: each reuses the ctx scratch */
-    if (w->grad && !lpci_winograd_weight_grad(ctx, g.n, g.cin, g.cout, g.h, g.w, g.chunk,
-                                              x->data, dy, w->grad, lpci_grad_fresh(w)))
+    if (w->grad && !lpci_winograd_weight_grad(ctx, g.n, g.cin, g.cout, g.h, g.w, x->data,
+                                              dy, w->grad, lpci_grad_fresh(w)))
         return;
     /* dX = dY convolved with the transposed filters rotated by 180 degrees */
     if (x->grad)
-        lpci_winograd_conv3x3(ctx, g.n, g.cout, g.cin, g.h, g.w, g.chunk, dy, w->data, 1,
-                              x->grad, !x_fresh);
+        lpci_winograd_conv3x3(ctx, g.n, g.cout, g.cin, g.h, g.w, dy, w->data, 1, x->grad,
+                              !x_fresh);
 }

@@ -220,10 +220,24 @@ static void run_chunk(const wino_geom *g, const wino_tables *t, const float *u, 
                         accumulate);
 }
 
-int lpci_winograd_usable(int64_t chunk, int64_t cin, int64_t cout, int64_t h, int64_t w)
+
+#define CHUNK_BYTES ((int64_t)1 << 20) /* a thread's V and M (or Z): half of L2 */
+
+/* Samples per chunk: as many as keep a thread's transformed tiles within
+ * CHUNK_BYTES, with every thread given the same number of chunks. */
+static int64_t chunk_of(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_t w)
 {
-    /* gather offsets are 32-bit */
-    int64_t most = chunk * (cin > cout ? cin : cout) * h * w;
+    int64_t per_sample = TAPS * (cin + cout) * ((h + 1) / 2) * ((w + 1) / 2) * 4;
+    int64_t b = CHUNK_BYTES / per_sample, nt = lpci_threads();
+    b = b < 1 ? 1 : b;
+    int64_t per_thread = (n + nt * b - 1) / (nt * b);
+    return (n + nt * per_thread - 1) / (nt * per_thread);
+}
+
+int lpci_winograd_usable(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_t w)
+{
+    /* gather offsets within a chunk are 32-bit */
+    int64_t most = chunk_of(n, cin, cout, h, w) * (cin > cout ? cin : cout) * h * w;
     return lpci_sgemm_avx512_usable() && most < ((int64_t)1 << 31);
 }
 
@@ -261,9 +275,10 @@ static float *scratch_with_tables(lpc_ctx *ctx, const wino_geom *g, int64_t lead
 }
 
 int lpci_winograd_conv3x3(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, int64_t h,
-                          int64_t w, int64_t chunk, const float *x, const float *weight, int flip,
-                          float *y, int accumulate)
+                          int64_t w, const float *x, const float *weight, int flip, float *y,
+                          int accumulate)
 {
+    int64_t chunk = chunk_of(n, cin, cout, h, w);
     wino_geom g = geom_of(chunk, cin, cout, h, w);
     int64_t nu = TAPS * cout * cin, nv = TAPS * cin * g.stride, nm = TAPS * cout * g.per;
     wino_tables t;
@@ -313,9 +328,9 @@ static void filters_grad(const wino_geom *g, const float *du, int nt, float *dw,
 }
 
 int lpci_winograd_weight_grad(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, int64_t h,
-                              int64_t w, int64_t chunk, const float *x, const float *dy,
-                              float *dw, int fresh)
+                              int64_t w, const float *x, const float *dy, float *dw, int fresh)
 {
+    int64_t chunk = chunk_of(n, cin, cout, h, w);
     wino_geom g = geom_of(chunk, cin, cout, h, w);
     int nt = lpci_threads();
     int64_t nu = TAPS * cout * cin, nv = TAPS * cin * g.stride, nz = TAPS * cout * g.per;
