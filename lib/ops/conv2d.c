@@ -398,14 +398,13 @@ static void bias_grad(const conv_geom *g, const float *dy, float *db, int fresh)
     }
 }
 
-/* dW (when w has a gradient) and dX into dx (when not NULL) by im2col +
- * GEMM, chunk by chunk. */
-static void gemm_backward(lpc_ctx *ctx, const conv_geom *gp, const lpci_node *node, float *dx,
-                          int x_fresh)
+/* dW and dX (where they are wanted) by im2col + GEMM, chunk by chunk. */
+static void gemm_backward(lpc_ctx *ctx, const conv_geom *gp, const lpci_node *node, int x_fresh)
 {
     const conv_geom g = *gp;
     lpc_tensor *x = node->in[0], *w = node->in[1];
     const float *dy = node->out->grad;
+    float *dx = x->grad;
     int direct = g.chunk == 1, pointwise = direct && is_pointwise(&g), nt = lpci_threads();
     int64_t l = g.chunk * g.hw, n_chunks = (g.n + g.chunk - 1) / g.chunk, nw = g.cout * g.k;
     conv_scratch sc;
@@ -468,7 +467,7 @@ void lpci_backward_CONV2D(lpc_ctx *ctx, const lpci_node *node)
     int x_fresh = x->grad && lpci_grad_fresh(x);
     if (!use_winograd(&g)) {
         if (w->grad || x->grad)
-            gemm_backward(ctx, &g, node, x->grad, x_fresh);
+            gemm_backward(ctx, &g, node, x_fresh);
         return;
     }
     /* one after the other: each reuses the ctx scratch */

@@ -1,18 +1,22 @@
 /* 3x3 stride-1 pad-1 convolutions (the ResNet case) by Winograd's minimal
- * filtering F(2x2, 3x3) (Lavin & Gray, 2016): each 2x2 output tile is
+ * filtering F(2x2, 3x3) (Lavin & Gray, 2016). Each 2x2 output tile is
  * A^T [ sum_ci (G g G^T) .* (B^T d B) ] A for the 4x4 input patch d around
- * it, so the products over input channels become 16 GEMMs (one per entry of
- * the 4x4 transformed tile) of 4 multiply-adds per output pixel instead of
- * 9. The input transform runs on 16 tiles at a time, the output transform
- * on 16 output channels at a time, with AVX-512 gathers and scatters whose
- * masks skip the padding. The GEMMs are M^T = V^T U^T (tiles x output
- * channels): many tiles make a tall product that fills the 12 x 32 kernel,
- * where U V (output channels x tiles) would waste much of it.
+ * it, so the products over input channels become 16 GEMMs, one per entry
+ * xi of the transformed 4x4 tile, of 4 multiply-adds per output pixel
+ * instead of 9. The weight gradient is the transpose of the same map: per
+ * xi, dU = sum over tiles of (A dY A^T) (B^T d B), then dW = G^T dU G.
  *
- * Threads take whole chunks of samples (each output written by one thread)
- * and run single-threaded GEMMs. A tile's sums over channels do not depend
- * on how samples are chunked, so results are the same for every thread
- * count. */
+ * The GEMMs are M^T = V^T U^T (tiles x output channels): many tiles make a
+ * tall product that fills the 12 x 32 kernel, where U V (output channels x
+ * tiles) would waste much of it. The input transform runs on 16 tiles at a
+ * time, the output and gradient transforms on 16 channels at a time, with
+ * AVX-512 gathers and scatters whose masks skip the padding.
+ *
+ * Threads take whole chunks of samples (each output element written by one
+ * thread) and run single-threaded GEMMs. Forward and input-gradient tile
+ * sums do not depend on the chunking; the weight gradient is summed from
+ * per-thread partials in thread order. Results are therefore the same for
+ * a given thread count. */
 #include <immintrin.h>
 #include <omp.h>
 #include <string.h>
@@ -121,9 +125,9 @@ AVX512 static void input_group(const wino_tables *t, const float *plane, int64_t
     }
 }
 
-/* The 2x2 outputs A^T m A of tile tau for output channels [o, o+16) (lanes
- * from `lanes` on unused), from m (m[xi * xi_step + lane]), into the output
- * planes y: stored, or added to what is there. */
+/* The 2x2 outputs A^T m A of tile tau for `lanes` (<= 16) output channels,
+ * from m (m[xi * xi_step + lane]), into their planes from y on: stored, or
+ * added to what is there. */
 AVX512 static void output_tile(const wino_geom *g, const wino_tables *t, const float *m,
                                int64_t xi_step, int64_t tau, int lanes, float *y, int accumulate)
 {
@@ -159,7 +163,7 @@ AVX512 static void output_tile(const wino_geom *g, const wino_tables *t, const f
 }
 
 /* Z[xi][tau][o] = (A e A^T)[xi] of the 2x2 output gradient e of tile tau
- * for output channels [o, o+lanes), read from the planes dy; outputs
+ * for `lanes` (<= 16) channels, read from their planes from dy on; outputs
  * outside the image read as 0. */
 AVX512 static void grad_tile(const wino_geom *g, const wino_tables *t, const float *dy,
                              int64_t tau, int lanes, float *z, int64_t xi_step)
@@ -219,7 +223,6 @@ static void run_chunk(const wino_geom *g, const wino_tables *t, const float *u, 
                         (int)(g->cout - o < LANES ? g->cout - o : LANES), y + o * g->hw,
                         accumulate);
 }
-
 
 #define CHUNK_BYTES ((int64_t)1 << 20) /* a thread's V and M (or Z): half of L2 */
 
@@ -353,7 +356,7 @@ int lpci_winograd_weight_grad(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout
                 grad_tile(&g, &t, dyc + o * g.hw, tau, (int)(cout - o < LANES ? cout - o : LANES),
                           z + tau * cout + o, zstep);
         for (int xi = 0; xi < TAPS; xi++) /* dU (cout x cin) += Z^T V^T */
-            lpci_sgemm(1, 1, cout, cin, tiles, 1.0f, z + xi * zstep, cout, v + xi * g.cin * g.stride,
+            lpci_sgemm(1, 1, cout, cin, tiles, 1.0f, z + xi * zstep, cout, v + xi * nv / TAPS,
                        g.stride, 1.0f, du + (th * TAPS + xi) * nu / TAPS, cin);
     }
     filters_grad(&g, du, nt, dw, fresh);
