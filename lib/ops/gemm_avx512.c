@@ -286,6 +286,14 @@ int lpci_sgemm_avx512(int ta, int tb, int64_t m, int64_t n, int64_t k, float alp
     int nt = omp_in_parallel() ? 1 : lpci_threads();
     if (m * n * k < (int64_t)1 << 18)
         nt = 1; /* too small to pay for waking threads */
+    if (nt == 1) { /* no parallel region: callers inside one run many small GEMMs */
+        float *work = workspace();
+        if (!work)
+            return 0;
+        matrix av = {a, lda, ta}, bv = {b, ldb, tb};
+        gemm_serial(av, bv, m, n, k, alpha, beta, c, ldc, work);
+        return 1;
+    }
     int ok = 1;
 #pragma omp parallel num_threads(nt)
     {
