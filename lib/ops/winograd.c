@@ -75,6 +75,7 @@ static void tables_init(const wino_geom *g, const wino_tables *t)
  * read as [i][o] and rotated by 180 degrees. */
 static void filters_transform(const wino_geom *g, const float *w, int flip, float *u)
 {
+#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (g->cout * g->cin > 1024)
     for (int64_t o = 0; o < g->cout; o++)
         for (int64_t i = 0; i < g->cin; i++) {
             const float *src = flip ? w + (i * g->cout + o) * 9 : w + (o * g->cin + i) * 9;
@@ -306,6 +307,7 @@ int lpci_winograd_conv3x3(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, in
 static void filters_grad(const wino_geom *g, const float *du, int nt, float *dw, int fresh)
 {
     int64_t step = g->cout * g->cin;
+#pragma omp parallel for schedule(static) num_threads(nt) if (step > 1024)
     for (int64_t oi = 0; oi < step; oi++) {
         float d[4][4], t[3][4];
         for (int xi = 0; xi < TAPS; xi++) {
