@@ -70,33 +70,44 @@ static void tables_init(const wino_geom *g, const wino_tables *t)
     }
 }
 
-/* U[xi][i][o] = (G f G^T)[xi] of the 3x3 filter f from input channel i to
- * output channel o: W[o][i] itself, or for `flip` (the input gradient) W
- * read as [i][o] and rotated by 180 degrees. */
+/* U[xi][i][o] = (G f G^T)[xi] for the 3x3 filter f = w[o][i] from input
+ * channel i to output channel o. */
+static void filter_transform(const float *f, float *u, int64_t xi_step)
+{
+    float t[4][3];
+    for (int c = 0; c < 3; c++) { /* t = G f */
+        t[0][c] = f[c];
+        t[1][c] = 0.5f * (f[c] + f[3 + c] + f[6 + c]);
+        t[2][c] = 0.5f * (f[c] - f[3 + c] + f[6 + c]);
+        t[3][c] = f[6 + c];
+    }
+    for (int r = 0; r < 4; r++) { /* U = t G^T */
+        float *dst = u + 4 * r * xi_step;
+        dst[0] = t[r][0];
+        dst[xi_step] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
+        dst[2 * xi_step] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
+        dst[3 * xi_step] = t[r][2];
+    }
+}
+
+/* U of every filter: W[o][i] itself, or for `flip` (the input gradient) W
+ * read as [i][o] and rotated by 180 degrees. Blocks of 16 x 16 filters
+ * keep both the reads and the 16 strided writes in L1. */
 static void filters_transform(const wino_geom *g, const float *w, int flip, float *u)
 {
-#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (g->cout * g->cin > 1024)
-    for (int64_t o = 0; o < g->cout; o++)
-        for (int64_t i = 0; i < g->cin; i++) {
-            const float *src = flip ? w + (i * g->cout + o) * 9 : w + (o * g->cin + i) * 9;
-            float f[3][3], t[4][3];
-            for (int k = 0; k < 9; k++)
-                f[k / 3][k % 3] = flip ? src[8 - k] : src[k];
-            for (int c = 0; c < 3; c++) { /* t = G f */
-                t[0][c] = f[0][c];
-                t[1][c] = 0.5f * (f[0][c] + f[1][c] + f[2][c]);
-                t[2][c] = 0.5f * (f[0][c] - f[1][c] + f[2][c]);
-                t[3][c] = f[2][c];
-            }
-            for (int r = 0; r < 4; r++) { /* U = t G^T */
-                float *dst = u + (r * 4) * g->cout * g->cin + i * g->cout + o;
-                int64_t step = g->cout * g->cin;
-                dst[0] = t[r][0];
-                dst[step] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
-                dst[2 * step] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
-                dst[3 * step] = t[r][2];
-            }
-        }
+    enum { BLOCK = 16 };
+    int64_t step = g->cout * g->cin, blocks = (g->cout + BLOCK - 1) / BLOCK;
+#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (step > 1024)
+    for (int64_t ob = 0; ob < blocks; ob++)
+        for (int64_t i0 = 0; i0 < g->cin; i0 += BLOCK)
+            for (int64_t o = ob * BLOCK; o < (ob + 1) * BLOCK && o < g->cout; o++)
+                for (int64_t i = i0; i < i0 + BLOCK && i < g->cin; i++) {
+                    float f[9];
+                    const float *src = flip ? w + (i * g->cout + o) * 9 : w + (o * g->cin + i) * 9;
+                    for (int k = 0; k < 9; k++)
+                        f[k] = flip ? src[8 - k] : src[k];
+                    filter_transform(f, u + i * g->cout + o, step);
+                }
 }
 
 /* V[xi][i][tau] = (B^T d B)[xi] for the live lanes of the 16 tiles of group
