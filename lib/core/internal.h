@@ -133,12 +133,13 @@ void lpci_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, co
 void lpci_sgemm_blis(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 int lpci_sgemm_avx512_usable(void);
-/* Tests only: 0 makes conv2d compute 3x3 convolutions by im2col + GEMM
- * instead of Winograd (to compare both); 1 restores. */
-void lpci_conv2d_set_winograd(int on);
 int lpci_sgemm_avx512(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                       float *c, int64_t ldc);
+
+/* Tests only: 0 makes conv2d compute 3x3 convolutions by im2col + GEMM
+ * instead of Winograd (to compare both); 1 restores. */
+void lpci_conv2d_set_winograd(int on);
 
 struct lpc_ctx {
     lpci_arena arena;

@@ -61,7 +61,6 @@ typedef struct {
     int trans;
 } matrix;
 
-
 /* 8 x 8 block transpose of rows r: dst[i*ldd + j] = r[j][i]. */
 AVX512 static void transpose8_regs(const __m256 *r, float *dst, int64_t ldd)
 {
