@@ -236,17 +236,20 @@ static void run_chunk(const wino_geom *g, const wino_tables *t, const float *u, 
                         accumulate);
 }
 
-#define CHUNK_BYTES ((int64_t)1 << 20) /* a thread's V and M (or Z): half of L2 */
-#define MIN_TILES 256 /* GEMM rows that pay for packing a layer's filters */
+#define CHUNK_BYTES ((int64_t)1 << 20)     /* a thread's V and M (or Z): half of L2 */
+#define MIN_TILES 256                        /* GEMM rows that pay for packing the filters */
+#define MAX_CHUNK_BYTES ((int64_t)4 << 20) /* ... unless that takes more memory than this */
 
 /* Samples per chunk: as many as keep a thread's transformed tiles within
- * CHUNK_BYTES, but at least MIN_TILES tiles (small planes, many channels),
- * with every thread given the same number of chunks. */
+ * CHUNK_BYTES, but at least MIN_TILES tiles (small planes, many channels)
+ * where that fits MAX_CHUNK_BYTES, with every thread given the same number
+ * of chunks. */
 static int64_t chunk_of(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_t w)
 {
     int64_t tiles = ((h + 1) / 2) * ((w + 1) / 2), per_sample = TAPS * (cin + cout) * tiles * 4;
     int64_t b = CHUNK_BYTES / per_sample, least = (MIN_TILES + tiles - 1) / tiles;
-    int64_t nt = lpci_threads();
+    int64_t most = MAX_CHUNK_BYTES / per_sample, nt = lpci_threads();
+    least = least < most ? least : most;
     b = b < least ? least : b;
     int64_t per_thread = (n + nt * b - 1) / (nt * b);
     return (n + nt * per_thread - 1) / (nt * per_thread);
