@@ -13,8 +13,12 @@ typedef struct {
     int64_t m, n, k;
 } shape;
 
-/* The conv shapes are resnet-small's per-thread GEMMs: forward W col,
- * weight gradient dY col^T and column gradient W^T dY, per stage. */
+/* The conv shapes are resnet-small's per-thread im2col GEMMs (forward W col,
+ * weight gradient dY col^T, column gradient W^T dY, per stage), which the
+ * stride-2 and 1x1 convolutions and CPUs without AVX-512 run, and on
+ * AVX-512 CPUs its Winograd GEMMs for the 3x3 convolutions (per entry of
+ * the 4x4 tile: tiles x cout x cin for forward and input gradient, and
+ * cout x cin x tiles for the weight gradient). */
 static const shape shapes[] = {
     {"square 1536", 0, 0, 1536, 1536, 1536},
     {"mlp fwd x W^T", 0, 1, 128, 512, 784},
@@ -29,6 +33,12 @@ static const shape shapes[] = {
     {"conv3 fwd 128ch 7x7 x21", 0, 0, 128, 1029, 1152},
     {"conv3 dW", 0, 1, 128, 1152, 1029},
     {"conv3 dcol", 1, 0, 1152, 1029, 128},
+    {"wino1 fwd 392 tiles", 1, 0, 392, 32, 32},
+    {"wino1 dU", 1, 1, 32, 32, 392},
+    {"wino2 fwd 294 tiles", 1, 0, 294, 64, 64},
+    {"wino2 dU", 1, 1, 64, 64, 294},
+    {"wino3 fwd 256 tiles", 1, 0, 256, 128, 128},
+    {"wino3 dU", 1, 1, 128, 128, 256},
 };
 
 static double now(void)
