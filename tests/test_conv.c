@@ -160,11 +160,13 @@ static void conv_with_grads(lpc_tensor *x, lpc_tensor *w, lpc_tensor *r, lpc_ten
     lpc_ctx_free(ctx);
 }
 
+/* Equal up to float rounding of sums of a few hundred products of values
+ * in [-1, 1]. */
 static void assert_near(const float *a, const float *b, int64_t n, const char *what)
 {
     for (int64_t i = 0; i < n; i++)
-        ck_assert_msg(fabsf(a[i] - b[i]) <= 5e-5f * (1.0f + fabsf(b[i])),
-                      "%s[%lld]: Winograd %.8g, im2col %.8g", what, (long long)i, a[i], b[i]);
+        ck_assert_msg(fabsf(a[i] - b[i]) <= 5e-5f * (1.0f + fabsf(b[i])), "%s[%lld]: %.8g vs %.8g",
+                      what, (long long)i, a[i], b[i]);
 }
 
 /* The Winograd path (3x3, stride 1, pad 1) agrees with im2col + GEMM on
@@ -193,9 +195,9 @@ START_TEST(winograd_matches_gemm)
             conv_with_grads(x, w, r, r2, y[path], dx[path], dw[path]);
         }
         lpci_conv2d_set_winograd(1);
-        assert_near(y[0], y[1], ny, "y");
-        assert_near(dx[0], dx[1], nx, "dx");
-        assert_near(dw[0], dw[1], nw, "dw");
+        assert_near(y[0], y[1], ny, "y (Winograd vs im2col)");
+        assert_near(dx[0], dx[1], nx, "dx (Winograd vs im2col)");
+        assert_near(dw[0], dw[1], nw, "dw (Winograd vs im2col)");
         for (int path = 0; path < 2; path++)
             free(y[path]), free(dx[path]), free(dw[path]);
         lpc_tensor_free(x), lpc_tensor_free(w), lpc_tensor_free(r), lpc_tensor_free(r2);
@@ -214,6 +216,35 @@ static lpc_tensor *g_bn(lpc_ctx *c, lpc_tensor **in, void *u)
     return lpct_project(c, lpc_batchnorm2d(c, in[0], in[1], in[2], a->rm, a->rv, a->train, 0.1f,
                                            1e-5f), 22);
 }
+
+/* Winograd's forward pass and input gradient do not depend on how samples
+ * are chunked among threads: the same bits on 1 and 3 threads. */
+START_TEST(winograd_thread_count_invariant)
+{
+    lpc_tensor *x = lpct_rand(4, (int64_t[]){13, 16, 14, 14}, -1, 1, 120);
+    lpc_tensor *w = lpct_rand(4, (int64_t[]){24, 16, 3, 3}, -1, 1, 121);
+    lpc_tensor *r = lpct_rand(4, (int64_t[]){13, 24, 14, 14}, -1, 1, 122);
+    lpc_tensor *r2 = lpct_rand(4, (int64_t[]){13, 16, 14, 14}, -1, 1, 123);
+    lpc_tensor_set_requires_grad(r, 0);
+    lpc_tensor_set_requires_grad(r2, 0);
+    int64_t ny = lpc_tensor_numel(r), nx = lpc_tensor_numel(x), nw = lpc_tensor_numel(w);
+    float *y[2], *dx[2], *dw[2];
+    for (int run = 0; run < 2; run++) {
+        y[run] = malloc((size_t)ny * sizeof(float));
+        dx[run] = malloc((size_t)nx * sizeof(float));
+        dw[run] = malloc((size_t)nw * sizeof(float));
+        ck_assert_int_eq(lpc_set_num_threads(run == 0 ? 1 : 3), LPC_OK);
+        conv_with_grads(x, w, r, r2, y[run], dx[run], dw[run]);
+    }
+    lpc_set_num_threads(1);
+    ck_assert_int_eq(memcmp(y[0], y[1], (size_t)ny * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(dx[0], dx[1], (size_t)nx * sizeof(float)), 0);
+    assert_near(dw[0], dw[1], nw, "dw (1 vs 3 threads)");
+    for (int run = 0; run < 2; run++)
+        free(y[run]), free(dx[run]), free(dw[run]);
+    lpc_tensor_free(x), lpc_tensor_free(w), lpc_tensor_free(r), lpc_tensor_free(r2);
+}
+END_TEST
 
 START_TEST(grad_batchnorm2d)
 {
@@ -680,6 +711,7 @@ int main(void)
     TCase *tc = tcase_create("conv");
     tcase_add_test(tc, grad_conv2d);
     tcase_add_test(tc, winograd_matches_gemm);
+    tcase_add_test(tc, winograd_thread_count_invariant);
     tcase_add_test(tc, conv_matches_reference);
     tcase_add_test(tc, grad_batchnorm2d);
     tcase_add_test(tc, grad_residual_blocks);
