@@ -142,23 +142,56 @@ START_TEST(conv_matches_reference)
 }
 END_TEST
 
-/* y, dx and dw of conv(x) with loss sum(conv(x) * r) + sum(x * r2), so that
- * the conv adds its input gradient to one already there. */
-static void conv_with_grads(lpc_tensor *x, lpc_tensor *w, lpc_tensor *r, lpc_tensor *r2,
-                            float *y, float *dx, float *dw)
+/* x (n x ci x h x w), w (co x ci x 3 x 3) and the fixed weights r, r2 of
+ * the loss sum(conv(x) * r) + sum(x * r2), under which the conv adds its
+ * input gradient to one already there. */
+typedef struct {
+    lpc_tensor *x, *w, *r, *r2;
+} conv_inputs;
+
+typedef struct {
+    float *y, *dx, *dw;
+} conv_outputs;
+
+static conv_inputs conv_inputs_new(int n, int ci, int h, int wd, int co, unsigned seed)
 {
-    lpc_ctx *ctx = lpc_ctx_new();
-    lpc_tensor *out = lpc_conv2d(ctx, x, w, NULL, 1, 1);
-    lpc_tensor *loss = lpc_add(ctx, lpc_sum(ctx, lpc_mul(ctx, out, r)),
-                               lpc_sum(ctx, lpc_mul(ctx, x, r2)));
-    ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
-    memcpy(y, lpc_tensor_data(out), (size_t)lpc_tensor_numel(out) * sizeof *y);
-    memcpy(dx, lpc_tensor_grad(x), (size_t)lpc_tensor_numel(x) * sizeof *dx);
-    memcpy(dw, lpc_tensor_grad(w), (size_t)lpc_tensor_numel(w) * sizeof *dw);
-    lpc_tensor_zero_grad(x);
-    lpc_tensor_zero_grad(w);
-    lpc_ctx_free(ctx);
+    conv_inputs in = {lpct_rand(4, (int64_t[]){n, ci, h, wd}, -1, 1, seed),
+                      lpct_rand(4, (int64_t[]){co, ci, 3, 3}, -1, 1, seed + 1),
+                      lpct_rand(4, (int64_t[]){n, co, h, wd}, -1, 1, seed + 2),
+                      lpct_rand(4, (int64_t[]){n, ci, h, wd}, -1, 1, seed + 3)};
+    lpc_tensor_set_requires_grad(in.r, 0);
+    lpc_tensor_set_requires_grad(in.r2, 0);
+    return in;
 }
+
+static void conv_inputs_free(conv_inputs *in)
+{
+    lpc_tensor_free(in->x), lpc_tensor_free(in->w), lpc_tensor_free(in->r);
+    lpc_tensor_free(in->r2);
+}
+
+/* Copies of y, dx and dw of a 3x3 pad-1 conv under that loss. */
+static conv_outputs conv_with_grads(const conv_inputs *in)
+{
+    int64_t ny = lpc_tensor_numel(in->r), nx = lpc_tensor_numel(in->x);
+    int64_t nw = lpc_tensor_numel(in->w);
+    conv_outputs o = {malloc((size_t)ny * sizeof(float)), malloc((size_t)nx * sizeof(float)),
+                      malloc((size_t)nw * sizeof(float))};
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *out = lpc_conv2d(ctx, in->x, in->w, NULL, 1, 1);
+    lpc_tensor *loss = lpc_add(ctx, lpc_sum(ctx, lpc_mul(ctx, out, in->r)),
+                               lpc_sum(ctx, lpc_mul(ctx, in->x, in->r2)));
+    ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
+    memcpy(o.y, lpc_tensor_data(out), (size_t)ny * sizeof(float));
+    memcpy(o.dx, lpc_tensor_grad(in->x), (size_t)nx * sizeof(float));
+    memcpy(o.dw, lpc_tensor_grad(in->w), (size_t)nw * sizeof(float));
+    lpc_tensor_zero_grad(in->x);
+    lpc_tensor_zero_grad(in->w);
+    lpc_ctx_free(ctx);
+    return o;
+}
+
+static void conv_outputs_free(conv_outputs *o) { free(o->y), free(o->dx), free(o->dw); }
 
 /* Equal up to float rounding of sums of a few hundred products of values
  * in [-1, 1]. */
@@ -179,28 +212,15 @@ START_TEST(winograd_matches_gemm)
                                    {33, 5, 4, 4, 2}, {1, 1, 1, 1, 1}, {4, 20, 9, 1, 40}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int *c = cases[i];
-        lpc_tensor *x = lpct_rand(4, (int64_t[]){c[0], c[1], c[2], c[3]}, -1, 1, 80 + i);
-        lpc_tensor *w = lpct_rand(4, (int64_t[]){c[4], c[1], 3, 3}, -1, 1, 90 + i);
-        lpc_tensor *r = lpct_rand(4, (int64_t[]){c[0], c[4], c[2], c[3]}, -1, 1, 100 + i);
-        lpc_tensor *r2 = lpct_rand(4, (int64_t[]){c[0], c[1], c[2], c[3]}, -1, 1, 110 + i);
-        lpc_tensor_set_requires_grad(r, 0);
-        lpc_tensor_set_requires_grad(r2, 0);
-        int64_t ny = lpc_tensor_numel(r), nx = lpc_tensor_numel(x), nw = lpc_tensor_numel(w);
-        float *y[2], *dx[2], *dw[2];
-        for (int path = 0; path < 2; path++) {
-            y[path] = malloc((size_t)ny * sizeof(float));
-            dx[path] = malloc((size_t)nx * sizeof(float));
-            dw[path] = malloc((size_t)nw * sizeof(float));
-            lpci_conv2d_set_winograd(path == 0);
-            conv_with_grads(x, w, r, r2, y[path], dx[path], dw[path]);
-        }
+        conv_inputs in = conv_inputs_new(c[0], c[1], c[2], c[3], c[4], 80 + 4 * (unsigned)i);
+        conv_outputs wino = conv_with_grads(&in);
+        lpci_conv2d_set_winograd(0);
+        conv_outputs gemm = conv_with_grads(&in);
         lpci_conv2d_set_winograd(1);
-        assert_near(y[0], y[1], ny, "y (Winograd vs im2col)");
-        assert_near(dx[0], dx[1], nx, "dx (Winograd vs im2col)");
-        assert_near(dw[0], dw[1], nw, "dw (Winograd vs im2col)");
-        for (int path = 0; path < 2; path++)
-            free(y[path]), free(dx[path]), free(dw[path]);
-        lpc_tensor_free(x), lpc_tensor_free(w), lpc_tensor_free(r), lpc_tensor_free(r2);
+        assert_near(wino.y, gemm.y, lpc_tensor_numel(in.r), "y (Winograd vs im2col)");
+        assert_near(wino.dx, gemm.dx, lpc_tensor_numel(in.x), "dx (Winograd vs im2col)");
+        assert_near(wino.dw, gemm.dw, lpc_tensor_numel(in.w), "dw (Winograd vs im2col)");
+        conv_outputs_free(&wino), conv_outputs_free(&gemm), conv_inputs_free(&in);
     }
 }
 END_TEST
@@ -223,28 +243,16 @@ START_TEST(winograd_thread_count_invariant)
 {
     if (!lpci_sgemm_avx512_usable())
         return; /* no Winograd path on this CPU */
-    lpc_tensor *x = lpct_rand(4, (int64_t[]){13, 16, 14, 14}, -1, 1, 120);
-    lpc_tensor *w = lpct_rand(4, (int64_t[]){24, 16, 3, 3}, -1, 1, 121);
-    lpc_tensor *r = lpct_rand(4, (int64_t[]){13, 24, 14, 14}, -1, 1, 122);
-    lpc_tensor *r2 = lpct_rand(4, (int64_t[]){13, 16, 14, 14}, -1, 1, 123);
-    lpc_tensor_set_requires_grad(r, 0);
-    lpc_tensor_set_requires_grad(r2, 0);
-    int64_t ny = lpc_tensor_numel(r), nx = lpc_tensor_numel(x), nw = lpc_tensor_numel(w);
-    float *y[2], *dx[2], *dw[2];
-    for (int run = 0; run < 2; run++) {
-        y[run] = malloc((size_t)ny * sizeof(float));
-        dx[run] = malloc((size_t)nx * sizeof(float));
-        dw[run] = malloc((size_t)nw * sizeof(float));
-        ck_assert_int_eq(lpc_set_num_threads(run == 0 ? 1 : 3), LPC_OK);
-        conv_with_grads(x, w, r, r2, y[run], dx[run], dw[run]);
-    }
+    conv_inputs in = conv_inputs_new(13, 16, 14, 14, 24, 120);
+    ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
+    conv_outputs one = conv_with_grads(&in);
+    ck_assert_int_eq(lpc_set_num_threads(3), LPC_OK);
+    conv_outputs three = conv_with_grads(&in);
     lpc_set_num_threads(1);
-    ck_assert_int_eq(memcmp(y[0], y[1], (size_t)ny * sizeof(float)), 0);
-    ck_assert_int_eq(memcmp(dx[0], dx[1], (size_t)nx * sizeof(float)), 0);
-    assert_near(dw[0], dw[1], nw, "dw (1 vs 3 threads)");
-    for (int run = 0; run < 2; run++)
-        free(y[run]), free(dx[run]), free(dw[run]);
-    lpc_tensor_free(x), lpc_tensor_free(w), lpc_tensor_free(r), lpc_tensor_free(r2);
+    ck_assert_int_eq(memcmp(one.y, three.y, (size_t)lpc_tensor_numel(in.r) * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(one.dx, three.dx, (size_t)lpc_tensor_numel(in.x) * sizeof(float)), 0);
+    assert_near(one.dw, three.dw, lpc_tensor_numel(in.w), "dw (1 vs 3 threads)");
+    conv_outputs_free(&one), conv_outputs_free(&three), conv_inputs_free(&in);
 }
 END_TEST
 
