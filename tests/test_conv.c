@@ -209,7 +209,8 @@ START_TEST(winograd_matches_gemm)
 {
     /* N, Cin, H, W, Cout */
     static const int cases[][5] = {{2, 32, 28, 28, 32}, {9, 64, 14, 14, 64}, {5, 3, 7, 5, 17},
-                                   {33, 5, 4, 4, 2}, {1, 1, 1, 1, 1}, {4, 20, 9, 1, 40}};
+                                   {33, 5, 4, 4, 2}, {1, 1, 1, 1, 1}, {4, 20, 9, 1, 40},
+                                   {2, 8, 64, 64, 60}}; /* one sample > 4 MB of tiles */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int *c = cases[i];
         conv_inputs in = conv_inputs_new(c[0], c[1], c[2], c[3], c[4], 80 + 4 * (unsigned)i);

@@ -251,6 +251,7 @@ static int64_t chunk_of(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_t
     int64_t most = MAX_CHUNK_BYTES / per_sample, nt = lpci_threads();
     least = least < most ? least : most;
     b = b < least ? least : b;
+    b = b < 1 ? 1 : b; /* a sample larger than MAX_CHUNK_BYTES still makes a chunk */
     int64_t per_thread = (n + nt * b - 1) / (nt * b);
     return (n + nt * per_thread - 1) / (nt * per_thread);
 }
