@@ -16,6 +16,7 @@
 #include <omp.h>
 #include <stdatomic.h>
 #include <string.h>
+#include "../core/internal.h"
 #include "winograd.h"
 
 #define DIRECT_HW 256                 /* output pixels from which a sample is one GEMM */

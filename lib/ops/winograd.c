@@ -29,8 +29,8 @@ enum { LANES = 16, TAPS = 16, OUTS = 4 }; /* tiles per vector, 4x4 patch, 2x2 ou
 typedef struct {
     int64_t cin, cout, h, w, hw;
     int64_t tw, tiles; /* tiles per row and per sample */
-    int64_t per;       /* tiles per chunk; its groups of 16 */
-    int64_t groups, stride; /* groups per chunk, floats between rows of V and M */
+    int64_t per;            /* tiles in a full chunk */
+    int64_t groups, stride; /* its groups of 16 tiles; floats between channels of V */
 } wino_geom;
 
 /* Gather/scatter tables for the tiles of one chunk, relative to its first
@@ -137,6 +137,14 @@ AVX512 static void input_group(const wino_tables *t, const float *plane, int64_t
     }
 }
 
+/* Gather/scatter offsets of 16 channels at one pixel: lane l is channel
+ * o + l, whose plane lies l * hw further. */
+AVX512 static __m512i channel_planes(const wino_geom *g)
+{
+    __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    return _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)g->hw));
+}
+
 /* The 2x2 outputs A^T m A of tile tau for `lanes` (<= 16) output channels,
  * from m (m[xi * xi_step + lane]), into their planes from y on: stored, or
  * added to what is there. */
@@ -158,10 +166,7 @@ AVX512 static void output_tile(const wino_geom *g, const wino_tables *t, const f
         out[2 * r] = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]);
         out[2 * r + 1] = _mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]);
     }
-    /* lane l is output channel o + l: its plane lies l * hw further */
-    __m512i planes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5,
-                                                         4, 3, 2, 1, 0),
-                                        _mm512_set1_epi32((int)g->hw));
+    __m512i planes = channel_planes(g);
     for (int k = 0; k < OUTS; k++) {
         if (!(t->out_valid[tau] >> k & 1))
             continue;
@@ -181,9 +186,7 @@ AVX512 static void grad_tile(const wino_geom *g, const wino_tables *t, const flo
                              int64_t tau, int lanes, float *z, int64_t xi_step)
 {
     __mmask16 live = (__mmask16)((1u << lanes) - 1);
-    __m512i planes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5,
-                                                         4, 3, 2, 1, 0),
-                                        _mm512_set1_epi32((int)g->hw));
+    __m512i planes = channel_planes(g);
     __m512 e[OUTS], f[8];
     for (int k = 0; k < OUTS; k++)
         e[k] = t->out_valid[tau] >> k & 1
