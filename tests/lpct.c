@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include "lpct.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,21 @@ char *lpct_tmpfile(const char *name)
     char *p = malloc(n);
     snprintf(p, n, "%s/lpct-%ld-%s", dir, (long)getpid(), name);
     return p;
+}
+
+int lpct_count_temps(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096], prefix[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    snprintf(prefix, sizeof prefix, "%s.tmp", slash ? slash + 1 : path);
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d)
+        closedir(d);
+    return n;
 }
 
 int lpct_run(Suite *s)

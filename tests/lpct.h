@@ -25,6 +25,8 @@ lpc_tensor *lpct_rand(int ndim, const int64_t *shape, double lo, double hi, uint
 int lpct_close(double a, double b, double rtol, double atol);
 /* A fresh path under the build's temp dir (caller frees). */
 char *lpct_tmpfile(const char *name);
+/* Number of temporary files "<path>.tmp*" left next to path by an atomic write. */
+int lpct_count_temps(const char *path);
 /* Runs one suite; returns the process exit status. */
 int lpct_run(Suite *s);
 
