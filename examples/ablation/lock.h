@@ -1,0 +1,16 @@
+/* An exclusive lock per cell, so that two processes never train the same
+ * cell: an fcntl write lock on DIR/cells/<name>/lock. The kernel releases
+ * it when the holder exits or dies (even by kill -9), so a lock never
+ * outlives its process; the file itself may stay and means nothing. */
+#ifndef AB_LOCK_H
+#define AB_LOCK_H
+
+/* Exit code of `run` for a cell locked by another process (EX_TEMPFAIL). */
+#define AB_EXIT_LOCKED 75
+
+/* Locks the cell directory dir (which must exist). Returns 0 with *fd the
+ * open lock file (the lock lasts until it is closed or the process ends),
+ * 1 when another process holds it (*holder: its PID, 0 if unknown), or -1
+ * on an error (message naming the file on stderr). */
+int ab_lock_cell(const char *dir, int *fd, long *holder);
+#endif
