@@ -1,11 +1,9 @@
 /* Checkpoints: bit-identical round trip of a model, AdamW state, RNG and
  * scalars; refusal of corrupt, truncated, foreign and future files; restores
  * that change nothing on error; atomic saves that never damage an old file. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -349,14 +347,9 @@ START_TEST(failed_save_keeps_old_file)
     rmdir(tmp);
 
     /* The write fails half-way (file size limit): the temp file is removed. */
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit old, lim;
-    getrlimit(RLIMIT_FSIZE, &old);
-    lim = old;
-    lim.rlim_cur = 50000;
-    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    lpct_limit_file_size(50000);
     ck_assert_int_eq(lpc_checkpoint_save(big, path), LPC_E_IO);
-    setrlimit(RLIMIT_FSIZE, &old);
+    lpct_limit_file_size(0);
     ck_assert_ptr_nonnull(strstr(lpc_last_error(), "writing"));
     ck_assert_ptr_nonnull(strstr(lpc_last_error(), "File too large"));
     ck_assert_int_eq(lpct_count_temps(path), 0);

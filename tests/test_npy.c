@@ -1,10 +1,8 @@
 /* .npy writer/reader: NumPy's exact header bytes, round trips, dtype
  * conversion, and a catalogue of malformed files. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include "lpct.h"
 #include "io/npy_parse.h"
@@ -359,14 +357,9 @@ START_TEST(failed_save_is_atomic)
     fclose(other);
 
     float *big = calloc(100000, sizeof *big);
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit old, lim;
-    getrlimit(RLIMIT_FSIZE, &old);
-    lim = old;
-    lim.rlim_cur = 40000;
-    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    lpct_limit_file_size(40000);
     lpc_status s = lpc_npy_save_f32(path, big, 1, (int64_t[]){100000});
-    setrlimit(RLIMIT_FSIZE, &old);
+    lpct_limit_file_size(0);
     ck_assert_int_eq(s, LPC_E_IO);
     ck_assert_msg(strstr(lpc_last_error(), path) && strstr(lpc_last_error(), "File too large"),
                   "message '%s' lacks the file or the cause", lpc_last_error());
