@@ -181,13 +181,20 @@ static int r_vs_robustness(const char *out, const char *const *models, int n_mod
         k += x[i] > 0 && y[i] > 0 && isfinite(x[i]) && isfinite(y[i]);
     }
     ex_fig f = {0};
-    ex_axes a;
-    if (!x || !y || k < 1 || ex_fig_init(&f, AB_FIG_W, AB_FIG_H) != 0 ||
-        (a = wide_axes(&f, models, n_models), ex_range(x, n, 1, a.xr)) != 0 ||
-        ex_range(y, n, 1, a.yr) != 0) {
+    ex_axes a = {0};
+    int drawable = x && y && k >= 1 && ex_range(x, n, 1, a.xr) == 0 &&
+                   ex_range(y, n, 1, a.yr) == 0;
+    if (!drawable) {
         fprintf(md, "- r_vs_robustness.png: skipped (no finished run with R and robustness)\n");
+    } else if (ex_fig_init(&f, AB_FIG_W, AB_FIG_H) != 0) {
+        fprintf(md, "- r_vs_robustness.png: not written (see the error output)\n");
+        bad = 1;
     } else {
-        a.logx = a.logy = 1;
+        ex_axes area = wide_axes(&f, models, n_models);
+        area.logx = area.logy = 1;
+        memcpy(area.xr, a.xr, sizeof a.xr);
+        memcpy(area.yr, a.yr, sizeof a.yr);
+        a = area;
         char title[160];
         double r = pearson_of(runs, n);
         if (isfinite(r))
@@ -259,14 +266,19 @@ static int curves(const char *out, const char *const *models, int n_models,
         rgb[0] = 0x333333;
     }
     ex_fig f = {0};
-    ex_axes a;
-    if (!ep || !all || !labels || !rgb || !shown || ex_fig_init(&f, AB_FIG_W, AB_FIG_H) != 0 ||
-        (a = wide_axes(&f, labels, shown), ex_range(all, (int64_t)shown * epochs, logy, a.yr)) != 0) {
+    double yr[2];
+    if (!ep || !all || !labels || !rgb || !shown ||
+        ex_range(all, (int64_t)shown * epochs, logy, yr) != 0) {
         fprintf(md, "- %s: skipped (no finished run with a log of %s)\n", file, field);
+    } else if (ex_fig_init(&f, AB_FIG_W, AB_FIG_H) != 0) {
+        fprintf(md, "- %s: not written (see the error output)\n", file);
+        bad = 1;
     } else {
+        ex_axes a = wide_axes(&f, labels, shown);
         a.logy = logy;
         a.xr[0] = 0.5;
         a.xr[1] = epochs + 0.5;
+        memcpy(a.yr, yr, sizeof yr);
         ex_text(&f, AB_FIG_W / 2.0, 16, title, LABEL_FONT + 2, 1, 0.5, 0, 0);
         ex_axes_draw(&f, &a, NULL, "Epoch", ylabel, LABEL_FONT - 1);
         for (int s = 0; s < shown; s++)
