@@ -5,10 +5,34 @@
 #include <string.h>
 #include <unistd.h>
 
+static void lock_path(const char *dir, char *path, size_t n)
+{
+    snprintf(path, n, "%s/lock", dir);
+}
+
+/* The PID of a lock on f that conflicts with a write lock, or 0. */
+static long conflicting(int f)
+{
+    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    return fcntl(f, F_GETLK, &who) == 0 && who.l_type != F_UNLCK ? (long)who.l_pid : 0;
+}
+
+long ab_lock_holder(const char *dir)
+{
+    char path[4200];
+    lock_path(dir, path, sizeof path);
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return 0;
+    long pid = conflicting(f);
+    close(f);
+    return pid;
+}
+
 int ab_lock_cell(const char *dir, int *fd, long *holder)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/lock", dir);
+    lock_path(dir, path, sizeof path);
     *fd = -1;
     *holder = 0;
     int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -27,9 +51,7 @@ int ab_lock_cell(const char *dir, int *fd, long *holder)
         close(f);
         return -1;
     }
-    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    if (fcntl(f, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
-        *holder = (long)who.l_pid;
+    *holder = conflicting(f);
     close(f);
     return 1;
 }

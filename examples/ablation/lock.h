@@ -13,4 +13,7 @@
  * 1 when another process holds it (*holder: its PID, 0 if unknown), or -1
  * on an error (message naming the file on stderr). */
 int ab_lock_cell(const char *dir, int *fd, long *holder);
+/* PID of the process holding the lock of cell directory dir, 0 when none
+ * does (or there is no lock file); reads only, takes nothing. */
+long ab_lock_holder(const char *dir);
 #endif

@@ -124,12 +124,8 @@ static ab_result_state cell_result(const ab_config *c, const char *out, const ab
 static long cell_holder(const char *out, const ab_cell *cell)
 {
     char dir[4200];
-    int fd;
-    long holder = 0;
     ab_cell_path(out, cell, NULL, dir, sizeof dir);
-    if (access(dir, F_OK) == 0 && ab_lock_cell(dir, &fd, &holder) == 0)
-        close(fd);
-    return holder;
+    return ab_lock_holder(dir);
 }
 
 static int plan(const ab_config *c, const char *out)
