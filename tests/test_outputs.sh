@@ -8,7 +8,8 @@
 #     keep the previous files and leave no partial or temporary file;
 #   - a second run of a cell another process is running says which process
 #     holds it and exits 75, `all` skips the cell, and after kill -9 of the
-#     holder the lock is gone.
+#     holder the lock is gone, and so is the temporary file of the write
+#     that the kill interrupted.
 # Arguments: source and build dirs.
 set -u
 build=$2
@@ -101,6 +102,9 @@ grep -q "locked by process $holder (running elsewhere); skipped" "$tmp/all2.log"
     fail "plan does not show the running process"
 kill -9 $holder
 wait $holder 2>/dev/null
+# A temporary file of a write the kill interrupted goes with the next run.
+lcell="$lout/cells/0-LPC-lr0.001-s0"
+echo partial > "$lcell/checkpoint.lpcc.tmp-Ab12Cd"
 # The kernel dropped the lock with the process: a new run takes the cell.
 "$bin" run --cell 0 --out "$lout" "${lock_opts[@]}" >"$tmp/third.log" 2>&1 &
 third=$!
@@ -112,6 +116,7 @@ for _ in $(seq 400); do
 done
 grep -q "locked" "$tmp/third.log" && fail "stale lock after kill -9: $(cat "$tmp/third.log")"
 grep -q "resuming after epoch\| epoch " "$tmp/third.log" || fail "third run did not start: $(cat "$tmp/third.log")"
+[ -e "$lcell/checkpoint.lpcc.tmp-Ab12Cd" ] && fail "the interrupted write's temporary file stayed"
 kill -9 $third
 wait $third 2>/dev/null
 echo "ok: a locked cell is refused (75, holder named) and skipped by all; no stale lock after kill -9"

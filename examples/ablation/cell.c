@@ -363,6 +363,7 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
                             "%s); not running it twice\n", r.cell.name, holder, out);
         return rc > 0 ? AB_EXIT_LOCKED : 1;
     }
+    ab_lock_remove_stale_temps(r.dir);
     if ((rc = check_result(&r, mode, &done)) != 0 || done) {
         close(lock_fd);
         return rc;

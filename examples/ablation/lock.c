@@ -1,4 +1,5 @@
 #include "lock.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,4 +55,25 @@ int ab_lock_cell(const char *dir, int *fd, long *holder)
     *holder = conflicting(f);
     close(f);
     return 1;
+}
+
+/* The suffix mkstemp gives the atomic writers' temporary files. */
+static int is_temp_name(const char *name)
+{
+    const char *t = strstr(name, ".tmp-");
+    return t && strlen(t) == strlen(".tmp-XXXXXX");
+}
+
+void ab_lock_remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        char path[4200];
+        if (!is_temp_name(e->d_name))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    if (d)
+        closedir(d);
 }

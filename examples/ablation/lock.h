@@ -13,6 +13,10 @@
  * 1 when another process holds it (*holder: its PID, 0 if unknown), or -1
  * on an error (message naming the file on stderr). */
 int ab_lock_cell(const char *dir, int *fd, long *holder);
+/* Removes the temporary files ("*.tmp-XXXXXX") that a writer killed in the
+ * middle of an atomic write left in dir; call only while holding its lock,
+ * when no other process can be writing there. */
+void ab_lock_remove_stale_temps(const char *dir);
 /* PID of the process holding the lock of cell directory dir, 0 when none
  * does (or there is no lock file); reads only, takes nothing. */
 long ab_lock_holder(const char *dir);
