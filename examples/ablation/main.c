@@ -30,7 +30,8 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: lpc-ablation plan|run|all|report [options]\n"
         "  plan                 list the cells of the preset with their index and state\n"
-        "  run --cell N         train and analyse one cell (resumes from its checkpoint)\n"
+        "  run --cell N         train and analyse one cell (resumes from its checkpoint);\n"
+        "                       exits 75 when another process is running that cell\n"
         "  all [--jobs J]       run every unfinished cell, J processes at a time (default 1);\n"
         "                       a cell another process is running (locked) is skipped\n"
         "  report               aggregate the finished cells into DIR/tables.md, tables.csv,\n"
