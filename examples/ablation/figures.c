@@ -206,19 +206,30 @@ static int r_vs_robustness(const char *out, const char *const *models, int n_mod
         ex_text(&f, AB_FIG_W / 2.0, 16, title, LABEL_FONT + 2, 1, 0.5, 0, 0);
         ex_axes_draw(&f, &a, NULL, "Class separation R (training set)",
                      "Robustness (mean DeepFool perturbation)", LABEL_FONT - 1);
+        /* The legend lists the models with at least one point. */
         uint32_t *rgb = malloc((size_t)n_models * sizeof *rgb);
         ex_marker *mk = malloc((size_t)n_models * sizeof *mk);
-        for (int m = 0; rgb && mk && m < n_models; m++) {
-            rgb[m] = ex_color(m);
-            mk[m] = (ex_marker)(m % EX_NUM_MARKERS);
+        const char **labels = malloc((size_t)n_models * sizeof *labels);
+        int shown = 0;
+        for (int m = 0; rgb && mk && labels && m < n_models; m++) {
+            int points = 0;
             for (int i = 0; i < n; i++)
-                if (runs[i].series == m)
-                    ex_plot_points(&f, &a, &x[i], &y[i], 1, 5, rgb[m], mk[m]);
+                if (runs[i].series == m) {
+                    ex_plot_points(&f, &a, &x[i], &y[i], 1, 5, ex_color(m),
+                                   (ex_marker)(m % EX_NUM_MARKERS));
+                    points += x[i] > 0 && y[i] > 0 && isfinite(x[i]) && isfinite(y[i]);
+                }
+            if (points) {
+                rgb[shown] = ex_color(m);
+                mk[shown] = (ex_marker)(m % EX_NUM_MARKERS);
+                labels[shown++] = models[m];
+            }
         }
-        if (rgb && mk)
-            ex_legend(&f, a.x + a.w + 20, a.y, models, rgb, mk, n_models, LABEL_FONT - 1);
+        if (shown)
+            ex_legend(&f, a.x + a.w + 20, a.y, labels, rgb, mk, shown, LABEL_FONT - 1);
         free(rgb);
         free(mk);
+        free(labels);
         bad = save(&f, out, "r_vs_robustness.png",
                    "class separation vs robustness over all runs (the paper's Fig. 3)", md);
     }
