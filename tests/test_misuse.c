@@ -274,6 +274,112 @@ START_TEST(modules)
 }
 END_TEST
 
+static lpc_status copy_fwd(void *user, int n, const lpc_tensor *const *in, lpc_tensor *out)
+{
+    (void)user, (void)n;
+    return lpc_tensor_copy_in(out, lpc_tensor_cdata(in[0]), lpc_tensor_numel(in[0]));
+}
+
+static lpc_tensor *identity_forward(lpc_module *self, lpc_ctx *ctx, lpc_tensor *x, void *user)
+{
+    (void)self, (void)ctx, (void)user;
+    return x;
+}
+
+static lpc_tensor *null_forward(lpc_module *self, lpc_ctx *ctx, lpc_tensor *x, void *user)
+{
+    (void)self, (void)ctx, (void)x, (void)user;
+    return NULL;
+}
+
+static lpc_tensor *sum_graph(lpc_ctx *ctx, lpc_tensor **in, void *user)
+{
+    (void)user;
+    return lpc_sum(ctx, in[0]);
+}
+
+static lpc_tensor *vector_graph(lpc_ctx *ctx, lpc_tensor **in, void *user)
+{
+    (void)user;
+    return lpc_scale(ctx, in[0], 2.0f); /* not a scalar */
+}
+
+START_TEST(extending)
+{
+    /* custom ops */
+    EXPECT_NULL(lpc_op_new(NULL, copy_fwd, NULL, NULL));
+    EXPECT_NULL(lpc_op_new("", copy_fwd, NULL, NULL));
+    EXPECT_NULL(lpc_op_new("x", NULL, NULL, NULL));
+    char longname[100];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    EXPECT_NULL(lpc_op_new(longname, copy_fwd, NULL, NULL));
+    lpc_op_free(NULL);
+    lpc_op *op = lpc_op_new("copy", copy_fwd, NULL, NULL);
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *x = tensor2(2, 2, 1.0f);
+    EXPECT_NULL(lpc_op_apply(NULL, op, 1, &x, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, NULL, 1, &x, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 0, &x, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 5, &x, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 1, NULL, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 1, (lpc_tensor *[]){NULL}, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 1, &x, 0, (int64_t[]){4}));    /* ndim 0 */
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 1, &x, 1, (int64_t[]){-4}));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_op_apply(ctx, op, 1, &x, 1, (int64_t[]){3})); /* copy fails */
+    lpc_tensor_set_requires_grad(x, 1);
+    EXPECT_OP(ctx, LPC_E_STATE, lpc_op_apply(ctx, op, 1, &x, 0, NULL)); /* no backward */
+
+    /* gradient checker */
+    double worst;
+    EXPECT(LPC_E_ARG, lpc_gradcheck(NULL, NULL, 1, &x, 1e-3, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 0, &x, 1e-3, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, NULL, 1e-3, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, &x, 0.0, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, &x, 1e-3, 0.0, 0.0, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, &x, 1e-3, 1e-3, 1e-2, NULL));
+    lpc_ctx_reset(ctx);
+    lpc_tensor *tmp = lpc_tensor_temp(ctx, 1, (int64_t[]){2});
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, &tmp, 1e-3, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_SHAPE, lpc_gradcheck(vector_graph, NULL, 1, &x, 1e-3, 1e-3, 1e-2, &worst));
+    ck_assert_int_eq(lpc_gradcheck(sum_graph, NULL, 1, &x, 1e-3, 1e-3, 1e-2, &worst), LPC_OK);
+    ck_assert_double_le(worst, 1.0);
+
+    /* custom modules */
+    EXPECT_NULL(lpc_module_new(NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_module_set_train_hook(NULL, NULL));
+    ck_assert_ptr_null(lpc_module_user(NULL));
+    lpc_module *relu = lpc_relu_new();
+    EXPECT(LPC_E_ARG, lpc_module_set_train_hook(relu, NULL)); /* not a custom module */
+    lpc_module *m = lpc_module_new(identity_forward, NULL, NULL);
+    ck_assert_ptr_nonnull(m);
+    EXPECT(LPC_E_ARG, lpc_module_add_param(NULL, "w", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(relu, "w", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, "w", NULL));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, "a.b", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, "", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, NULL, lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, "t", tmp)); /* a temporary: not freed */
+    ck_assert_int_eq(lpc_module_add_param(m, "w", lpc_tensor_new(1, (int64_t[]){2})), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_module_add_buffer(m, "w", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_buffer(m, "v", lpc_module_param(m, 0))); /* owned */
+    EXPECT(LPC_E_ARG, lpc_module_add_buffer(NULL, "v", NULL));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(NULL, "c", lpc_relu_new()));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(m, "c", NULL));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(m, "c.d", lpc_relu_new()));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(relu, "c", lpc_relu_new()));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(m, "me", m));
+    lpc_module_free(relu);
+    lpc_module *bad = lpc_module_new(null_forward, NULL, NULL);
+    EXPECT_OP(ctx, LPC_E_STATE, lpc_module_forward(bad, ctx, x));
+    lpc_module_free(bad);
+    lpc_module_free(m);
+    lpc_ctx_free(ctx);
+    lpc_tensor_free(x);
+    lpc_op_free(op);
+}
+END_TEST
+
 START_TEST(optimizer_and_schedules)
 {
     EXPECT_NULL(lpc_adamw_new(1.0, 0.999, 1e-8));
@@ -785,6 +891,7 @@ int main(void)
     tcase_add_test(tc, ops_and_losses);
     tcase_add_test(tc, rng);
     tcase_add_test(tc, modules);
+    tcase_add_test(tc, extending);
     tcase_add_test(tc, optimizer_and_schedules);
     tcase_add_test(tc, datasets_and_batcher);
     tcase_add_test(tc, npy_files);

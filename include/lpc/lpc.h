@@ -18,5 +18,6 @@
 #include "io.h"
 #include "checkpoint.h"
 #include "plot.h"
+#include "custom.h"
 #include "recipe.h"
 #endif
