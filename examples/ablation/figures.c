@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lpc/lpc.h>
+#include "../common/recipes.h"
 #include "cell.h"
 
 #define FIG_W 800
@@ -118,7 +119,7 @@ static void r_vs_robustness(const ab_config *c, const char *out, const ab_record
         fprintf(md, "- r_vs_robustness.png: skipped (no finished run with R and robustness)\n");
     } else {
         for (int m = 0; m < c->n_models; m++) {
-            const char *name = lpc_model_name_at(c->models[m]);
+            const char *name = ex_model_name_at(c->models[m]);
             for (int i = 0; i < n; i++)
                 if (recs[i].json && recs[i].model == m && recs[i].v[AB_R_TRAIN] > 0 &&
                     recs[i].v[AB_ROBUST] > 0)
@@ -145,7 +146,7 @@ static void curves(const ab_config *c, const char *out, const ab_record *recs, i
     for (long e = 0; ep && e < epochs; e++)
         ep[e] = (double)(e + 1);
     for (int m = 0; ep && all && have && m < c->n_models; m++) {
-        const ab_record *r = chosen_run(recs, n, lpc_model_name_at(c->models[m]));
+        const ab_record *r = chosen_run(recs, n, ex_model_name_at(c->models[m]));
         const jv *log = r ? jv_get(r->json, "log") : NULL;
         if (!log || log->type != JV_ARR || log->n != epochs)
             continue;
@@ -171,7 +172,7 @@ static void curves(const ab_config *c, const char *out, const ab_record *recs, i
             if (!have[m])
                 continue;
             lpc_canvas_polyline(cv, ep, all + off, epochs, model_color(m));
-            legend(cv, xr, yr, m, lpc_model_name_at(c->models[m]), model_color(m));
+            legend(cv, xr, yr, m, ex_model_name_at(c->models[m]), model_color(m));
             off += epochs;
         }
         save(cv, out, file, title, md);

@@ -19,5 +19,5 @@
 #include "checkpoint.h"
 #include "plot.h"
 #include "custom.h"
-#include "recipe.h"
+#include "head.h"
 #endif
