@@ -43,8 +43,10 @@ static lpc_status leaky_backward(void *user, int n, const lpc_tensor *const *in,
 }
 
 static lpc_op *leaky; /* made once in main, freed after every ctx is gone */
-
-static lpc_tensor *act(lpc_ctx *ctx, lpc_tensor *x) { return lpc_op_apply(ctx, leaky, 1, &x, 0, NULL); }
+static lpc_tensor *act(lpc_ctx *ctx, lpc_tensor *x)
+{
+    return lpc_op_apply(ctx, leaky, 1, &x, 0, NULL);
+}
 
 /* ---- the custom module: a residual block of two 3x3 convolutions ---- */
 typedef struct {
@@ -147,7 +149,7 @@ static int run(lpc_head *net, const lpc_dataset *train, const lpc_dataset *test,
     lpc_tensor *x;
     const int32_t *y;
     int rc = !z || !pred || !ctx ||
-             ex_trainer_new(net, train, LPC_PROTOCOL_RAMP, epochs, 128, 1e-3, 5e-4, 0, &t) != LPC_OK;
+             ex_trainer_new(net, train, LPC_PROTOCOL_RAMP, epochs, 128, 1e-3, 5e-4, 0, &t);
     for (long e = 0; !rc && e < epochs; e++) {
         rc = ex_trainer_epoch(t) != LPC_OK;
         if (!rc)
@@ -190,7 +192,8 @@ static int round_trip(lpc_head *net, const lpc_dataset *test)
     const int32_t *y;
     int rc = !copy || !ck || !ctx || !b ||
              lpc_checkpoint_add_module(ck, "net.", lpc_head_module(net)) != LPC_OK ||
-             lpc_checkpoint_save(ck, path) != LPC_OK || lpc_checkpoint_load(path, &back) != LPC_OK ||
+             lpc_checkpoint_save(ck, path) != LPC_OK ||
+             lpc_checkpoint_load(path, &back) != LPC_OK ||
              lpc_checkpoint_restore_module(back, "net.", lpc_head_module(copy)) != LPC_OK ||
              lpc_module_set_train(lpc_head_module(copy), 0) != LPC_OK ||
              lpc_batcher_next(b, ctx, &x, &y) != 16 || lpc_ctx_set_grad(ctx, 0) != LPC_OK ||
@@ -211,13 +214,15 @@ int main(int argc, char **argv)
 {
     const char *dir = "/usr/share/datasets/fashion-mnist";
     long epochs = 3, subset = 0, n_deepfool = 1000, threads = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; i += 2) {
         long *v = !strcmp(argv[i], "--epochs") ? &epochs : !strcmp(argv[i], "--subset") ? &subset
                   : !strcmp(argv[i], "--deepfool") ? &n_deepfool
                   : !strcmp(argv[i], "--threads") ? &threads : NULL;
-        if (!strcmp(argv[i], "--data"))
+        char *end = NULL;
+        if (i + 1 < argc && !strcmp(argv[i], "--data"))
             dir = argv[i + 1];
-        else if (!v || (*v = strtol(argv[i + 1], NULL, 10)) < (v == &subset ? 0 : 1)) {
+        else if (i + 1 >= argc || !v || (*v = strtol(argv[i + 1], &end, 10)) < (v != &subset) ||
+                 *end) {
             fprintf(stderr, "usage: lpc-custom [--data DIR] [--epochs N] [--subset N] "
                             "[--deepfool N] [--threads N]\n");
             return 2;

@@ -63,11 +63,11 @@ LPC_API lpc_tensor *lpc_op_apply(lpc_ctx *ctx, const lpc_op *op, int n, lpc_tens
                                  int ndim, const int64_t *out_shape);
 
 /* ---- custom modules ---- */
-/* New empty module whose forward is the callback; user (may be NULL) is owned by the module from now on and
- * released by free_user (if given) in lpc_module_free, also when this
- * function fails. Add parameters, buffers and children with the functions
- * below; it then works like a built-in module (names, train/eval,
- * optimizers, checkpoints, DeepFool). */
+/* New empty module whose forward is the callback; user (may be NULL) is
+ * owned by the module from now on and released by free_user (if given) in
+ * lpc_module_free, also when this function fails. Add parameters, buffers
+ * and children with the functions below; it then works like a built-in
+ * module (names, train/eval, optimizers, checkpoints, DeepFool). */
 LPC_API lpc_module *lpc_module_new(lpc_module_forward_fn forward, void *user,
                                    lpc_module_free_fn free_user);
 /* Hook called by lpc_module_set_train after the mode changed (NULL clears). */

@@ -3,6 +3,8 @@
 #include <string.h>
 #include "../core/internal.h"
 
+_Static_assert(LPC_OP_MAX_INPUTS <= LPCI_MAX_INPUTS, "a tape node holds every input of a custom op");
+
 struct lpc_op {
     char name[64];
     lpc_op_forward_fn forward;
@@ -28,6 +30,12 @@ lpc_op *lpc_op_new(const char *name, lpc_op_forward_fn forward, lpc_op_backward_
 
 void lpc_op_free(lpc_op *op) { lpci_free(op); }
 
+/* The callback's own message, or the status's text when it left none. */
+static const char *callback_message(lpc_status s)
+{
+    return lpc_last_error()[0] ? lpc_last_error() : lpc_strerror(s);
+}
+
 lpc_tensor *lpc_op_apply(lpc_ctx *ctx, const lpc_op *op, int n, lpc_tensor *const *in, int ndim,
                          const int64_t *out_shape)
 {
@@ -44,7 +52,7 @@ lpc_tensor *lpc_op_apply(lpc_ctx *ctx, const lpc_op *op, int n, lpc_tensor *cons
     lpc_clear_error();
     lpc_status s = op->forward(op->user, n, (const lpc_tensor *const *)in, y);
     if (s != LPC_OK)
-        return lpci_ctx_fail(ctx, s, "%s: forward failed: %s", op->name, lpc_last_error());
+        return lpci_ctx_fail(ctx, s, "%s: forward failed: %s", op->name, callback_message(s));
     if (lpci_needs_tape(ctx, n, in)) {
         if (!op->backward)
             return lpci_ctx_fail(ctx, LPC_E_STATE, "%s: an input requires grad but the op has "
@@ -70,5 +78,5 @@ void lpci_backward_CUSTOM(lpc_ctx *ctx, const lpci_node *node)
     lpc_status s = op->backward(op->user, n, (const lpc_tensor *const *)node->in, node->out,
                                 node->out->grad, grad_in);
     if (s != LPC_OK)
-        lpci_ctx_fail(ctx, s, "%s: backward failed: %s", op->name, lpc_last_error());
+        lpci_ctx_fail(ctx, s, "%s: backward failed: %s", op->name, callback_message(s));
 }
