@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "../examples/common/recipes.h"
 
 static double now(void)
 {
@@ -38,16 +39,16 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    lpc_backbone backbone;
+    ex_backbone backbone;
     int c = 1, hw = 28;
     if (strcmp(name, "mlp") == 0)
-        backbone = LPC_BACKBONE_MLP;
+        backbone = EX_BACKBONE_MLP;
     else if (strcmp(name, "resnet-small") == 0)
-        backbone = LPC_BACKBONE_RESNET_SMALL;
+        backbone = EX_BACKBONE_RESNET_SMALL;
     else if (strcmp(name, "resnet18") == 0)
-        backbone = LPC_BACKBONE_RESNET18, c = 3, hw = 32;
+        backbone = EX_BACKBONE_RESNET18, c = 3, hw = 32;
     else if (strcmp(name, "resnet50") == 0)
-        backbone = LPC_BACKBONE_RESNET50, c = 3, hw = 32;
+        backbone = EX_BACKBONE_RESNET50, c = 3, hw = 32;
     else {
         usage();
         return 2;
@@ -57,17 +58,18 @@ int main(int argc, char **argv)
         return 2;
     }
     if (steps <= 0)
-        steps = backbone == LPC_BACKBONE_MLP ? 200 : backbone == LPC_BACKBONE_RESNET_SMALL ? 20 : 5;
+        steps = backbone == EX_BACKBONE_MLP ? 200 : backbone == EX_BACKBONE_RESNET_SMALL ? 20 : 5;
 
     lpc_rng *rng = lpc_rng_new(1);
-    lpc_model *model = NULL;
+    lpc_head *model = NULL;
     const int widths[3] = {64, 128, 16};
-    if (lpc_model_new("LPC", backbone, c, hw, hw, 10, widths, rng, &model) != LPC_OK) {
+    if (ex_model_new(ex_model_index("LPC"), backbone, c, hw, hw, 10, widths, rng, &model) !=
+        LPC_OK) {
         fprintf(stderr, "error: %s\n", lpc_last_error());
         return 1;
     }
-    lpc_adamw *opt = lpc_model_adamw_new(model, 1e-3, 5e-4);
-    lpc_module *net = lpc_model_module(model);
+    lpc_adamw *opt = lpc_head_adamw_new(model, 1e-3, 5e-4);
+    lpc_module *net = lpc_head_module(model);
     lpc_module_set_train(net, 1);
     int64_t n_in = (int64_t)batch * c * hw * hw;
     float *x = malloc((size_t)n_in * sizeof *x);
@@ -83,7 +85,7 @@ int main(int argc, char **argv)
             t0 = now();
         lpc_ctx_reset(ctx);
         lpc_tensor *xt = lpc_tensor_from(ctx, 4, (int64_t[]){batch, c, hw, hw}, x, n_in);
-        lpc_tensor *loss = lpc_model_loss(model, ctx, xt, y, 1.0, 0, 0, NULL);
+        lpc_tensor *loss = lpc_head_loss(model, ctx, xt, y, 1.0, 0, 0, NULL);
         if (lpc_ctx_status(ctx) != LPC_OK || lpc_backward(ctx, loss) != LPC_OK ||
             lpc_adamw_step(opt) != LPC_OK) {
             fprintf(stderr, "error: %s\n", lpc_last_error());
@@ -100,7 +102,7 @@ int main(int argc, char **argv)
     free(x);
     free(y);
     lpc_adamw_free(opt);
-    lpc_model_free(model);
+    lpc_head_free(model);
     lpc_rng_free(rng);
     return 0;
 }

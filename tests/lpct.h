@@ -8,12 +8,11 @@
 #include "lpc/lpc.h"
 
 /* Builds a scalar loss from persistent input tensors. */
-typedef lpc_tensor *(*lpct_graph_fn)(lpc_ctx *ctx, lpc_tensor **inputs, void *user);
+typedef lpc_graph_fn lpct_graph_fn;
 
-/* Compares the autograd gradient of every input element with a central
- * finite difference (step eps, evaluated in double where the op allows).
- * Returns the worst violation of |a - n| <= atol + rtol |n| as the ratio
- * |a - n| / (atol + rtol |n|): <= 1 passes. */
+/* lpc_gradcheck, failing the test on an error: returns the worst violation
+ * of |a - n| <= atol + rtol |n| as the ratio |a - n| / (atol + rtol |n|):
+ * <= 1 passes. */
 double lpct_gradcheck(lpct_graph_fn f, lpc_tensor **inputs, int n_inputs, void *user,
                       double eps, double atol, double rtol);
 /* Fixed pseudo-random weights: sum(y * R) as a scalar, so that a gradient

@@ -3,20 +3,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lpct.h"
+#include "../examples/common/recipes.h"
 
 /* Trains `steps` steps of model `name` with `threads` threads on synthetic
  * data and returns a malloc'ed copy of all weights (count in *n). */
-static float *train_weights(const char *name, lpc_backbone backbone, int threads, int steps,
+static float *train_weights(const char *name, ex_backbone backbone, int threads, int steps,
                             int64_t *n)
 {
     lpc_set_num_threads(threads);
-    const int c = 1, hw = backbone == LPC_BACKBONE_MLP ? 28 : 12, batch = 32;
+    const int c = 1, hw = backbone == EX_BACKBONE_MLP ? 28 : 12, batch = 32;
     const int widths[3] = {16, 32, 8};
     lpc_rng *rng = lpc_rng_new(7);
-    lpc_model *m = NULL;
-    ck_assert_int_eq(lpc_model_new(name, backbone, c, hw, hw, 5, widths, rng, &m), LPC_OK);
-    lpc_adamw *opt = lpc_model_adamw_new(m, 1e-3, 5e-4);
-    lpc_module *net = lpc_model_module(m);
+    lpc_head *m = NULL;
+    ck_assert_int_eq(ex_model_new(ex_model_index(name), backbone, c, hw, hw, 5, widths, rng, &m),
+                     LPC_OK);
+    lpc_adamw *opt = lpc_head_adamw_new(m, 1e-3, 5e-4);
+    lpc_module *net = lpc_head_module(m);
     lpc_ctx *ctx = lpc_ctx_new();
     int64_t n_in = (int64_t)batch * c * hw * hw;
     float *x = malloc((size_t)n_in * sizeof *x);
@@ -28,7 +30,7 @@ static float *train_weights(const char *name, lpc_backbone backbone, int threads
             y[i] = (int32_t)lpc_rng_below(rng, 5);
         lpc_ctx_reset(ctx);
         lpc_tensor *xt = lpc_tensor_from(ctx, 4, (int64_t[]){batch, c, hw, hw}, x, n_in);
-        lpc_tensor *loss = lpc_model_loss(m, ctx, xt, y, 0.5, 20, 0.2, NULL);
+        lpc_tensor *loss = lpc_head_loss(m, ctx, xt, y, 0.5, 20, 0.2, NULL);
         ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
         ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
         ck_assert_int_eq(lpc_adamw_step(opt), LPC_OK);
@@ -44,13 +46,13 @@ static float *train_weights(const char *name, lpc_backbone backbone, int threads
     free(x);
     lpc_ctx_free(ctx);
     lpc_adamw_free(opt);
-    lpc_model_free(m);
+    lpc_head_free(m);
     lpc_rng_free(rng);
     lpc_set_num_threads(1);
     return w;
 }
 
-static void check_identical(const char *name, lpc_backbone backbone, int steps)
+static void check_identical(const char *name, ex_backbone backbone, int steps)
 {
     int64_t n1, n2;
     float *a = train_weights(name, backbone, 2, steps, &n1);
@@ -61,13 +63,13 @@ static void check_identical(const char *name, lpc_backbone backbone, int steps)
     free(b);
 }
 
-START_TEST(dense_bit_identical) { check_identical("LPC", LPC_BACKBONE_MLP, 20); }
+START_TEST(dense_bit_identical) { check_identical("LPC", EX_BACKBONE_MLP, 20); }
 END_TEST
 
-START_TEST(supcon_bit_identical) { check_identical("LPC-SCL", LPC_BACKBONE_MLP, 10); }
+START_TEST(supcon_bit_identical) { check_identical("LPC-SCL", EX_BACKBONE_MLP, 10); }
 END_TEST
 
-START_TEST(resnet_small_bit_identical) { check_identical("ArcFace", LPC_BACKBONE_RESNET_SMALL, 3); }
+START_TEST(resnet_small_bit_identical) { check_identical("ArcFace", EX_BACKBONE_RESNET_SMALL, 3); }
 END_TEST
 
 int main(void)

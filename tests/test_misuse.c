@@ -274,6 +274,112 @@ START_TEST(modules)
 }
 END_TEST
 
+static lpc_status copy_fwd(void *user, int n, const lpc_tensor *const *in, lpc_tensor *out)
+{
+    (void)user, (void)n;
+    return lpc_tensor_copy_in(out, lpc_tensor_cdata(in[0]), lpc_tensor_numel(in[0]));
+}
+
+static lpc_tensor *identity_forward(lpc_module *self, lpc_ctx *ctx, lpc_tensor *x, void *user)
+{
+    (void)self, (void)ctx, (void)user;
+    return x;
+}
+
+static lpc_tensor *null_forward(lpc_module *self, lpc_ctx *ctx, lpc_tensor *x, void *user)
+{
+    (void)self, (void)ctx, (void)x, (void)user;
+    return NULL;
+}
+
+static lpc_tensor *sum_graph(lpc_ctx *ctx, lpc_tensor **in, void *user)
+{
+    (void)user;
+    return lpc_sum(ctx, in[0]);
+}
+
+static lpc_tensor *vector_graph(lpc_ctx *ctx, lpc_tensor **in, void *user)
+{
+    (void)user;
+    return lpc_scale(ctx, in[0], 2.0f); /* not a scalar */
+}
+
+START_TEST(extending)
+{
+    /* custom ops */
+    EXPECT_NULL(lpc_op_new(NULL, copy_fwd, NULL, NULL));
+    EXPECT_NULL(lpc_op_new("", copy_fwd, NULL, NULL));
+    EXPECT_NULL(lpc_op_new("x", NULL, NULL, NULL));
+    char longname[100];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    EXPECT_NULL(lpc_op_new(longname, copy_fwd, NULL, NULL));
+    lpc_op_free(NULL);
+    lpc_op *op = lpc_op_new("copy", copy_fwd, NULL, NULL);
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *x = tensor2(2, 2, 1.0f);
+    EXPECT_NULL(lpc_op_apply(NULL, op, 1, &x, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, NULL, 1, &x, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 0, &x, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 5, &x, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 1, NULL, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 1, (lpc_tensor *[]){NULL}, 0, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 1, &x, 0, (int64_t[]){4}));    /* ndim 0 */
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_op_apply(ctx, op, 1, &x, 1, (int64_t[]){-4}));
+    EXPECT_OP(ctx, LPC_E_SHAPE, lpc_op_apply(ctx, op, 1, &x, 1, (int64_t[]){3})); /* copy fails */
+    lpc_tensor_set_requires_grad(x, 1);
+    EXPECT_OP(ctx, LPC_E_STATE, lpc_op_apply(ctx, op, 1, &x, 0, NULL)); /* no backward */
+
+    /* gradient checker */
+    double worst;
+    EXPECT(LPC_E_ARG, lpc_gradcheck(NULL, NULL, 1, &x, 1e-3, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 0, &x, 1e-3, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, NULL, 1e-3, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, &x, 0.0, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, &x, 1e-3, 0.0, 0.0, &worst));
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, &x, 1e-3, 1e-3, 1e-2, NULL));
+    lpc_ctx_reset(ctx);
+    lpc_tensor *tmp = lpc_tensor_temp(ctx, 1, (int64_t[]){2});
+    EXPECT(LPC_E_ARG, lpc_gradcheck(sum_graph, NULL, 1, &tmp, 1e-3, 1e-3, 1e-2, &worst));
+    EXPECT(LPC_E_SHAPE, lpc_gradcheck(vector_graph, NULL, 1, &x, 1e-3, 1e-3, 1e-2, &worst));
+    ck_assert_int_eq(lpc_gradcheck(sum_graph, NULL, 1, &x, 1e-3, 1e-3, 1e-2, &worst), LPC_OK);
+    ck_assert_double_le(worst, 1.0);
+
+    /* custom modules */
+    EXPECT_NULL(lpc_module_new(NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_module_set_train_hook(NULL, NULL));
+    ck_assert_ptr_null(lpc_module_user(NULL));
+    lpc_module *relu = lpc_relu_new();
+    EXPECT(LPC_E_ARG, lpc_module_set_train_hook(relu, NULL)); /* not a custom module */
+    lpc_module *m = lpc_module_new(identity_forward, NULL, NULL);
+    ck_assert_ptr_nonnull(m);
+    EXPECT(LPC_E_ARG, lpc_module_add_param(NULL, "w", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(relu, "w", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, "w", NULL));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, "a.b", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, "", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, NULL, lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_param(m, "t", tmp)); /* a temporary: not freed */
+    ck_assert_int_eq(lpc_module_add_param(m, "w", lpc_tensor_new(1, (int64_t[]){2})), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_module_add_buffer(m, "w", lpc_tensor_new(1, (int64_t[]){2})));
+    EXPECT(LPC_E_ARG, lpc_module_add_buffer(m, "v", lpc_module_param(m, 0))); /* owned */
+    EXPECT(LPC_E_ARG, lpc_module_add_buffer(NULL, "v", NULL));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(NULL, "c", lpc_relu_new()));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(m, "c", NULL));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(m, "c.d", lpc_relu_new()));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(relu, "c", lpc_relu_new()));
+    EXPECT(LPC_E_ARG, lpc_module_add_child(m, "me", m));
+    lpc_module_free(relu);
+    lpc_module *bad = lpc_module_new(null_forward, NULL, NULL);
+    EXPECT_OP(ctx, LPC_E_STATE, lpc_module_forward(bad, ctx, x));
+    lpc_module_free(bad);
+    lpc_module_free(m);
+    lpc_ctx_free(ctx);
+    lpc_tensor_free(x);
+    lpc_op_free(op);
+}
+END_TEST
+
 START_TEST(optimizer_and_schedules)
 {
     EXPECT_NULL(lpc_adamw_new(1.0, 0.999, 1e-8));
@@ -630,92 +736,69 @@ START_TEST(deepfool)
 }
 END_TEST
 
-START_TEST(recipes)
+START_TEST(head)
 {
     lpc_rng *rng = lpc_rng_new(11);
-    lpc_model *m = NULL;
-    int widths[3] = {8, 16, 4};
-    ck_assert_int_gt(lpc_model_count(), 0);
-    ck_assert_ptr_null(lpc_model_name_at(-1));
-    ck_assert_ptr_null(lpc_model_name_at(lpc_model_count()));
-    EXPECT(LPC_E_ARG, lpc_model_new("no-such-model", LPC_BACKBONE_MLP, 1, 4, 4, 3, widths, rng, &m));
-    ck_assert_ptr_nonnull(strstr(lpc_last_error(), lpc_model_name_at(0)));
-    EXPECT(LPC_E_ARG, lpc_model_new(NULL, LPC_BACKBONE_MLP, 1, 4, 4, 3, widths, rng, &m));
-    EXPECT(LPC_E_ARG, lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 4, 4, 1, widths, rng, &m));
-    EXPECT(LPC_E_ARG, lpc_model_new("LPC", (lpc_backbone)9, 1, 4, 4, 3, widths, rng, &m));
-    EXPECT(LPC_E_ARG, lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 4, 4, 3, widths, NULL, &m));
-    EXPECT(LPC_E_ARG, lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 4, 4, 3, widths, rng, NULL));
-    ck_assert_ptr_null(m);
-    lpc_model_free(NULL);
-    ck_assert_ptr_null(lpc_model_name(NULL));
-    ck_assert_int_le(lpc_model_has(NULL, LPC_MODEL_HAS_L2), 0);
-    ck_assert_int_le(lpc_model_latent_dim(NULL), 0);
-    ck_assert_int_le(lpc_model_num_classes(NULL), 0);
-    ck_assert_ptr_null(lpc_model_module(NULL));
-    EXPECT_NULL(lpc_model_adamw_new(NULL, 1e-3, 0.0));
+    lpc_head *h = (lpc_head *)&h;
+    EXPECT(LPC_E_ARG, lpc_head_new(NULL, 4, NULL, 4, 3, rng, &h));
+    ck_assert_ptr_null(h);
+    EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 3, rng, NULL));
+    EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 3, NULL, &h));
+    EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 1, rng, &h));
+    EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 0, NULL, 4, 3, rng, &h));
+    /* Without a penultimate layer P must equal D. */
+    EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 2, 3, rng, &h));
+    EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, lpc_linear_new(4, 2, 1, rng),
+                                   0, 3, rng, &h));
+    /* A backbone some container owns is refused and left to its owner. */
+    lpc_module *seq = lpc_sequential_new();
+    lpc_module *owned = lpc_linear_new(4, 4, 1, rng);
+    ck_assert_int_eq(lpc_sequential_add(seq, "0", owned), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_head_new(owned, 4, NULL, 4, 3, rng, &h));
+    ck_assert_ptr_null(h);
+    lpc_module_free(seq);
+    lpc_head_free(NULL);
+    EXPECT(LPC_E_ARG, lpc_head_set(NULL, LPC_HEAD_LOSS, 0));
+    ck_assert(isnan(lpc_head_get(NULL, LPC_HEAD_LOSS)));
+    ck_assert_ptr_null(lpc_head_module(NULL));
+    ck_assert_int_eq(lpc_head_latent_dim(NULL), -1);
+    ck_assert_int_eq(lpc_head_num_classes(NULL), -1);
+    EXPECT_NULL(lpc_head_adamw_new(NULL, 1e-3, 0.0));
     lpc_ctx *ctx = lpc_ctx_new();
     lpc_tensor *z;
-    EXPECT(LPC_E_ARG, lpc_model_forward(NULL, ctx, NULL, &z, NULL));
-    EXPECT(LPC_E_ARG, lpc_model_evaluate(NULL, NULL, NULL, NULL, 8, NULL, NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_head_forward(NULL, NULL, NULL, NULL, &z, NULL));
+    EXPECT(LPC_E_ARG, lpc_head_forward(NULL, ctx, NULL, NULL, &z, NULL));
+    EXPECT_NULL(lpc_head_loss(NULL, NULL, NULL, NULL, 1.0, 16.0, 0.1, NULL));
 
-    ck_assert_int_eq(lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 3, 3, 2, widths, rng, &m), LPC_OK);
-    lpc_tensor *x = tensor2(2, 5, 1.0f);
+    ck_assert_int_eq(lpc_head_new(lpc_linear_new(5, 4, 1, rng), 4, lpc_linear_new(4, 2, 1, rng),
+                                  2, 3, rng, &h), LPC_OK);
+    const struct { lpc_head_setting what; double bad; } bounds[] = {
+        {LPC_HEAD_LOSS, 3}, {LPC_HEAD_LOSS, -1}, {LPC_HEAD_LOSS, 0.5}, {LPC_HEAD_L2, 3},
+        {LPC_HEAD_SUPCON, 2}, {LPC_HEAD_SUPCON_TAU, 0}, {LPC_HEAD_SUPCON_TAU, 101},
+        {LPC_HEAD_SUPCON_TAU, NAN}, {LPC_HEAD_COSFACE_S, 0}, {LPC_HEAD_COSFACE_S, INFINITY},
+        {LPC_HEAD_COSFACE_M, -0.1}, {LPC_HEAD_COSFACE_M, 1.5}, {(lpc_head_setting)42, 0}};
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+        double before = lpc_head_get(h, bounds[i].what);
+        EXPECT(LPC_E_ARG, lpc_head_set(h, bounds[i].what, bounds[i].bad));
+        if (bounds[i].what != 42)
+            ck_assert_double_eq(lpc_head_get(h, bounds[i].what), before);
+    }
+    ck_assert(isnan(lpc_head_get(h, (lpc_head_setting)42)));
+    lpc_tensor *x = tensor2(2, 7, 1.0f); /* the backbone takes 5 features */
     int32_t lab[2] = {0, 9};
     lpc_ctx_reset(ctx);
-    EXPECT(LPC_E_SHAPE, lpc_model_forward(m, ctx, x, &z, NULL));
-    EXPECT_OP(ctx, LPC_E_ARG, lpc_model_loss(m, ctx, lpc_tensor_temp(ctx, 4, (int64_t[]){2, 1, 3, 3}),
-                                            lab, 1.0, 16.0, 0.1, NULL));
-    EXPECT_OP(ctx, LPC_E_ARG, lpc_model_loss(m, ctx, NULL, lab, 1.0, 16.0, 0.1, NULL));
-    lpc_dataset *ds = small_dataset(); /* 2 channels: the model takes 1 */
-    double mean[2] = {0.5, 0.5}, std[2] = {0.25, 0.25};
-    EXPECT(LPC_E_SHAPE, lpc_model_evaluate(m, ds, mean, std, 2, NULL, NULL, NULL, NULL));
-    EXPECT(LPC_E_ARG, lpc_model_evaluate(m, ds, mean, std, 0, NULL, NULL, NULL, NULL));
-
-    lpc_trainer *t = NULL;
-    EXPECT(LPC_E_ARG, lpc_trainer_new(NULL, ds, LPC_PROTOCOL_RAMP, 1, 2, 1e-3, 0, 1, &t));
-    /* Images the model cannot take: refused when built or at the first epoch. */
-    lpc_clear_error();
-    if (lpc_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 1, 2, 1e-3, 0, 1, &t) == LPC_OK) {
-        EXPECT_FAIL(lpc_trainer_epoch(t));
-        lpc_trainer_free(t);
-        t = NULL;
-    }
-    ck_assert_str_ne(lpc_last_error(), "");
-    EXPECT(LPC_E_ARG, lpc_trainer_new(m, NULL, LPC_PROTOCOL_RAMP, 1, 2, 1e-3, 0, 1, &t));
-    ck_assert_ptr_null(t);
-    lpc_trainer_free(NULL);
-    EXPECT(LPC_E_ARG, lpc_trainer_set(NULL, LPC_TRAIN_GAMMA_MAX, 10));
-    ck_assert(isnan(lpc_trainer_get(NULL, LPC_TRAIN_LOSS)));
-    EXPECT(LPC_E_ARG, lpc_trainer_epoch(NULL));
-    ck_assert_ptr_null(lpc_trainer_mean(NULL));
-    ck_assert_ptr_null(lpc_trainer_std(NULL));
-    ck_assert_ptr_null(lpc_trainer_adamw(NULL));
-    ck_assert_ptr_null(lpc_trainer_batcher(NULL));
-    EXPECT(LPC_E_ARG, lpc_trainer_set_epoch(NULL, 1));
-
-    /* A matching one-channel data set: bad settings are refused. */
-    uint8_t img[4 * 9];
-    int32_t l4[4] = {0, 1, 0, 1};
-    for (int i = 0; i < 4 * 9; i++)
-        img[i] = (uint8_t)(i * 7);
-    lpc_dataset *ds1 = NULL;
-    ck_assert_int_eq(lpc_dataset_from_memory(img, l4, 4, 1, 3, 3, 2, &ds1), LPC_OK);
-    EXPECT(LPC_E_ARG, lpc_trainer_new(m, ds1, (lpc_protocol)9, 1, 2, 1e-3, 0, 1, &t));
-    EXPECT(LPC_E_ARG, lpc_trainer_new(m, ds1, LPC_PROTOCOL_RAMP, 0, 2, 1e-3, 0, 1, &t));
-    EXPECT(LPC_E_ARG, lpc_trainer_new(m, ds1, LPC_PROTOCOL_RAMP, 1, 0, 1e-3, 0, 1, &t));
-    ck_assert_int_eq(lpc_trainer_new(m, ds1, LPC_PROTOCOL_RAMP, 1, 2, 1e-3, 0, 1, &t), LPC_OK);
-    EXPECT(LPC_E_ARG, lpc_trainer_set(t, (lpc_train_setting)42, 1));
-    EXPECT(LPC_E_ARG, lpc_trainer_set(t, LPC_TRAIN_REACH, 2.0));
-    ck_assert(isnan(lpc_trainer_get(t, (lpc_train_value)42)));
-    EXPECT(LPC_E_ARG, lpc_trainer_set_epoch(t, -1));
-    ck_assert_ptr_nonnull(lpc_trainer_adamw(t));
-    ck_assert_ptr_nonnull(lpc_trainer_batcher(t));
-    lpc_trainer_free(t);
-    lpc_dataset_free(ds1);
-    lpc_dataset_free(ds);
+    EXPECT(LPC_E_SHAPE, lpc_head_forward(h, ctx, x, NULL, &z, NULL));
+    lpc_tensor *x5 = tensor2(2, 5, 1.0f);
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_head_loss(h, ctx, x5, lab, 1.0, 16.0, 0.1, NULL)); /* label 9 */
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_head_loss(h, ctx, x5, NULL, 1.0, 16.0, 0.1, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_head_loss(h, ctx, x5, (int32_t[]){0, 1}, -1.0, 16.0, 0.1, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_head_loss(h, ctx, x5, (int32_t[]){0, 1}, NAN, 16.0, 0.1, NULL));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_head_loss(h, ctx, NULL, (int32_t[]){0, 1}, 1.0, 16.0, 0.1, NULL));
+    EXPECT_NULL(lpc_head_adamw_new(h, INFINITY, 0.0));
     lpc_tensor_free(x);
+    lpc_tensor_free(x5);
+    lpc_head_free(h);
     lpc_ctx_free(ctx);
-    lpc_model_free(m);
     lpc_rng_free(rng);
 }
 END_TEST
@@ -729,13 +812,14 @@ int main(void)
     tcase_add_test(tc, ops_and_losses);
     tcase_add_test(tc, rng);
     tcase_add_test(tc, modules);
+    tcase_add_test(tc, extending);
     tcase_add_test(tc, optimizer_and_schedules);
     tcase_add_test(tc, datasets_and_batcher);
     tcase_add_test(tc, npy_files);
     tcase_add_test(tc, checkpoints);
     tcase_add_test(tc, analysis);
     tcase_add_test(tc, deepfool);
-    tcase_add_test(tc, recipes);
+    tcase_add_test(tc, head);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

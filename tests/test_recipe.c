@@ -1,77 +1,112 @@
-/* Model recipes: the eleven names, their structure, one epoch of each on a
+/* The ablation's model recipes and training loop (examples/common): the
+ * eleven names, their structure and parameter names, one epoch of each on a
  * Fashion-MNIST subset without NaN, raw-logit predictions, misuse. */
 #include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "lpct.h"
+#include "../examples/common/recipes.h"
+#include "../examples/common/trainer.h"
+
+/* Model `name` with the dense backbone for c x h x w inputs. */
+static lpc_status model_new(const char *name, int h, int w, int k, const int *widths,
+                            lpc_rng *rng, lpc_head **out)
+{
+    return ex_model_new(ex_model_index(name), EX_BACKBONE_MLP, 1, h, w, k, widths, rng, out);
+}
 
 static const int WIDTHS[3] = {64, 128, 16};
 
 START_TEST(names_and_structure)
 {
-    ck_assert_int_eq(lpc_model_count(), 11);
+    ck_assert_int_eq(ex_model_count(), 11);
     lpc_rng *rng = lpc_rng_new(1);
-    for (int i = 0; i < lpc_model_count(); i++) {
-        lpc_model *m = NULL;
-        ck_assert_int_eq(lpc_model_new(lpc_model_name_at(i), LPC_BACKBONE_MLP, 1, 28, 28, 10,
-                                       WIDTHS, rng, &m), LPC_OK);
-        const char *name = lpc_model_name(m);
-        int64_t p = lpc_model_latent_dim(m);
-        int penult = lpc_model_has(m, LPC_MODEL_HAS_PENULT);
+    for (int i = 0; i < ex_model_count(); i++) {
+        lpc_head *m = NULL;
+        const char *name = ex_model_name_at(i);
+        ck_assert_int_eq(model_new(name, 28, 28, 10, WIDTHS, rng, &m), LPC_OK);
+        int64_t p = lpc_head_latent_dim(m);
+        lpc_module *net = lpc_head_module(m);
+        int penult = lpc_module_find(net, "penultimate") != NULL;
+        ck_assert_int_eq(penult, strstr(name, "Pen") ? strcmp(name, "LinPen") == 0 ||
+                                                       strcmp(name, "NonlinPen") == 0
+                                                     : strcmp(name, "LPC") == 0 ||
+                                                       strncmp(name, "LPC-", 4) == 0);
         ck_assert_int_eq(p, !penult ? 512 : strcmp(name, "LPC-Wide") == 0 ? 128
                                       : strcmp(name, "LPC-Narrow") == 0 ? 16 : 64);
-        ck_assert_int_eq(lpc_model_has(m, LPC_MODEL_HAS_L2), strncmp(name, "LPC", 3) == 0);
-        ck_assert_int_eq(lpc_model_has(m, LPC_MODEL_HAS_SUPCON), strstr(name, "SCL") != NULL);
+        ck_assert_int_eq(ex_model_has_l2(i), strncmp(name, "LPC", 3) == 0);
+        ck_assert_int_eq(lpc_head_get(m, LPC_HEAD_SUPCON), strstr(name, "SCL") != NULL);
+        /* The parameter names of the checkpoints written before the move. */
+        ck_assert_str_eq(lpc_module_param_name(net, 0), "backbone.fc1.weight");
+        ck_assert_ptr_nonnull(lpc_module_find_param(net, "backbone.fc2.bias"));
+        if (penult)
+            ck_assert_ptr_nonnull(lpc_module_find_param(
+                net, strcmp(name, "NonlinPen") == 0 ? "penultimate.0.weight"
+                                                    : "penultimate.weight"));
         /* Classifier without bias, trained with its own group. */
-        lpc_module *net = lpc_model_module(m);
         ck_assert_ptr_nonnull(lpc_module_find_param(net, "classifier.weight"));
         ck_assert_ptr_null(lpc_module_find_param(net, "classifier.bias"));
-        lpc_adamw *opt = lpc_model_adamw_new(m, 1e-3, 5e-4);
+        lpc_adamw *opt = lpc_head_adamw_new(m, 1e-3, 5e-4);
         ck_assert_int_eq(lpc_adamw_num_params(opt), lpc_module_num_params(net));
         lpc_adamw_free(opt);
-        lpc_model_free(m);
+        lpc_head_free(m);
     }
-    lpc_model *m = NULL;
-    ck_assert_int_eq(lpc_model_new("lpc-narrow", LPC_BACKBONE_MLP, 1, 28, 28, 10, WIDTHS, rng, &m),
-                     LPC_OK); /* case-insensitive */
-    ck_assert_str_eq(lpc_model_name(m), "LPC-Narrow");
-    lpc_model_free(m);
-    ck_assert_int_eq(lpc_model_new("Bogus", LPC_BACKBONE_MLP, 1, 28, 28, 10, WIDTHS, rng, &m),
-                     LPC_E_ARG);
+    ck_assert_int_eq(ex_model_index("lpc-narrow"), 2); /* case-insensitive */
+    ck_assert_int_eq(ex_model_index("Bogus"), -1);
+    ck_assert_ptr_nonnull(strstr(ex_model_list(), "LPC-NoPen"));
+    lpc_head *m = NULL;
+    ck_assert_int_eq(model_new("LPC", 28, 28, 1, WIDTHS, rng, &m), LPC_E_ARG);
+    ck_assert_int_eq(model_new("LPC", 28, 28, 10, NULL, rng, &m), LPC_E_ARG);
+    ck_assert_int_eq(model_new("Bogus", 28, 28, 10, WIDTHS, rng, &m), LPC_E_ARG);
+    ck_assert_int_eq(ex_model_new(0, 99, 1, 28, 28, 10, WIDTHS, rng, &m), LPC_E_ARG);
+    ck_assert_int_eq(model_new("LPC", 28, 28, 10, WIDTHS, rng, NULL), LPC_E_ARG);
     ck_assert_ptr_null(m);
-    ck_assert_ptr_nonnull(strstr(lpc_last_error(), "LPC-NoPen"));
-    ck_assert_int_eq(lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 28, 28, 1, WIDTHS, rng, &m), LPC_E_ARG);
-    ck_assert_int_eq(lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 28, 28, 10, NULL, rng, &m), LPC_E_ARG);
-    ck_assert_int_eq(lpc_model_new("LPC", 99, 1, 28, 28, 10, WIDTHS, rng, &m), LPC_E_ARG);
-    ck_assert_int_eq(lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 28, 28, 10, WIDTHS, rng, NULL), LPC_E_ARG);
-    ck_assert_ptr_null(lpc_model_name_at(11));
-    ck_assert_ptr_null(lpc_model_module(NULL));
-    lpc_model_free(NULL);
+    ck_assert_ptr_null(ex_model_name_at(11));
     lpc_rng_free(rng);
 }
 END_TEST
 
-/* Loss recipe: LPC = CE + gamma * mean(z^2), computed by hand from z and logits. */
-START_TEST(loss_composition)
+/* Every model's parameter names, sizes and initial values (a weighted sum)
+ * as the library's recipes gave them before they moved to the examples
+ * (printed by the pre-move liblpc, seed 1, 1x2x2 inputs, 3 classes, widths
+ * 4/8/2): checkpoints written then restore into the models built now. */
+static const char *const LAYOUT_V0[] = {
+    "LPC backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 penultimate.weight:2048 penultimate.bias:4 classifier.weight:12 sum:51.638149414881582",
+    "LPC-Wide backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 penultimate.weight:4096 penultimate.bias:8 classifier.weight:24 sum:59.239273694952089",
+    "LPC-Narrow backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 penultimate.weight:1024 penultimate.bias:2 classifier.weight:6 sum:53.923144173084665",
+    "LPC-SCL backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 penultimate.weight:2048 penultimate.bias:4 classifier.weight:12 sum:51.638149414881582",
+    "LPC-NoPen backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 classifier.weight:1536 sum:58.131918034152704",
+    "LinPen backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 penultimate.weight:2048 penultimate.bias:4 classifier.weight:12 sum:51.638149414881582",
+    "NonlinPen backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 penultimate.0.weight:2048 penultimate.0.bias:4 classifier.weight:12 sum:51.638149414881582",
+    "SCL backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 classifier.weight:1536 sum:58.131918034152704",
+    "ArcFace backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 classifier.weight:1536 sum:58.131918034152704",
+    "CosFace backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 classifier.weight:1536 sum:58.131918034152704",
+    "NoPen backbone.fc1.weight:2048 backbone.fc1.bias:512 backbone.fc2.weight:262144 backbone.fc2.bias:512 classifier.weight:1536 sum:58.131918034152704",
+};
+
+START_TEST(layout_matches_pre_move_library)
 {
-    lpc_rng *rng = lpc_rng_new(2);
-    lpc_model *m = NULL;
-    ck_assert_int_eq(lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 2, 2, 3, WIDTHS, rng, &m), LPC_OK);
-    lpc_ctx *ctx = lpc_ctx_new();
-    float xv[8] = {0.1f, -0.3f, 0.5f, 0.2f, 1, 0, -1, 0.5f};
-    int32_t y[2] = {2, 0};
-    lpc_tensor *x = lpc_tensor_from(ctx, 4, (int64_t[]){2, 1, 2, 2}, xv, 8);
-    lpc_tensor *z, *logits;
-    ck_assert_int_eq(lpc_model_forward(m, ctx, x, &z, &logits), LPC_OK);
-    double expect = lpc_tensor_data(lpc_cross_entropy(ctx, logits, y))[0] +
-                    lpc_tensor_data(lpc_l2_latent(ctx, z, 7.0f))[0];
-    lpc_tensor *loss = lpc_model_loss(m, ctx, x, y, 7.0, 0, 0, NULL);
-    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
-    LPCT_ASSERT_CLOSE(lpc_tensor_data(loss)[0], expect, 1e-6);
-    ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
-    lpc_ctx_free(ctx);
-    lpc_model_free(m);
-    lpc_rng_free(rng);
+    for (int i = 0; i < ex_model_count(); i++) {
+        lpc_rng *rng = lpc_rng_new(1);
+        lpc_head *m = NULL;
+        ck_assert_int_eq(model_new(ex_model_name_at(i), 2, 2, 3, (int[]){4, 8, 2}, rng, &m),
+                         LPC_OK);
+        lpc_module *n = lpc_head_module(m);
+        char line[4096];
+        int len = snprintf(line, sizeof line, "%s", ex_model_name_at(i));
+        double sum = 0;
+        for (int j = 0; j < lpc_module_num_params(n); j++) {
+            const lpc_tensor *t = lpc_module_param(n, j);
+            len += snprintf(line + len, sizeof line - (size_t)len, " %s:%lld",
+                            lpc_module_param_name(n, j), (long long)lpc_tensor_numel(t));
+            for (int64_t k = 0; k < lpc_tensor_numel(t); k++)
+                sum += lpc_tensor_cdata(t)[k] * (double)((k % 7) + 1);
+        }
+        snprintf(line + len, sizeof line - (size_t)len, " sum:%.17g", sum);
+        ck_assert_str_eq(line, LAYOUT_V0[i]);
+        lpc_head_free(m);
+        lpc_rng_free(rng);
+    }
 }
 END_TEST
 
@@ -89,25 +124,24 @@ START_TEST(every_model_trains_one_epoch)
     lpc_dataset *few = NULL;
     ck_assert_int_eq(lpc_dataset_from_memory(lpc_dataset_images(train), lpc_dataset_labels(train),
                                              500, 1, 28, 28, 10, &few), LPC_OK);
-    for (int i = 0; i < lpc_model_count(); i++) {
+    for (int i = 0; i < ex_model_count(); i++) {
         lpc_rng *rng = lpc_rng_new(3);
-        lpc_model *m = NULL;
-        lpc_trainer *tr = NULL;
-        ck_assert_int_eq(lpc_model_new(lpc_model_name_at(i), LPC_BACKBONE_MLP, 1, 28, 28, 10,
-                                       WIDTHS, rng, &m), LPC_OK);
-        ck_assert_int_eq(lpc_trainer_new(m, train, LPC_PROTOCOL_RAMP, 1, 128, 1e-3, 5e-4, 3, &tr),
+        lpc_head *m = NULL;
+        ex_trainer *tr = NULL;
+        ck_assert_int_eq(model_new(ex_model_name_at(i), 28, 28, 10, WIDTHS, rng, &m), LPC_OK);
+        ck_assert_int_eq(ex_trainer_new(m, train, LPC_PROTOCOL_RAMP, 1, 128, 1e-3, 5e-4, 3, &tr),
                          LPC_OK);
-        ck_assert_msg(lpc_trainer_epoch(tr) == LPC_OK, "%s: %s", lpc_model_name(m), lpc_last_error());
-        double loss = lpc_trainer_get(tr, LPC_TRAIN_LOSS), acc = lpc_trainer_get(tr, LPC_TRAIN_ACCURACY);
-        ck_assert_msg(isfinite(loss) && acc > 0.4, "%s: loss %g acc %g", lpc_model_name(m), loss, acc);
+        ck_assert_msg(ex_trainer_epoch(tr) == LPC_OK, "%s: %s", ex_model_name_at(i), lpc_last_error());
+        double loss = ex_trainer_get(tr, EX_TRAIN_LOSS), acc = ex_trainer_get(tr, EX_TRAIN_ACCURACY);
+        ck_assert_msg(isfinite(loss) && acc > 0.4, "%s: loss %g acc %g", ex_model_name_at(i), loss, acc);
         /* Evaluation predictions equal argmax of W z (raw logits, no margin). */
-        int64_t p = lpc_model_latent_dim(m), n = 500;
+        int64_t p = lpc_head_latent_dim(m), n = 500;
         float *z = malloc((size_t)(n * p) * sizeof *z);
         int32_t *pred = malloc((size_t)n * sizeof *pred);
         double acc_eval;
-        ck_assert_int_eq(lpc_model_evaluate(m, few, lpc_trainer_mean(tr), lpc_trainer_std(tr), 512,
+        ck_assert_int_eq(ex_evaluate(m, few, ex_trainer_mean(tr), ex_trainer_std(tr), 512,
                                             z, NULL, pred, &acc_eval), LPC_OK);
-        const float *w = lpc_tensor_cdata(lpc_module_find_param(lpc_model_module(m), "classifier.weight"));
+        const float *w = lpc_tensor_cdata(lpc_module_find_param(lpc_head_module(m), "classifier.weight"));
         for (int64_t s = 0; s < n; s++) {
             int best = 0;
             double bestv = -INFINITY;
@@ -122,8 +156,8 @@ START_TEST(every_model_trains_one_epoch)
         }
         free(z);
         free(pred);
-        lpc_trainer_free(tr);
-        lpc_model_free(m);
+        ex_trainer_free(tr);
+        lpc_head_free(m);
         lpc_rng_free(rng);
     }
     lpc_dataset_free(few);
@@ -133,35 +167,48 @@ END_TEST
 
 START_TEST(trainer_misuse)
 {
-    lpc_trainer *tr = (lpc_trainer *)1;
-    ck_assert_int_eq(lpc_trainer_new(NULL, NULL, LPC_PROTOCOL_RAMP, 1, 1, 1e-3, 0, 0, &tr), LPC_E_ARG);
+    ex_trainer *tr = (ex_trainer *)1;
+    ck_assert_int_eq(ex_trainer_new(NULL, NULL, LPC_PROTOCOL_RAMP, 1, 1, 1e-3, 0, 0, &tr), LPC_E_ARG);
     ck_assert_ptr_null(tr);
-    ck_assert_int_eq(lpc_trainer_epoch(NULL), LPC_E_ARG);
-    ck_assert(isnan(lpc_trainer_get(NULL, LPC_TRAIN_LOSS)));
-    ck_assert_int_eq(lpc_trainer_set(NULL, LPC_TRAIN_REACH, 0.5), LPC_E_ARG);
-    ck_assert_int_eq(lpc_model_evaluate(NULL, NULL, NULL, NULL, 1, NULL, NULL, NULL, NULL), LPC_E_ARG);
+    ck_assert_int_eq(ex_trainer_epoch(NULL), LPC_E_ARG);
+    ck_assert(isnan(ex_trainer_get(NULL, EX_TRAIN_LOSS)));
+    ck_assert_int_eq(ex_trainer_set(NULL, EX_TRAIN_REACH, 0.5), LPC_E_ARG);
+    ck_assert_int_eq(ex_evaluate(NULL, NULL, NULL, NULL, 1, NULL, NULL, NULL, NULL), LPC_E_ARG);
+    ck_assert_ptr_null(ex_trainer_mean(NULL));
+    ck_assert_ptr_null(ex_trainer_adamw(NULL));
     uint8_t img[2 * 4] = {0, 255, 3, 9, 200, 100, 50, 25};
     int32_t lab[2] = {0, 1};
     lpc_dataset *ds = NULL;
     ck_assert_int_eq(lpc_dataset_from_memory(img, lab, 2, 1, 2, 2, 2, &ds), LPC_OK);
     lpc_rng *rng = lpc_rng_new(4);
-    lpc_model *m = NULL;
-    ck_assert_int_eq(lpc_model_new("NoPen", LPC_BACKBONE_MLP, 1, 2, 2, 2, WIDTHS, rng, &m), LPC_OK);
-    ck_assert_int_eq(lpc_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 0, 1, 1e-3, 0, 0, &tr), LPC_E_ARG);
-    ck_assert_int_eq(lpc_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 2, 1, 1e-3, 0, 0, &tr), LPC_OK);
-    ck_assert_int_eq(lpc_trainer_set(tr, LPC_TRAIN_REACH, 1.5), LPC_E_ARG);
-    ck_assert_int_eq(lpc_trainer_set(tr, LPC_TRAIN_GAMMA_MAX, -1), LPC_E_ARG);
-    ck_assert_int_eq(lpc_trainer_set_epoch(tr, 3), LPC_E_ARG);
-    ck_assert_int_eq(lpc_trainer_epoch(tr), LPC_OK);
-    ck_assert_int_eq((int)lpc_trainer_get(tr, LPC_TRAIN_EPOCH), 1);
-    ck_assert_int_eq((int)lpc_trainer_get(tr, LPC_TRAIN_STEPS), 2);
+    lpc_head *m = NULL;
+    ck_assert_int_eq(model_new("NoPen", 2, 2, 2, WIDTHS, rng, &m), LPC_OK);
+    ck_assert_int_eq(ex_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 0, 1, 1e-3, 0, 0, &tr), LPC_E_ARG);
+    ck_assert_int_eq(ex_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 2, 1, 1e-3, 0, 0, &tr), LPC_OK);
+    ck_assert_int_eq(ex_trainer_set(tr, EX_TRAIN_REACH, 1.5), LPC_E_ARG);
+    ck_assert_int_eq(ex_trainer_set(tr, EX_TRAIN_GAMMA_MAX, -1), LPC_E_ARG);
+    ck_assert_int_eq(ex_trainer_set_epoch(tr, 3), LPC_E_ARG);
+    /* Issue 12 item 10: argument errors are LPC_E_ARG, not "out of memory". */
+    ex_trainer *bad = NULL;
+    ck_assert_int_eq(ex_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 2, 1, INFINITY, 0, 0, &bad),
+                     LPC_E_ARG);
+    ck_assert_int_eq(ex_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 2, 1, 1e-3, NAN, 0, &bad),
+                     LPC_E_ARG);
+    ck_assert_ptr_null(bad);
+    ck_assert_int_eq(ex_evaluate(m, ds, (double[]){0.5}, (double[]){0.0}, 2, NULL, NULL, NULL,
+                                 NULL), LPC_E_ARG);
+    ck_assert_int_eq(ex_evaluate(m, ds, (double[]){NAN}, (double[]){1.0}, 2, NULL, NULL, NULL,
+                                 NULL), LPC_E_ARG);
+    ck_assert_int_eq(ex_trainer_epoch(tr), LPC_OK);
+    ck_assert_int_eq((int)ex_trainer_get(tr, EX_TRAIN_EPOCH), 1);
+    ck_assert_int_eq((int)ex_trainer_get(tr, EX_TRAIN_STEPS), 2);
     /* After the first step nothing is allocated: a whole second epoch of
      * forward, backward and AdamW steps leaves the counter unchanged. */
     unsigned long long before = lpc_alloc_count();
-    ck_assert_int_eq(lpc_trainer_epoch(tr), LPC_OK);
+    ck_assert_int_eq(ex_trainer_epoch(tr), LPC_OK);
     ck_assert_uint_eq(lpc_alloc_count(), before);
-    lpc_trainer_free(tr);
-    lpc_model_free(m);
+    ex_trainer_free(tr);
+    lpc_head_free(m);
     lpc_rng_free(rng);
     lpc_dataset_free(ds);
 }
@@ -180,24 +227,23 @@ START_TEST(non_finite_loss_stops_training)
     ck_assert_int_eq(lpc_dataset_from_memory(img, lab, 4, 1, 2, 2, 2, &ds), LPC_OK);
     for (int check = 0; check < 2; check++) {
         lpc_rng *rng = lpc_rng_new(5);
-        lpc_model *m = NULL;
-        lpc_trainer *tr = NULL;
-        ck_assert_int_eq(lpc_model_new("LPC", LPC_BACKBONE_MLP, 1, 2, 2, 2, WIDTHS, rng, &m), LPC_OK);
-        ck_assert_int_eq(lpc_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 1, 2, 1e30, 0, 0, &tr), LPC_OK);
-        ck_assert_int_eq(lpc_trainer_set(tr, LPC_TRAIN_CHECK_FINITE, check), LPC_OK);
-        ck_assert_int_eq(lpc_trainer_epoch(tr), LPC_E_NUMERIC);
-        ck_assert_ptr_nonnull(strstr(lpc_last_error(), "step 1"));
+        lpc_head *m = NULL;
+        ex_trainer *tr = NULL;
+        ck_assert_int_eq(model_new("LPC", 2, 2, 2, WIDTHS, rng, &m), LPC_OK);
+        ck_assert_int_eq(ex_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 1, 2, 1e30, 0, 0, &tr), LPC_OK);
+        ck_assert_int_eq(ex_trainer_set(tr, EX_TRAIN_CHECK_FINITE, check), LPC_OK);
+        ck_assert_int_eq(ex_trainer_epoch(tr), LPC_E_NUMERIC);
         if (check)
             ck_assert_ptr_nonnull(strstr(lpc_last_error(), "produced a non-finite value"));
-        ck_assert_int_eq((int)lpc_trainer_get(tr, LPC_TRAIN_EPOCH), 0);
-        lpc_module *net = lpc_model_module(m);
+        ck_assert_int_eq((int)ex_trainer_get(tr, EX_TRAIN_EPOCH), 0);
+        lpc_module *net = lpc_head_module(m);
         for (int i = 0; i < lpc_module_num_params(net); i++) {
             lpc_tensor *t = lpc_module_param(net, i);
             for (int64_t j = 0; j < lpc_tensor_numel(t); j++)
                 ck_assert(isfinite(lpc_tensor_data(t)[j]));
         }
-        lpc_trainer_free(tr);
-        lpc_model_free(m);
+        ex_trainer_free(tr);
+        lpc_head_free(m);
         lpc_rng_free(rng);
     }
     lpc_dataset_free(ds);
@@ -210,7 +256,7 @@ int main(void)
     TCase *tc = tcase_create("recipe");
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, names_and_structure);
-    tcase_add_test(tc, loss_composition);
+    tcase_add_test(tc, layout_matches_pre_move_library);
     tcase_add_test(tc, every_model_trains_one_epoch);
     tcase_add_test(tc, trainer_misuse);
     tcase_add_test(tc, non_finite_loss_stops_training);

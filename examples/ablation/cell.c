@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "../common/atomic.h"
 #include "../common/options.h"
+#include "../common/trainer.h"
 #include "json.h"
 #include "lock.h"
 #include "metrics.h"
@@ -54,8 +55,8 @@ typedef struct {
     char identity[2048], dir[4096];
     lpc_dataset *train, *test, *test_head; /* test_head: first CURVE_SAMPLES */
     lpc_rng *rng;
-    lpc_model *model;
-    lpc_trainer *trainer;
+    lpc_head *model;
+    ex_trainer *trainer;
     ab_epoch_log *log;
     float *z_train, *z_test;
     int32_t *pred_train, *pred_test;
@@ -70,8 +71,8 @@ static void release(run *r)
     free(r->pred_train);
     free(r->pred_test);
     free(r->log);
-    lpc_trainer_free(r->trainer);
-    lpc_model_free(r->model);
+    ex_trainer_free(r->trainer);
+    lpc_head_free(r->model);
     lpc_rng_free(r->rng);
     lpc_dataset_free(r->train);
     lpc_dataset_free(r->test);
@@ -107,17 +108,19 @@ static int setup(run *r)
     r->log = calloc((size_t)c->epochs, sizeof *r->log);
     if (!r->rng || !r->log)
         return fail(r, "allocating", LPC_E_NOMEM);
-    if ((s = lpc_model_new(r->cell.model, c->backbone, lpc_dataset_channels(r->train),
-                           lpc_dataset_height(r->train), lpc_dataset_width(r->train),
-                           lpc_dataset_num_classes(r->train), c->widths, r->rng,
-                           &r->model)) != LPC_OK)
+    if (!ex_same_shape(r->train, r->test))
+        return fail(r, "checking the test set", LPC_E_SHAPE);
+    if ((s = ex_model_new(ex_model_index(r->cell.model), c->backbone,
+                          lpc_dataset_channels(r->train), lpc_dataset_height(r->train),
+                          lpc_dataset_width(r->train), lpc_dataset_num_classes(r->train),
+                          c->widths, r->rng, &r->model)) != LPC_OK)
         return fail(r, "building the model", s);
-    if ((s = lpc_trainer_new(r->model, r->train, c->protocol, c->epochs, c->batch, r->cell.lr,
+    if ((s = ex_trainer_new(r->model, r->train, c->protocol, c->epochs, c->batch, r->cell.lr,
                              c->wd, (uint64_t)r->cell.seed, &r->trainer)) != LPC_OK ||
-        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_GAMMA_MAX, c->gamma_max)) != LPC_OK ||
-        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_REACH, c->reach)) != LPC_OK ||
-        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_AUGMENT_PAD, c->augment ? 4 : 0)) != LPC_OK ||
-        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK)
+        (s = ex_trainer_set(r->trainer, EX_TRAIN_GAMMA_MAX, c->gamma_max)) != LPC_OK ||
+        (s = ex_trainer_set(r->trainer, EX_TRAIN_REACH, c->reach)) != LPC_OK ||
+        (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_PAD, c->augment ? 4 : 0)) != LPC_OK ||
+        (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK)
         return fail(r, "setting up training", s);
     return 0;
 }
@@ -134,17 +137,17 @@ static int train(run *r, const char *ckpt, ab_progress_mode mode)
     double t0 = now();
     for (long e = done; e < epochs; e++) {
         double te = now();
-        lpc_status s = lpc_trainer_epoch(r->trainer);
+        lpc_status s = ex_trainer_epoch(r->trainer);
         if (s != LPC_OK)
             return fail(r, "training", s);
         double acc_test = 0;
-        if ((s = lpc_model_evaluate(r->model, r->test_head, lpc_trainer_mean(r->trainer),
-                                    lpc_trainer_std(r->trainer), EVAL_BATCH, NULL, NULL, NULL,
+        if ((s = ex_evaluate(r->model, r->test_head, ex_trainer_mean(r->trainer),
+                                    ex_trainer_std(r->trainer), EVAL_BATCH, NULL, NULL, NULL,
                                     &acc_test)) != LPC_OK)
             return fail(r, "evaluating the test head", s);
-        r->log[e] = (ab_epoch_log){lpc_trainer_get(r->trainer, LPC_TRAIN_LOSS),
-                                   lpc_trainer_get(r->trainer, LPC_TRAIN_ACCURACY),
-                                   lpc_trainer_get(r->trainer, LPC_TRAIN_GAMMA), now() - te,
+        r->log[e] = (ab_epoch_log){ex_trainer_get(r->trainer, EX_TRAIN_LOSS),
+                                   ex_trainer_get(r->trainer, EX_TRAIN_ACCURACY),
+                                   ex_trainer_get(r->trainer, EX_TRAIN_GAMMA), now() - te,
                                    acc_test};
         if (ab_resume_save(ckpt, r->identity, r->model, r->trainer, r->log, e + 1))
             return 1;
@@ -157,9 +160,9 @@ static int train(run *r, const char *ckpt, ab_progress_mode mode)
 
 static int evaluate(run *r)
 {
-    const double *mean = lpc_trainer_mean(r->trainer), *std = lpc_trainer_std(r->trainer);
+    const double *mean = ex_trainer_mean(r->trainer), *std = ex_trainer_std(r->trainer);
     int64_t ntr = lpc_dataset_size(r->train), nte = lpc_dataset_size(r->test);
-    int64_t p = lpc_model_latent_dim(r->model);
+    int64_t p = lpc_head_latent_dim(r->model);
     r->z_train = malloc((size_t)(ntr * p) * sizeof(float));
     r->z_test = malloc((size_t)(nte * p) * sizeof(float));
     r->pred_train = malloc((size_t)ntr * sizeof(int32_t));
@@ -167,9 +170,9 @@ static int evaluate(run *r)
     if (!r->z_train || !r->z_test || !r->pred_train || !r->pred_test)
         return fail(r, "allocating features", LPC_E_NOMEM);
     lpc_status s;
-    if ((s = lpc_model_evaluate(r->model, r->train, mean, std, EVAL_BATCH, r->z_train, NULL,
+    if ((s = ex_evaluate(r->model, r->train, mean, std, EVAL_BATCH, r->z_train, NULL,
                                 r->pred_train, &r->acc_train)) != LPC_OK ||
-        (s = lpc_model_evaluate(r->model, r->test, mean, std, EVAL_BATCH, r->z_test, NULL,
+        (s = ex_evaluate(r->model, r->test, mean, std, EVAL_BATCH, r->z_test, NULL,
                                 r->pred_test, &r->acc_test)) != LPC_OK)
         return fail(r, "evaluating", s);
     return 0;
@@ -183,13 +186,13 @@ static int robustness(run *r)
         n = lpc_dataset_size(r->test);
     if (n <= 0)
         return 0;
-    lpc_batcher *b = lpc_batcher_new(r->test, n, 0, 0, lpc_trainer_mean(r->trainer),
-                                     lpc_trainer_std(r->trainer));
+    lpc_batcher *b = lpc_batcher_new(r->test, n, 0, 0, ex_trainer_mean(r->trainer),
+                                     ex_trainer_std(r->trainer));
     lpc_ctx *ctx = lpc_ctx_new();
     lpc_tensor *x = NULL;
     const int32_t *y;
     lpc_status s = LPC_E_NOMEM;
-    lpc_module *net = lpc_model_module(r->model);
+    lpc_module *net = lpc_head_module(r->model);
     if (b && ctx && lpc_batcher_next(b, ctx, &x, &y) == n &&
         (s = lpc_module_set_train(net, 0)) == LPC_OK)
         s = lpc_deepfool(net, lpc_tensor_cdata(x), n, lpc_dataset_channels(r->test),
@@ -207,7 +210,7 @@ static int robustness(run *r)
 static int save_arrays(run *r)
 {
     char path[4200];
-    int64_t p = lpc_model_latent_dim(r->model);
+    int64_t p = lpc_head_latent_dim(r->model);
     for (int i = 0; i < 2; i++) {
         const lpc_dataset *ds = i ? r->test : r->train;
         const char *split = i ? "test" : "train";
@@ -247,7 +250,7 @@ static void write_config(jw *w, const run *r, int threads)
     for (int i = 0; i < 3; i++)
         jw_int(w, NULL, c->widths[i]);
     jw_end_arr(w);
-    jw_int(w, "latent_dim", lpc_model_latent_dim(r->model));
+    jw_int(w, "latent_dim", lpc_head_latent_dim(r->model));
     jw_int(w, "deepfool_samples", c->deepfool_samples);
     jw_int(w, "threads", threads);
     jw_str(w, "identity", r->identity);
@@ -279,8 +282,8 @@ static int write_result(run *r, int threads)
         train_s += r->log[e].seconds;
     }
     jw_end_arr(&w);
-    const lpc_tensor *wc = lpc_module_find_param(lpc_model_module(r->model), "classifier.weight");
-    int p = (int)lpc_model_latent_dim(r->model), k = lpc_model_num_classes(r->model);
+    const lpc_tensor *wc = lpc_module_find_param(lpc_head_module(r->model), "classifier.weight");
+    int p = (int)lpc_head_latent_dim(r->model), k = lpc_head_num_classes(r->model);
     double t0 = now();
     jw_obj(&w, "final");
     jw_num(&w, "acc_train", r->acc_train);

@@ -8,14 +8,14 @@
 static void all_models(ab_config *c)
 {
     c->n_models = 0;
-    for (int i = 0; i < lpc_model_count() && i < AB_MAX_MODELS; i++)
+    for (int i = 0; i < ex_model_count() && i < AB_MAX_MODELS; i++)
         c->models[c->n_models++] = i;
 }
 
 /* Dense backbone on 10,000 Fashion-MNIST images: SPEC §5's ramp protocol run. */
 static void quick(ab_config *c)
 {
-    *c = (ab_config){.dataset = "fashion-mnist", .backbone = LPC_BACKBONE_MLP,
+    *c = (ab_config){.dataset = "fashion-mnist", .backbone = EX_BACKBONE_MLP,
                      .protocol = LPC_PROTOCOL_RAMP, .epochs = 40, .batch = 128,
                      .subset = 10000, .deepfool_samples = 1000, .wd = 5e-4, .gamma_max = 100,
                      .reach = 0.7, .augment = 0, .widths = {64, 128, 16}, .lrs = {1e-3},
@@ -25,7 +25,7 @@ static void quick(ab_config *c)
 static void fmnist(ab_config *c)
 {
     quick(c);
-    c->backbone = LPC_BACKBONE_RESNET_SMALL;
+    c->backbone = EX_BACKBONE_RESNET_SMALL;
     c->subset = 0;
     c->epochs = 60;
     c->augment = 1;
@@ -36,7 +36,7 @@ static void paper(ab_config *c, int cifar100)
     quick(c);
     snprintf(c->dataset, sizeof c->dataset, "%s",
              cifar100 ? "cifar100:data/cifar-100-binary" : "cifar10:data/cifar-10-batches-bin");
-    c->backbone = cifar100 ? LPC_BACKBONE_RESNET50 : LPC_BACKBONE_RESNET18;
+    c->backbone = cifar100 ? EX_BACKBONE_RESNET50 : EX_BACKBONE_RESNET18;
     c->protocol = LPC_PROTOCOL_PAPER;
     c->epochs = 800;
     c->subset = 0;
@@ -155,20 +155,20 @@ static int parse_models(ab_config *c, const char *v)
     int chosen[AB_MAX_MODELS] = {0};
     for (int i = 0; i < k; i++) {
         int found = -1;
-        for (int m = 0; m < lpc_model_count(); m++)
-            if (strcasecmp(tok[i], lpc_model_name_at(m)) == 0)
+        for (int m = 0; m < ex_model_count(); m++)
+            if (strcasecmp(tok[i], ex_model_name_at(m)) == 0)
                 found = m;
         if (found < 0) {
             fprintf(stderr, "error: unknown model '%s'; models:", tok[i]);
-            for (int m = 0; m < lpc_model_count(); m++)
-                fprintf(stderr, " %s", lpc_model_name_at(m));
+            for (int m = 0; m < ex_model_count(); m++)
+                fprintf(stderr, " %s", ex_model_name_at(m));
             fprintf(stderr, "\n");
             return 0;
         }
         chosen[found] = 1;
     }
     c->n_models = 0;
-    for (int m = 0; m < lpc_model_count() && m < AB_MAX_MODELS; m++)
+    for (int m = 0; m < ex_model_count() && m < AB_MAX_MODELS; m++)
         if (chosen[m])
             c->models[c->n_models++] = m;
     return 1;
@@ -223,16 +223,16 @@ void ab_cell_at(const ab_config *c, int i, ab_cell *out)
 {
     int seed = i % c->n_seeds, lr = (i / c->n_seeds) % c->n_lrs, m = i / (c->n_seeds * c->n_lrs);
     out->index = i;
-    out->model = lpc_model_name_at(c->models[m]);
+    out->model = ex_model_name_at(c->models[m]);
     out->lr = c->lrs[lr];
     out->seed = c->seeds[seed];
     snprintf(out->name, sizeof out->name, "%d-%s-lr%g-s%ld", i, out->model, out->lr, out->seed);
 }
 
-const char *ab_backbone_name(lpc_backbone b)
+const char *ab_backbone_name(ex_backbone b)
 {
     static const char *names[] = {"mlp", "resnet-small", "resnet18", "resnet50"};
-    return b >= 0 && b <= LPC_BACKBONE_RESNET50 ? names[b] : "?";
+    return b >= 0 && b <= EX_BACKBONE_RESNET50 ? names[b] : "?";
 }
 
 const char *ab_protocol_name(lpc_protocol p)

@@ -4,6 +4,7 @@
 #define AB_PRESET_H
 #include <stdio.h>
 #include <lpc/lpc.h>
+#include "../common/recipes.h"
 
 #define AB_MAX_LRS 16
 #define AB_MAX_SEEDS 64
@@ -12,7 +13,7 @@
 typedef struct {
     char preset[32];
     char dataset[1024];
-    lpc_backbone backbone;
+    ex_backbone backbone;
     lpc_protocol protocol;
     long epochs, batch, subset, deepfool_samples; /* subset 0: whole training set */
     double wd, gamma_max, reach;
@@ -21,7 +22,7 @@ typedef struct {
     int n_lrs;
     long seeds[AB_MAX_SEEDS];
     int n_seeds;
-    int models[AB_MAX_MODELS]; /* indices for lpc_model_name_at */
+    int models[AB_MAX_MODELS]; /* indices for ex_model_name_at */
     int n_models;
 } ab_config;
 
@@ -49,6 +50,6 @@ void ab_cell_at(const ab_config *c, int i, ab_cell *out);
 /* Canonical description of everything that determines a cell's training
  * (compared against checkpoints and finished results). */
 void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n);
-const char *ab_backbone_name(lpc_backbone b);
+const char *ab_backbone_name(ex_backbone b);
 const char *ab_protocol_name(lpc_protocol p);
 #endif

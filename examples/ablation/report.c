@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <lpc/lpc.h>
 #include "../common/atomic.h"
+#include "../common/recipes.h"
 #include "cell.h"
 #include "figures.h"
 #include "paper.h"
@@ -99,7 +100,7 @@ static const char *pv(char *buf, size_t n, const ab_paper_row *p, double v, cons
 static int model_index(const ab_config *c, const char *name)
 {
     for (int m = 0; m < c->n_models; m++)
-        if (strcmp(lpc_model_name_at(c->models[m]), name) == 0)
+        if (strcmp(ex_model_name_at(c->models[m]), name) == 0)
             return m;
     return -1;
 }
@@ -173,13 +174,7 @@ static void headline(FILE *f, const ab_config *c, const model_summary *ms, const
         }
         double max_l2 = NAN, min_other = NAN;
         for (int m = 0; m < c->n_models; m++) {
-            lpc_rng *rng = lpc_rng_new(0);
-            lpc_model *mod = NULL;
-            int widths[3] = {4, 4, 4};
-            int l2 = lpc_model_new(ms[m].name, LPC_BACKBONE_MLP, 1, 2, 2, 2, widths, rng, &mod) ==
-                             LPC_OK && lpc_model_has(mod, LPC_MODEL_HAS_L2);
-            lpc_model_free(mod);
-            lpc_rng_free(rng);
+            int l2 = ex_model_has_l2(ex_model_index(ms[m].name));
             double v = ms[m].s[AB_SW_TRAIN].mean;
             if (!ms[m].s[AB_SW_TRAIN].n)
                 continue;
@@ -320,7 +315,7 @@ static int figures(const ab_config *c, const char *out, const ab_record *recs, i
     static const char *const hist[] = {"LPC", "LinPen"};
     if (runs && models && dirs) {
         for (int m = 0; m < c->n_models; m++)
-            models[m] = lpc_model_name_at(c->models[m]);
+            models[m] = ex_model_name_at(c->models[m]);
         for (int i = 0; i < n; i++) {
             if (!recs[i].json)
                 continue;
@@ -367,7 +362,7 @@ int ab_report(const ab_config *c, const char *out, int quiet)
     }
     choose(recs, n);
     for (int m = 0; m < c->n_models; m++) {
-        ms[m].name = lpc_model_name_at(c->models[m]);
+        ms[m].name = ex_model_name_at(c->models[m]);
         for (int k = 0; k < AB_NUM_METRICS; k++)
             ms[m].s[k] = summarise(recs, n, m, (ab_metric)k);
         for (int i = 0; i < n; i++)

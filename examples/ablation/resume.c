@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int ab_resume_save(const char *path, const char *identity, lpc_model *m, lpc_trainer *t,
+int ab_resume_save(const char *path, const char *identity, lpc_head *m, ex_trainer *t,
                    const ab_epoch_log *log, long done)
 {
     uint64_t state[LPC_RNG_STATE_WORDS];
@@ -13,11 +13,11 @@ int ab_resume_save(const char *path, const char *identity, lpc_model *m, lpc_tra
     if (s == LPC_OK)
         s = lpc_checkpoint_add_blob(ck, "identity", identity, strlen(identity));
     if (s == LPC_OK)
-        s = lpc_checkpoint_add_module(ck, "model.", lpc_model_module(m));
+        s = lpc_checkpoint_add_module(ck, "model.", lpc_head_module(m));
     if (s == LPC_OK)
-        s = lpc_checkpoint_add_adamw(ck, "adamw", lpc_trainer_adamw(t));
+        s = lpc_checkpoint_add_adamw(ck, "adamw", ex_trainer_adamw(t));
     if (s == LPC_OK)
-        s = lpc_batcher_get_rng_state(lpc_trainer_batcher(t), state);
+        s = lpc_batcher_get_rng_state(ex_trainer_batcher(t), state);
     if (s == LPC_OK)
         s = lpc_rng_set_state(rng, state);
     if (s == LPC_OK)
@@ -42,7 +42,7 @@ static int refuse(const char *path, const char *why)
     return 1;
 }
 
-int ab_resume_load(const char *path, const char *identity, lpc_model *m, lpc_trainer *t,
+int ab_resume_load(const char *path, const char *identity, lpc_head *m, ex_trainer *t,
                    ab_epoch_log *log, long max_epochs, long *done)
 {
     lpc_checkpoint *ck = NULL;
@@ -59,12 +59,12 @@ int ab_resume_load(const char *path, const char *identity, lpc_model *m, lpc_tra
     else if (lpc_checkpoint_get_u64(ck, "epoch", &epoch) != LPC_OK || epoch > (uint64_t)max_epochs ||
              !saved_log || n_log != epoch * sizeof *log)
         refuse(path, "its epoch count or log is inconsistent");
-    else if (!rng || lpc_checkpoint_restore_module(ck, "model.", lpc_model_module(m)) != LPC_OK ||
-             lpc_checkpoint_restore_adamw(ck, "adamw", lpc_trainer_adamw(t)) != LPC_OK ||
+    else if (!rng || lpc_checkpoint_restore_module(ck, "model.", lpc_head_module(m)) != LPC_OK ||
+             lpc_checkpoint_restore_adamw(ck, "adamw", ex_trainer_adamw(t)) != LPC_OK ||
              lpc_checkpoint_restore_rng(ck, "batcher", rng) != LPC_OK ||
              lpc_rng_get_state(rng, state) != LPC_OK ||
-             lpc_batcher_set_rng_state(lpc_trainer_batcher(t), state) != LPC_OK ||
-             lpc_trainer_set_epoch(t, (int64_t)epoch) != LPC_OK)
+             lpc_batcher_set_rng_state(ex_trainer_batcher(t), state) != LPC_OK ||
+             ex_trainer_set_epoch(t, (int64_t)epoch) != LPC_OK)
         refuse(path, lpc_last_error());
     else {
         memcpy(log, saved_log, n_log);

@@ -4,6 +4,7 @@
 #ifndef AB_RESUME_H
 #define AB_RESUME_H
 #include <lpc/lpc.h>
+#include "../common/trainer.h"
 
 /* One epoch: mean training loss, running training accuracy, last gamma,
  * wall seconds, and the accuracy on the first test samples (see cell.c). */
@@ -12,11 +13,11 @@ typedef struct {
 } ab_epoch_log;
 
 /* Saves atomically after `done` epochs; 0 on success (message on stderr otherwise). */
-int ab_resume_save(const char *path, const char *identity, lpc_model *m, lpc_trainer *t,
+int ab_resume_save(const char *path, const char *identity, lpc_head *m, ex_trainer *t,
                    const ab_epoch_log *log, long done);
 /* Restores everything from path into m, t and log (room for max_epochs) and
  * sets *done; 0 on success, 1 when the file is corrupt, foreign or does not
  * fit (message on stderr; the caller must not train on). */
-int ab_resume_load(const char *path, const char *identity, lpc_model *m, lpc_trainer *t,
+int ab_resume_load(const char *path, const char *identity, lpc_head *m, ex_trainer *t,
                    ab_epoch_log *log, long max_epochs, long *done);
 #endif

@@ -31,11 +31,11 @@ lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out)
     return LPC_E_ARG;
 }
 
-int ex_parse_backbone(const char *name, lpc_backbone *out)
+int ex_parse_backbone(const char *name, ex_backbone *out)
 {
-    static const struct { const char *name; lpc_backbone b; } table[] = {
-        {"mlp", LPC_BACKBONE_MLP}, {"resnet-small", LPC_BACKBONE_RESNET_SMALL},
-        {"resnet18", LPC_BACKBONE_RESNET18}, {"resnet50", LPC_BACKBONE_RESNET50}};
+    static const struct { const char *name; ex_backbone b; } table[] = {
+        {"mlp", EX_BACKBONE_MLP}, {"resnet-small", EX_BACKBONE_RESNET_SMALL},
+        {"resnet18", EX_BACKBONE_RESNET18}, {"resnet50", EX_BACKBONE_RESNET50}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(name, table[i].name) == 0) {
             *out = table[i].b;

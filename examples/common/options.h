@@ -3,12 +3,13 @@
 #ifndef LPC_EXAMPLES_OPTIONS_H
 #define LPC_EXAMPLES_OPTIONS_H
 #include <lpc/lpc.h>
+#include "recipes.h"
 
 /* "fashion-mnist" (default dir), "mnist:DIR", "cifar10:DIR", "cifar100:DIR",
  * "cifar100-coarse:DIR", "pngdir:DIR" (train = the set itself for pngdir). */
 lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out);
 /* "mlp", "resnet-small", "resnet18", "resnet50". */
-int ex_parse_backbone(const char *name, lpc_backbone *out);
+int ex_parse_backbone(const char *name, ex_backbone *out);
 /* Strict parsers: whole string, finite, in range; print an error and return 0 otherwise. */
 int ex_parse_long(const char *opt, const char *s, long lo, long hi, long *out);
 int ex_parse_double(const char *opt, const char *s, double lo, double hi, double *out);

@@ -1,15 +1,18 @@
 /* lpc-train: trains one model of the ablation on one data set and reports
  * accuracy and the training-set within-class covariance Sigma_W. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "../common/options.h"
+#include "../common/trainer.h"
 
 typedef struct {
     const char *model, *dataset, *json;
-    lpc_backbone backbone;
+    ex_backbone backbone;
     long epochs, seed, threads, subset, batch;
     double lr, wd, gamma_max, reach;
     int widths[3], augment, protocol_set, quiet;
@@ -40,7 +43,7 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, options *o)
 {
-    *o = (options){.model = "LPC", .dataset = "fashion-mnist", .backbone = LPC_BACKBONE_MLP,
+    *o = (options){.model = "LPC", .dataset = "fashion-mnist", .backbone = EX_BACKBONE_MLP,
                    .epochs = 10, .threads = 2, .batch = 128, .lr = 1e-3, .wd = 5e-4,
                    .gamma_max = 100, .reach = 0.7, .widths = {64, 128, 16}, .augment = -1};
     static const struct option longopts[] = {
@@ -89,7 +92,7 @@ static int parse(int argc, char **argv, options *o)
     if (!o->protocol_set)
         o->protocol = o->epochs < 800 ? LPC_PROTOCOL_RAMP : LPC_PROTOCOL_PAPER;
     if (o->augment < 0)
-        o->augment = o->backbone != LPC_BACKBONE_MLP;
+        o->augment = o->backbone != EX_BACKBONE_MLP;
     return 1;
 }
 
@@ -100,10 +103,56 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int fail(const char *what, lpc_status s)
+/* Everything main allocates; freed on every path by release(). */
+typedef struct {
+    lpc_dataset *train, *test;
+    lpc_rng *rng;
+    lpc_head *model;
+    ex_trainer *trainer;
+    float *z;
+    int32_t *pred;
+} state;
+
+static void release(state *st)
+{
+    free(st->z);
+    free(st->pred);
+    ex_trainer_free(st->trainer);
+    lpc_head_free(st->model);
+    lpc_rng_free(st->rng);
+    lpc_dataset_free(st->train);
+    lpc_dataset_free(st->test);
+}
+
+static int fail(state *st, const char *what, lpc_status s)
 {
     fprintf(stderr, "error: %s: %s (%s)\n", what, lpc_last_error(), lpc_status_name(s));
+    release(st);
     return 1;
+}
+
+/* Writes the summary JSON atomically (temporary file, fsync, rename). */
+static int write_json(const char *path, const char *model, double acc_test, double acc_train,
+                      double sigma_w, double seconds)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        fprintf(stderr, "error: path too long: %s\n", path);
+        return 1;
+    }
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fprintf(f, "{\"model\": \"%s\", \"acc_test\": %.6f, \"acc_train\": %.6f, "
+                             "\"sigma_w_train\": %.6e, \"seconds\": %.3f}\n",
+                          model, acc_test, acc_train, sigma_w, seconds) > 0 &&
+             fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
+        remove(tmp);
+        return 1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -111,82 +160,80 @@ int main(int argc, char **argv)
     options o;
     if (!parse(argc, argv, &o))
         return 2;
+    int mi = ex_model_index(o.model);
+    if (mi < 0) {
+        fprintf(stderr, "error: unknown model '%s'; valid names: %s\n", o.model, ex_model_list());
+        return 2;
+    }
+    const char *name = ex_model_name_at(mi);
     lpc_set_num_threads((int)o.threads);
-    lpc_dataset *train = NULL, *test = NULL;
+    state st = {0};
     lpc_status s;
-    if ((s = ex_load_dataset(o.dataset, 1, &train)) != LPC_OK)
-        return fail("loading the training set", s);
-    if ((s = ex_load_dataset(o.dataset, 0, &test)) != LPC_OK)
-        return fail("loading the test set", s);
-    if (o.subset && o.subset < lpc_dataset_size(train))
-        lpc_dataset_truncate(train, o.subset);
+    if ((s = ex_load_dataset(o.dataset, 1, &st.train)) != LPC_OK)
+        return fail(&st, "loading the training set", s);
+    if ((s = ex_load_dataset(o.dataset, 0, &st.test)) != LPC_OK)
+        return fail(&st, "loading the test set", s);
+    if (!ex_same_shape(st.train, st.test)) { /* before training, not after */
+        release(&st);
+        return 1;
+    }
+    if (o.subset && o.subset < lpc_dataset_size(st.train) &&
+        (s = lpc_dataset_truncate(st.train, o.subset)) != LPC_OK)
+        return fail(&st, "taking the training subset", s);
 
-    lpc_rng *rng = lpc_rng_new((uint64_t)o.seed);
-    lpc_model *model = NULL;
-    if ((s = lpc_model_new(o.model, o.backbone, lpc_dataset_channels(train),
-                           lpc_dataset_height(train), lpc_dataset_width(train),
-                           lpc_dataset_num_classes(train), o.widths, rng, &model)) != LPC_OK)
-        return fail("building the model", s);
-    lpc_trainer *tr = NULL;
-    if ((s = lpc_trainer_new(model, train, o.protocol, o.epochs, o.batch, o.lr, o.wd,
-                             (uint64_t)o.seed, &tr)) != LPC_OK ||
-        (s = lpc_trainer_set(tr, LPC_TRAIN_GAMMA_MAX, o.gamma_max)) != LPC_OK ||
-        (s = lpc_trainer_set(tr, LPC_TRAIN_REACH, o.reach)) != LPC_OK ||
-        (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
-        (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK)
-        return fail("setting up training", s);
+    st.rng = lpc_rng_new((uint64_t)o.seed);
+    if (!st.rng)
+        return fail(&st, "allocating", LPC_E_NOMEM);
+    if ((s = ex_model_new(mi, o.backbone, lpc_dataset_channels(st.train),
+                          lpc_dataset_height(st.train), lpc_dataset_width(st.train),
+                          lpc_dataset_num_classes(st.train), o.widths, st.rng, &st.model)) != LPC_OK)
+        return fail(&st, "building the model", s);
+    if ((s = ex_trainer_new(st.model, st.train, o.protocol, o.epochs, o.batch, o.lr, o.wd,
+                            (uint64_t)o.seed, &st.trainer)) != LPC_OK ||
+        (s = ex_trainer_set(st.trainer, EX_TRAIN_GAMMA_MAX, o.gamma_max)) != LPC_OK ||
+        (s = ex_trainer_set(st.trainer, EX_TRAIN_REACH, o.reach)) != LPC_OK ||
+        (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
+        (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK)
+        return fail(&st, "setting up training", s);
     if (!o.quiet)
-        printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads\n",
-               lpc_model_name(model), (long long)lpc_dataset_size(train),
-               (long long)lpc_module_num_weights(lpc_model_module(model)), o.epochs, o.threads);
+        printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads\n", name,
+               (long long)lpc_dataset_size(st.train),
+               (long long)lpc_module_num_weights(lpc_head_module(st.model)), o.epochs, o.threads);
 
     double t0 = now();
     for (long e = 0; e < o.epochs; e++) {
-        if ((s = lpc_trainer_epoch(tr)) != LPC_OK)
-            return fail("training", s);
+        if ((s = ex_trainer_epoch(st.trainer)) != LPC_OK)
+            return fail(&st, "training", s);
         if (!o.quiet) {
-            printf("epoch %3ld  loss %.5f  acc %.4f", e + 1, lpc_trainer_get(tr, LPC_TRAIN_LOSS),
-                   lpc_trainer_get(tr, LPC_TRAIN_ACCURACY));
-            if (lpc_model_has(model, LPC_MODEL_HAS_L2))
-                printf("  gamma %.4g", lpc_trainer_get(tr, LPC_TRAIN_GAMMA));
+            printf("epoch %3ld  loss %.5f  acc %.4f", e + 1,
+                   ex_trainer_get(st.trainer, EX_TRAIN_LOSS),
+                   ex_trainer_get(st.trainer, EX_TRAIN_ACCURACY));
+            if (ex_model_has_l2(mi))
+                printf("  gamma %.4g", ex_trainer_get(st.trainer, EX_TRAIN_GAMMA));
             printf("  time %.1fs\n", now() - t0);
         }
         fflush(stdout);
     }
     double seconds = now() - t0;
 
-    const double *mean = lpc_trainer_mean(tr), *std = lpc_trainer_std(tr);
-    int64_t n = lpc_dataset_size(train), p = lpc_model_latent_dim(model);
-    float *z = malloc((size_t)(n * p) * sizeof *z);
-    int32_t *pred = malloc((size_t)n * sizeof *pred);
+    const double *mean = ex_trainer_mean(st.trainer), *std = ex_trainer_std(st.trainer);
+    int64_t n = lpc_dataset_size(st.train), p = lpc_head_latent_dim(st.model);
+    st.z = malloc((size_t)(n * p) * sizeof *st.z);
+    st.pred = malloc((size_t)n * sizeof *st.pred);
     double acc_train, acc_test, sigma_w;
-    if (!z || !pred)
-        return fail("allocating features", LPC_E_NOMEM);
-    if ((s = lpc_model_evaluate(model, train, mean, std, 500, z, NULL, pred, &acc_train)) != LPC_OK ||
-        (s = lpc_model_evaluate(model, test, mean, std, 500, NULL, NULL, NULL, &acc_test)) != LPC_OK)
-        return fail("evaluating", s);
-    if ((s = lpc_sigma_w(z, n, p, pred, lpc_model_num_classes(model), &sigma_w)) != LPC_OK)
-        return fail("computing Sigma_W", s);
+    if (!st.z || !st.pred)
+        return fail(&st, "allocating features", LPC_E_NOMEM);
+    if ((s = ex_evaluate(st.model, st.train, mean, std, 500, st.z, NULL, st.pred, &acc_train)) !=
+            LPC_OK ||
+        (s = ex_evaluate(st.model, st.test, mean, std, 500, NULL, NULL, NULL, &acc_test)) != LPC_OK)
+        return fail(&st, "evaluating", s);
+    if ((s = lpc_sigma_w(st.z, n, p, st.pred, lpc_head_num_classes(st.model), &sigma_w)) != LPC_OK)
+        return fail(&st, "computing Sigma_W", s);
     if (!o.quiet)
         printf("test accuracy %.4f\n", acc_test);
     printf("summary model=%s acc_test=%.4f acc_train=%.4f sigma_w_train=%.4e seconds=%.1f\n",
-           lpc_model_name(model), acc_test, acc_train, sigma_w, seconds);
-    if (o.json) {
-        FILE *f = fopen(o.json, "w");
-        if (!f || fprintf(f, "{\"model\": \"%s\", \"acc_test\": %.6f, \"acc_train\": %.6f, "
-                             "\"sigma_w_train\": %.6e, \"seconds\": %.3f}\n",
-                          lpc_model_name(model), acc_test, acc_train, sigma_w, seconds) < 0 ||
-            fclose(f) != 0) {
-            fprintf(stderr, "error: cannot write %s\n", o.json);
-            return 1;
-        }
-    }
-    free(z);
-    free(pred);
-    lpc_trainer_free(tr);
-    lpc_model_free(model);
-    lpc_rng_free(rng);
-    lpc_dataset_free(train);
-    lpc_dataset_free(test);
-    return 0;
+           name, acc_test, acc_train, sigma_w, seconds);
+    int rc = o.json ? write_json(o.json, name, acc_test, acc_train, sigma_w, seconds) : 0;
+    release(&st);
+    return rc;
 }

@@ -17,5 +17,6 @@
 #include "robust.h"
 #include "io.h"
 #include "checkpoint.h"
-#include "recipe.h"
+#include "custom.h"
+#include "head.h"
 #endif

@@ -146,6 +146,12 @@ int lpci_needs_tape(const lpc_ctx *ctx, int n, lpc_tensor *const *ts)
 
 lpci_node *lpci_tape_push(lpc_ctx *ctx, int op, lpc_tensor *out, int n, lpc_tensor *const *in)
 {
+    return lpci_tape_push_named(ctx, op, lpci_ops[op].name, out, n, in);
+}
+
+lpci_node *lpci_tape_push_named(lpc_ctx *ctx, int op, const char *name, lpc_tensor *out, int n,
+                                lpc_tensor *const *in)
+{
     if (ctx->tape_len == ctx->tape_cap) {
         size_t cap = ctx->tape_cap ? ctx->tape_cap * 2 : 256;
         lpci_node *t = lpci_realloc(ctx->tape, cap * sizeof *t);
@@ -160,13 +166,14 @@ lpci_node *lpci_tape_push(lpc_ctx *ctx, int op, lpc_tensor *out, int n, lpc_tens
         int64_t bad = first_non_finite(out->data, out->numel);
         if (bad >= 0) {
             lpci_ctx_fail(ctx, LPC_E_NUMERIC, "%s produced a non-finite value (%g at element %lld)",
-                          lpci_ops[op].name, (double)out->data[bad], (long long)bad);
+                          name, (double)out->data[bad], (long long)bad);
             return NULL;
         }
     }
     lpci_node *node = &ctx->tape[ctx->tape_len++];
     memset(node, 0, sizeof *node);
     node->op = op;
+    node->name = name;
     node->out = out;
     for (int i = 0; i < n && i < LPCI_MAX_INPUTS; i++)
         node->in[i] = in[i];
@@ -208,12 +215,12 @@ static void zero_if_unset(lpc_tensor *t)
     }
 }
 
-/* Ops whose backward stores into input gradients nobody has written yet
- * (lpci_grad_fresh) rather than needing them zeroed: the big activations of
- * dense and convolutional nets. Not when an input appears twice. */
+/* Whether node n's backward stores into input gradients nobody has written
+ * yet (lpci_grad_fresh) rather than needing them zeroed: a property of its
+ * op (LPCI_OP_STORES_GRADS), but not when an input appears twice. */
 static int stores_grads(const lpci_node *n)
 {
-    if (n->op != LPCI_OP_LINEAR && n->op != LPCI_OP_CONV2D && n->op != LPCI_OP_BATCHNORM2D)
+    if (!(lpci_ops[n->op].flags & LPCI_OP_STORES_GRADS))
         return 0;
     for (int i = 0; i < LPCI_MAX_INPUTS; i++)
         for (int j = i + 1; j < LPCI_MAX_INPUTS; j++)
@@ -276,11 +283,15 @@ lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
         const lpci_node *n = &ctx->tape[k];
         settle_grads(n);
         lpci_ops[n->op].backward(ctx, n);
+        if (ctx->status != LPC_OK) { /* a backward function failed (memory, custom op) */
+            zero_unreached(ctx, end);
+            return lpci_error(ctx->status, "lpc_backward: %s", ctx->message);
+        }
         for (int j = 0; ctx->check_finite && j < LPCI_MAX_INPUTS; j++)
             if (lpci_requires_grad(n->in[j]) && !(n->in[j]->flags & LPCI_T_GRAD_UNSET) &&
                 first_non_finite(n->in[j]->grad, n->in[j]->numel) >= 0) {
                 lpci_ctx_fail(ctx, LPC_E_NUMERIC, "backward of %s produced a non-finite gradient",
-                              lpci_ops[n->op].name);
+                              n->name);
                 zero_unreached(ctx, end);
                 return lpci_error(LPC_E_NUMERIC, "lpc_backward: %s", ctx->message);
             }

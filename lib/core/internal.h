@@ -34,6 +34,7 @@ enum {
     LPCI_T_VIEW = 1u << 2,        /* data borrowed from another tensor */
     LPCI_T_POISON = 1u << 3,
     LPCI_T_GRAD_UNSET = 1u << 4,  /* grad buffer not yet written in this backward pass */
+    LPCI_T_OWNED = 1u << 5,       /* persistent, owned by a module or optimizer */
 };
 
 struct lpc_tensor {
@@ -53,8 +54,8 @@ static inline int lpci_requires_grad(const lpc_tensor *t)
 {
     return t && (t->flags & LPCI_T_REQUIRES_GRAD) != 0;
 }
-/* For backward functions of the ops that lpc_backward lets store gradients
- * (see stores_grads in lib/core/ctx.c): 1 when t's gradient has not been
+/* For backward functions of the ops flagged LPCI_OP_STORES_GRADS (see
+ * stores_grads in lib/core/ctx.c): 1 when t's gradient has not been
  * written yet in this backward pass, so the op must store every element
  * instead of accumulating (saving a memset); clears the mark. Every other op
  * finds its input gradients zeroed. */
@@ -64,6 +65,8 @@ static inline int lpci_grad_fresh(lpc_tensor *t)
     t->flags &= ~LPCI_T_GRAD_UNSET;
     return fresh;
 }
+/* Frees a tensor marked LPCI_T_OWNED (which lpc_tensor_free refuses). */
+void lpci_tensor_free_owned(lpc_tensor *t);
 /* Same ndim and sizes. */
 int lpci_same_shape(const lpc_tensor *a, const lpc_tensor *b);
 /* "2x3x4" into buf (for error messages). */
@@ -85,6 +88,7 @@ size_t lpci_arena_capacity(const lpci_arena *a);
 #define LPCI_MAX_INPUTS 4
 typedef struct lpci_node {
     int op;                               /* index into the op table */
+    const char *name;                     /* for messages: the op's, or a custom op's */
     lpc_tensor *out;
     lpc_tensor *in[LPCI_MAX_INPUTS];      /* NULL where unused */
     void *aux, *aux2;                     /* op-specific saved data (arena) */
@@ -93,32 +97,41 @@ typedef struct lpci_node {
 } lpci_node;
 
 typedef void (*lpci_backward_fn)(lpc_ctx *ctx, const lpci_node *n);
+/* Properties of an op (lpci_op_info.flags). */
+enum {
+    /* Its backward stores into input gradients nobody has written yet
+     * (lpci_grad_fresh) instead of needing them zeroed: the big activations
+     * of dense and convolutional nets. */
+    LPCI_OP_STORES_GRADS = 1u << 0,
+};
 typedef struct {
     const char *name;
     lpci_backward_fn backward;
+    unsigned flags;
 } lpci_op_info;
 
-/* The op table (lib/ops/table.c): one row per op, indexed by these ids. */
-/* One line per concern; the table in lib/ops/table.c follows this list. */
+/* The op table (lib/ops/table.c): one row per op, indexed by these ids.
+ * Each entry is X(NAME, flags); the table in lib/ops/table.c follows it. */
 #define LPCI_OP_LIST(X)                                                      \
-    X(MATMUL) X(LINEAR) X(ADD) X(SUB) X(MUL) X(SCALE) X(BIAS_ADD) X(SILU)    \
-    X(RELU) X(SUM) X(MEAN) X(LOG_SOFTMAX) X(GATHER) X(RESHAPE)               \
-    X(CROSS_ENTROPY) X(L2_LATENT) X(AVGPOOL)                                 \
+    X(MATMUL, 0) X(LINEAR, LPCI_OP_STORES_GRADS) X(ADD, 0) X(SUB, 0)         \
+    X(MUL, 0) X(SCALE, 0) X(BIAS_ADD, 0) X(SILU, 0) X(RELU, 0) X(SUM, 0)     \
+    X(MEAN, 0) X(LOG_SOFTMAX, 0) X(GATHER, 0) X(RESHAPE, 0)                  \
+    X(CROSS_ENTROPY, 0) X(L2_LATENT, 0) X(AVGPOOL, 0) X(CUSTOM, 0)           \
     LPCI_OP_LIST_CONV(X)                                                     \
     LPCI_OP_LIST_LOSS(X)
 /* Convolutional ops (lib/ops/conv2d.c, batchnorm.c). */
-#define LPCI_OP_LIST_CONV(X) X(CONV2D) X(BATCHNORM2D)
+#define LPCI_OP_LIST_CONV(X) X(CONV2D, LPCI_OP_STORES_GRADS) X(BATCHNORM2D, LPCI_OP_STORES_GRADS)
 /* Margin and contrastive losses (lib/loss/). */
-#define LPCI_OP_LIST_LOSS(X) X(SUPCON) X(ARCFACE) X(COSFACE)
+#define LPCI_OP_LIST_LOSS(X) X(SUPCON, 0) X(ARCFACE, 0) X(COSFACE, 0)
 enum {
-#define LPCI_OP_ENUM_(n) LPCI_OP_##n,
+#define LPCI_OP_ENUM_(n, f) LPCI_OP_##n,
     LPCI_OP_LIST(LPCI_OP_ENUM_)
 #undef LPCI_OP_ENUM_
     LPCI_OP_COUNT
 };
 extern const lpci_op_info lpci_ops[LPCI_OP_COUNT];
 /* Backward functions, one per op: lpci_backward_MATMUL, ... */
-#define LPCI_OP_DECL_(n) void lpci_backward_##n(lpc_ctx *ctx, const lpci_node *node);
+#define LPCI_OP_DECL_(n, f) void lpci_backward_##n(lpc_ctx *ctx, const lpci_node *node);
 LPCI_OP_LIST(LPCI_OP_DECL_)
 #undef LPCI_OP_DECL_
 
@@ -174,8 +187,12 @@ lpc_tensor *lpci_temp_like(lpc_ctx *ctx, const lpc_tensor *t);
 int lpci_op_check(lpc_ctx *ctx, const char *op, int n, lpc_tensor *const *ts);
 /* Whether an op with these inputs must be taped. */
 int lpci_needs_tape(const lpc_ctx *ctx, int n, lpc_tensor *const *ts);
-/* Append a tape entry; marks out as requiring grad. NULL (ctx poisoned) on OOM. */
+/* Append a tape entry; marks out as requiring grad. NULL (ctx poisoned) on
+ * OOM, or when the finite check is on and out holds NaN/Inf. */
 lpci_node *lpci_tape_push(lpc_ctx *ctx, int op, lpc_tensor *out, int n, lpc_tensor *const *in);
+/* The same, naming the node `name` in messages (custom ops). */
+lpci_node *lpci_tape_push_named(lpc_ctx *ctx, int op, const char *name, lpc_tensor *out, int n,
+                                lpc_tensor *const *in);
 
 /* Labels in [0, k) (lib/loss/cross_entropy.c); sticky error otherwise. */
 int lpci_check_labels(lpc_ctx *ctx, const char *op, const int32_t *labels, int64_t n, int64_t k);

@@ -60,9 +60,21 @@ void lpc_tensor_free(lpc_tensor *t)
         lpci_error(LPC_E_ARG, "lpc_tensor_free: refusing to free a temporary (owned by its ctx)");
         return;
     }
+    if (t->flags & LPCI_T_OWNED) {
+        lpci_error(LPC_E_ARG, "lpc_tensor_free: refusing to free a tensor owned by a module or "
+                   "optimizer (freed with its owner)");
+        return;
+    }
     lpci_free(t->data);
     lpci_free(t->grad);
     lpci_free(t);
+}
+
+void lpci_tensor_free_owned(lpc_tensor *t)
+{
+    if (t)
+        t->flags &= ~LPCI_T_OWNED;
+    lpc_tensor_free(t);
 }
 
 lpc_tensor *lpci_temp(lpc_ctx *ctx, int ndim, const int64_t *shape)

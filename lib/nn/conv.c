@@ -21,8 +21,8 @@ static lpc_tensor *bn_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
                            m->buffers[1].t, m->train, LPCI_BN_MOMENTUM, LPCI_BN_EPS);
 }
 
-static const lpci_module_vt conv_vt = {"conv2d", conv_forward, NULL};
-static const lpci_module_vt bn_vt = {"batchnorm2d", bn_forward, NULL};
+static const lpci_module_vt conv_vt = {"conv2d", conv_forward, NULL, NULL};
+static const lpci_module_vt bn_vt = {"batchnorm2d", bn_forward, NULL, NULL};
 
 lpc_module *lpc_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
                            int pad, int bias, lpc_rng *rng)

@@ -6,7 +6,7 @@ static lpc_tensor *linear_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
     return lpc_linear(ctx, x, lpci_own_param(m, 0), m->n_params > 1 ? lpci_own_param(m, 1) : NULL);
 }
 
-static const lpci_module_vt linear_vt = {"linear", linear_forward, NULL};
+static const lpci_module_vt linear_vt = {"linear", linear_forward, NULL, NULL};
 
 lpc_module *lpc_linear_new(int64_t in_features, int64_t out_features, int bias, lpc_rng *rng)
 {

@@ -52,21 +52,55 @@ static lpc_status add_named(lpci_named_tensor **list, int *n, const char *name, 
     return LPC_OK;
 }
 
+/* A tensor a module may take: persistent and not owned by anyone yet. */
+static lpc_status check_ownable(const lpc_tensor *t, const char *what, const char *name)
+{
+    if (!t) /* the builders pass a failed lpc_tensor_new through */
+        return lpci_error(LPC_E_NOMEM, "module: no tensor for %s '%s' (%s)", what, name,
+                          lpc_last_error());
+    if (!lpci_is_persistent(t) || (t->flags & LPCI_T_OWNED))
+        return lpci_error(LPC_E_ARG, "module: %s '%s' is a temporary or already owned by a "
+                          "module or optimizer", what, name);
+    return LPC_OK;
+}
+
 lpc_status lpci_module_add_param(lpc_module *m, const char *name, lpc_tensor *t)
 {
-    if (!t)
-        return lpci_error(LPC_E_NOMEM, "module: no tensor for parameter '%s'", name);
+    lpc_status s = check_ownable(t, "parameter", name);
+    if (s != LPC_OK)
+        return s;
     t->flags |= LPCI_T_REQUIRES_GRAD;
     invalidate(m);
-    return add_named(&m->params, &m->n_params, name, t);
+    if ((s = add_named(&m->params, &m->n_params, name, t)) == LPC_OK)
+        t->flags |= LPCI_T_OWNED;
+    return s;
 }
 
 lpc_status lpci_module_add_buffer(lpc_module *m, const char *name, lpc_tensor *t)
 {
-    if (!t)
-        return lpci_error(LPC_E_NOMEM, "module: no tensor for buffer '%s'", name);
+    lpc_status s = check_ownable(t, "buffer", name);
+    if (s != LPC_OK)
+        return s;
     invalidate(m);
-    return add_named(&m->buffers, &m->n_buffers, name, t);
+    if ((s = add_named(&m->buffers, &m->n_buffers, name, t)) == LPC_OK)
+        t->flags |= LPCI_T_OWNED;
+    return s;
+}
+
+/* Whether child is m or an ancestor of m (a parent chain always ends, since
+ * adding a module that would close a loop is refused). */
+static int is_self_or_ancestor(const lpc_module *m, const lpc_module *child)
+{
+    for (const lpc_module *a = m; a; a = a->parent)
+        if (a == child)
+            return 1;
+    return 0;
+}
+
+void lpci_module_discard(const lpc_module *m, lpc_module *child)
+{
+    if (child && !child->parent && !is_self_or_ancestor(m, child))
+        lpc_module_free(child);
 }
 
 lpc_status lpci_module_add_child(lpc_module *m, const char *name, lpc_module *child)
@@ -75,6 +109,9 @@ lpc_status lpci_module_add_child(lpc_module *m, const char *name, lpc_module *ch
         return lpci_error(LPC_E_ARG, "module: child '%s' is NULL", name);
     if (child->parent) /* never free a module that belongs to another */
         return lpci_error(LPC_E_ARG, "module: '%s' already belongs to a container", name);
+    if (is_self_or_ancestor(m, child))
+        return lpci_error(LPC_E_ARG, "module: adding '%s' would make a cycle (it is the "
+                              "container itself or one of its ancestors)", name);
     for (int i = 0; i < m->n_children; i++)
         if (strcmp(m->child_names[i], name) == 0) { /* names address parameters */
             lpc_module_free(child);
@@ -198,6 +235,8 @@ lpc_status lpc_module_set_train(lpc_module *m, int train)
     m->train = train != 0;
     for (int i = 0; i < m->n_children; i++)
         lpc_module_set_train(m->children[i], train);
+    if (m->vt->on_train)
+        m->vt->on_train(m, m->train);
     return LPC_OK;
 }
 
@@ -314,17 +353,22 @@ void lpc_module_free(lpc_module *m)
 {
     if (!m)
         return;
+    if (m->parent) { /* as lpc_tensor_free refuses temporaries */
+        lpci_error(LPC_E_ARG, "lpc_module_free: refusing to free a module owned by a container "
+                   "(free the outermost module)");
+        return;
+    }
     for (int i = 0; i < m->n_children; i++) {
         m->children[i]->parent = NULL;
         lpc_module_free(m->children[i]);
         lpci_free(m->child_names[i]);
     }
     for (int i = 0; i < m->n_params; i++) {
-        lpc_tensor_free(m->params[i].t);
+        lpci_tensor_free_owned(m->params[i].t);
         lpci_free(m->params[i].name);
     }
     for (int i = 0; i < m->n_buffers; i++) {
-        lpc_tensor_free(m->buffers[i].t);
+        lpci_tensor_free_owned(m->buffers[i].t);
         lpci_free(m->buffers[i].name);
     }
     flat_free(m->flat_params, m->n_flat_params);

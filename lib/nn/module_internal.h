@@ -10,6 +10,7 @@ typedef struct {
     /* Computes the output; the default-free modules keep config in impl. */
     lpc_tensor *(*forward)(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x);
     void (*free_impl)(void *impl); /* optional */
+    void (*on_train)(lpc_module *m, int train); /* optional, after the mode changed */
 } lpci_module_vt;
 
 typedef struct {
@@ -34,11 +35,18 @@ struct lpc_module {
 
 /* New module of a kind; impl is owned (freed with vt->free_impl or lpci_free). */
 lpc_module *lpci_module_new(const lpci_module_vt *vt, void *impl);
-/* Register an own parameter (set requires_grad) or buffer; takes ownership of t. */
+/* Register an own parameter (set requires_grad) or buffer; takes ownership of
+ * t (frees it on failure), except for a temporary or a tensor another module
+ * owns (LPC_E_ARG, left alone). */
 lpc_status lpci_module_add_param(lpc_module *m, const char *name, lpc_tensor *t);
 lpc_status lpci_module_add_buffer(lpc_module *m, const char *name, lpc_tensor *t);
-/* Register a child; takes ownership (frees it on failure). */
+/* Register a child; takes ownership (frees it on failure), except for a
+ * child that belongs to a container already or would make a cycle
+ * (LPC_E_ARG, left alone). */
 lpc_status lpci_module_add_child(lpc_module *m, const char *name, lpc_module *child);
+/* Frees child after a failed add to m, unless it belongs to a container or
+ * is m or one of m's ancestors. */
+void lpci_module_discard(const lpc_module *m, lpc_module *child);
 /* Own parameter / child by position (registration order). */
 static inline lpc_tensor *lpci_own_param(lpc_module *m, int i) { return m->params[i].t; }
 static inline lpc_module *lpci_child(lpc_module *m, int i) { return m->children[i]; }

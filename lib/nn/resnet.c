@@ -54,9 +54,9 @@ static lpc_tensor *resnet_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
     return lpc_global_avgpool(ctx, x);
 }
 
-static const lpci_module_vt basic_vt = {"basic_block", basic_forward, NULL};
-static const lpci_module_vt bottleneck_vt = {"bottleneck", bottleneck_forward, NULL};
-static const lpci_module_vt resnet_vt = {"resnet", resnet_forward, NULL};
+static const lpci_module_vt basic_vt = {"basic_block", basic_forward, NULL, NULL};
+static const lpci_module_vt bottleneck_vt = {"bottleneck", bottleneck_forward, NULL, NULL};
+static const lpci_module_vt resnet_vt = {"resnet", resnet_forward, NULL, NULL};
 
 /* Adds child under name; 0 (error already recorded) when it is missing. */
 static int add(lpc_module *m, const char *name, lpc_module *child)

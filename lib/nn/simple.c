@@ -35,11 +35,11 @@ static lpc_tensor *sequential_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x
     return x;
 }
 
-static const lpci_module_vt silu_vt = {"silu", silu_forward, NULL};
-static const lpci_module_vt relu_vt = {"relu", relu_forward, NULL};
-static const lpci_module_vt flatten_vt = {"flatten", flatten_forward, NULL};
-static const lpci_module_vt avgpool_vt = {"global_avgpool", avgpool_forward, NULL};
-static const lpci_module_vt sequential_vt = {"sequential", sequential_forward, NULL};
+static const lpci_module_vt silu_vt = {"silu", silu_forward, NULL, NULL};
+static const lpci_module_vt relu_vt = {"relu", relu_forward, NULL, NULL};
+static const lpci_module_vt flatten_vt = {"flatten", flatten_forward, NULL, NULL};
+static const lpci_module_vt avgpool_vt = {"global_avgpool", avgpool_forward, NULL, NULL};
+static const lpci_module_vt sequential_vt = {"sequential", sequential_forward, NULL, NULL};
 
 lpc_module *lpc_silu_new(void) { return lpci_module_new(&silu_vt, NULL); }
 lpc_module *lpc_relu_new(void) { return lpci_module_new(&relu_vt, NULL); }
@@ -50,7 +50,7 @@ lpc_module *lpc_sequential_new(void) { return lpci_module_new(&sequential_vt, NU
 lpc_status lpc_sequential_add(lpc_module *seq, const char *name, lpc_module *child)
 {
     if (!seq || seq->vt != &sequential_vt) {
-        lpc_module_free(child);
+        lpci_module_discard(seq, child);
         return lpci_error(LPC_E_ARG, "lpc_sequential_add: first argument is not a sequential");
     }
     if (!child)
@@ -61,7 +61,7 @@ lpc_status lpc_sequential_add(lpc_module *seq, const char *name, lpc_module *chi
         name = index;
     }
     if (!name[0] || strchr(name, '.')) {
-        lpc_module_free(child);
+        lpci_module_discard(seq, child);
         return lpci_error(LPC_E_ARG, "lpc_sequential_add: name '%s' is empty or has a '.'", name);
     }
     return lpci_module_add_child(seq, name, child);

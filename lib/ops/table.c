@@ -1,8 +1,8 @@
-/* The op table: name and backward function of every taped op. */
+/* The op table: name, backward function and properties of every taped op. */
 #include "../core/internal.h"
 
 const lpci_op_info lpci_ops[LPCI_OP_COUNT] = {
-#define LPCI_OP_ROW_(n) [LPCI_OP_##n] = {#n, lpci_backward_##n},
+#define LPCI_OP_ROW_(n, f) [LPCI_OP_##n] = {#n, lpci_backward_##n, (f)},
     LPCI_OP_LIST(LPCI_OP_ROW_)
 #undef LPCI_OP_ROW_
 };

@@ -47,8 +47,8 @@ void lpc_adamw_free(lpc_adamw *opt)
     if (!opt)
         return;
     for (int i = 0; i < opt->n_params; i++) {
-        lpc_tensor_free(opt->params[i].m);
-        lpc_tensor_free(opt->params[i].v);
+        lpci_tensor_free_owned(opt->params[i].m);
+        lpci_tensor_free_owned(opt->params[i].v);
     }
     lpci_free(opt->params);
     lpci_free(opt->groups);
@@ -103,6 +103,8 @@ lpc_status lpc_adamw_add_param(lpc_adamw *opt, int group, lpc_tensor *param)
         return lpci_error(LPC_E_NOMEM, "lpc_adamw_add_param: out of memory");
     }
     opt->params = e;
+    m->flags |= LPCI_T_OWNED; /* lpc_adamw_moment hands them out: never freed by users */
+    v->flags |= LPCI_T_OWNED;
     e[opt->n_params++] = (entry){param, m, v, group};
     return LPC_OK;
 }

@@ -1,0 +1,301 @@
+/* The training loop shared by the examples: schedules, AdamW, batching,
+ * evaluation. */
+#include "trainer.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ex_trainer {
+    lpc_head *head;
+    const lpc_dataset *data;
+    lpc_adamw *opt;
+    lpc_batcher *batcher;
+    lpc_ctx *ctx;
+    lpc_protocol protocol;
+    int64_t epochs, batch, epochs_done, steps_per_epoch;
+    double lr, gamma_max, reach;
+    int pad, flip;
+    double *mean, *std; /* one per channel */
+    double last_loss, last_acc, last_gamma;
+};
+
+static lpc_status bad(const char *what)
+{
+    fprintf(stderr, "error: %s\n", what);
+    return LPC_E_ARG;
+}
+
+lpc_status ex_trainer_new(lpc_head *head, const lpc_dataset *train, lpc_protocol protocol,
+                          int64_t epochs, int64_t batch, double lr, double weight_decay,
+                          uint64_t seed, ex_trainer **out)
+{
+    if (!out)
+        return bad("ex_trainer_new: out is NULL");
+    *out = NULL;
+    if (!head || !train || epochs < 1 || batch < 1 || !(lr > 0) || !isfinite(lr) ||
+        !(weight_decay >= 0) || !isfinite(weight_decay) || protocol < LPC_PROTOCOL_PAPER ||
+        protocol > LPC_PROTOCOL_RAMP)
+        return bad("ex_trainer_new: need a head, data, epochs >= 1, batch >= 1, a finite "
+                   "lr > 0, a finite weight decay >= 0 and a known protocol");
+    int c = lpc_dataset_channels(train);
+    ex_trainer *t = calloc(1, sizeof *t);
+    if (!t)
+        return LPC_E_NOMEM;
+    *t = (ex_trainer){.head = head, .data = train, .protocol = protocol, .epochs = epochs,
+                      .batch = batch, .lr = lr, .gamma_max = 100.0, .reach = 0.7};
+    t->mean = calloc((size_t)c, sizeof *t->mean);
+    t->std = calloc((size_t)c, sizeof *t->std);
+    lpc_status s = t->mean && t->std ? lpc_dataset_channel_stats(train, t->mean, t->std)
+                                     : LPC_E_NOMEM;
+    if (s != LPC_OK)
+        goto fail;
+    for (int i = 0; i < c; i++)
+        if (!(t->std[i] > 0)) {
+            fprintf(stderr, "error: channel %d of the training set has zero variance\n", i);
+            s = LPC_E_NUMERIC;
+            goto fail;
+        }
+    t->opt = lpc_head_adamw_new(head, lr, weight_decay);
+    t->batcher = lpc_batcher_new(train, batch, 1, seed, t->mean, t->std);
+    t->ctx = lpc_ctx_new();
+    if (!t->opt || !t->batcher || !t->ctx) {
+        s = LPC_E_NOMEM;
+        goto fail;
+    }
+    t->steps_per_epoch = lpc_batcher_batches_per_epoch(t->batcher);
+    *out = t;
+    return LPC_OK;
+fail:
+    ex_trainer_free(t);
+    return s;
+}
+
+void ex_trainer_free(ex_trainer *t)
+{
+    if (!t)
+        return;
+    lpc_adamw_free(t->opt);
+    lpc_batcher_free(t->batcher);
+    lpc_ctx_free(t->ctx);
+    free(t->mean);
+    free(t->std);
+    free(t);
+}
+
+lpc_status ex_trainer_set(ex_trainer *t, ex_train_setting what, double v)
+{
+    if (!t)
+        return bad("ex_trainer_set: trainer is NULL");
+    switch (what) {
+    case EX_TRAIN_GAMMA_MAX:
+        if (!(v > 0) || !isfinite(v))
+            break;
+        t->gamma_max = v;
+        return LPC_OK;
+    case EX_TRAIN_REACH:
+        if (!(v > 0 && v <= 1))
+            break;
+        t->reach = v;
+        return LPC_OK;
+    case EX_TRAIN_AUGMENT_PAD:
+        if (!(v >= 0 && v <= 16))
+            break;
+        t->pad = (int)v;
+        return lpc_batcher_set_augment(t->batcher, t->pad, t->flip);
+    case EX_TRAIN_AUGMENT_FLIP:
+        t->flip = v != 0;
+        return lpc_batcher_set_augment(t->batcher, t->pad, t->flip);
+    case EX_TRAIN_CHECK_FINITE:
+        return lpc_ctx_set_check_finite(t->ctx, v != 0);
+    }
+    fprintf(stderr, "error: trainer setting %d: value %g is invalid\n", (int)what, v);
+    return LPC_E_ARG;
+}
+
+double ex_trainer_get(const ex_trainer *t, ex_train_value what)
+{
+    if (!t)
+        return NAN;
+    switch (what) {
+    case EX_TRAIN_EPOCH: return (double)t->epochs_done;
+    case EX_TRAIN_LOSS: return t->last_loss;
+    case EX_TRAIN_ACCURACY: return t->last_acc;
+    case EX_TRAIN_GAMMA: return t->last_gamma;
+    case EX_TRAIN_STEPS: return (double)lpc_adamw_steps(t->opt);
+    }
+    return NAN;
+}
+
+static lpc_status schedule(const ex_trainer *t, lpc_sched_value what, int64_t step, double *out)
+{
+    return lpc_schedule_eval(t->protocol, what, t->epochs_done, step, t->steps_per_epoch,
+                             t->epochs, t->gamma_max, t->reach, out);
+}
+
+static int32_t argmax_row(const float *row, int64_t k)
+{
+    int32_t best = 0;
+    for (int64_t j = 1; j < k; j++)
+        if (row[j] > row[best])
+            best = (int32_t)j;
+    return best;
+}
+
+/* One optimizer step on batch (x, y), step `step` of the current epoch:
+ * schedules, forward and loss, backward, parameter update, zeroed
+ * gradients. A data-parallel run would all-reduce the gradients between
+ * lpc_backward and lpc_adamw_step. *loss and *logits receive the batch's
+ * loss and raw logits; *gamma the L2 weight used. */
+static lpc_status train_step(ex_trainer *t, lpc_tensor *x, const int32_t *y, int64_t step,
+                             float *loss, lpc_tensor **logits, double *gamma)
+{
+    double factor, arc_s, arc_m;
+    lpc_status s;
+    if ((s = schedule(t, LPC_SCHED_GAMMA, step, gamma)) != LPC_OK ||
+        (s = schedule(t, LPC_SCHED_LR_FACTOR, step, &factor)) != LPC_OK ||
+        (s = schedule(t, LPC_SCHED_ARC_S, step, &arc_s)) != LPC_OK ||
+        (s = schedule(t, LPC_SCHED_ARC_M, step, &arc_m)) != LPC_OK)
+        return s;
+    lpc_adamw_set_lr(t->opt, 0, t->lr * factor);
+    lpc_tensor *l = lpc_head_loss(t->head, t->ctx, x, y, *gamma, arc_s, arc_m, logits);
+    if ((s = lpc_ctx_status(t->ctx)) != LPC_OK) {
+        fprintf(stderr, "error: epoch %lld step %lld: %s\n", (long long)t->epochs_done + 1,
+                (long long)step, lpc_ctx_error(t->ctx));
+        return s;
+    }
+    *loss = lpc_tensor_data(l)[0];
+    if (!isfinite(*loss)) {
+        fprintf(stderr, "error: non-finite loss at epoch %lld step %lld (gamma %g)\n",
+                (long long)t->epochs_done + 1, (long long)step, *gamma);
+        return LPC_E_NUMERIC;
+    }
+    if ((s = lpc_backward(t->ctx, l)) != LPC_OK || (s = lpc_adamw_step(t->opt)) != LPC_OK) {
+        fprintf(stderr, "error: epoch %lld step %lld: %s\n", (long long)t->epochs_done + 1,
+                (long long)step, lpc_last_error());
+        return s;
+    }
+    return lpc_module_zero_grad(lpc_head_module(t->head));
+}
+
+lpc_status ex_trainer_epoch(ex_trainer *t)
+{
+    if (!t)
+        return bad("ex_trainer_epoch: trainer is NULL");
+    lpc_module_set_train(lpc_head_module(t->head), 1);
+    int64_t k = lpc_head_num_classes(t->head), seen = 0, correct = 0, got;
+    double loss_sum = 0.0;
+    lpc_tensor *x, *logits;
+    const int32_t *y;
+    for (int64_t step = 0;; step++) {
+        lpc_ctx_reset(t->ctx);
+        got = lpc_batcher_next(t->batcher, t->ctx, &x, &y);
+        if (got <= 0)
+            break;
+        float lv;
+        double gamma;
+        lpc_status s = train_step(t, x, y, step, &lv, &logits, &gamma);
+        if (s != LPC_OK)
+            return s;
+        const float *lg = lpc_tensor_cdata(logits);
+        for (int64_t i = 0; i < got; i++)
+            correct += argmax_row(lg + i * k, k) == y[i];
+        seen += got;
+        loss_sum += (double)lv * (double)got;
+        t->last_gamma = gamma;
+    }
+    if (got < 0) {
+        fprintf(stderr, "error: reading a batch: %s\n", lpc_last_error());
+        return (lpc_status)got;
+    }
+    t->epochs_done++;
+    t->last_loss = seen ? loss_sum / (double)seen : 0.0;
+    t->last_acc = seen ? (double)correct / (double)seen : 0.0;
+    return LPC_OK;
+}
+
+const double *ex_trainer_mean(const ex_trainer *t) { return t ? t->mean : NULL; }
+const double *ex_trainer_std(const ex_trainer *t) { return t ? t->std : NULL; }
+lpc_adamw *ex_trainer_adamw(ex_trainer *t) { return t ? t->opt : NULL; }
+lpc_batcher *ex_trainer_batcher(ex_trainer *t) { return t ? t->batcher : NULL; }
+
+lpc_status ex_trainer_set_epoch(ex_trainer *t, int64_t epochs)
+{
+    if (!t || epochs < 0 || epochs > t->epochs)
+        return bad("ex_trainer_set_epoch: epochs must be in [0, total]");
+    t->epochs_done = epochs;
+    return LPC_OK;
+}
+
+lpc_status ex_evaluate(lpc_head *head, const lpc_dataset *ds, const double *mean,
+                       const double *std, int64_t batch, float *z_out, float *logits_out,
+                       int32_t *pred_out, double *accuracy)
+{
+    if (!head || !ds || !mean || !std || batch < 1)
+        return bad("ex_evaluate: NULL argument or batch < 1");
+    for (int i = 0; i < lpc_dataset_channels(ds); i++)
+        if (!(std[i] > 0) || !isfinite(std[i]) || !isfinite(mean[i])) {
+            fprintf(stderr, "error: ex_evaluate: channel %d: mean %g and std %g must be finite "
+                            "and std > 0\n", i, mean[i], std[i]);
+            return LPC_E_ARG;
+        }
+    lpc_module *net = lpc_head_module(head);
+    int was_train = lpc_module_is_train(net);
+    int64_t p = lpc_head_latent_dim(head), k = lpc_head_num_classes(head);
+    lpc_batcher *b = lpc_batcher_new(ds, batch, 0, 0, mean, std);
+    lpc_ctx *ctx = lpc_ctx_new();
+    if (!b || !ctx) {
+        fprintf(stderr, "error: ex_evaluate: %s\n", lpc_last_error());
+        lpc_batcher_free(b);
+        lpc_ctx_free(ctx);
+        return LPC_E_NOMEM;
+    }
+    lpc_module_set_train(net, 0);
+    lpc_ctx_set_grad(ctx, 0);
+    const int32_t *labels_ds = lpc_dataset_labels(ds);
+    int64_t done = 0, correct = 0, got;
+    lpc_status s = LPC_OK;
+    lpc_tensor *x;
+    const int32_t *y;
+    while ((got = lpc_batcher_next(b, ctx, &x, &y)) > 0) {
+        lpc_tensor *z, *logits;
+        if ((s = lpc_head_forward(head, ctx, x, NULL, &z, &logits)) != LPC_OK) {
+            fprintf(stderr, "error: evaluating: %s\n", lpc_ctx_error(ctx));
+            break;
+        }
+        const float *lg = lpc_tensor_cdata(logits);
+        for (int64_t i = 0; i < got; i++) {
+            int32_t best = argmax_row(lg + i * k, k);
+            correct += best == labels_ds[done + i];
+            if (pred_out)
+                pred_out[done + i] = best;
+        }
+        if (z_out)
+            memcpy(z_out + done * p, lpc_tensor_cdata(z), (size_t)(got * p) * sizeof(float));
+        if (logits_out)
+            memcpy(logits_out + done * k, lg, (size_t)(got * k) * sizeof(float));
+        done += got;
+        lpc_ctx_reset(ctx);
+    }
+    if (got < 0)
+        s = (lpc_status)got;
+    lpc_module_set_train(net, was_train);
+    lpc_batcher_free(b);
+    lpc_ctx_free(ctx);
+    if (s == LPC_OK && accuracy)
+        *accuracy = done ? (double)correct / (double)done : 0.0;
+    return s;
+}
+
+int ex_same_shape(const lpc_dataset *train, const lpc_dataset *test)
+{
+    int c = lpc_dataset_channels(train), h = lpc_dataset_height(train),
+        w = lpc_dataset_width(train), k = lpc_dataset_num_classes(train);
+    int tc = lpc_dataset_channels(test), th = lpc_dataset_height(test),
+        tw = lpc_dataset_width(test), tk = lpc_dataset_num_classes(test);
+    if (c == tc && h == th && w == tw && tk <= k)
+        return 1;
+    fprintf(stderr, "error: the test set (%dx%dx%d images, %d classes) does not fit the training "
+                    "set (%dx%dx%d, %d classes)\n", tc, th, tw, tk, c, h, w, k);
+    return 0;
+}

@@ -1,0 +1,62 @@
+/* The training loop the example programs share: any LPC head (any backbone)
+ * on any lpc_dataset, with AdamW in the paper's two groups, seeded
+ * shuffling, the schedules of lpc/optim.h, and an evaluation pass.
+ * See doc/design.md for why this loop lives here and not in the library. */
+#ifndef LPC_EXAMPLES_TRAINER_H
+#define LPC_EXAMPLES_TRAINER_H
+#include <lpc/lpc.h>
+
+typedef struct ex_trainer ex_trainer;
+
+/* Settings (ex_trainer_set); change them before the first epoch. */
+typedef enum {
+    EX_TRAIN_GAMMA_MAX = 0,    /* ramp protocol: final gamma (default 100) */
+    EX_TRAIN_REACH = 1,        /* ramp protocol: fraction of steps to reach it (0.7) */
+    EX_TRAIN_AUGMENT_PAD = 2,  /* random-crop padding in pixels (0 = off, default) */
+    EX_TRAIN_AUGMENT_FLIP = 3, /* horizontal flips on (1) / off (0, default) */
+    EX_TRAIN_CHECK_FINITE = 4, /* debug: name the first op giving NaN/Inf (0 default) */
+} ex_train_setting;
+
+/* Read-outs (ex_trainer_get). */
+typedef enum {
+    EX_TRAIN_EPOCH = 0,    /* epochs completed */
+    EX_TRAIN_LOSS = 1,     /* mean training loss of the last epoch */
+    EX_TRAIN_ACCURACY = 2, /* running training accuracy of the last epoch */
+    EX_TRAIN_GAMMA = 3,    /* gamma used at the last step */
+    EX_TRAIN_STEPS = 4,    /* optimizer steps so far */
+} ex_train_value;
+
+/* Trains head (its whole network) on a borrowed data set (both must outlive
+ * the trainer) over `epochs` epochs of `batch` samples, with lr and weight
+ * decay (finite; lr > 0), seeded shuffling and the schedules of `protocol`.
+ * Inputs are normalised with the training set's per-channel statistics.
+ * Bad arguments print a message and give LPC_E_ARG. */
+lpc_status ex_trainer_new(lpc_head *head, const lpc_dataset *train, lpc_protocol protocol,
+                          int64_t epochs, int64_t batch, double lr, double weight_decay,
+                          uint64_t seed, ex_trainer **out);
+void ex_trainer_free(ex_trainer *t); /* NULL is a no-op */
+lpc_status ex_trainer_set(ex_trainer *t, ex_train_setting what, double value);
+double ex_trainer_get(const ex_trainer *t, ex_train_value what); /* NAN on error */
+/* One epoch. A non-finite loss stops it with LPC_E_NUMERIC naming the epoch
+ * and step, before the optimizer touches the weights. */
+lpc_status ex_trainer_epoch(ex_trainer *t);
+/* Normalisation in use (arrays of the data set's channel count). */
+const double *ex_trainer_mean(const ex_trainer *t);
+const double *ex_trainer_std(const ex_trainer *t);
+/* Optimizer and batcher (owned by the trainer), for checkpoints. */
+lpc_adamw *ex_trainer_adamw(ex_trainer *t);
+lpc_batcher *ex_trainer_batcher(ex_trainer *t);
+/* Marks `epochs` epochs as done (after restoring a checkpoint). */
+lpc_status ex_trainer_set_epoch(ex_trainer *t, int64_t epochs);
+
+/* Evaluation pass over ds in eval mode without augmentation (restores the
+ * previous mode), normalised with mean/std (finite, std > 0, one per
+ * channel): any output may be NULL; z_out gets N x P floats, logits_out
+ * N x K, pred_out N argmax predictions. */
+lpc_status ex_evaluate(lpc_head *head, const lpc_dataset *ds, const double *mean,
+                       const double *std, int64_t batch, float *z_out, float *logits_out,
+                       int32_t *pred_out, double *accuracy);
+/* Checks before training that a data set fits a network: same image shape
+ * and class count as the training set (prints the difference). */
+int ex_same_shape(const lpc_dataset *train, const lpc_dataset *test);
+#endif
