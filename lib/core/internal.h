@@ -27,6 +27,12 @@ static inline void *lpci_align64(void *p)
 /* Overflow-checked a*b; returns 0 and sets *out on success, -1 on overflow. */
 int lpci_mul_size(size_t a, size_t b, size_t *out);
 
+/* ---- input files (lib/core/openfile.c) ---- */
+/* open(2) for reading that refuses anything but a regular file (a folder,
+ * FIFO or device) and never blocks on a FIFO: the fd, or -1 with LPC_E_IO
+ * recorded as "<who>: <path>: <strerror or what the file is>" (who may be ""). */
+int lpci_open_regular(const char *who, const char *path);
+
 /* ---- tensors ---- */
 enum {
     LPCI_T_PERSISTENT = 1u << 0,  /* heap-owned, survives ctx resets */

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include "parse.h"
 
+/* Largest PNG file read (a gzip-wrapped file could otherwise inflate without bound). */
+#define PNG_MAX_BYTES ((size_t)256 << 20)
+
 typedef struct {
     char **names;
     size_t n, cap;
@@ -143,7 +146,7 @@ static lpc_status load_one(const char *path, lpc_dataset *ds, int64_t i)
     uint8_t *buf, *px;
     size_t len;
     int c, h, w;
-    lpc_status s = lpci_read_file(path, &buf, &len);
+    lpc_status s = lpci_read_file(path, PNG_MAX_BYTES, &buf, &len);
     if (s != LPC_OK)
         return s;
     s = lpci_parse_png(buf, len, path, &c, &h, &w, &px);
@@ -175,7 +178,7 @@ lpc_status lpc_dataset_load_pngdir(const char *dir, lpc_dataset **out)
     uint8_t *buf, *px = NULL;
     size_t len;
     int c = 0, h = 0, w = 0;
-    s = lpci_read_file(li.paths.names[0], &buf, &len);
+    s = lpci_read_file(li.paths.names[0], PNG_MAX_BYTES, &buf, &len);
     if (s == LPC_OK) {
         s = lpci_parse_png(buf, len, li.paths.names[0], &c, &h, &w, &px);
         lpci_free(buf);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include "checkpoint_parse.h"
 
@@ -291,14 +292,19 @@ lpc_status lpc_checkpoint_load(const char *path, lpc_checkpoint **out)
         *out = NULL;
     if (!path || !out)
         return lpci_error(LPC_E_ARG, "lpc_checkpoint_load: NULL argument");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lpci_error(LPC_E_IO, "lpc_checkpoint_load: cannot open '%s': %s", path,
-                          strerror(errno));
+    int fd = lpci_open_regular("lpc_checkpoint_load", path);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        if (fd < 0)
+            return LPC_E_IO;
+        close(fd);
+        return lpci_error(LPC_E_NOMEM, "lpc_checkpoint_load: out of memory opening %s", path);
+    }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         fclose(f);
-        return lpci_error(LPC_E_IO, "lpc_checkpoint_load: '%s' is not a regular file", path);
+        return lpci_error(LPC_E_IO, "lpc_checkpoint_load: '%s': cannot stat: %s", path,
+                          strerror(errno));
     }
     size_t n = (size_t)st.st_size;
     uint8_t *buf = lpci_malloc(n + 1);

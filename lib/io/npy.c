@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "../core/internal.h"
 #include "npy_parse.h"
 
@@ -242,13 +243,18 @@ static void to_host(void *data, size_t count, size_t itemsize)
 
 static lpc_status read_file(const char *path, uint8_t **buf, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lpci_error(LPC_E_IO, "lpc_npy_load: cannot open %s: %s", path, strerror(errno));
+    int fd = lpci_open_regular("lpc_npy_load", path);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        if (fd < 0)
+            return LPC_E_IO;
+        close(fd);
+        return lpci_error(LPC_E_NOMEM, "lpc_npy_load: out of memory opening %s", path);
+    }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         fclose(f);
-        return lpci_error(LPC_E_IO, "lpc_npy_load: %s is not a regular file", path);
+        return lpci_error(LPC_E_IO, "lpc_npy_load: %s: cannot stat: %s", path, strerror(errno));
     }
     long size = (long)st.st_size;
     *buf = lpci_malloc((size_t)size);
