@@ -554,6 +554,54 @@ START_TEST(pngdir_grey)
 }
 END_TEST
 
+/* A test folder lacking a class keeps the training folders' labels (it used
+ * to number its own folders, so c_frog became class 1); an unknown class is
+ * refused by name. */
+START_TEST(pngdir_test_classes_by_name)
+{
+    const char *train[3] = {"train/a_cat", "train/b_dog", "train/c_frog"};
+    mkdir_rel("train");
+    mkdir_rel("test");
+    for (int k = 0; k < 3; k++) {
+        char rel[64];
+        mkdir_rel(train[k]);
+        snprintf(rel, sizeof rel, "%s/0.png", train[k]);
+        grey_png(rel, 10 * k);
+    }
+    mkdir_rel("test/a_cat");
+    mkdir_rel("test/c_frog");
+    grey_png("test/a_cat/0.png", 1);
+    grey_png("test/c_frog/0.png", 2);
+    grey_png("test/c_frog/1.png", 3);
+    char *tr = path_of("train"), *te = path_of("test");
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_load_pngdir_classes(te, tr, &ds), LPC_OK);
+    ck_assert_int_eq(lpc_dataset_num_classes(ds), 3);
+    ck_assert_int_eq(lpc_dataset_size(ds), 3);
+    ck_assert_int_eq(lpc_dataset_labels(ds)[0], 0);
+    ck_assert_int_eq(lpc_dataset_labels(ds)[1], 2);
+    ck_assert_int_eq(lpc_dataset_labels(ds)[2], 2);
+    ck_assert_str_eq(lpc_dataset_class_name(ds, 1), "b_dog");
+    ck_assert_str_eq(lpc_dataset_class_name(ds, 2), "c_frog");
+    ck_assert_ptr_null(lpc_dataset_class_name(ds, 3));
+    ck_assert_ptr_null(lpc_dataset_class_name(ds, -1));
+    ck_assert_ptr_null(lpc_dataset_class_name(NULL, 0));
+    lpc_dataset_free(ds);
+    ck_assert_int_eq(lpc_dataset_load_pngdir(tr, &ds), LPC_OK);
+    ck_assert_str_eq(lpc_dataset_class_name(ds, 0), "a_cat");
+    lpc_dataset_free(ds);
+    mkdir_rel("test/x_bird");
+    grey_png("test/x_bird/0.png", 4);
+    EXPECT_FAIL(lpc_dataset_load_pngdir_classes(te, tr, &ds), LPC_E_FORMAT,
+                "class 'x_bird' is not a class of");
+    EXPECT_FAIL(lpc_dataset_load_pngdir_classes(te, NULL, &ds), LPC_E_ARG, "classes_dir");
+    EXPECT_FAIL(lpc_dataset_load_pngdir_classes(te, tr, NULL), LPC_E_ARG, "out is NULL");
+    ck_assert_ptr_null(ds);
+    free(tr);
+    free(te);
+}
+END_TEST
+
 START_TEST(pngdir_colour_conversions)
 {
     /* 2x2 RGB, RGBA, palette and 16-bit images all load as 3 x 2 x 2. */
@@ -1121,6 +1169,7 @@ int main(void)
     tcase_add_test(tc, cifar10_batches);
     tcase_add_test(tc, cifar100_fine_and_coarse);
     tcase_add_test(tc, pngdir_grey);
+    tcase_add_test(tc, pngdir_test_classes_by_name);
     tcase_add_test(tc, pngdir_colour_conversions);
     tcase_add_test(tc, pngdir_malformed);
     tcase_add_test(tc, parsers_survive_garbage);

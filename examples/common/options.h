@@ -5,7 +5,9 @@
 #include <lpc/lpc.h>
 
 /* "fashion-mnist" (default dir), "mnist:DIR", "cifar10:DIR", "cifar100:DIR",
- * "cifar100-coarse:DIR", "pngdir:DIR" (train = the set itself for pngdir). */
+ * "cifar100-coarse:DIR", "pngdir:DIR" (DIR/train and DIR/test; test labels
+ * follow the training folders' class names). Classes without a sample are
+ * reported on stderr (a warning for the training set, a note for the test set). */
 lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out);
 /* "mlp", "resnet-small", "resnet18", "resnet50". */
 int ex_parse_backbone(const char *name, lpc_backbone *out);

@@ -27,6 +27,12 @@ LPC_API lpc_status lpc_dataset_load_cifar100(const char *dir, int train, int coa
 /* PNG class folders: dir/<class>/<file>.png, classes in sorted name order, all
  * images one size, grayscale or RGB (all the same). */
 LPC_API lpc_status lpc_dataset_load_pngdir(const char *dir, lpc_dataset **out);
+/* PNG class folders of dir labelled by the class folders of classes_dir (the
+ * training set's folder): class k is the k-th sorted sub-folder name of
+ * classes_dir, so a test set missing a class keeps every other label right.
+ * A class folder of dir that classes_dir lacks is LPC_E_FORMAT naming it. */
+LPC_API lpc_status lpc_dataset_load_pngdir_classes(const char *dir, const char *classes_dir,
+                                                   lpc_dataset **out);
 /* Data set from caller memory (copied): n images of c x h x w bytes. */
 LPC_API lpc_status lpc_dataset_from_memory(const uint8_t *images, const int32_t *labels,
                                            int64_t n, int c, int h, int w, int num_classes,
@@ -40,6 +46,9 @@ LPC_API int lpc_dataset_width(const lpc_dataset *ds);
 LPC_API int lpc_dataset_num_classes(const lpc_dataset *ds);
 LPC_API const uint8_t *lpc_dataset_images(const lpc_dataset *ds);
 LPC_API const int32_t *lpc_dataset_labels(const lpc_dataset *ds);
+/* Name of class k (the folder name for PNG class folders; owned by ds), or
+ * NULL for formats without names, k out of range or a NULL ds. */
+LPC_API const char *lpc_dataset_class_name(const lpc_dataset *ds, int k);
 /* Keep only the first n samples (1 <= n <= size). Not while a batcher uses ds. */
 LPC_API lpc_status lpc_dataset_truncate(lpc_dataset *ds, int64_t n);
 /* Per-channel mean and population std of pixel/255 (arrays of `channels`). */

@@ -14,6 +14,7 @@ struct lpc_dataset {
     int num_classes;
     uint8_t *images; /* n x c x h x w */
     int32_t *labels; /* n */
+    char **class_names; /* num_classes names (PNG folders), or NULL */
 };
 
 /* Bytes of one image (c*h*w). */
