@@ -11,6 +11,9 @@
 /* Record a thread-local error detail and return `s` (printf-style message). */
 lpc_status lpci_error(lpc_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* After a failed lpci_error-reporting call: prefixes "<context>: " to its
+ * message and returns its status (the cause stays what it was). */
+lpc_status lpci_error_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Set a NULL-returning function's failure: records and returns NULL. */
 #define LPCI_FAIL_NULL(s, ...) (lpci_error((s), __VA_ARGS__), NULL)
 

@@ -54,8 +54,8 @@ static lpc_status add_named(lpci_named_tensor **list, int *n, const char *name, 
 
 lpc_status lpci_module_add_param(lpc_module *m, const char *name, lpc_tensor *t)
 {
-    if (!t)
-        return lpci_error(LPC_E_NOMEM, "module: no tensor for parameter '%s'", name);
+    if (!t) /* its creation failed: keep that cause */
+        return lpci_error_context("module: parameter '%s'", name);
     t->flags |= LPCI_T_REQUIRES_GRAD;
     invalidate(m);
     return add_named(&m->params, &m->n_params, name, t);
@@ -64,7 +64,7 @@ lpc_status lpci_module_add_param(lpc_module *m, const char *name, lpc_tensor *t)
 lpc_status lpci_module_add_buffer(lpc_module *m, const char *name, lpc_tensor *t)
 {
     if (!t)
-        return lpci_error(LPC_E_NOMEM, "module: no tensor for buffer '%s'", name);
+        return lpci_error_context("module: buffer '%s'", name);
     invalidate(m);
     return add_named(&m->buffers, &m->n_buffers, name, t);
 }
