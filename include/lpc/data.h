@@ -2,7 +2,13 @@
  * from IDX (MNIST/Fashion-MNIST, raw or gzip), CIFAR-10/100 binary batches
  * and PNG class folders, and a batcher (seeded shuffle, augmentation,
  * per-channel normalisation). Loaders return LPC_E_IO when a file cannot be
- * read and LPC_E_FORMAT with the file name and the defect when it is malformed. */
+ * read (with the strerror text, e.g. "Permission denied") or is not a regular
+ * file (a FIFO, device or folder is refused before any byte is read), and
+ * LPC_E_FORMAT with the file name and the defect when it is malformed. They
+ * never read more than a valid file can hold: an IDX file is read up to the
+ * size its header announces plus one byte (more is refused as trailing
+ * data), a CIFAR batch up to 60000 records, a PNG up to 256 MiB; a gzip
+ * file must be a single member with nothing after it. */
 #ifndef LPC_DATA_H
 #define LPC_DATA_H
 #include "tensor.h"
@@ -14,10 +20,13 @@ typedef struct lpc_batcher lpc_batcher;
 #define LPC_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 LPC_BEGIN_DECLS
-/* IDX image + label files (".gz" or raw, detected by magic bytes). */
+/* IDX image + label files (".gz" or raw, detected by magic bytes); the
+ * number of classes is the largest label + 1. */
 LPC_API lpc_status lpc_dataset_load_idx(const char *images_path, const char *labels_path,
                                         lpc_dataset **out);
-/* Fashion-MNIST/MNIST layout in dir (NULL: LPC_FASHION_MNIST_DIR): train-* or t10k-*. */
+/* Fashion-MNIST/MNIST layout in dir (NULL: LPC_FASHION_MNIST_DIR): train-* or t10k-*.
+ * Ten classes, as in every data set of this layout: a label >= 10 is
+ * LPC_E_FORMAT naming the file, the record and the value. */
 LPC_API lpc_status lpc_dataset_load_mnist_dir(const char *dir, int train, lpc_dataset **out);
 /* CIFAR-10 binary: data_batch_1..5.bin (train) or test_batch.bin in dir. */
 LPC_API lpc_status lpc_dataset_load_cifar10(const char *dir, int train, lpc_dataset **out);
