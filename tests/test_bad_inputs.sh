@@ -3,7 +3,8 @@
 # weight never gives a finished cell; resuming on replaced data files is
 # refused; an unreadable checkpoint is reported as unreadable (not "delete
 # it"); lpc-analyze refuses NaN/Inf with file, row and column and prints no
-# JSON when it fails; PNG test folders are labelled by class name.
+# JSON when it fails; PNG test folders are labelled by class name and a
+# test class unknown to the training set is refused.
 # Arguments: source and build dirs.
 set -u
 build=$2
@@ -55,6 +56,43 @@ check_analyze() { # name, expected stderr text, options...
 check_analyze nan-features "z_nan.npy: row 7, column 2 is nan" --features "$tmp/z_nan.npy" --labels "$tmp/y.npy"
 check_analyze inf-logits "logits_inf.npy: row 5, column 1 is inf" --features "$tmp/z.npy" \
     --labels "$tmp/y.npy" --logits "$tmp/logits_inf.npy"
+
+# ---- PNG test folders are labelled by class name (item 5) ----
+python3 - "$tmp/png" <<'EOF'
+# train/{a_cat,b_dog,c_frog}, test/{a_cat,c_frog}: 8x8 grey PNGs.
+import os, struct, sys, zlib
+def png(path, w, h, px):
+    raw = b"".join(b"\x00" + bytes(px[y * w:(y + 1) * w]) for y in range(h))
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+base = {"a_cat": 20, "b_dog": 120, "c_frog": 220}
+for split, classes, n in (("train", ("a_cat", "b_dog", "c_frog"), 6), ("test", ("a_cat", "c_frog"), 3)):
+    for c in classes:
+        os.makedirs("%s/%s/%s" % (sys.argv[1], split, c))
+        for i in range(n):
+            png("%s/%s/%s/%d.png" % (sys.argv[1], split, c, i), 8, 8,
+                [(base[c] + 3 * i + j) % 256 for j in range(64)])
+EOF
+"$ablation" run --cell 0 --out "$tmp/png-out" --dataset "pngdir:$tmp/png" --epochs 1 --subset 0 \
+    "${opts[@]}" >"$tmp/png.log" 2>&1 || fail "pngdir run: $(cat "$tmp/png.log")"
+labels=$(python3 -c '
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+print(*struct.unpack("<6i", b[10 + struct.unpack("<H", b[8:10])[0]:]))' "$tmp/png-out/$cell/labels_test.npy")
+[ "$labels" = "0 0 0 2 2 2" ] || fail "pngdir test labels are '$labels', expected '0 0 0 2 2 2'"
+grep -q "test set of pngdir:.* has no sample of class 1 (b_dog)" "$tmp/png.log" ||
+    fail "the missing test class is not reported: $(cat "$tmp/png.log")"
+mkdir "$tmp/png/test/x_bird"
+cp "$tmp/png/test/a_cat/0.png" "$tmp/png/test/x_bird/"
+if "$ablation" run --cell 0 --out "$tmp/png-out2" --dataset "pngdir:$tmp/png" --epochs 1 \
+    --subset 0 "${opts[@]}" >"$tmp/png2.log" 2>&1; then
+    fail "a test class unknown to the training set was accepted"
+fi
+grep -q "class 'x_bird' is not a class of" "$tmp/png2.log" || fail "unknown class not named: $(cat "$tmp/png2.log")"
+echo "ok: PNG test folders labelled by class name"
 
 # ---- a finished reference cell on a private copy of the data ----
 mkdir -p "$tmp/data"
