@@ -4,6 +4,7 @@
 #define LPC_INTERNAL_H
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "lpc/lpc.h"
 
@@ -32,9 +33,12 @@ int lpci_mul_size(size_t a, size_t b, size_t *out);
 
 /* ---- input files (lib/core/openfile.c) ---- */
 /* open(2) for reading that refuses anything but a regular file (a folder,
- * FIFO or device) and never blocks on a FIFO: the fd, or -1 with LPC_E_IO
- * recorded as "<who>: <path>: <strerror or what the file is>" (who may be ""). */
-int lpci_open_regular(const char *who, const char *path);
+ * FIFO or device) and never blocks on a FIFO: the fd (and the file's size
+ * in *size unless NULL), or -1 with LPC_E_IO recorded as
+ * "<who>: <path>: <strerror or what the file is>" (who may be ""). */
+int lpci_open_regular(const char *who, const char *path, size_t *size);
+/* The same as a stdio stream: LPC_OK and *f, or the error recorded. */
+lpc_status lpci_fopen_regular(const char *who, const char *path, FILE **f, size_t *size);
 
 /* ---- tensors ---- */
 enum {

@@ -1,12 +1,13 @@
 /* Opening input files: only regular files, and never blocking on a FIFO. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
 
-int lpci_open_regular(const char *who, const char *path)
+int lpci_open_regular(const char *who, const char *path, size_t *size)
 {
     /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -33,5 +34,20 @@ int lpci_open_regular(const char *who, const char *path)
     }
     /* Back to blocking reads (the flag means nothing for a regular file). */
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    if (size)
+        *size = (size_t)st.st_size;
     return fd;
+}
+
+lpc_status lpci_fopen_regular(const char *who, const char *path, FILE **f, size_t *size)
+{
+    int fd = lpci_open_regular(who, path, size);
+    if (fd < 0)
+        return LPC_E_IO;
+    *f = fdopen(fd, "rb");
+    if (!*f) {
+        close(fd);
+        return lpci_error(LPC_E_NOMEM, "%s: out of memory opening %s", who, path);
+    }
+    return LPC_OK;
 }

@@ -96,7 +96,7 @@ static lpc_status gz_read(lpci_file *f, uint8_t *dst, size_t n, size_t *got)
 lpc_status lpci_file_open(const char *path, lpci_file **out)
 {
     *out = NULL;
-    int fd = lpci_open_regular("", path);
+    int fd = lpci_open_regular("", path, NULL);
     if (fd < 0)
         return LPC_E_IO;
     lpci_file *f = lpci_calloc(1, sizeof *f);

@@ -6,8 +6,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 #include "checkpoint_parse.h"
 
@@ -292,21 +290,11 @@ lpc_status lpc_checkpoint_load(const char *path, lpc_checkpoint **out)
         *out = NULL;
     if (!path || !out)
         return lpci_error(LPC_E_ARG, "lpc_checkpoint_load: NULL argument");
-    int fd = lpci_open_regular("lpc_checkpoint_load", path);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
-    if (!f) {
-        if (fd < 0)
-            return LPC_E_IO;
-        close(fd);
-        return lpci_error(LPC_E_NOMEM, "lpc_checkpoint_load: out of memory opening %s", path);
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        fclose(f);
-        return lpci_error(LPC_E_IO, "lpc_checkpoint_load: '%s': cannot stat: %s", path,
-                          strerror(errno));
-    }
-    size_t n = (size_t)st.st_size;
+    FILE *f = NULL;
+    size_t n = 0;
+    lpc_status os = lpci_fopen_regular("lpc_checkpoint_load", path, &f, &n);
+    if (os != LPC_OK)
+        return os;
     uint8_t *buf = lpci_malloc(n + 1);
     if (!buf) {
         fclose(f);

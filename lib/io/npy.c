@@ -6,8 +6,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "../core/internal.h"
 #include "npy_parse.h"
 
@@ -243,20 +241,12 @@ static void to_host(void *data, size_t count, size_t itemsize)
 
 static lpc_status read_file(const char *path, uint8_t **buf, size_t *len)
 {
-    int fd = lpci_open_regular("lpc_npy_load", path);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
-    if (!f) {
-        if (fd < 0)
-            return LPC_E_IO;
-        close(fd);
-        return lpci_error(LPC_E_NOMEM, "lpc_npy_load: out of memory opening %s", path);
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        fclose(f);
-        return lpci_error(LPC_E_IO, "lpc_npy_load: %s: cannot stat: %s", path, strerror(errno));
-    }
-    long size = (long)st.st_size;
+    FILE *f = NULL;
+    size_t file_size = 0;
+    lpc_status s = lpci_fopen_regular("lpc_npy_load", path, &f, &file_size);
+    if (s != LPC_OK)
+        return s;
+    long size = (long)file_size;
     *buf = lpci_malloc((size_t)size);
     if (!*buf) {
         fclose(f);
