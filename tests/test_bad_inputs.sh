@@ -102,6 +102,14 @@ cp $fmnist/*.gz "$tmp/data/"
 ck="$tmp/ref/$cell/checkpoint.lpcc"
 [ -e "$ck" ] || fail "no checkpoint in the reference run"
 
+# ---- a training class without a sample is warned about (item 6) ----
+# The first five Fashion-MNIST training labels are 9 0 0 3 0.
+"$ablation" run --cell 0 --out "$tmp/few" --dataset "mnist:$tmp/data" --epochs 1 "${opts[@]}" \
+    --subset 5 >"$tmp/few.log" 2>&1
+grep -q "warning: the training set of mnist:.* has no sample of class 1, 2, 4, 5, 6, 7, 8 (7 of 10" \
+    "$tmp/few.log" || fail "no warning for training classes without a sample: $(cat "$tmp/few.log")"
+echo "ok: training classes without a sample are warned about"
+
 # ---- a NaN weight in the final checkpoint: no finished cell (item 7) ----
 mkdir -p "$tmp/nan/$cell"
 python3 - "$ck" "$tmp/nan/$cell/checkpoint.lpcc" <<'EOF'

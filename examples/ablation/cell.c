@@ -99,9 +99,11 @@ static int setup(run *r)
         return fail(r, "loading the training set", s);
     if ((s = ex_load_dataset(c->dataset, 0, &r->test)) != LPC_OK)
         return fail(r, "loading the test set", s);
-    if (c->subset && c->subset < lpc_dataset_size(r->train) &&
-        (s = lpc_dataset_truncate(r->train, c->subset)) != LPC_OK)
-        return fail(r, "taking the training subset", s);
+    if (c->subset && c->subset < lpc_dataset_size(r->train)) {
+        if ((s = lpc_dataset_truncate(r->train, c->subset)) != LPC_OK)
+            return fail(r, "taking the training subset", s);
+        ex_report_empty_classes(c->dataset, 1, r->train);
+    }
     char ftrain[200], ftest[200];
     ab_data_fingerprint("train", r->train, ftrain, sizeof ftrain);
     ab_data_fingerprint("test", r->test, ftest, sizeof ftest);

@@ -34,9 +34,7 @@ static lpc_status load_dataset(const char *spec, int train, lpc_dataset **out)
     return LPC_E_ARG;
 }
 
-/* Classes without a sample: a warning for the training set (the model still
- * has an output for them), a note for the test set. */
-static void report_empty_classes(const char *spec, int train, const lpc_dataset *ds)
+void ex_report_empty_classes(const char *spec, int train, const lpc_dataset *ds)
 {
     int k = lpc_dataset_num_classes(ds), empty = 0;
     int64_t n = lpc_dataset_size(ds);
@@ -65,7 +63,7 @@ lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out)
 {
     lpc_status s = load_dataset(spec, train, out);
     if (s == LPC_OK)
-        report_empty_classes(spec, train, *out);
+        ex_report_empty_classes(spec, train, *out);
     return s;
 }
 
