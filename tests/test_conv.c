@@ -717,9 +717,15 @@ START_TEST(misuse)
 }
 END_TEST
 
-/* A pad near INT_MAX is refused with a message (2 * pad overflowed an int). */
+/* A pad near INT_MAX is refused with a message (2 * pad overflowed an int),
+ * and so is a layer whose fan-in in_channels * kernel^2 would overflow. */
 START_TEST(huge_padding)
 {
+    lpc_rng *rng = lpc_rng_new(1);
+    expect_null_arg(lpc_conv2d_new((int64_t)1 << 40, 1, 1 << 20, 1, 0, 0, rng));
+    ck_assert_ptr_nonnull(strstr(lpc_last_error(), "more than 2^40"));
+    expect_null_arg(lpc_conv2d_new(INT64_MAX, INT64_MAX, 3, 1, 0, 0, rng));
+    lpc_rng_free(rng);
     lpc_ctx *ctx = lpc_ctx_new();
     lpc_tensor *x = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1, 4, 4});
     lpc_tensor *w = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1, 3, 3});
