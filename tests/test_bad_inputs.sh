@@ -41,6 +41,8 @@ zn = list(z); zn[7 * 3 + 2] = math.nan
 save("z_nan.npy", "<f4", (40, 3), zn, "f")
 lg = [random.gauss(0, 1) for _ in range(40 * 4)]; lg[5 * 4 + 1] = math.inf
 save("logits_inf.npy", "<f4", (40, 4), lg, "f")
+save("z1.npy", "<f4", (1, 3), [1.0, 2.0, 3.0], "f")  # one sample: R fails with LPC_E_ARG
+save("y1.npy", "<i4", (1,), [0], "i")
 EOF
 "$analyze" --features "$tmp/z.npy" --labels "$tmp/y.npy" >"$tmp/a.out" 2>"$tmp/a.err" ||
     fail "lpc-analyze on finite data: $(cat "$tmp/a.err")"
@@ -56,6 +58,8 @@ check_analyze() { # name, expected stderr text, options...
 check_analyze nan-features "z_nan.npy: row 7, column 2 is nan" --features "$tmp/z_nan.npy" --labels "$tmp/y.npy"
 check_analyze inf-logits "logits_inf.npy: row 5, column 1 is inf" --features "$tmp/z.npy" \
     --labels "$tmp/y.npy" --logits "$tmp/logits_inf.npy"
+check_analyze one-sample "R: lpc_separation_ratio: needs k >= 2" --features "$tmp/z1.npy" \
+    --labels "$tmp/y1.npy"
 
 # ---- PNG test folders are labelled by class name (item 5) ----
 python3 - "$tmp/png" <<'EOF'
