@@ -40,7 +40,8 @@ static lpc_status df_setup(df_state *st, int64_t k)
     st->nc = (int)(st->nc_req < k ? st->nc_req : k);
     size_t g;
     if (lpci_mul_size((size_t)st->nc * DF_CHUNK, (size_t)st->d * sizeof(float), &g))
-        return lpci_error(LPC_E_NOMEM, "%s: gradient buffer size overflows", st->who);
+        return lpci_error(LPC_E_ARG, "%s: %d candidate gradients of %lld floats are more than "
+                          "memory can address", st->who, st->nc, (long long)st->d);
     st->grads = lpci_malloc(g);
     st->cand = lpci_malloc((size_t)st->nc * DF_CHUNK * sizeof *st->cand);
     if (!st->grads || !st->cand)
