@@ -117,7 +117,7 @@ static lpc_status read_idx(const char *path, uint8_t **buf, size_t *len)
         s = lpci_file_read(f, b + 4, hdr - 4, &more);
         got += more;
         uint64_t total = 1;
-        for (size_t i = 4; i < hdr; i += 4) {
+        for (size_t i = 4; got == hdr && i < hdr; i += 4) {
             uint64_t d = be32(b + i);
             total = d && total > UINT64_MAX / d ? UINT64_MAX : total * d;
         }
