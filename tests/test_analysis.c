@@ -583,6 +583,23 @@ START_TEST(extreme_values)
     ck_assert_int_eq(lpc_kl_entropy(z, 10, 2, INT_MAX / 2, 0, &h, NULL), LPC_E_ARG);
     ck_assert_msg(strstr(lpc_last_error(), "N >= k + 1 = 1073741824 samples"), "%s",
                   lpc_last_error());
+
+    /* A class count of INT_MAX with two classes in the data: refused or
+     * sized by the data before anything is allocated by k (it used to ask
+     * for k x P doubles). */
+    const int32_t lab[10] = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
+    double sw2 = 0, swk = 0;
+    lpc_nc *nc = NULL;
+    ck_assert_int_eq(lpc_separation_ratio(z, 10, 2, lab, INT_MAX, &r), LPC_E_NUMERIC);
+    ck_assert_msg(strstr(lpc_last_error(), "2147483647 classes but 10 samples"), "%s",
+                  lpc_last_error());
+    ck_assert_int_eq(lpc_nc_compute(z, 10, 2, lab, INT_MAX, NULL, NULL, NULL, &nc),
+                     LPC_E_NUMERIC);
+    ck_assert_int_eq(lpc_separation_ratio(z, 10, 2, lab, 3, &r), LPC_E_NUMERIC);
+    ck_assert_msg(strstr(lpc_last_error(), "class 2 has no samples"), "%s", lpc_last_error());
+    ck_assert_int_eq(lpc_sigma_w(z, 10, 2, lab, 2, &sw2), LPC_OK);
+    ck_assert_int_eq(lpc_sigma_w(z, 10, 2, lab, INT_MAX, &swk), LPC_OK);
+    ck_assert_double_eq(sw2, swk);
 }
 END_TEST
 

@@ -16,6 +16,9 @@ lpc_status lpc_separation_ratio(const float *z, int64_t n, int p, const int32_t 
         return lpci_error(LPC_E_ARG, "%s: output is NULL", fn);
     if (k < 2)
         return lpci_error(LPC_E_ARG, "%s: needs k >= 2 classes, got %d", fn, k);
+    int used;
+    if ((s = lpci_label_span(fn, labels, n, k, 1, &used)) != LPC_OK)
+        return s;
     int64_t *counts = lpci_malloc((size_t)k * sizeof *counts);
     double *means = lpci_malloc((size_t)k * (size_t)p * sizeof *means);
     double *ratio = lpci_malloc((size_t)n * sizeof *ratio);
@@ -67,8 +70,9 @@ lpc_status lpc_sigma_w(const float *z, int64_t n, int p, const int32_t *membersh
         return s;
     if (!sigma_w)
         return lpci_error(LPC_E_ARG, "%s: output is NULL", fn);
-    if (k < 1)
-        return lpci_error(LPC_E_ARG, "%s: number of classes %d must be >= 1", fn, k);
+    /* Classes above the largest label are empty and add nothing: size by the data. */
+    if ((s = lpci_label_span(fn, membership, n, k, 0, &k)) != LPC_OK)
+        return s;
     int64_t *counts = lpci_malloc((size_t)k * sizeof *counts);
     double *mean = lpci_calloc((size_t)k, sizeof *mean);
     double *ss = lpci_calloc((size_t)k, sizeof *ss);
