@@ -1056,6 +1056,25 @@ START_TEST(batcher_no_allocation_after_first_epoch)
 }
 END_TEST
 
+/* A std so small that normalised pixels overflow float is refused (it gave
+ * infinite inputs). */
+START_TEST(batcher_tiny_std)
+{
+    const uint8_t img[4] = {0, 255, 7, 9};
+    const int32_t lab[1] = {0};
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_from_memory(img, lab, 1, 1, 2, 2, 1, &ds), LPC_OK);
+    const double mean[1] = {0.5}, tiny[1] = {1e-300}, fine[1] = {1e-30};
+    lpc_clear_error();
+    ck_assert_ptr_null(lpc_batcher_new(ds, 1, 0, 0, mean, tiny));
+    ck_assert_msg(strstr(lpc_last_error(), "not a finite float"), "%s", lpc_last_error());
+    lpc_batcher *b = lpc_batcher_new(ds, 1, 0, 0, mean, fine);
+    ck_assert_ptr_nonnull(b);
+    lpc_batcher_free(b);
+    lpc_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(batcher_misuse)
 {
     lpc_dataset *ds = indexed_dataset(6, 1, 3, 3);
@@ -1179,6 +1198,7 @@ int main(void)
     tcase_add_test(tc, batcher_augmentation);
     tcase_add_test(tc, batcher_rng_state_and_threads);
     tcase_add_test(tc, batcher_no_allocation_after_first_epoch);
+    tcase_add_test(tc, batcher_tiny_std);
     tcase_add_test(tc, batcher_misuse);
     tcase_add_test(tc, fashion_mnist);
     suite_add_tcase(s, tc);

@@ -65,6 +65,8 @@ LPC_API lpc_status lpc_dataset_channel_stats(const lpc_dataset *ds, double *mean
 
 /* Batcher over a borrowed data set (must outlive it). mean/std: per channel
  * (copied), applied as (pixel/255 - mean)/std; both NULL means pixel/255.
+ * Every normalised pixel must be a finite float (LPC_E_ARG for a std so
+ * small that it overflows).
  * shuffle: reshuffle every epoch from the seeded generator. NULL (and
  * lpc_last_error) on bad arguments. */
 LPC_API lpc_batcher *lpc_batcher_new(const lpc_dataset *ds, int64_t batch_size, int shuffle,
