@@ -17,6 +17,5 @@
 #include "robust.h"
 #include "io.h"
 #include "checkpoint.h"
-#include "plot.h"
 #include "recipe.h"
 #endif
