@@ -1,5 +1,6 @@
 /* Analysis functions: every SPEC.md §8 analysis test vector, hand-computed
  * small cases, the eigensolver on known spectra, and misuse. */
+#include <limits.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -542,6 +543,66 @@ START_TEST(null_misuse)
 }
 END_TEST
 
+/* Values at the edge of double range get a true result or a true message
+ * (issue 12): Pearson near 1e200 used to overflow to r = 0, the GMM said
+ * "all values are equal" for {1, 1e308, -1e308}, and k = INT_MAX in the
+ * entropy overflowed k + 1 in its message. */
+START_TEST(extreme_values)
+{
+    const double x[4] = {1e200, 2e200, 3e200, 5e200}, y[4] = {-1, -2, -3, -5};
+    const double xs[4] = {1, 2, 3, 5};
+    double r = 0, ref = 0;
+    ck_assert_int_eq(lpc_pearson(xs, y, 4, &ref), LPC_OK);
+    ck_assert_int_eq(lpc_pearson(x, y, 4, &r), LPC_OK);
+    ck_assert_double_eq(r, ref); /* scale-free, bit for bit */
+    LPCT_ASSERT_CLOSE(r, -1.0, 1e-12);
+    const double big[3] = {1e308, -1e308, 1e308}, yb[3] = {1, 0, 1};
+    ck_assert_int_eq(lpc_pearson(big, yb, 3, &r), LPC_OK);
+    LPCT_ASSERT_CLOSE(r, 1.0, 1e-12);
+    const double tiny[3] = {1e-310, 2e-310, 4e-310};
+    ck_assert_int_eq(lpc_pearson(tiny, xs, 3, &r), LPC_OK);
+    ck_assert(r > 0.9 && r <= 1.0);
+
+    const double g[3] = {1, 1e308, -1e308};
+    double w[2], m[2], v[2], l;
+    lpc_clear_error();
+    ck_assert_int_eq(lpc_gmm1d_fit(g, 3, w, m, v, &l), LPC_E_NUMERIC);
+    ck_assert_msg(strstr(lpc_last_error(), "too wide"), "%s", lpc_last_error());
+    const double eq[3] = {2, 2, 2};
+    ck_assert_int_eq(lpc_gmm1d_fit(eq, 3, w, m, v, &l), LPC_E_NUMERIC);
+    ck_assert_msg(strstr(lpc_last_error(), "all values are equal"), "%s", lpc_last_error());
+
+    float z[20];
+    for (int i = 0; i < 20; i++)
+        z[i] = (float)i;
+    double h;
+    lpc_clear_error();
+    ck_assert_int_eq(lpc_kl_entropy(z, 10, 2, INT_MAX, 0, &h, NULL), LPC_E_ARG);
+    ck_assert_msg(strstr(lpc_last_error(), "k = 2147483647 must be in [1, 1073741823]"), "%s",
+                  lpc_last_error());
+    ck_assert_int_eq(lpc_kl_entropy(z, 10, 2, INT_MAX / 2, 0, &h, NULL), LPC_E_ARG);
+    ck_assert_msg(strstr(lpc_last_error(), "N >= k + 1 = 1073741824 samples"), "%s",
+                  lpc_last_error());
+
+    /* A class count of INT_MAX with two classes in the data: refused or
+     * sized by the data before anything is allocated by k (it used to ask
+     * for k x P doubles). */
+    const int32_t lab[10] = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
+    double sw2 = 0, swk = 0;
+    lpc_nc *nc = NULL;
+    ck_assert_int_eq(lpc_separation_ratio(z, 10, 2, lab, INT_MAX, &r), LPC_E_NUMERIC);
+    ck_assert_msg(strstr(lpc_last_error(), "2147483647 classes but 10 samples"), "%s",
+                  lpc_last_error());
+    ck_assert_int_eq(lpc_nc_compute(z, 10, 2, lab, INT_MAX, NULL, NULL, NULL, &nc),
+                     LPC_E_NUMERIC);
+    ck_assert_int_eq(lpc_separation_ratio(z, 10, 2, lab, 3, &r), LPC_E_NUMERIC);
+    ck_assert_msg(strstr(lpc_last_error(), "class 2 has no samples"), "%s", lpc_last_error());
+    ck_assert_int_eq(lpc_sigma_w(z, 10, 2, lab, 2, &sw2), LPC_OK);
+    ck_assert_int_eq(lpc_sigma_w(z, 10, 2, lab, INT_MAX, &swk), LPC_OK);
+    ck_assert_double_eq(sw2, swk);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("analysis");
@@ -561,6 +622,7 @@ int main(void)
     tcase_add_test(tc, separation_hand_cases);
     tcase_add_test(tc, degenerate_inputs);
     tcase_add_test(tc, null_misuse);
+    tcase_add_test(tc, extreme_values);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

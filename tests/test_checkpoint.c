@@ -384,6 +384,21 @@ START_TEST(failed_save_keeps_old_file)
 }
 END_TEST
 
+/* A FIFO is refused at once (fopen used to wait for a writer forever). */
+START_TEST(fifo_refused)
+{
+    char *path = lpct_tmpfile("fifo.ckpt");
+    unlink(path);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    lpc_checkpoint *ck = NULL;
+    lpc_clear_error();
+    ck_assert_int_eq(lpc_checkpoint_load(path, &ck), LPC_E_IO);
+    ck_assert_ptr_nonnull(strstr(lpc_last_error(), "not a regular file (a FIFO)"));
+    unlink(path);
+    free(path);
+}
+END_TEST
+
 START_TEST(misuse)
 {
     lpc_checkpoint_free(NULL);
@@ -458,6 +473,7 @@ int main(void)
     tcase_add_test(tc, failed_restore_changes_nothing);
     tcase_add_test(tc, failed_save_keeps_old_file);
     tcase_add_test(tc, misuse);
+    tcase_add_test(tc, fifo_refused);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -2,6 +2,7 @@
  * residual blocks, a direct-loop reference for larger convolutions, batch
  * norm statistics, ResNet parameter counts against PyTorch, determinism and
  * misuse. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -716,6 +717,41 @@ START_TEST(misuse)
 }
 END_TEST
 
+/* A pad near INT_MAX is refused with a message (2 * pad overflowed an int),
+ * and so is a layer whose fan-in in_channels * kernel^2 would overflow. */
+START_TEST(huge_padding)
+{
+    lpc_rng *rng = lpc_rng_new(1);
+    expect_null_arg(lpc_conv2d_new((int64_t)1 << 40, 1, 1 << 20, 1, 0, 0, rng));
+    ck_assert_ptr_nonnull(strstr(lpc_last_error(), "more than 2^40"));
+    expect_null_arg(lpc_conv2d_new(INT64_MAX, INT64_MAX, 3, 1, 0, 0, rng));
+    lpc_rng_free(rng);
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *x = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1, 4, 4});
+    lpc_tensor *w = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1, 3, 3});
+    const int pads[3] = {INT_MAX, INT_MAX - 1, INT_MAX / 2 + 1};
+    for (int i = 0; i < 3; i++) {
+        lpc_ctx_reset(ctx);
+        x = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1, 4, 4});
+        w = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1, 3, 3});
+        lpc_conv2d(ctx, x, w, NULL, 1, pads[i]);
+        ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_ARG);
+        ck_assert_msg(strstr(lpc_ctx_error(ctx), "more than 2^40 elements"), "%s",
+                      lpc_ctx_error(ctx));
+    }
+    /* A large pad with a large stride stays a small output: accepted. */
+    lpc_ctx_reset(ctx);
+    x = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1, 4, 4});
+    w = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1, 3, 3});
+    memset(lpc_tensor_data(x), 0, 16 * sizeof(float));
+    memset(lpc_tensor_data(w), 0, 9 * sizeof(float));
+    lpc_tensor *y = lpc_conv2d(ctx, x, w, NULL, INT_MAX, INT_MAX / 2);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    ck_assert_int_eq(lpc_tensor_dim(y, 2), 2);
+    lpc_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conv");
@@ -734,6 +770,7 @@ int main(void)
     tcase_add_test(tc, deterministic_with_two_threads);
     tcase_add_test(tc, steady_state_allocates_nothing);
     tcase_add_test(tc, misuse);
+    tcase_add_test(tc, huge_padding);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -173,7 +174,7 @@ START_TEST(idx_malformed)
     idx_expect(img, 10, lab, nl, 0, LPC_E_FORMAT, "header truncated");
     idx_expect(img, 0, lab, nl, 0, LPC_E_FORMAT, "too short");
     /* Trailing garbage after the last image. */
-    idx_expect(img, ni + 3, lab, nl, 0, LPC_E_FORMAT, "3 bytes of trailing garbage");
+    idx_expect(img, ni + 3, lab, nl, 0, LPC_E_FORMAT, "trailing data after the 5 images");
     /* Counts disagree. */
     uint8_t lab6[8 + 6];
     size_t nl6 = idx_labels(lab6, 6, labels);
@@ -227,10 +228,153 @@ START_TEST(mnist_dir_layout)
         lpc_dataset *ds = NULL;
         ck_assert_int_eq(lpc_dataset_load_mnist_dir(g_root, train, &ds), LPC_OK);
         ck_assert_int_eq(lpc_dataset_size(ds), 4);
-        ck_assert_int_eq(lpc_dataset_num_classes(ds), 3);
+        ck_assert_int_eq(lpc_dataset_num_classes(ds), 10); /* the MNIST family's ten */
         ck_assert_int_eq(lpc_dataset_labels(ds)[3], 2);
         lpc_dataset_free(ds);
     }
+}
+END_TEST
+
+/* Labels outside the MNIST family's ten classes are refused, naming the
+ * file, the record and the value (they used to make an 11- or 256-class set). */
+START_TEST(mnist_labels_out_of_range)
+{
+    uint8_t img[16 + 4 * 4], lab[8 + 4];
+    const uint8_t ok[4] = {2, 0, 9, 1}, ten[4] = {2, 0, 10, 1}, max[4] = {255, 0, 1, 1};
+    size_t ni = idx_images(img, 0x00000803, 4, 2, 2);
+    write_rel("train-images-idx3-ubyte", img, ni);
+    write_rel("t10k-images-idx3-ubyte", img, ni);
+    write_rel("train-labels-idx1-ubyte", lab, idx_labels(lab, 4, ten));
+    write_rel("t10k-labels-idx1-ubyte", lab, idx_labels(lab, 4, max));
+    lpc_dataset *ds = NULL;
+    EXPECT_FAIL(lpc_dataset_load_mnist_dir(g_root, 1, &ds), LPC_E_FORMAT,
+                "train-labels-idx1-ubyte: record 2 has label 10 (must be < 10)");
+    EXPECT_FAIL(lpc_dataset_load_mnist_dir(g_root, 0, &ds), LPC_E_FORMAT,
+                "t10k-labels-idx1-ubyte: record 0 has label 255");
+    ck_assert_ptr_null(ds);
+    write_rel("train-labels-idx1-ubyte", lab, idx_labels(lab, 4, ok));
+    ck_assert_int_eq(lpc_dataset_load_mnist_dir(g_root, 1, &ds), LPC_OK);
+    lpc_dataset_free(ds);
+}
+END_TEST
+
+/* FIFOs and devices are refused before a byte is read (a FIFO used to hang,
+ * /dev/zero to fill the memory); so are folders. */
+START_TEST(loaders_refuse_special_files)
+{
+    uint8_t lab[8 + 1];
+    const uint8_t one[1] = {0};
+    write_rel("lab", lab, idx_labels(lab, 1, one));
+    char *fifo = path_of("fifo"), *l = path_of("lab"), *zero = path_of("data_batch_1.bin");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(symlink("/dev/zero", zero), 0);
+    lpc_dataset *ds = NULL;
+    EXPECT_FAIL(lpc_dataset_load_idx(fifo, l, &ds), LPC_E_IO, "fifo: not a regular file (a FIFO)");
+    EXPECT_FAIL(lpc_dataset_load_idx(l, fifo, &ds), LPC_E_IO, "not a regular file");
+    EXPECT_FAIL(lpc_dataset_load_cifar10(g_root, 1, &ds), LPC_E_IO,
+                "data_batch_1.bin: not a regular file (a device)");
+    EXPECT_FAIL(lpc_dataset_load_idx(g_root, l, &ds), LPC_E_IO, "not a regular file (a folder)");
+    ck_assert_ptr_null(ds);
+    free(fifo);
+    free(l);
+    free(zero);
+}
+END_TEST
+
+static long max_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* A gzip bomb behind a small header: the reader stops one byte after what
+ * the header announces, so memory stays near the file's size (it used to
+ * inflate everything: 3.1 GB for a 14 MB file). Data after the gzip member
+ * is refused too. */
+START_TEST(idx_gzip_bounded)
+{
+    uint8_t img[16 + 2 * 4], lab[8 + 2];
+    const uint8_t labels[2] = {1, 0};
+    size_t ni = idx_images(img, 0x00000803, 2, 2, 2), nl = idx_labels(lab, 2, labels);
+    write_rel("lab", lab, nl);
+    /* 256 MB of zeros after the announced 8 bytes: about 250 KB gzipped. */
+    char *bomb = path_of("bomb.gz"), *l = path_of("lab");
+    gzFile g = gzopen(bomb, "wb9");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(gzwrite(g, img, (unsigned)ni), (int)ni);
+    static uint8_t zeros[1 << 20];
+    for (int i = 0; i < 256; i++)
+        ck_assert_int_eq(gzwrite(g, zeros, sizeof zeros), (int)sizeof zeros);
+    gzclose(g);
+    long before = max_rss_kb();
+    lpc_dataset *ds = NULL;
+    EXPECT_FAIL(lpc_dataset_load_idx(bomb, l, &ds), LPC_E_FORMAT,
+                "bomb.gz: trailing data after the 2 images its header announces");
+    ck_assert_msg(max_rss_kb() - before < 32 * 1024, "peak memory grew by %ld kB",
+                  max_rss_kb() - before);
+    /* Garbage after a complete member, and a second member. */
+    write_gz_rel("img.gz", img, ni);
+    char *gz = path_of("img.gz");
+    FILE *f = fopen(gz, "ab");
+    fputs("junk", f);
+    fclose(f);
+    EXPECT_FAIL(lpc_dataset_load_idx(gz, l, &ds), LPC_E_FORMAT,
+                "img.gz: 4 bytes of trailing data after the gzip member");
+    write_gz_rel("img.gz", img, ni);
+    write_gz_rel("more.gz", img, 4);
+    char *more = path_of("more.gz"), cmd[8192];
+    snprintf(cmd, sizeof cmd, "cat '%s' >> '%s'", more, gz);
+    ck_assert_int_eq(system(cmd), 0);
+    EXPECT_FAIL(lpc_dataset_load_idx(gz, l, &ds), LPC_E_FORMAT, "after the gzip member");
+    ck_assert_ptr_null(ds);
+    free(bomb);
+    free(l);
+    free(gz);
+    free(more);
+}
+END_TEST
+
+/* Runs the rest of a test as an unprivileged user when the suite runs as
+ * root (root reads anything): the effective uid only, so teardown can
+ * switch back. Returns 0 when that is impossible (the caller skips). */
+static int drop_root(void)
+{
+    if (geteuid() != 0)
+        return 1;
+    if (chmod(g_root, 0777) != 0 || seteuid(65534) != 0)
+        return 0;
+    return 1;
+}
+
+static void restore_root(void)
+{
+    if (getuid() == 0)
+        ck_assert_int_eq(seteuid(0), 0);
+}
+
+/* An unreadable data folder reports the errno text, not "no file". */
+START_TEST(unreadable_data_dir)
+{
+    uint8_t img[16 + 4], lab[8 + 1];
+    const uint8_t one[1] = {3};
+    mkdir_rel("locked");
+    write_rel("locked/train-images-idx3-ubyte", img, idx_images(img, 0x00000803, 1, 2, 2));
+    write_rel("locked/train-labels-idx1-ubyte", lab, idx_labels(lab, 1, one));
+    char *dir = path_of("locked");
+    ck_assert_int_eq(chmod(dir, 0), 0);
+    if (!drop_root()) {
+        printf("unreadable_data_dir: cannot drop root privileges, skipped\n");
+        free(dir);
+        return;
+    }
+    lpc_dataset *ds = NULL;
+    EXPECT_FAIL(lpc_dataset_load_mnist_dir(dir, 1, &ds), LPC_E_IO, "Permission denied");
+    EXPECT_FAIL(lpc_dataset_load_cifar10(dir, 1, &ds), LPC_E_IO, "Permission denied");
+    EXPECT_FAIL(lpc_dataset_load_pngdir(dir, &ds), LPC_E_IO, "Permission denied");
+    restore_root();
+    chmod(dir, 0755);
+    free(dir);
 }
 END_TEST
 
@@ -410,6 +554,54 @@ START_TEST(pngdir_grey)
 }
 END_TEST
 
+/* A test folder lacking a class keeps the training folders' labels (it used
+ * to number its own folders, so c_frog became class 1); an unknown class is
+ * refused by name. */
+START_TEST(pngdir_test_classes_by_name)
+{
+    const char *train[3] = {"train/a_cat", "train/b_dog", "train/c_frog"};
+    mkdir_rel("train");
+    mkdir_rel("test");
+    for (int k = 0; k < 3; k++) {
+        char rel[64];
+        mkdir_rel(train[k]);
+        snprintf(rel, sizeof rel, "%s/0.png", train[k]);
+        grey_png(rel, 10 * k);
+    }
+    mkdir_rel("test/a_cat");
+    mkdir_rel("test/c_frog");
+    grey_png("test/a_cat/0.png", 1);
+    grey_png("test/c_frog/0.png", 2);
+    grey_png("test/c_frog/1.png", 3);
+    char *tr = path_of("train"), *te = path_of("test");
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_load_pngdir_classes(te, tr, &ds), LPC_OK);
+    ck_assert_int_eq(lpc_dataset_num_classes(ds), 3);
+    ck_assert_int_eq(lpc_dataset_size(ds), 3);
+    ck_assert_int_eq(lpc_dataset_labels(ds)[0], 0);
+    ck_assert_int_eq(lpc_dataset_labels(ds)[1], 2);
+    ck_assert_int_eq(lpc_dataset_labels(ds)[2], 2);
+    ck_assert_str_eq(lpc_dataset_class_name(ds, 1), "b_dog");
+    ck_assert_str_eq(lpc_dataset_class_name(ds, 2), "c_frog");
+    ck_assert_ptr_null(lpc_dataset_class_name(ds, 3));
+    ck_assert_ptr_null(lpc_dataset_class_name(ds, -1));
+    ck_assert_ptr_null(lpc_dataset_class_name(NULL, 0));
+    lpc_dataset_free(ds);
+    ck_assert_int_eq(lpc_dataset_load_pngdir(tr, &ds), LPC_OK);
+    ck_assert_str_eq(lpc_dataset_class_name(ds, 0), "a_cat");
+    lpc_dataset_free(ds);
+    mkdir_rel("test/x_bird");
+    grey_png("test/x_bird/0.png", 4);
+    EXPECT_FAIL(lpc_dataset_load_pngdir_classes(te, tr, &ds), LPC_E_FORMAT,
+                "class 'x_bird' is not a class of");
+    EXPECT_FAIL(lpc_dataset_load_pngdir_classes(te, NULL, &ds), LPC_E_ARG, "classes_dir");
+    EXPECT_FAIL(lpc_dataset_load_pngdir_classes(te, tr, NULL), LPC_E_ARG, "out is NULL");
+    ck_assert_ptr_null(ds);
+    free(tr);
+    free(te);
+}
+END_TEST
+
 START_TEST(pngdir_colour_conversions)
 {
     /* 2x2 RGB, RGBA, palette and 16-bit images all load as 3 x 2 x 2. */
@@ -533,7 +725,7 @@ START_TEST(parsers_survive_garbage)
         lpc_status s;
         lpc_clear_error();
         if (which == 0) {
-            s = lpci_parse_idx(m, len, "m", lab, nl, "l", &ds);
+            s = lpci_parse_idx(m, len, "m", lab, nl, "l", 0, &ds);
         } else if (which == 1) {
             s = lpci_parse_cifar(m, len, "m", (lpci_cifar_kind)(it % 2 ? LPCI_CIFAR100_FINE
                                                                       : LPCI_CIFAR100_COARSE),
@@ -864,6 +1056,25 @@ START_TEST(batcher_no_allocation_after_first_epoch)
 }
 END_TEST
 
+/* A std so small that normalised pixels overflow float is refused (it gave
+ * infinite inputs). */
+START_TEST(batcher_tiny_std)
+{
+    const uint8_t img[4] = {0, 255, 7, 9};
+    const int32_t lab[1] = {0};
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_from_memory(img, lab, 1, 1, 2, 2, 1, &ds), LPC_OK);
+    const double mean[1] = {0.5}, tiny[1] = {1e-300}, fine[1] = {1e-30};
+    lpc_clear_error();
+    ck_assert_ptr_null(lpc_batcher_new(ds, 1, 0, 0, mean, tiny));
+    ck_assert_msg(strstr(lpc_last_error(), "not a finite float"), "%s", lpc_last_error());
+    lpc_batcher *b = lpc_batcher_new(ds, 1, 0, 0, mean, fine);
+    ck_assert_ptr_nonnull(b);
+    lpc_batcher_free(b);
+    lpc_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(batcher_misuse)
 {
     lpc_dataset *ds = indexed_dataset(6, 1, 3, 3);
@@ -970,9 +1181,14 @@ int main(void)
     tcase_add_test(tc, idx_raw_and_gz);
     tcase_add_test(tc, idx_malformed);
     tcase_add_test(tc, mnist_dir_layout);
+    tcase_add_test(tc, mnist_labels_out_of_range);
+    tcase_add_test(tc, loaders_refuse_special_files);
+    tcase_add_test(tc, idx_gzip_bounded);
+    tcase_add_test(tc, unreadable_data_dir);
     tcase_add_test(tc, cifar10_batches);
     tcase_add_test(tc, cifar100_fine_and_coarse);
     tcase_add_test(tc, pngdir_grey);
+    tcase_add_test(tc, pngdir_test_classes_by_name);
     tcase_add_test(tc, pngdir_colour_conversions);
     tcase_add_test(tc, pngdir_malformed);
     tcase_add_test(tc, parsers_survive_garbage);
@@ -982,6 +1198,7 @@ int main(void)
     tcase_add_test(tc, batcher_augmentation);
     tcase_add_test(tc, batcher_rng_state_and_threads);
     tcase_add_test(tc, batcher_no_allocation_after_first_epoch);
+    tcase_add_test(tc, batcher_tiny_std);
     tcase_add_test(tc, batcher_misuse);
     tcase_add_test(tc, fashion_mnist);
     suite_add_tcase(s, tc);

@@ -155,6 +155,30 @@ START_TEST(mlp_flips_predictions)
 }
 END_TEST
 
+/* A model whose output is NaN or infinite is an error naming the sample
+ * (it used to give LPC_OK with robustness 0). */
+START_TEST(non_finite_outputs_refused)
+{
+    const float nan_w[4] = {1, 0, 0, NAN}, inf_w[4] = {INFINITY, 0, 0, 1}, bv[2] = {0, 0};
+    const float x[6] = {2, 1, 1, 2, 3, 1};
+    const float *ws[2] = {nan_w, inf_w};
+    for (int i = 0; i < 2; i++) {
+        lpc_module *m = affine(2, 2, ws[i], bv);
+        double mean = -1, ratios[3];
+        float r[6];
+        lpc_clear_error();
+        ck_assert_int_eq(lpc_deepfool(m, x, 3, 2, 1, 1, 10, 0.02, 50, ratios, &mean),
+                         LPC_E_NUMERIC);
+        ck_assert_msg(strstr(lpc_last_error(), "model output for sample 0 is not finite"),
+                      "message: %s", lpc_last_error());
+        ck_assert_double_eq(mean, -1);
+        ck_assert_int_eq(lpc_deepfool_perturb(m, x, 3, 2, 1, 1, 10, 0.02, 50, r, NULL),
+                         LPC_E_NUMERIC);
+        lpc_module_free(m);
+    }
+}
+END_TEST
+
 START_TEST(misuse)
 {
     const float wv[4] = {1, 0, 0, 1}, bv[2] = {0, 0}, x[2] = {2, 1}, zero[2] = {0, 0};
@@ -205,6 +229,7 @@ int main(void)
     tcase_add_test(tc, three_class_vector);
     tcase_add_test(tc, ties_pick_the_first_candidate);
     tcase_add_test(tc, mlp_flips_predictions);
+    tcase_add_test(tc, non_finite_outputs_refused);
     tcase_add_test(tc, misuse);
     suite_add_tcase(s, tc);
     return lpct_run(s);

@@ -469,6 +469,10 @@ START_TEST(datasets_and_batcher)
     EXPECT(LPC_E_ARG, lpc_dataset_load_cifar100("/nonexistent", 0, 1, NULL));
     EXPECT(LPC_E_IO, lpc_dataset_load_pngdir("/nonexistent", &ds));
     EXPECT(LPC_E_ARG, lpc_dataset_load_pngdir(NULL, &ds));
+    EXPECT(LPC_E_IO, lpc_dataset_load_pngdir_classes("/nonexistent", "/nonexistent2", &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_load_pngdir_classes(NULL, "x", &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_load_pngdir_classes("x", "y", NULL));
+    ck_assert_ptr_null(lpc_dataset_class_name(NULL, 0));
     ck_assert_ptr_null(ds);
     remove(bad);
     free(bad);

@@ -1,4 +1,5 @@
 /* Modules: linear init and naming, containers, parameter listing, misuse. */
+#include <limits.h>
 #include <string.h>
 #include "lpct.h"
 
@@ -126,6 +127,19 @@ START_TEST(module_misuse)
 }
 END_TEST
 
+/* A layer too large for a tensor says why (it said "no tensor for parameter"). */
+START_TEST(huge_layer_message)
+{
+    lpc_rng *rng = lpc_rng_new(1);
+    lpc_clear_error();
+    ck_assert_ptr_null(lpc_linear_new((int64_t)1 << 30, (int64_t)1 << 30, 1, rng));
+    ck_assert_msg(strstr(lpc_last_error(), "parameter 'weight'") &&
+                      strstr(lpc_last_error(), "more than 2^40 elements"),
+                  "%s", lpc_last_error());
+    lpc_rng_free(rng);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nn");
@@ -134,6 +148,7 @@ int main(void)
     tcase_add_test(tc, sequential_names_and_forward);
     tcase_add_test(tc, flatten_module);
     tcase_add_test(tc, module_misuse);
+    tcase_add_test(tc, huge_layer_message);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

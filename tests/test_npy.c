@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lpct.h"
 #include "io/npy_parse.h"
@@ -341,6 +342,20 @@ START_TEST(io_errors_and_misuse)
 }
 END_TEST
 
+/* A FIFO is refused at once (fopen used to wait for a writer forever). */
+START_TEST(fifo_refused)
+{
+    char *path = lpct_tmpfile("fifo.npy");
+    unlink(path);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    lpc_npy *a = NULL;
+    ASSERT_FAILS(lpc_npy_load(path, &a), LPC_E_IO);
+    ck_assert_ptr_nonnull(strstr(lpc_last_error(), "not a regular file (a FIFO)"));
+    unlink(path);
+    free(path);
+}
+END_TEST
+
 /* Issue 12 item 12: a write that fails half-way (the file size limit stands
  * in for a full disk) names the file and the errno text, leaves no partial
  * file and keeps the previous one; temporary names are unique. */
@@ -386,6 +401,7 @@ int main(void)
     tcase_add_test(tc, header_variants);
     tcase_add_test(tc, malformed_files);
     tcase_add_test(tc, io_errors_and_misuse);
+    tcase_add_test(tc, fifo_refused);
     tcase_add_test(tc, failed_save_is_atomic);
     suite_add_tcase(s, tc);
     return lpct_run(s);

@@ -1,5 +1,6 @@
 /* AdamW: hand-evaluated updates, groups, step counter, skipped parameters,
  * moments, refusal of non-finite gradients, no allocation per step, misuse. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lpct.h"
@@ -260,6 +261,23 @@ START_TEST(misuse)
 }
 END_TEST
 
+/* A step after set_steps(INT64_MAX) is refused instead of overflowing t + 1. */
+START_TEST(step_count_overflow)
+{
+    lpc_tensor *p = lpc_tensor_new(1, (int64_t[]){2});
+    lpc_tensor_set_requires_grad(p, 1);
+    lpc_adamw *opt = lpc_adamw_new(0.9, 0.999, 1e-8);
+    ck_assert_int_eq(lpc_adamw_add_group(opt, 0.1, 0.0), 0);
+    ck_assert_int_eq(lpc_adamw_add_param(opt, 0, p), LPC_OK);
+    ck_assert_int_eq(lpc_adamw_set_steps(opt, INT64_MAX), LPC_OK);
+    LPCT_EXPECT_ERR(lpc_adamw_step(opt), LPC_E_STATE);
+    ck_assert_ptr_nonnull(strstr(lpc_last_error(), "cannot grow"));
+    ck_assert_int_eq(lpc_adamw_steps(opt), INT64_MAX);
+    lpc_adamw_free(opt);
+    lpc_tensor_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("optim");
@@ -271,6 +289,7 @@ int main(void)
     tcase_add_test(tc, nonfinite_gradient_changes_nothing);
     tcase_add_test(tc, large_tensor_threads_no_alloc);
     tcase_add_test(tc, misuse);
+    tcase_add_test(tc, step_count_overflow);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

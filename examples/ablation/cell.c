@@ -1,5 +1,6 @@
 #include "cell.h"
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ typedef struct {
     const ab_config *c;
     ab_cell cell;
     char identity[2048], dir[4096];
+    char ckpt_identity[2560]; /* identity + AB_DATA_MARK + the data fingerprints */
     lpc_dataset *train, *test, *test_head; /* test_head: first CURVE_SAMPLES */
     lpc_rng *rng;
     lpc_head *model;
@@ -94,9 +96,16 @@ static int setup(run *r)
         return fail(r, "loading the training set", s);
     if ((s = ex_load_dataset(c->dataset, 0, &r->test)) != LPC_OK)
         return fail(r, "loading the test set", s);
-    if (c->subset && c->subset < lpc_dataset_size(r->train) &&
-        (s = lpc_dataset_truncate(r->train, c->subset)) != LPC_OK)
-        return fail(r, "taking the training subset", s);
+    if (c->subset && c->subset < lpc_dataset_size(r->train)) {
+        if ((s = lpc_dataset_truncate(r->train, c->subset)) != LPC_OK)
+            return fail(r, "taking the training subset", s);
+        ex_report_empty_classes(c->dataset, 1, r->train);
+    }
+    char ftrain[200], ftest[200];
+    ab_data_fingerprint("train", r->train, ftrain, sizeof ftrain);
+    ab_data_fingerprint("test", r->test, ftest, sizeof ftest);
+    snprintf(r->ckpt_identity, sizeof r->ckpt_identity, "%s%s%s %s", r->identity, AB_DATA_MARK,
+             ftrain, ftest);
     int64_t head = lpc_dataset_size(r->test) < CURVE_SAMPLES ? lpc_dataset_size(r->test)
                                                               : CURVE_SAMPLES;
     if ((s = lpc_dataset_from_memory(lpc_dataset_images(r->test), lpc_dataset_labels(r->test),
@@ -129,7 +138,7 @@ static int train(run *r, const char *ckpt, ab_progress_mode mode)
 {
     long done = 0, epochs = r->c->epochs;
     if (access(ckpt, F_OK) == 0) {
-        if (ab_resume_load(ckpt, r->identity, r->model, r->trainer, r->log, epochs, &done))
+        if (ab_resume_load(ckpt, r->ckpt_identity, r->model, r->trainer, r->log, epochs, &done))
             return 1;
         ab_progress_note(mode, "cell %s: resuming after epoch %ld of %ld", r->cell.name, done,
                          epochs);
@@ -149,7 +158,7 @@ static int train(run *r, const char *ckpt, ab_progress_mode mode)
                                    ex_trainer_get(r->trainer, EX_TRAIN_ACCURACY),
                                    ex_trainer_get(r->trainer, EX_TRAIN_GAMMA), now() - te,
                                    acc_test};
-        if (ab_resume_save(ckpt, r->identity, r->model, r->trainer, r->log, e + 1))
+        if (ab_resume_save(ckpt, r->ckpt_identity, r->model, r->trainer, r->log, e + 1))
             return 1;
         double per = (now() - t0) / (double)(e + 1 - done);
         ab_progress_epoch(mode, r->cell.name, e + 1, epochs, r->log[e].loss, r->log[e].acc,
@@ -175,6 +184,40 @@ static int evaluate(run *r)
         (s = ex_evaluate(r->model, r->test, mean, std, EVAL_BATCH, r->z_test, NULL,
                                 r->pred_test, &r->acc_test)) != LPC_OK)
         return fail(r, "evaluating", s);
+    return 0;
+}
+
+/* A cell is never finished on garbage: every weight, buffer and feature must
+ * be finite (a diverged run or a damaged checkpoint gives NaN or Inf). */
+static int all_finite(run *r)
+{
+    lpc_module *net = lpc_head_module(r->model);
+    for (int b = 0; b < 2; b++)
+        for (int i = 0; i < (b ? lpc_module_num_buffers(net) : lpc_module_num_params(net)); i++) {
+            lpc_tensor *t = b ? lpc_module_buffer(net, i) : lpc_module_param(net, i);
+            const float *v = lpc_tensor_cdata(t);
+            for (int64_t k = 0; k < lpc_tensor_numel(t); k++)
+                if (!isfinite(v[k])) {
+                    fprintf(stderr, "error: cell %s: %s %s[%lld] is %g; not finishing the cell "
+                            "(the training diverged or its checkpoint is damaged)\n",
+                            r->cell.name, b ? "buffer" : "weight",
+                            b ? lpc_module_buffer_name(net, i) : lpc_module_param_name(net, i),
+                            (long long)k, (double)v[k]);
+                    return 1;
+                }
+        }
+    int64_t p = lpc_head_latent_dim(r->model);
+    for (int split = 0; split < 2; split++) {
+        const float *z = split ? r->z_test : r->z_train;
+        int64_t n = lpc_dataset_size(split ? r->test : r->train) * p;
+        for (int64_t k = 0; k < n; k++)
+            if (!isfinite(z[k])) {
+                fprintf(stderr, "error: cell %s: the %s feature of sample %lld is %g; not "
+                        "finishing the cell\n", r->cell.name, split ? "test" : "training",
+                        (long long)(k / p), (double)z[k]);
+                return 1;
+            }
+    }
     return 0;
 }
 
@@ -376,7 +419,7 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.lpcc", r.dir);
     rc = setup(&r) || train(&r, ckpt, mode);
     double t0 = now();
-    rc = rc || evaluate(&r) || robustness(&r);
+    rc = rc || evaluate(&r) || all_finite(&r) || robustness(&r);
     r.seconds_analysis = now() - t0;
     rc = rc || save_arrays(&r) || write_result(&r, threads);
     if (!rc)

@@ -12,6 +12,12 @@ typedef struct {
     double loss, acc, gamma, seconds, acc_test;
 } ab_epoch_log;
 
+/* The data part of a checkpoint identity: what (e.g. "train"), sample count,
+ * image shape, class count and a 64-bit hash of the images and labels in
+ * memory, so that resuming on replaced data files is refused. */
+#define AB_DATA_MARK " data: "
+void ab_data_fingerprint(const char *what, const lpc_dataset *ds, char *buf, size_t n);
+
 /* Saves atomically after `done` epochs; 0 on success (message on stderr otherwise). */
 int ab_resume_save(const char *path, const char *identity, lpc_head *m, ex_trainer *t,
                    const ab_epoch_log *log, long done);

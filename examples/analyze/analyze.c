@@ -4,9 +4,10 @@
  *   lpc-analyze --features Z.npy --labels Y.npy [--weights W.npy]
  *               [--logits L.npy] [--k 20] [--standardize]
  *
- * Exit status 0 on success, 2 on bad arguments or files. A metric that is
- * undefined for the data (e.g. binarity with a constant dimension) is
- * printed as null with a warning on stderr. */
+ * Exit status 0 on success, 2 on bad arguments or files (NaN or Inf in the
+ * features, weights or logits included), and then nothing on stdout. A
+ * metric that is undefined for the data (e.g. binarity with a constant
+ * dimension) is printed as null with a warning on stderr. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -58,7 +59,18 @@ static float *load_matrix(const char *path, int64_t *rows, int64_t *cols)
         fail("cannot read", path);
         free(data);
         data = NULL;
+        goto done;
     }
+    /* Non-finite values would silently turn into predictions or null metrics. */
+    for (int64_t i = 0; i < lpc_npy_numel(a); i++)
+        if (!isfinite(data[i])) {
+            fprintf(stderr, "lpc-analyze: %s: row %lld, column %lld is %g (values must be "
+                    "finite)\n", path, (long long)(i / *cols), (long long)(i % *cols),
+                    (double)data[i]);
+            free(data);
+            data = NULL;
+            break;
+        }
 done:
     lpc_npy_free(a);
     return data;
@@ -87,10 +99,12 @@ static int32_t *load_labels(const char *path, int64_t *n)
     return y;
 }
 
-/* JSON output: metrics print as numbers, or null with a warning when the
- * library calls them undefined (LPC_E_NUMERIC). Other failures are fatal. */
+/* JSON output, collected in memory and printed only when nothing failed:
+ * metrics print as numbers, or null with a warning when the library calls
+ * them undefined (LPC_E_NUMERIC). Other failures are fatal. */
 typedef struct {
     int first, fatal;
+    FILE *out;
 } json;
 
 static void put(json *j, const char *key, lpc_status s, double v)
@@ -101,12 +115,12 @@ static void put(json *j, const char *key, lpc_status s, double v)
     }
     if (s == LPC_E_NUMERIC)
         fprintf(stderr, "lpc-analyze: warning: %s is undefined: %s\n", key, lpc_last_error());
-    printf("%s\"%s\": ", j->first ? "" : ", ", key);
+    fprintf(j->out, "%s\"%s\": ", j->first ? "" : ", ", key);
     j->first = 0;
     if (s == LPC_OK && isfinite(v))
-        printf("%.17g", v);
+        fprintf(j->out, "%.17g", v);
     else
-        printf("null");
+        fprintf(j->out, "null");
 }
 
 static int argmax_rows(const float *logits, int64_t n, int64_t k, int32_t *out)
@@ -218,9 +232,15 @@ int main(int argc, char **argv)
         argmax_rows(lg, n, kl, pred);
     }
 
-    json j = {1, 0};
+    char *text = NULL;
+    size_t text_len = 0;
+    json j = {1, 0, open_memstream(&text, &text_len)};
+    if (!j.out) {
+        fprintf(stderr, "lpc-analyze: out of memory\n");
+        goto done;
+    }
     double v = 0.0, h = 0.0, hp = 0.0;
-    printf("{");
+    fprintf(j.out, "{");
     /* Each status is taken before put() reads v (argument order is unspecified). */
     lpc_status s = lpc_separation_ratio(z, n, (int)p, y, (int)k, &v);
     put(&j, "R", s, v);
@@ -266,8 +286,11 @@ int main(int argc, char **argv)
         put(&j, nkeys[i].key, g, v);
     }
     lpc_nc_free(nc);
-    printf("}\n");
-    rc = j.fatal ? 2 : 0;
+    fprintf(j.out, "}\n");
+    rc = fclose(j.out) != 0 || j.fatal ? 2 : 0;
+    if (rc == 0)
+        fwrite(text, 1, text_len, stdout);
+    free(text);
 done:
     free(z);
     free(y);

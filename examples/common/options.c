@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out)
+static lpc_status load_dataset(const char *spec, int train, lpc_dataset **out)
 {
     const char *colon = strchr(spec, ':');
     const char *dir = colon ? colon + 1 : NULL;
@@ -21,14 +21,50 @@ lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out)
     if (len == 15 && strncmp(spec, "cifar100-coarse", len) == 0 && dir)
         return lpc_dataset_load_cifar100(dir, train, 1, out);
     if (len == 6 && strncmp(spec, "pngdir", len) == 0 && dir) {
-        /* A PNG tree has DIR/train and DIR/test. */
-        char path[4096];
+        /* A PNG tree has DIR/train and DIR/test; test classes are the
+         * training folders' names (a test set may lack a class). */
+        char path[4096], classes[4096];
         snprintf(path, sizeof path, "%s/%s", dir, train ? "train" : "test");
-        return lpc_dataset_load_pngdir(path, out);
+        snprintf(classes, sizeof classes, "%s/train", dir);
+        return train ? lpc_dataset_load_pngdir(path, out)
+                     : lpc_dataset_load_pngdir_classes(path, classes, out);
     }
     fprintf(stderr, "error: unknown dataset '%s' (fashion-mnist, mnist:DIR, cifar10:DIR, "
                     "cifar100:DIR, cifar100-coarse:DIR, pngdir:DIR)\n", spec);
     return LPC_E_ARG;
+}
+
+void ex_report_empty_classes(const char *spec, int train, const lpc_dataset *ds)
+{
+    int k = lpc_dataset_num_classes(ds), empty = 0;
+    int64_t n = lpc_dataset_size(ds);
+    const int32_t *y = lpc_dataset_labels(ds);
+    unsigned char *seen = calloc((size_t)k, 1);
+    if (!seen)
+        return;
+    for (int64_t i = 0; i < n; i++)
+        seen[y[i]] = 1;
+    for (int c = 0; c < k; c++) {
+        if (seen[c])
+            continue;
+        if (empty++ == 0)
+            fprintf(stderr, "%s: the %s set of %s has no sample of class", train ? "warning" : "note",
+                    train ? "training" : "test", spec);
+        const char *name = lpc_dataset_class_name(ds, c);
+        fprintf(stderr, "%s %d%s%s%s", empty > 1 ? "," : "", c, name ? " (" : "", name ? name : "",
+                name ? ")" : "");
+    }
+    if (empty)
+        fprintf(stderr, " (%d of %d classes)\n", empty, k);
+    free(seen);
+}
+
+lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out)
+{
+    lpc_status s = load_dataset(spec, train, out);
+    if (s == LPC_OK)
+        ex_report_empty_classes(spec, train, *out);
+    return s;
 }
 
 int ex_parse_backbone(const char *name, ex_backbone *out)

@@ -6,8 +6,13 @@
 #include "recipes.h"
 
 /* "fashion-mnist" (default dir), "mnist:DIR", "cifar10:DIR", "cifar100:DIR",
- * "cifar100-coarse:DIR", "pngdir:DIR" (train = the set itself for pngdir). */
+ * "cifar100-coarse:DIR", "pngdir:DIR" (DIR/train and DIR/test; test labels
+ * follow the training folders' class names). Classes without a sample are
+ * reported on stderr (a warning for the training set, a note for the test set). */
 lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out);
+/* Classes of ds without a sample, on stderr: a warning for a training set
+ * (the model still has an output for them), a note for a test set. */
+void ex_report_empty_classes(const char *spec, int train, const lpc_dataset *ds);
 /* "mlp", "resnet-small", "resnet18", "resnet50". */
 int ex_parse_backbone(const char *name, ex_backbone *out);
 /* Strict parsers: whole string, finite, in range; print an error and return 0 otherwise. */

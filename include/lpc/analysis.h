@@ -40,7 +40,8 @@ LPC_API lpc_status lpc_sigma_w(const float *z, int64_t n, int p, const int32_t *
 /* Coefficient of variation of the latent norms: std(|z_i|) / mean(|z_i|),
  * population std. LPC_E_NUMERIC when every z_i is 0. */
 LPC_API lpc_status lpc_norm_cov(const float *z, int64_t n, int p, double *cov);
-/* Pearson correlation of two double series (n >= 2, neither constant). */
+/* Pearson correlation of two double series (n >= 2, finite, neither
+ * constant). Exact scaling by powers of two: any finite magnitude works. */
 LPC_API lpc_status lpc_pearson(const double *x, const double *y, int64_t n, double *r);
 
 /* ---- entropy (lib/analysis/entropy.c) ---- */
@@ -57,7 +58,7 @@ LPC_API double lpc_ln_unit_ball_volume(int d);
 /* Kozachenko–Leonenko entropy estimate, Euclidean, in nats:
  *   H = psi(N) - psi(k) + ln V_P + (P/N) sum_i ln(rho_i + 1e-10),
  * rho_i = distance from z_i to its k-th nearest other sample (duplicates count
- * with distance 0). k = 0 selects LPC_KL_DEFAULT_K; needs N >= k + 1.
+ * with distance 0). k = 0 selects LPC_KL_DEFAULT_K; k <= INT_MAX / 2 and N >= k + 1.
  * Writes H to *h and H/P to *h_per_dim (either may be NULL).
  * LPC_E_NUMERIC when all samples are identical. Uses lpc_get_num_threads(). */
 LPC_API lpc_status lpc_kl_entropy(const float *z, int64_t n, int p, int k, unsigned flags,
@@ -70,7 +71,8 @@ LPC_API lpc_status lpc_kl_entropy(const float *z, int64_t n, int p, int k, unsig
  * the exact 1-D 2-means split (lower cluster = component 0). Writes the
  * weights, means and variances (reg_covar included) of the last M-step and
  * the mean per-sample log-likelihood under them (scikit-learn's score()).
- * Needs n >= 2 and at least two distinct finite values. */
+ * Needs n >= 2 and at least two distinct finite values; LPC_E_NUMERIC (with
+ * the reason) otherwise, or when their span is too wide for finite variances. */
 LPC_API lpc_status lpc_gmm1d_fit(const double *x, int64_t n, double weights[2], double means[2],
                                  double variances[2], double *mean_loglik);
 

@@ -2,7 +2,13 @@
  * from IDX (MNIST/Fashion-MNIST, raw or gzip), CIFAR-10/100 binary batches
  * and PNG class folders, and a batcher (seeded shuffle, augmentation,
  * per-channel normalisation). Loaders return LPC_E_IO when a file cannot be
- * read and LPC_E_FORMAT with the file name and the defect when it is malformed. */
+ * read (with the strerror text, e.g. "Permission denied") or is not a regular
+ * file (a FIFO, device or folder is refused before any byte is read), and
+ * LPC_E_FORMAT with the file name and the defect when it is malformed. They
+ * never read more than a valid file can hold: an IDX file is read up to the
+ * size its header announces plus one byte (more is refused as trailing
+ * data), a CIFAR batch up to 60000 records, a PNG up to 256 MiB; a gzip
+ * file must be a single member with nothing after it. */
 #ifndef LPC_DATA_H
 #define LPC_DATA_H
 #include "tensor.h"
@@ -14,10 +20,13 @@ typedef struct lpc_batcher lpc_batcher;
 #define LPC_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 LPC_BEGIN_DECLS
-/* IDX image + label files (".gz" or raw, detected by magic bytes). */
+/* IDX image + label files (".gz" or raw, detected by magic bytes); the
+ * number of classes is the largest label + 1. */
 LPC_API lpc_status lpc_dataset_load_idx(const char *images_path, const char *labels_path,
                                         lpc_dataset **out);
-/* Fashion-MNIST/MNIST layout in dir (NULL: LPC_FASHION_MNIST_DIR): train-* or t10k-*. */
+/* Fashion-MNIST/MNIST layout in dir (NULL: LPC_FASHION_MNIST_DIR): train-* or t10k-*.
+ * Ten classes, as in every data set of this layout: a label >= 10 is
+ * LPC_E_FORMAT naming the file, the record and the value. */
 LPC_API lpc_status lpc_dataset_load_mnist_dir(const char *dir, int train, lpc_dataset **out);
 /* CIFAR-10 binary: data_batch_1..5.bin (train) or test_batch.bin in dir. */
 LPC_API lpc_status lpc_dataset_load_cifar10(const char *dir, int train, lpc_dataset **out);
@@ -27,6 +36,12 @@ LPC_API lpc_status lpc_dataset_load_cifar100(const char *dir, int train, int coa
 /* PNG class folders: dir/<class>/<file>.png, classes in sorted name order, all
  * images one size, grayscale or RGB (all the same). */
 LPC_API lpc_status lpc_dataset_load_pngdir(const char *dir, lpc_dataset **out);
+/* PNG class folders of dir labelled by the class folders of classes_dir (the
+ * training set's folder): class k is the k-th sorted sub-folder name of
+ * classes_dir, so a test set missing a class keeps every other label right.
+ * A class folder of dir that classes_dir lacks is LPC_E_FORMAT naming it. */
+LPC_API lpc_status lpc_dataset_load_pngdir_classes(const char *dir, const char *classes_dir,
+                                                   lpc_dataset **out);
 /* Data set from caller memory (copied): n images of c x h x w bytes. */
 LPC_API lpc_status lpc_dataset_from_memory(const uint8_t *images, const int32_t *labels,
                                            int64_t n, int c, int h, int w, int num_classes,
@@ -40,6 +55,9 @@ LPC_API int lpc_dataset_width(const lpc_dataset *ds);
 LPC_API int lpc_dataset_num_classes(const lpc_dataset *ds);
 LPC_API const uint8_t *lpc_dataset_images(const lpc_dataset *ds);
 LPC_API const int32_t *lpc_dataset_labels(const lpc_dataset *ds);
+/* Name of class k (the folder name for PNG class folders; owned by ds), or
+ * NULL for formats without names, k out of range or a NULL ds. */
+LPC_API const char *lpc_dataset_class_name(const lpc_dataset *ds, int k);
 /* Keep only the first n samples (1 <= n <= size). Not while a batcher uses ds. */
 LPC_API lpc_status lpc_dataset_truncate(lpc_dataset *ds, int64_t n);
 /* Per-channel mean and population std of pixel/255 (arrays of `channels`). */
@@ -47,6 +65,8 @@ LPC_API lpc_status lpc_dataset_channel_stats(const lpc_dataset *ds, double *mean
 
 /* Batcher over a borrowed data set (must outlive it). mean/std: per channel
  * (copied), applied as (pixel/255 - mean)/std; both NULL means pixel/255.
+ * Every normalised pixel must be a finite float (LPC_E_ARG for a std so
+ * small that it overflows).
  * shuffle: reshuffle every epoch from the seeded generator. NULL (and
  * lpc_last_error) on bad arguments. */
 LPC_API lpc_batcher *lpc_batcher_new(const lpc_dataset *ds, int64_t batch_size, int shuffle,

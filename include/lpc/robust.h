@@ -20,6 +20,8 @@
  *    a backward pass and the optimizer step.
  *  - x: n samples of c*h*w floats, row-major, borrowed. Each sample must be
  *    finite with a non-zero norm (LPC_E_NUMERIC otherwise).
+ *  - A logit or input gradient of the model that is NaN or infinite (e.g.
+ *    non-finite weights) is LPC_E_NUMERIC naming the sample; no result then.
  * Samples are processed in chunks of 256; all arithmetic on the
  * perturbation is in double. Thread count: lpc_set_num_threads. */
 #ifndef LPC_ROBUST_H

@@ -7,6 +7,12 @@
 lpc_status lpci_check_features(const char *fn, const float *z, int64_t n, int p);
 /* labels non-NULL, k >= 1, each label in [0, k); counts (k entries, may be
  * NULL) receives the class sizes. With need_all, an empty class is an error. */
+/* Labels in [0, k) (LPC_E_ARG naming the sample otherwise); *used = largest
+ * label + 1. need_all: every class needs a sample, so k <= n and *used == k
+ * (LPC_E_NUMERIC otherwise). Run before sizing anything by k, which may be
+ * as large as INT_MAX while the data hold a handful of classes. */
+lpc_status lpci_label_span(const char *fn, const int32_t *labels, int64_t n, int k, int need_all,
+                           int *used);
 lpc_status lpci_check_classes(const char *fn, const int32_t *labels, int64_t n, int k,
                               int need_all, int64_t *counts);
 /* Class centroids in double (k x p, row-major) from labels with known counts

@@ -40,7 +40,8 @@ static lpc_status df_setup(df_state *st, int64_t k)
     st->nc = (int)(st->nc_req < k ? st->nc_req : k);
     size_t g;
     if (lpci_mul_size((size_t)st->nc * DF_CHUNK, (size_t)st->d * sizeof(float), &g))
-        return lpci_error(LPC_E_NOMEM, "%s: gradient buffer size overflows", st->who);
+        return lpci_error(LPC_E_ARG, "%s: %d candidate gradients of %lld floats are more than "
+                          "memory can address", st->who, st->nc, (long long)st->d);
     st->grads = lpci_malloc(g);
     st->cand = lpci_malloc((size_t)st->nc * DF_CHUNK * sizeof *st->cand);
     if (!st->grads || !st->cand)
@@ -108,7 +109,8 @@ static void top_candidates(const float *row, int64_t k, int nc, int32_t *out)
 
 /* One DeepFool step of running sample b (chunk index a): picks the closest
  * candidate boundary and moves r_tot across it. Returns 0 when no candidate
- * gives a direction (all gradients equal the reference's, or non-finite). */
+ * gives a direction (all gradients equal the reference's), -1 when a
+ * gradient is not finite. */
 static int df_step(df_state *st, const float *row, int64_t na, int64_t b, int64_t a)
 {
     int64_t d = st->d;
@@ -123,6 +125,8 @@ static int df_step(df_state *st, const float *row, int64_t na, int64_t b, int64_
             double wq = (double)gj[q] - g0[q];
             s += wq * wq;
         }
+        if (!isfinite(s))
+            return -1;
         double norm = sqrt(s), pert = fabs((double)row[cd[j]] - f0) / norm;
         if (norm > 0.0 && pert < best) {
             best = pert;
@@ -139,8 +143,22 @@ static int df_step(df_state *st, const float *row, int64_t na, int64_t b, int64_
     return 1;
 }
 
+/* The first non-finite logit of the running samples, as an LPC_E_NUMERIC
+ * error naming the sample (base: index of the chunk's first sample). */
+static lpc_status check_logits(const df_state *st, const float *lg, int64_t na, int64_t base)
+{
+    for (int64_t b = 0; b < na; b++)
+        for (int64_t j = 0; j < st->k; j++)
+            if (!isfinite(lg[b * st->k + j]))
+                return lpci_error(LPC_E_NUMERIC, "%s: the model output for sample %lld is not "
+                                  "finite (logit %lld is %g)", st->who,
+                                  (long long)(base + st->act[b]), (long long)j,
+                                  (double)lg[b * st->k + j]);
+    return LPC_OK;
+}
+
 /* Runs the attack on m samples x0 (m <= DF_CHUNK) until each one stops. */
-static lpc_status df_chunk(df_state *st, const float *x0, int64_t m)
+static lpc_status df_chunk(df_state *st, const float *x0, int64_t m, int64_t base)
 {
     int64_t d = st->d;
     memset(st->rtot, 0, (size_t)(m * d) * sizeof *st->rtot);
@@ -157,6 +175,8 @@ static lpc_status df_chunk(df_state *st, const float *x0, int64_t m)
         lpc_status s = df_forward(st, x0, na, &xt, &logits);
         if (s == LPC_OK && st->k == 0)
             s = df_setup(st, logits->shape[1]);
+        if (s == LPC_OK)
+            s = check_logits(st, logits->data, na, base);
         if (s != LPC_OK)
             return s;
         int64_t k = st->k, pending = 0;
@@ -189,16 +209,26 @@ static lpc_status df_chunk(df_state *st, const float *x0, int64_t m)
                                   "input", st->who);
             memcpy(st->grads + (int64_t)j * na * d, xt->grad, (size_t)(na * d) * sizeof(float));
         }
+        int64_t bad = -1; /* a sample whose gradient is not finite */
 #pragma omp parallel for schedule(static) num_threads(lpci_threads())
         for (int64_t b = 0; b < na; b++) {
             int64_t a = st->act[b];
             if (st->done[a])
                 continue;
-            if (df_step(st, lg + b * k, na, b, a))
+            int r = df_step(st, lg + b * k, na, b, a);
+            if (r > 0)
                 st->iters[a]++;
             else
                 st->done[a] = 1;
+            if (r < 0) {
+#pragma omp critical(lpci_deepfool_bad)
+                if (bad < 0 || a < bad)
+                    bad = a;
+            }
         }
+        if (bad >= 0)
+            return lpci_error(LPC_E_NUMERIC, "%s: the gradient of the model output for sample "
+                              "%lld is not finite", st->who, (long long)(base + bad));
     }
 }
 
@@ -265,7 +295,7 @@ static lpc_status deepfool_run(const char *who, lpc_module *model, const float *
     double total = 0.0, step = 1.0 + overshoot;
     for (int64_t s0 = 0; s == LPC_OK && s0 < n; s0 += DF_CHUNK) {
         int64_t m = n - s0 < DF_CHUNK ? n - s0 : DF_CHUNK, d = st.d;
-        s = df_chunk(&st, x + s0 * d, m);
+        s = df_chunk(&st, x + s0 * d, m, s0);
         for (int64_t a = 0; s == LPC_OK && a < m; a++) {
             const double *ra = st.rtot + a * d;
             const float *xa = x + (s0 + a) * d;

@@ -7,6 +7,7 @@
  * float GEMM is trusted and when a row is searched again in double. */
 #include <blis.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include "analysis_internal.h"
@@ -201,7 +202,7 @@ static void exact_sorted(const space *s, int64_t row, double *d, const int64_t *
  * (distances near float resolution) thus cost a double pass, others not. */
 static lpc_status kth_neighbour(const double *x, int64_t n, int p, int k, double *rho)
 {
-    int m = (int64_t)2 * k < n - 1 ? 2 * k : (int)(n - 1);
+    int m = (int64_t)2 * k < n - 1 ? 2 * k : (int)(n - 1); /* k <= INT_MAX / 2 */
     space s = {x, NULL, NULL, n, p, NULL, NULL};
     float *xf = lpci_malloc((size_t)n * (size_t)p * sizeof *xf);
     double *norm = lpci_malloc((size_t)n * sizeof *norm);
@@ -279,11 +280,12 @@ lpc_status lpc_kl_entropy(const float *z, int64_t n, int p, int k, unsigned flag
         return s;
     if (k == 0)
         k = LPC_KL_DEFAULT_K;
-    if (k < 1)
-        return lpci_error(LPC_E_ARG, "%s: k = %d must be >= 1", fn, k);
+    /* 2k candidates per row are kept (an int); k + 1 must not overflow either. */
+    if (k < 1 || k > INT_MAX / 2)
+        return lpci_error(LPC_E_ARG, "%s: k = %d must be in [1, %d]", fn, k, INT_MAX / 2);
     if (n < (int64_t)k + 1)
-        return lpci_error(LPC_E_ARG, "%s: needs N >= k + 1 = %d samples, got %lld", fn, k + 1,
-                          (long long)n);
+        return lpci_error(LPC_E_ARG, "%s: needs N >= k + 1 = %lld samples, got %lld", fn,
+                          (long long)k + 1, (long long)n);
     if (flags & ~LPC_KL_STANDARDIZE)
         return lpci_error(LPC_E_ARG, "%s: unknown flags 0x%x", fn, flags);
     size_t np;

@@ -133,10 +133,18 @@ lpc_status lpc_gmm1d_fit(const double *x, int64_t n, double weights[2], double m
         return lpci_error(LPC_E_ARG, "lpc_gmm1d_fit: NULL argument");
     if (n < 2)
         return lpci_error(LPC_E_ARG, "lpc_gmm1d_fit: needs n >= 2 values, got %lld", (long long)n);
-    for (int64_t i = 0; i < n; i++)
+    double lo = x[0], hi = x[0];
+    for (int64_t i = 0; i < n; i++) {
         if (!isfinite(x[i]))
             return lpci_error(LPC_E_NUMERIC, "lpc_gmm1d_fit: value %lld is not finite",
                               (long long)i);
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    /* The sums of squared deviations must stay finite (or the fit is garbage). */
+    if (!isfinite((hi - lo) * (hi - lo) * (double)n))
+        return lpci_error(LPC_E_NUMERIC, "lpc_gmm1d_fit: the values span [%g, %g], too wide "
+                          "for finite variances in double precision", lo, hi);
     size_t bytes;
     if (lpci_mul_size((size_t)n, 3 * sizeof(double), &bytes))
         return lpci_error(LPC_E_ARG, "lpc_gmm1d_fit: n = %lld is too large", (long long)n);

@@ -221,6 +221,9 @@ lpc_status lpc_nc_compute(const float *z, int64_t n, int p, const int32_t *label
         return s;
     if (k < 2)
         return lpci_error(LPC_E_ARG, "%s: needs k >= 2 classes, got %d", fn, k);
+    int used;
+    if ((s = lpci_label_span(fn, labels, n, k, 1, &used)) != LPC_OK)
+        return s;
     s = check_optional(fn, w, b, k, p, predictions, n);
     if (s != LPC_OK)
         return s;

@@ -16,6 +16,9 @@ lpc_status lpc_separation_ratio(const float *z, int64_t n, int p, const int32_t 
         return lpci_error(LPC_E_ARG, "%s: output is NULL", fn);
     if (k < 2)
         return lpci_error(LPC_E_ARG, "%s: needs k >= 2 classes, got %d", fn, k);
+    int used;
+    if ((s = lpci_label_span(fn, labels, n, k, 1, &used)) != LPC_OK)
+        return s;
     int64_t *counts = lpci_malloc((size_t)k * sizeof *counts);
     double *means = lpci_malloc((size_t)k * (size_t)p * sizeof *means);
     double *ratio = lpci_malloc((size_t)n * sizeof *ratio);
@@ -67,8 +70,9 @@ lpc_status lpc_sigma_w(const float *z, int64_t n, int p, const int32_t *membersh
         return s;
     if (!sigma_w)
         return lpci_error(LPC_E_ARG, "%s: output is NULL", fn);
-    if (k < 1)
-        return lpci_error(LPC_E_ARG, "%s: number of classes %d must be >= 1", fn, k);
+    /* Classes above the largest label are empty and add nothing: size by the data. */
+    if ((s = lpci_label_span(fn, membership, n, k, 0, &k)) != LPC_OK)
+        return s;
     int64_t *counts = lpci_malloc((size_t)k * sizeof *counts);
     double *mean = lpci_calloc((size_t)k, sizeof *mean);
     double *ss = lpci_calloc((size_t)k, sizeof *ss);
@@ -147,26 +151,51 @@ lpc_status lpc_norm_cov(const float *z, int64_t n, int p, double *cov)
     return LPC_OK;
 }
 
+/* An exponent e with |v - shift| < 2^e for all v (0 if all are equal), so
+ * that ldexp(v, -e) is exact and the scaled deviations are below 1. */
+static int pow2_exponent(const double *v, int64_t n, double shift)
+{
+    double big = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double a = fabs(v[i] / 2 - shift / 2); /* halves: v - shift may overflow */
+        big = a > big ? a : big;
+    }
+    int e = 0;
+    frexp(big, &e); /* big < 2^e */
+    return big > 0.0 ? e + 1 : 0;
+}
+
+/* Mean of v, summed on v / 2^e so that the sum cannot overflow. */
+static double safe_mean(const double *v, int64_t n)
+{
+    int e = pow2_exponent(v, n, 0.0);
+    double m = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        m += ldexp(v[i], -e);
+    return ldexp(m / (double)n, e);
+}
+
 lpc_status lpc_pearson(const double *x, const double *y, int64_t n, double *r)
 {
     if (!x || !y || !r)
         return lpci_error(LPC_E_ARG, "lpc_pearson: NULL argument");
     if (n < 2)
         return lpci_error(LPC_E_ARG, "lpc_pearson: needs n >= 2, got %lld", (long long)n);
-    double mx = 0.0, my = 0.0;
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++)
         if (!isfinite(x[i]) || !isfinite(y[i]))
             return lpci_error(LPC_E_NUMERIC, "lpc_pearson: value %lld is not finite", (long long)i);
-        mx += x[i];
-        my += y[i];
-    }
-    mx /= (double)n;
-    my /= (double)n;
+    /* r does not change when a series is scaled, so deviations are taken
+     * on values scaled by powers of two to at most 1: no overflow for any
+     * finite input (values near 1e200 used to give r = 0), and the same
+     * bits as the unscaled formula wherever that one does not overflow. */
+    double mx = safe_mean(x, n), my = safe_mean(y, n);
+    int ex = pow2_exponent(x, n, mx), ey = pow2_exponent(y, n, my);
     double sxy = 0.0, sxx = 0.0, syy = 0.0;
     for (int64_t i = 0; i < n; i++) {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-        syy += (y[i] - my) * (y[i] - my);
+        double dx = ldexp(x[i], -ex) - ldexp(mx, -ex), dy = ldexp(y[i], -ey) - ldexp(my, -ey);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
     }
     if (!(sxx > 0.0) || !(syy > 0.0))
         return lpci_error(LPC_E_NUMERIC, "lpc_pearson: a series is constant");

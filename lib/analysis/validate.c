@@ -18,6 +18,29 @@ lpc_status lpci_check_features(const char *fn, const float *z, int64_t n, int p)
     return LPC_OK;
 }
 
+lpc_status lpci_label_span(const char *fn, const int32_t *labels, int64_t n, int k, int need_all,
+                           int *used)
+{
+    if (!labels)
+        return lpci_error(LPC_E_ARG, "%s: labels are NULL", fn);
+    if (k < 1)
+        return lpci_error(LPC_E_ARG, "%s: number of classes %d must be >= 1", fn, k);
+    int top = -1;
+    for (int64_t i = 0; i < n; i++) {
+        if (labels[i] < 0 || labels[i] >= k)
+            return lpci_error(LPC_E_ARG, "%s: label %d of sample %lld is not in [0, %d)", fn,
+                              (int)labels[i], (long long)i, k);
+        top = labels[i] > top ? labels[i] : top;
+    }
+    if (need_all && (int64_t)k > n)
+        return lpci_error(LPC_E_NUMERIC, "%s: %d classes but %lld samples: some class has no "
+                          "samples", fn, k, (long long)n);
+    if (need_all && top + 1 < k)
+        return lpci_error(LPC_E_NUMERIC, "%s: class %d has no samples", fn, top + 1);
+    *used = top + 1;
+    return LPC_OK;
+}
+
 lpc_status lpci_check_classes(const char *fn, const int32_t *labels, int64_t n, int k,
                               int need_all, int64_t *counts)
 {

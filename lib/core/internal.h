@@ -4,6 +4,7 @@
 #define LPC_INTERNAL_H
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "lpc/lpc.h"
 
@@ -11,6 +12,9 @@
 /* Record a thread-local error detail and return `s` (printf-style message). */
 lpc_status lpci_error(lpc_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* After a failed lpci_error-reporting call: prefixes "<context>: " to its
+ * message and returns its status (the cause stays what it was). */
+lpc_status lpci_error_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Set a NULL-returning function's failure: records and returns NULL. */
 #define LPCI_FAIL_NULL(s, ...) (lpci_error((s), __VA_ARGS__), NULL)
 
@@ -26,6 +30,15 @@ static inline void *lpci_align64(void *p)
 }
 /* Overflow-checked a*b; returns 0 and sets *out on success, -1 on overflow. */
 int lpci_mul_size(size_t a, size_t b, size_t *out);
+
+/* ---- input files (lib/core/openfile.c) ---- */
+/* open(2) for reading that refuses anything but a regular file (a folder,
+ * FIFO or device) and never blocks on a FIFO: the fd (and the file's size
+ * in *size unless NULL), or -1 with LPC_E_IO recorded as
+ * "<who>: <path>: <strerror or what the file is>" (who may be ""). */
+int lpci_open_regular(const char *who, const char *path, size_t *size);
+/* The same as a stdio stream: LPC_OK and *f, or the error recorded. */
+lpc_status lpci_fopen_regular(const char *who, const char *path, FILE **f, size_t *size);
 
 /* ---- tensors ---- */
 enum {

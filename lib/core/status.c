@@ -1,8 +1,10 @@
 /* Status names, descriptions and the thread-local error detail. */
 #include <stdio.h>
+#include <string.h>
 #include "internal.h"
 
 static _Thread_local char last_error[512];
+static _Thread_local lpc_status last_status;
 
 const char *lpc_status_name(lpc_status s)
 {
@@ -34,5 +36,23 @@ lpc_status lpci_error(lpc_status s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
+    last_status = s;
     return s;
+}
+
+lpc_status lpci_error_context(const char *fmt, ...)
+{
+    char inner[sizeof last_error], context[256];
+    snprintf(inner, sizeof inner, "%s", last_error);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(context, sizeof context, fmt, ap);
+    va_end(ap);
+    /* context (< 256 bytes) + ": " + as much of the cause as fits. */
+    size_t c = strlen(context), room = sizeof last_error - c - 3, k = strlen(inner);
+    memcpy(last_error, context, c);
+    memcpy(last_error + c, ": ", 2);
+    memcpy(last_error + c + 2, inner, k < room ? k : room);
+    last_error[c + 2 + (k < room ? k : room)] = '\0';
+    return last_status;
 }

@@ -13,9 +13,14 @@ static int shape_numel(int ndim, const int64_t *shape, int64_t *numel, const cha
     }
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 1 || shape[i] > ((int64_t)1 << 40) || n > (((int64_t)1 << 40) / shape[i])) {
+        if (shape[i] < 1 || shape[i] > ((int64_t)1 << 40)) {
             lpci_error(LPC_E_ARG, "%s: dimension %d has invalid size %lld", who, i,
                        (long long)shape[i]);
+            return 0;
+        }
+        if (n > (((int64_t)1 << 40) / shape[i])) {
+            lpci_error(LPC_E_ARG, "%s: more than 2^40 elements (dimension %d is %lld after "
+                       "%lld elements)", who, i, (long long)shape[i], (long long)n);
             return 0;
         }
         n *= shape[i];

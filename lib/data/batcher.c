@@ -54,9 +54,16 @@ lpc_batcher *lpc_batcher_new(const lpc_dataset *ds, int64_t batch_size, int shuf
                               (long long)ds->n);
     }
     for (int k = 0; k < ds->c; k++)
-        for (int v = 0; v < 256; v++)
-            b->lut[k * 256 + v] =
-                mean ? (float)((v / 255.0 - mean[k]) / std[k]) : (float)(v / 255.0);
+        for (int v = 0; v < 256; v++) {
+            float x = mean ? (float)((v / 255.0 - mean[k]) / std[k]) : (float)(v / 255.0);
+            if (!isfinite(x)) { /* a tiny std overflows float */
+                lpc_batcher_free(b);
+                return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_batcher_new: channel %d: mean %g and std "
+                                      "%g give a normalised pixel of %g (not a finite float)",
+                                      k, mean[k], std[k], (double)x);
+            }
+            b->lut[k * 256 + v] = x;
+        }
     return b;
 }
 

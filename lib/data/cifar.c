@@ -8,6 +8,9 @@
 #define CIFAR_SIDE 32
 #define CIFAR_IMAGE (3 * CIFAR_SIDE * CIFAR_SIDE)
 #define CIFAR10_TRAIN_FILES 5
+/* No official file holds more (CIFAR-100 train.bin has 50000): the bound on
+ * what one file may decompress to. */
+#define CIFAR_MAX_RECORDS 60000
 
 static size_t label_bytes(lpci_cifar_kind kind) { return kind == LPCI_CIFAR10 ? 1 : 2; }
 
@@ -83,7 +86,8 @@ static lpc_status load_files(const char *who, const char *dir, const char *const
         if (snprintf(paths[f], sizeof paths[f], "%s/%s", dir, names[f]) >= (int)sizeof paths[f])
             s = lpci_error(LPC_E_ARG, "%s: directory name too long", who);
         if (s == LPC_OK)
-            s = lpci_read_file(paths[f], &bufs[f], &len);
+            s = lpci_read_file(paths[f], CIFAR_MAX_RECORDS * (label_bytes(kind) + CIFAR_IMAGE),
+                               &bufs[f], &len);
         if (s == LPC_OK)
             s = lpci_cifar_count(len, paths[f], kind, &counts[f]);
         total += counts[f];

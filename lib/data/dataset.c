@@ -62,6 +62,9 @@ void lpc_dataset_free(lpc_dataset *ds)
 {
     if (!ds)
         return;
+    for (int k = 0; ds->class_names && k < ds->num_classes; k++)
+        lpci_free(ds->class_names[k]);
+    lpci_free(ds->class_names);
     lpci_free(ds->images);
     lpci_free(ds->labels);
     lpci_free(ds);
@@ -74,6 +77,13 @@ int lpc_dataset_width(const lpc_dataset *ds) { return ds ? ds->w : -1; }
 int lpc_dataset_num_classes(const lpc_dataset *ds) { return ds ? ds->num_classes : -1; }
 const uint8_t *lpc_dataset_images(const lpc_dataset *ds) { return ds ? ds->images : NULL; }
 const int32_t *lpc_dataset_labels(const lpc_dataset *ds) { return ds ? ds->labels : NULL; }
+
+const char *lpc_dataset_class_name(const lpc_dataset *ds, int k)
+{
+    if (!ds || !ds->class_names || k < 0 || k >= ds->num_classes)
+        return NULL;
+    return ds->class_names[k];
+}
 
 lpc_status lpc_dataset_truncate(lpc_dataset *ds, int64_t n)
 {

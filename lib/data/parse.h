@@ -14,6 +14,7 @@ struct lpc_dataset {
     int num_classes;
     uint8_t *images; /* n x c x h x w */
     int32_t *labels; /* n */
+    char **class_names; /* num_classes names (PNG folders), or NULL */
 };
 
 /* Bytes of one image (c*h*w). */
@@ -26,16 +27,31 @@ static inline size_t lpci_dataset_image_bytes(const lpc_dataset *ds)
 lpc_status lpci_dataset_alloc(int64_t n, int c, int h, int w, int num_classes, const char *who,
                               lpc_dataset **out);
 
-/* Whole file into a fresh lpci_malloc buffer, gunzipping transparently
- * (zlib gzread also passes raw files through). LPC_E_IO when unreadable,
- * LPC_E_FORMAT for a corrupt or truncated gzip stream. */
-lpc_status lpci_read_file(const char *path, uint8_t **buf, size_t *len);
+/* A data file opened for bounded reading (readfile.c): raw, or gzip when it
+ * starts with the gzip magic (then exactly one member, nothing after it).
+ * Only regular files open (LPC_E_IO for a folder, FIFO or device, and with
+ * strerror when open fails); `path` must outlive the handle. */
+typedef struct lpci_file lpci_file;
+lpc_status lpci_file_open(const char *path, lpci_file **out);
+/* Up to n (decompressed) bytes into dst; *got < n only at the end of the
+ * data. LPC_E_FORMAT for a corrupt or truncated gzip stream or trailing
+ * bytes after the member, LPC_E_IO for a failed read. */
+lpc_status lpci_file_read(lpci_file *f, uint8_t *dst, size_t n, size_t *got);
+/* Appends the rest of the data to *buf (lpci_malloc'ed, *len bytes already
+ * there; grown as data arrives) but never more than max bytes in all plus
+ * one: *len == max + 1 means the data goes on (the caller refuses it). */
+lpc_status lpci_file_read_all(lpci_file *f, size_t max, uint8_t **buf, size_t *len);
+void lpci_file_close(lpci_file *f); /* NULL is a no-op */
+/* The whole file (open, read_all, close) into a fresh lpci_malloc buffer;
+ * LPC_E_FORMAT when it holds more than max bytes. */
+lpc_status lpci_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
 /* IDX image (magic 0x00000803, n x rows x cols) and label (0x00000801)
- * buffers, already decompressed. num_classes = largest label + 1. */
+ * buffers, already decompressed. num_classes > 0: labels must be below it
+ * (LPC_E_FORMAT naming the record otherwise); 0: largest label + 1. */
 lpc_status lpci_parse_idx(const uint8_t *img, size_t img_len, const char *img_name,
                           const uint8_t *lab, size_t lab_len, const char *lab_name,
-                          lpc_dataset **out);
+                          int num_classes, lpc_dataset **out);
 
 /* CIFAR binary record layouts. */
 typedef enum {

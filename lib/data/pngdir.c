@@ -1,5 +1,7 @@
 /* PNG class folders: dir/<class>/<image>.png. Classes are numbered in sorted
- * folder-name order; images are read in sorted file-name order. */
+ * folder-name order (of dir itself, or of the training set's folder so that
+ * a test set maps its classes by name); images are read in sorted file-name
+ * order. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +10,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include "parse.h"
+
+/* Largest PNG file read (a gzip-wrapped file could otherwise inflate without bound). */
+#define PNG_MAX_BYTES ((size_t)256 << 20)
 
 typedef struct {
     char **names;
@@ -83,27 +88,49 @@ static lpc_status list_dir(const char *dir, int want_dirs, name_list *out)
     return LPC_OK;
 }
 
-/* Every image path, with its class index. */
+/* Every image path, with its class index, and the class names. */
 typedef struct {
     name_list paths;
     int32_t *labels;
-    int classes;
+    name_list classes; /* sorted; the label is the index here */
 } png_listing;
 
-static lpc_status list_images(const char *dir, png_listing *li)
+/* The sorted class folder names of dir (at least one). */
+static lpc_status list_classes(const char *dir, name_list *classes)
 {
-    name_list classes, files;
-    memset(li, 0, sizeof *li);
-    lpc_status s = list_dir(dir, 1, &classes);
+    lpc_status s = list_dir(dir, 1, classes);
+    if (s == LPC_OK && classes->n == 0)
+        s = lpci_error(LPC_E_FORMAT, "%s: no class folders", dir);
     if (s != LPC_OK)
+        names_free(classes);
+    return s;
+}
+
+/* classes_dir NULL: dir's own folders are the classes. */
+static lpc_status list_images(const char *dir, const char *classes_dir, png_listing *li)
+{
+    name_list here, files;
+    memset(li, 0, sizeof *li);
+    lpc_status s = list_classes(dir, &here);
+    if (s == LPC_OK && classes_dir)
+        s = list_classes(classes_dir, &li->classes);
+    if (s != LPC_OK) {
+        names_free(&here);
         return s;
-    if (classes.n == 0) {
-        names_free(&classes);
-        return lpci_error(LPC_E_FORMAT, "%s: no class folders", dir);
     }
+    const name_list *classes = classes_dir ? &li->classes : &here;
     char path[4096];
-    for (size_t k = 0; k < classes.n && s == LPC_OK; k++) {
-        snprintf(path, sizeof path, "%s/%s", dir, classes.names[k]);
+    for (size_t h = 0; h < here.n && s == LPC_OK; h++) {
+        snprintf(path, sizeof path, "%s/%s", dir, here.names[h]);
+        const char *key = here.names[h];
+        char **hit = bsearch(&key, classes->names, classes->n, sizeof *classes->names,
+                             cmp_names);
+        if (!hit) {
+            s = lpci_error(LPC_E_FORMAT, "%s: class '%s' is not a class of %s", path,
+                           here.names[h], classes_dir);
+            break;
+        }
+        size_t k = (size_t)(hit - classes->names);
         s = list_dir(path, 0, &files);
         if (s != LPC_OK)
             break;
@@ -127,10 +154,13 @@ static lpc_status list_images(const char *dir, png_listing *li)
         }
         names_free(&files);
     }
-    li->classes = (int)classes.n;
-    names_free(&classes);
+    if (!classes_dir)
+        li->classes = here; /* handed over */
+    else
+        names_free(&here);
     if (s != LPC_OK) {
         names_free(&li->paths);
+        names_free(&li->classes);
         lpci_free(li->labels);
         li->labels = NULL;
     }
@@ -143,7 +173,7 @@ static lpc_status load_one(const char *path, lpc_dataset *ds, int64_t i)
     uint8_t *buf, *px;
     size_t len;
     int c, h, w;
-    lpc_status s = lpci_read_file(path, &buf, &len);
+    lpc_status s = lpci_read_file(path, PNG_MAX_BYTES, &buf, &len);
     if (s != LPC_OK)
         return s;
     s = lpci_parse_png(buf, len, path, &c, &h, &w, &px);
@@ -160,22 +190,17 @@ static lpc_status load_one(const char *path, lpc_dataset *ds, int64_t i)
     return s;
 }
 
-lpc_status lpc_dataset_load_pngdir(const char *dir, lpc_dataset **out)
+static lpc_status load_pngdir(const char *dir, const char *classes_dir, lpc_dataset **out)
 {
-    if (!out)
-        return lpci_error(LPC_E_ARG, "lpc_dataset_load_pngdir: out is NULL");
-    *out = NULL;
-    if (!dir)
-        return lpci_error(LPC_E_ARG, "lpc_dataset_load_pngdir: dir is NULL");
     png_listing li;
-    lpc_status s = list_images(dir, &li);
+    lpc_status s = list_images(dir, classes_dir, &li);
     if (s != LPC_OK)
         return s;
     /* The first image fixes the layout of the whole set. */
     uint8_t *buf, *px = NULL;
     size_t len;
     int c = 0, h = 0, w = 0;
-    s = lpci_read_file(li.paths.names[0], &buf, &len);
+    s = lpci_read_file(li.paths.names[0], PNG_MAX_BYTES, &buf, &len);
     if (s == LPC_OK) {
         s = lpci_parse_png(buf, len, li.paths.names[0], &c, &h, &w, &px);
         lpci_free(buf);
@@ -183,12 +208,19 @@ lpc_status lpc_dataset_load_pngdir(const char *dir, lpc_dataset **out)
     }
     lpc_dataset *ds = NULL;
     if (s == LPC_OK)
-        s = lpci_dataset_alloc((int64_t)li.paths.n, c, h, w, li.classes, dir, &ds);
+        s = lpci_dataset_alloc((int64_t)li.paths.n, c, h, w, (int)li.classes.n, dir, &ds);
+    if (s == LPC_OK) {
+        /* The names move into the dataset (lpc_dataset_class_name). */
+        ds->class_names = li.classes.names;
+        li.classes.names = NULL;
+        li.classes.n = 0;
+    }
     for (size_t i = 0; i < li.paths.n && s == LPC_OK; i++) {
         s = load_one(li.paths.names[i], ds, (int64_t)i);
         ds->labels[i] = li.labels[i];
     }
     names_free(&li.paths);
+    names_free(&li.classes);
     lpci_free(li.labels);
     if (s != LPC_OK) {
         lpc_dataset_free(ds);
@@ -196,4 +228,26 @@ lpc_status lpc_dataset_load_pngdir(const char *dir, lpc_dataset **out)
     }
     *out = ds;
     return LPC_OK;
+}
+
+lpc_status lpc_dataset_load_pngdir(const char *dir, lpc_dataset **out)
+{
+    if (!out)
+        return lpci_error(LPC_E_ARG, "lpc_dataset_load_pngdir: out is NULL");
+    *out = NULL;
+    if (!dir)
+        return lpci_error(LPC_E_ARG, "lpc_dataset_load_pngdir: dir is NULL");
+    return load_pngdir(dir, NULL, out);
+}
+
+lpc_status lpc_dataset_load_pngdir_classes(const char *dir, const char *classes_dir,
+                                           lpc_dataset **out)
+{
+    if (!out)
+        return lpci_error(LPC_E_ARG, "lpc_dataset_load_pngdir_classes: out is NULL");
+    *out = NULL;
+    if (!dir || !classes_dir)
+        return lpci_error(LPC_E_ARG, "lpc_dataset_load_pngdir_classes: dir or classes_dir "
+                          "is NULL");
+    return load_pngdir(dir, classes_dir, out);
 }

@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zlib.h>
 #include "checkpoint_parse.h"
 
@@ -291,16 +290,11 @@ lpc_status lpc_checkpoint_load(const char *path, lpc_checkpoint **out)
         *out = NULL;
     if (!path || !out)
         return lpci_error(LPC_E_ARG, "lpc_checkpoint_load: NULL argument");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lpci_error(LPC_E_IO, "lpc_checkpoint_load: cannot open '%s': %s", path,
-                          strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return lpci_error(LPC_E_IO, "lpc_checkpoint_load: '%s' is not a regular file", path);
-    }
-    size_t n = (size_t)st.st_size;
+    FILE *f = NULL;
+    size_t n = 0;
+    lpc_status os = lpci_fopen_regular("lpc_checkpoint_load", path, &f, &n);
+    if (os != LPC_OK)
+        return os;
     uint8_t *buf = lpci_malloc(n + 1);
     if (!buf) {
         fclose(f);

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "../core/internal.h"
 #include "atomic.h"
 #include "npy_parse.h"
@@ -243,15 +242,12 @@ static void to_host(void *data, size_t count, size_t itemsize)
 
 static lpc_status read_file(const char *path, uint8_t **buf, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lpci_error(LPC_E_IO, "lpc_npy_load: cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return lpci_error(LPC_E_IO, "lpc_npy_load: %s is not a regular file", path);
-    }
-    long size = (long)st.st_size;
+    FILE *f = NULL;
+    size_t file_size = 0;
+    lpc_status s = lpci_fopen_regular("lpc_npy_load", path, &f, &file_size);
+    if (s != LPC_OK)
+        return s;
+    long size = (long)file_size;
     *buf = lpci_malloc((size_t)size);
     if (!*buf) {
         fclose(f);

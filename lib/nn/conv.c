@@ -32,6 +32,14 @@ lpc_module *lpc_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel
                               "%lld), kernel (%d) and stride (%d), pad >= 0 (%d) and a "
                               "generator", (long long)in_channels, (long long)out_channels,
                               kernel, stride, pad);
+    /* The fan-in in_channels * kernel^2 must not overflow (a weight tensor
+     * holds at most 2^40 elements anyway). */
+    const int64_t limit = (int64_t)1 << 40;
+    if (kernel > (1 << 20) || in_channels > limit / ((int64_t)kernel * kernel) ||
+        out_channels > limit / (in_channels * kernel * kernel))
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_conv2d_new: %lld x %lld x %d x %d weights are "
+                              "more than 2^40", (long long)out_channels, (long long)in_channels,
+                              kernel, kernel);
     conv_cfg *cfg = lpci_malloc(sizeof *cfg);
     if (!cfg)
         return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_conv2d_new: out of memory");

@@ -55,9 +55,8 @@ static lpc_status add_named(lpci_named_tensor **list, int *n, const char *name, 
 /* A tensor a module may take: persistent and not owned by anyone yet. */
 static lpc_status check_ownable(const lpc_tensor *t, const char *what, const char *name)
 {
-    if (!t) /* the builders pass a failed lpc_tensor_new through */
-        return lpci_error(LPC_E_NOMEM, "module: no tensor for %s '%s' (%s)", what, name,
-                          lpc_last_error());
+    if (!t) /* its creation failed (a builder passes it through): keep that cause */
+        return lpci_error_context("module: %s '%s'", what, name);
     if (!lpci_is_persistent(t) || (t->flags & LPCI_T_OWNED))
         return lpci_error(LPC_E_ARG, "module: %s '%s' is a temporary or already owned by a "
                           "module or optimizer", what, name);

@@ -289,10 +289,21 @@ static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_te
     if (x->shape[1] != w->shape[1])
         return lpci_ctx_fail(ctx, LPC_E_SHAPE, "conv2d: input has %lld channels, layer expects "
                              "%lld", (long long)x->shape[1], (long long)w->shape[1]);
-    if (x->shape[2] + 2 * pad < w->shape[2] || x->shape[3] + 2 * pad < w->shape[3])
+    /* In 64 bits: 2 * pad overflows an int for pads near INT_MAX. */
+    int64_t ph = x->shape[2] + (int64_t)2 * pad, pw = x->shape[3] + (int64_t)2 * pad;
+    if (ph < w->shape[2] || pw < w->shape[3])
         return lpci_ctx_fail(ctx, LPC_E_SHAPE, "conv2d: kernel of %s is larger than the padded "
                              "input %s (pad %d)", lpci_shape_str(w, sw, sizeof sw),
                              lpci_shape_str(x, sx, sizeof sx), pad);
+    /* The output (and its pixel count, used in products below) must be a
+     * tensor we could hold: at most 2^40 elements. */
+    int64_t ho = (ph - w->shape[2]) / stride + 1, wo = (pw - w->shape[3]) / stride + 1;
+    const int64_t limit = (int64_t)1 << 40;
+    if (ho > limit / wo || ho * wo > limit / x->shape[0] ||
+        ho * wo * x->shape[0] > limit / w->shape[0])
+        return lpci_ctx_fail(ctx, LPC_E_ARG, "conv2d: pad %d and stride %d give a %lld x %lld "
+                             "output per channel, more than 2^40 elements in all", pad, stride,
+                             (long long)ho, (long long)wo);
     if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
         return lpci_ctx_fail(ctx, LPC_E_SHAPE, "conv2d: bias %s does not match %lld output "
                              "channels", lpci_shape_str(b, sx, sizeof sx), (long long)w->shape[0]);

@@ -189,6 +189,9 @@ lpc_status lpc_adamw_step(lpc_adamw *opt)
 {
     if (!opt)
         return lpci_error(LPC_E_ARG, "lpc_adamw_step: opt is NULL");
+    if (opt->t == INT64_MAX)
+        return lpci_error(LPC_E_STATE, "lpc_adamw_step: the step count %lld cannot grow "
+                          "(see lpc_adamw_set_steps); nothing updated", (long long)opt->t);
     for (int i = 0; i < opt->n_params; i++) {
         const lpc_tensor *p = opt->params[i].p;
         if (!p->grad)

@@ -44,7 +44,7 @@ int lpcf_idx(const uint8_t *data, size_t size)
     if (n > size)
         n = size;
     lpc_dataset *ds = NULL;
-    if (lpci_parse_idx(data, n, "images", data + n, size - n, "labels", &ds) != LPC_OK)
+    if (lpci_parse_idx(data, n, "images", data + n, size - n, "labels", 0, &ds) != LPC_OK)
         return 0;
     lpc_dataset_free(ds);
     return 1;
@@ -58,7 +58,7 @@ int lpcf_idx_gz(const uint8_t *data, size_t size)
     uint8_t *buf = NULL;
     size_t len = 0;
     int ok = 0;
-    if (lpci_read_file(path, &buf, &len) == LPC_OK) {
+    if (lpci_read_file(path, 1u << 20, &buf, &len) == LPC_OK) {
         ok = lpcf_idx(buf, len);
         lpci_free(buf);
     }
