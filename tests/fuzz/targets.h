@@ -21,6 +21,9 @@ int lpcf_png(const uint8_t *data, size_t size);
 int lpcf_checkpoint(const uint8_t *data, size_t size);
 /* A .npy file (lpci_npy_parse); a valid one is also loaded and converted. */
 int lpcf_npy(const uint8_t *data, size_t size);
+/* A safetensors file image (lpci_safetensors_parse), then every getter and
+ * a restore into a small linear layer. */
+int lpcf_safetensors(const uint8_t *data, size_t size);
 
 typedef struct {
     const char *name; /* also the corpus directory tests/fuzz/corpus/<name> */
