@@ -96,6 +96,7 @@ class Net(nn.Module):
 
     def __init__(self, spec, names="native"):
         super().__init__()
+        self.names = names
         b = spec["backbone"]
         shortcut = "downsample" if names == "torchvision" else "shortcut"
         self.backbone = _mlp(b) if b["kind"] == "mlp" else ResNet(b, shortcut)
@@ -170,9 +171,13 @@ def load(path, names="native"):
 
 
 def save(path, net, description=None):
-    """Writes a Net's state_dict as safetensors for liblpc (lpc.Model.load(path,
-    names=...) with the names the Net was built with)."""
+    """Writes a Net's state_dict as safetensors for liblpc: load it with
+    lpc.Model.load(path, names=net.names). The batch counters
+    (num_batches_tracked) are kept in the torchvision style and left out in
+    the native one, as liblpc writes them."""
     meta = {"format": "pt"}
     if description is not None:
         meta["description"] = description
-    write_safetensors(path, net.state_dict(), meta)
+    state = {k: v for k, v in net.state_dict().items()
+             if net.names == "torchvision" or not k.endswith(".num_batches_tracked")}
+    write_safetensors(path, state, meta)
