@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""Time lpc.analyze (the Python binding) against the lpc-analyze program on
+the same synthetic 60,000 x 128 features (lpc-bench-analysis --save writes
+them), in alternating rounds so that machine noise hits both alike:
+
+    LPC_LIBRARY=build/lib/liblpc.so PYTHONPATH=python \\
+        bench/binding_bench.py [BUILD] [--rounds 3] [--threads T] [--n N] [--p P]
+
+The program's time is its whole run (loading the .npy files included); the
+binding is timed twice: lpc.analyze on arrays in memory, and np.load of the
+same files plus lpc.analyze. Both use T threads (default: the CPUs online,
+as lpc-analyze does). Prints the median times, the ratios, and whether the
+two agree on every printed digit."""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+import lpc
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build", nargs="?", default="build")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=os.sysconf("SC_NPROCESSORS_ONLN"))
+    ap.add_argument("--n", type=int, default=60000)
+    ap.add_argument("--p", type=int, default=128)
+    a = ap.parse_args()
+    threads = min(max(a.threads, 1), 64)
+    lpc.set_num_threads(threads)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([os.path.join(a.build, "bench/lpc-bench-analysis"), "--n", str(a.n),
+                        "--p", str(a.p), "--save", tmp], check=True, capture_output=True)
+        files = {k: os.path.join(tmp, k + ".npy") for k in ("z", "y", "w")}
+        cmd = [os.path.join(a.build, "examples/analyze/lpc-analyze"), "--features", files["z"],
+               "--labels", files["y"], "--weights", files["w"]]
+        t_cli, t_py, t_py_load = [], [], []
+        for _ in range(a.rounds):
+            t0 = time.perf_counter()
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+            t_cli.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            z, y, w = (np.load(files[k]) for k in ("z", "y", "w"))
+            t1 = time.perf_counter()
+            py = lpc.analyze(z, y, weights=w)
+            t2 = time.perf_counter()
+            t_py.append(t2 - t1)
+            t_py_load.append(t2 - t0)
+    cli = json.loads(out.stdout, parse_float=str)
+    same = all(("%.17g" % py[k]) == v for k, v in cli.items())
+    c, b, bl = (statistics.median(t) for t in (t_cli, t_py, t_py_load))
+    print(f"data: {a.n} x {a.p}, 10 classes, {threads} threads, {a.rounds} alternating rounds")
+    print(f"lpc-analyze (whole program)      {c:8.3f} s   rounds {['%.3f' % t for t in t_cli]}")
+    print(f"lpc.analyze (arrays in memory)   {b:8.3f} s   ratio {b / c:.3f}")
+    print(f"np.load + lpc.analyze            {bl:8.3f} s   ratio {bl / c:.3f}")
+    print(f"every printed digit equal: {same}")
+
+
+if __name__ == "__main__":
+    main()
