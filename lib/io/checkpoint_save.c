@@ -1,12 +1,12 @@
 /* Writing checkpoints (layout in doc/formats.md): everything little-endian,
  * one CRC32 per section, written to path.tmp, fsynced, then renamed. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "checkpoint_parse.h"
+#include "sync_dir.h"
 
 /* Byte sink: a file, or (f == NULL) a counter that only measures sizes. */
 typedef struct {
@@ -137,26 +137,6 @@ static void put_file(writer *w, const lpc_checkpoint *ck)
     }
 }
 
-/* Makes the rename durable. Best effort: some file systems refuse to fsync
- * a directory, and the file itself is complete either way. */
-static void sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096] = ".";
-    if (slash) {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        if (n >= sizeof dir)
-            return;
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 lpc_status lpc_checkpoint_save(const lpc_checkpoint *ck, const char *path)
 {
     if (!ck || !path || !*path)
@@ -193,7 +173,7 @@ lpc_status lpc_checkpoint_save(const lpc_checkpoint *ck, const char *path)
         s = lpci_error(LPC_E_IO, "lpc_checkpoint_save: %s '%s' failed: %s (any old '%s' is intact)",
                        stage, tmp, strerror(err), path);
     else
-        sync_dir(path);
+        lpci_sync_dir(path);
     lpci_free(tmp);
     return s;
 }

@@ -4,7 +4,6 @@
  * little-endian. Written to a unique temporary file in the same directory,
  * fsynced, then renamed over path. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 #include <lpc/version.h>
 #include "safetensors_names.h"
+#include "sync_dir.h"
 
 /* A growing string; `failed` once an allocation failed. */
 typedef struct {
@@ -154,25 +154,6 @@ static int write_data(FILE *f, lpc_module *m, lpc_name_style names, const char *
     return 0;
 }
 
-/* Makes the rename durable; best effort (some file systems refuse). */
-static void sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096] = ".";
-    if (slash) {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        if (n >= sizeof dir)
-            return;
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 /* header + data into a unique temporary next to path, then renamed. */
 static lpc_status write_atomically(const char *path, lpc_module *m, lpc_name_style names,
                                    const text *header)
@@ -214,7 +195,7 @@ static lpc_status write_atomically(const char *path, lpc_module *m, lpc_name_sty
         s = lpci_error(LPC_E_IO, "%s: %s '%s' failed: %s (any old '%s' is intact)", fn, stage,
                        fd >= 0 ? tmp : path, strerror(err), path);
     else
-        sync_dir(path);
+        lpci_sync_dir(path);
     lpci_free(tmp);
     return s;
 }
