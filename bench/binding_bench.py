@@ -14,6 +14,7 @@ two agree on every printed digit."""
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -22,6 +23,12 @@ import time
 import numpy as np
 
 import lpc
+
+
+def children_cpu():
+    """User + system seconds of the finished child processes."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def main():
@@ -41,25 +48,32 @@ def main():
         files = {k: os.path.join(tmp, k + ".npy") for k in ("z", "y", "w")}
         cmd = [os.path.join(a.build, "examples/analyze/lpc-analyze"), "--features", files["z"],
                "--labels", files["y"], "--weights", files["w"]]
-        t_cli, t_py, t_py_load = [], [], []
+        wall = {"cli": [], "py": [], "py_load": []}
+        cpu = {"cli": [], "py": [], "py_load": []}
         for _ in range(a.rounds):
-            t0 = time.perf_counter()
+            r0, t0 = children_cpu(), time.perf_counter()
             out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
-            t_cli.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
+            wall["cli"].append(time.perf_counter() - t0)
+            cpu["cli"].append(children_cpu() - r0)
+            c0, t0 = time.process_time(), time.perf_counter()
             z, y, w = (np.load(files[k]) for k in ("z", "y", "w"))
-            t1 = time.perf_counter()
+            c1, t1 = time.process_time(), time.perf_counter()
             py = lpc.analyze(z, y, weights=w)
-            t2 = time.perf_counter()
-            t_py.append(t2 - t1)
-            t_py_load.append(t2 - t0)
-    cli = json.loads(out.stdout, parse_float=str)
+            c2, t2 = time.process_time(), time.perf_counter()
+            wall["py"].append(t2 - t1)
+            wall["py_load"].append(t2 - t0)
+            cpu["py"].append(c2 - c1)
+            cpu["py_load"].append(c2 - c0)
+    cli = json.loads(out.stdout, parse_float=str, parse_int=str)
     same = all(("%.17g" % py[k]) == v for k, v in cli.items())
-    c, b, bl = (statistics.median(t) for t in (t_cli, t_py, t_py_load))
     print(f"data: {a.n} x {a.p}, 10 classes, {threads} threads, {a.rounds} alternating rounds")
-    print(f"lpc-analyze (whole program)      {c:8.3f} s   rounds {['%.3f' % t for t in t_cli]}")
-    print(f"lpc.analyze (arrays in memory)   {b:8.3f} s   ratio {b / c:.3f}")
-    print(f"np.load + lpc.analyze            {bl:8.3f} s   ratio {bl / c:.3f}")
+    for label, t in (("wall", wall), ("cpu", cpu)):
+        c, b, bl = (statistics.median(t[k]) for k in ("cli", "py", "py_load"))
+        print(f"{label}: lpc-analyze (whole program)     {c:8.3f} s   rounds "
+              f"{['%.2f' % v for v in t['cli']]}")
+        print(f"{label}: lpc.analyze (arrays in memory)  {b:8.3f} s   ratio {b / c:.3f}   rounds "
+              f"{['%.2f' % v for v in t['py']]}")
+        print(f"{label}: np.load + lpc.analyze           {bl:8.3f} s   ratio {bl / c:.3f}")
     print(f"every printed digit equal: {same}")
 
 

@@ -13,7 +13,6 @@ equal to the acc_test the cell recorded.
 Needs python3-numpy, liblpc (LPC_LIBRARY or an installed library) and, for
 the PyTorch half, python3-torch."""
 import argparse
-import glob
 import json
 import os
 import sys
@@ -27,16 +26,12 @@ import lpc  # noqa: E402
 
 
 def recorded_accuracy(cell_dir):
-    """acc_test of the cell's result file, when it has one."""
-    for path in glob.glob(os.path.join(cell_dir, "*.json")):
-        with open(path) as f:
-            try:
-                doc = json.load(f)
-            except ValueError:
-                continue
-        if isinstance(doc, dict) and "acc_test" in doc:
-            return doc["acc_test"]
-    return None
+    """final.acc_test of the cell's result.json, when it has one."""
+    try:
+        with open(os.path.join(cell_dir, "result.json")) as f:
+            return json.load(f)["final"]["acc_test"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def main():
@@ -51,8 +46,14 @@ def main():
     out = a.out or os.path.join(a.cell_dir, "model.safetensors")
     model.save_safetensors(out, description=f"lpc-ablation cell {os.path.basename(a.cell_dir)}")
     _, _, x_test, y_test = fashion_mnist.load(a.data, a.subset)
-    acc_lpc = model.evaluate(x_test, y_test)["accuracy"]
+    ev = model.evaluate(x_test, y_test)
+    acc_lpc = ev["accuracy"]
     print(f"liblpc:  test accuracy {acc_lpc:.4f}  ({out} written)")
+    saved = os.path.join(a.cell_dir, "features_test.npy")
+    if os.path.exists(saved):
+        same = np.array_equal(np.load(saved), ev["z"])
+        print(f"liblpc:  latent features {'equal to' if same else 'DIFFERENT from'} the cell's "
+              f"features_test.npy")
     recorded = recorded_accuracy(a.cell_dir)
     if recorded is not None:
         print(f"cell:    test accuracy {recorded:.4f} (recorded by lpc-ablation)")
@@ -67,7 +68,9 @@ def main():
         _, logits = net(torch.from_numpy(x_test))
     acc_torch = float((logits.argmax(1).numpy() == y_test).mean())
     print(f"PyTorch: test accuracy {acc_torch:.4f}")
-    return 0 if acc_torch == acc_lpc else 1
+    same = acc_torch == acc_lpc and (recorded is None or abs(recorded - acc_lpc) < 5e-5)
+    print("same test accuracy" if same else "the accuracies DIFFER")
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
