@@ -203,7 +203,7 @@ def analyze(z, y, weights=None, logits=None, k=KL_DEFAULT_K, standardize=False):
         kc = w.shape[0]
     elif lg is not None:
         kc = lg.shape[1]
-    # The first maximum of each row, as lpc-analyze's argmax (NaN never wins).
+    # The first maximum of each row, as lpc-analyze's argmax.
     pred = None if lg is None else np.argmax(lg, axis=1).astype(np.int32)
     out = {}
     _metric(out, "R", lambda: separation_ratio(z, y, kc))

@@ -207,7 +207,10 @@ class Model:
         self.num_classes = spec["classifier"]["num_classes"]
         self.latent_dim = spec["classifier"]["in_features"]
 
-    new = classmethod(lambda cls, spec, seed=0: cls(spec, seed))
+    @classmethod
+    def new(cls, spec, seed=0):
+        """Same as Model(spec, seed): a fresh network of the architecture spec."""
+        return cls(spec, seed)
 
     @classmethod
     def load(cls, path, names="native", prefix=None):
