@@ -1,7 +1,10 @@
 #include "lpct.h"
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static double eval_loss(lpct_graph_fn f, lpc_tensor **inputs, void *user, lpc_ctx *ctx)
@@ -100,6 +103,39 @@ char *lpct_tmpfile(const char *name)
     char *p = malloc(n);
     snprintf(p, n, "%s/lpct-%ld-%s", dir, (long)getpid(), name);
     return p;
+}
+
+void lpct_limit_file_size(long bytes)
+{
+    static struct rlimit old;
+    static int saved;
+    if (!bytes) {
+        ck_assert_int_eq(saved, 1);
+        ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+        saved = 0;
+        return;
+    }
+    signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    saved = 1;
+    struct rlimit lim = old;
+    lim.rlim_cur = (rlim_t)bytes;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+int lpct_count_temps(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096], prefix[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    snprintf(prefix, sizeof prefix, "%s.tmp", slash ? slash + 1 : path);
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d)
+        closedir(d);
+    return n;
 }
 
 int lpct_run(Suite *s)

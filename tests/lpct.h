@@ -25,6 +25,12 @@ lpc_tensor *lpct_rand(int ndim, const int64_t *shape, double lo, double hi, uint
 int lpct_close(double a, double b, double rtol, double atol);
 /* A fresh path under the build's temp dir (caller frees). */
 char *lpct_tmpfile(const char *name);
+/* Limits the size of files this process writes to `bytes` (0: restores the
+ * limit it had before); SIGXFSZ is ignored, so writes past it fail with
+ * EFBIG ("File too large"), standing in for a full disk. */
+void lpct_limit_file_size(long bytes);
+/* Number of temporary files "<path>.tmp*" left next to path by an atomic write. */
+int lpct_count_temps(const char *path);
 /* Runs one suite; returns the process exit status. */
 int lpct_run(Suite *s);
 

@@ -630,62 +630,6 @@ START_TEST(deepfool)
 }
 END_TEST
 
-START_TEST(plotting)
-{
-    uint8_t px[12] = {0};
-    double v[3] = {1, 2, NAN}, range[2], counts[4];
-    int ix, iy;
-    char *path = lpct_tmpfile("p.png");
-    EXPECT(LPC_E_ARG, lpc_png_write_rgb(NULL, px, 2, 2));
-    EXPECT(LPC_E_ARG, lpc_png_write_rgb(path, NULL, 2, 2));
-    EXPECT(LPC_E_ARG, lpc_png_write_rgb(path, px, 0, 2));
-    EXPECT(LPC_E_ARG, lpc_png_write_gray(path, px, 2, 70000));
-    EXPECT(LPC_E_IO, lpc_png_write_gray("/nonexistent/x.png", px, 2, 2));
-    EXPECT_NULL(lpc_canvas_new(0, 10));
-    EXPECT_NULL(lpc_canvas_new(10, 16385));
-    lpc_canvas_free(NULL);
-    ck_assert_ptr_null(lpc_canvas_pixels(NULL));
-    EXPECT(LPC_E_ARG, lpc_canvas_save_png(NULL, path));
-    EXPECT(LPC_E_ARG, lpc_canvas_clear(NULL, 0));
-    EXPECT(LPC_E_ARG, lpc_canvas_point(NULL, 0, 0, 0));
-    EXPECT(LPC_E_ARG, lpc_canvas_line(NULL, 0, 0, 1, 1, 0));
-    EXPECT(LPC_E_ARG, lpc_canvas_rect(NULL, 0, 0, 1, 1, 0));
-    EXPECT(LPC_E_ARG, lpc_canvas_text(NULL, 0, 0, "x", 1, 0));
-    EXPECT(LPC_E_ARG, lpc_plot_range(NULL, 3, 0, range));
-    EXPECT(LPC_E_ARG, lpc_plot_range((double[]){NAN, INFINITY}, 2, 0, range));
-    EXPECT(LPC_E_ARG, lpc_plot_range((double[]){-1, 0}, 2, 1, range)); /* log: none positive */
-    EXPECT(LPC_E_ARG, lpc_histogram(v, 3, 0, 1, 0, counts));
-    EXPECT(LPC_E_ARG, lpc_histogram(v, 3, 1, 0, 4, counts));
-    EXPECT(LPC_E_ARG, lpc_histogram(NULL, 3, 0, 1, 4, counts));
-    EXPECT(LPC_E_ARG, lpc_canvas_axes(NULL, (double[]){0, 1}, (double[]){0, 1}, 0, NULL, NULL, NULL));
-    EXPECT(LPC_E_ARG, lpc_canvas_map(NULL, 0, 0, &ix, &iy));
-    EXPECT(LPC_E_ARG, lpc_canvas_scatter(NULL, v, v, 3, 1, 0));
-    EXPECT(LPC_E_ARG, lpc_canvas_polyline(NULL, v, v, 3, 0));
-    EXPECT(LPC_E_ARG, lpc_canvas_bars(NULL, 0, 1, counts, 4, 0));
-    (void)lpc_plot_color(-1);
-
-    lpc_canvas *small = lpc_canvas_new(50, 50);
-    EXPECT(LPC_E_ARG, lpc_canvas_axes(small, (double[]){0, 1}, (double[]){0, 1}, 0, NULL, NULL,
-                                      NULL)); /* below 120 x 100 */
-    lpc_canvas_free(small);
-    lpc_canvas *cv = lpc_canvas_new(200, 150);
-    ck_assert_ptr_nonnull(cv);
-    EXPECT(LPC_E_STATE, lpc_canvas_map(cv, 0.5, 0.5, &ix, &iy));
-    EXPECT(LPC_E_STATE, lpc_canvas_scatter(cv, v, v, 3, 1, 0));
-    EXPECT(LPC_E_STATE, lpc_canvas_polyline(cv, v, v, 3, 0));
-    EXPECT(LPC_E_STATE, lpc_canvas_bars(cv, 0, 1, counts, 4, 0));
-    EXPECT(LPC_E_ARG, lpc_canvas_axes(cv, (double[]){1, 0}, (double[]){0, 1}, 0, NULL, NULL, NULL));
-    EXPECT(LPC_E_ARG, lpc_canvas_axes(cv, (double[]){0, 1}, (double[]){0, 1}, LPC_PLOT_LOGX,
-                                      NULL, NULL, NULL)); /* log axis through 0 */
-    EXPECT(LPC_E_ARG, lpc_canvas_axes(cv, NULL, (double[]){0, 1}, 0, NULL, NULL, NULL));
-    EXPECT(LPC_E_ARG, lpc_canvas_text(cv, 0, 0, NULL, 1, 0));
-    EXPECT(LPC_E_ARG, lpc_canvas_text(cv, 0, 0, "x", 0, 0));
-    EXPECT(LPC_E_IO, lpc_canvas_save_png(cv, "/nonexistent/x.png"));
-    lpc_canvas_free(cv);
-    free(path);
-}
-END_TEST
-
 START_TEST(recipes)
 {
     lpc_rng *rng = lpc_rng_new(11);
@@ -791,7 +735,6 @@ int main(void)
     tcase_add_test(tc, checkpoints);
     tcase_add_test(tc, analysis);
     tcase_add_test(tc, deepfool);
-    tcase_add_test(tc, plotting);
     tcase_add_test(tc, recipes);
     suite_add_tcase(s, tc);
     return lpct_run(s);

@@ -341,6 +341,41 @@ START_TEST(io_errors_and_misuse)
 }
 END_TEST
 
+/* Issue 12 item 12: a write that fails half-way (the file size limit stands
+ * in for a full disk) names the file and the errno text, leaves no partial
+ * file and keeps the previous one; temporary names are unique. */
+START_TEST(failed_save_is_atomic)
+{
+    char *path = lpct_tmpfile("atomic.npy"), tmp[4096];
+    const float small[3] = {1, 2, 3};
+    ck_assert_int_eq(lpc_npy_save_f32(path, small, 1, (int64_t[]){3}), LPC_OK);
+    ck_assert_int_eq(lpct_count_temps(path), 0);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *other = fopen(tmp, "w"); /* another writer's fixed temp name */
+    ck_assert_ptr_nonnull(other);
+    fputs("other", other);
+    fclose(other);
+
+    float *big = calloc(100000, sizeof *big);
+    lpct_limit_file_size(40000);
+    lpc_status s = lpc_npy_save_f32(path, big, 1, (int64_t[]){100000});
+    lpct_limit_file_size(0);
+    ck_assert_int_eq(s, LPC_E_IO);
+    ck_assert_msg(strstr(lpc_last_error(), path) && strstr(lpc_last_error(), "File too large"),
+                  "message '%s' lacks the file or the cause", lpc_last_error());
+
+    lpc_npy *a = NULL;
+    ck_assert_int_eq(lpc_npy_load(path, &a), LPC_OK); /* the previous file is intact */
+    ck_assert_int_eq(lpc_npy_numel(a), 3);
+    lpc_npy_free(a);
+    ck_assert_int_eq(lpct_count_temps(path), 1); /* only the other writer's */
+    ck_assert_int_eq(unlink(tmp), 0);
+    unlink(path);
+    free(big);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("npy");
@@ -351,6 +386,7 @@ int main(void)
     tcase_add_test(tc, header_variants);
     tcase_add_test(tc, malformed_files);
     tcase_add_test(tc, io_errors_and_misuse);
+    tcase_add_test(tc, failed_save_is_atomic);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "data/parse.h"
+#include "../examples/ablation/result.h"
 #include "fuzz/targets.h"
 #include "lpct.h"
 
@@ -155,6 +157,34 @@ START_TEST(png_chunk_longer_than_file)
 }
 END_TEST
 
+/* Issue 12 item 1: `lpc-ablation report` read a result.json cut to 100 bytes
+ * (use after free, then double free in the old hand-written JSON parser).
+ * It is now reported as damaged, with the byte offset, and never crashes. */
+START_TEST(result_json_truncated_is_damaged)
+{
+    input *v;
+    int n = load_corpus("result_json", &v), found = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(v[i].name, "regress-truncated-100.json") != 0)
+            continue;
+        found = 1;
+        char *path = lpct_tmpfile("result.json"), why[256];
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(v[i].data, 1, v[i].size, f), v[i].size);
+        fclose(f);
+        jv *out = (jv *)1;
+        ck_assert_int_eq(ab_result_load(path, "x", &out, why, sizeof why), AB_RESULT_DAMAGED);
+        ck_assert_ptr_null(out);
+        ck_assert_msg(strstr(why, "damaged") && strstr(why, "of 100"), "why: %s", why);
+        unlink(path);
+        free(path);
+    }
+    ck_assert(found);
+    free_corpus(v, n);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("regress");
@@ -163,6 +193,7 @@ int main(void)
     tcase_add_loop_test(tc, truncated_seeds_refused, 0, lpcf_num_targets);
     tcase_add_loop_test(tc, corrupted_seeds_survived, 0, lpcf_num_targets);
     tcase_add_test(tc, png_chunk_longer_than_file);
+    tcase_add_test(tc, result_json_truncated_is_damaged);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

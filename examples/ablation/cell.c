@@ -6,9 +6,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "../common/atomic.h"
 #include "../common/options.h"
 #include "json.h"
+#include "lock.h"
 #include "metrics.h"
+#include "result.h"
 #include "resume.h"
 
 #define EVAL_BATCH 500
@@ -18,13 +21,6 @@
 void ab_cell_path(const char *out, const ab_cell *cell, const char *file, char *buf, size_t n)
 {
     snprintf(buf, n, "%s/cells/%s%s%s", out, cell->name, file ? "/" : "", file ? file : "");
-}
-
-int ab_cell_finished(const char *out, const ab_cell *cell)
-{
-    char path[4096];
-    ab_cell_path(out, cell, "result.json", path, sizeof path);
-    return access(path, F_OK) == 0;
 }
 
 int ab_mkdirs(const char *path)
@@ -306,33 +302,40 @@ static int write_result(run *r, int threads)
     jw_num(&w, "metrics", now() - t0);
     jw_end_obj(&w);
     jw_end_obj(&w);
-    int bad = fclose(f) != 0;
+    int bad = fclose(f) != 0 || w.failed;
     char path[4200];
     snprintf(path, sizeof path, "%s/result.json", r->dir);
-    bad = bad || ab_write_atomic(path, text, len) != 0;
+    if (bad)
+        fprintf(stderr, "error: cell %s: cannot build %s: %s\n", r->cell.name, path,
+                strerror(ENOMEM));
+    bad = bad || ex_write_atomic(path, text, len) != 0;
     free(text);
-    if (bad) {
-        fprintf(stderr, "error: cell %s: cannot write %s\n", r->cell.name, path);
-        return 1;
-    }
-    return 0;
+    return bad;
 }
 
-/* A finished cell of another configuration under the same name is an error. */
-static int check_finished(const run *r, ab_progress_mode mode)
+/* Whether the cell must run: 0 to run it, otherwise the exit code (0 when
+ * it finished before, 1 when its result.json is another configuration's).
+ * A damaged result.json counts as missing: the cell runs again. */
+static int check_result(const run *r, ab_progress_mode mode, int *done)
 {
-    char path[4200];
+    char path[4200], why[256];
     snprintf(path, sizeof path, "%s/result.json", r->dir);
-    jv *v = jv_load(path);
-    const char *id = jv_str(v, "config.identity");
-    int same = id && strcmp(id, r->identity) == 0;
-    jv_free(v);
-    if (!same) {
-        fprintf(stderr, "error: %s holds the result of another configuration (or is "
-                        "unreadable); use another --out or delete it\n", path);
+    *done = 1;
+    switch (ab_result_load(path, r->identity, NULL, why, sizeof why)) {
+    case AB_RESULT_OK:
+        ab_progress_note(mode, "cell %s is already finished; nothing to do", r->cell.name);
+        return 0;
+    case AB_RESULT_FOREIGN:
+        fprintf(stderr, "error: %s holds the result of another configuration; use another "
+                        "--out or delete it\n", path);
         return 1;
+    case AB_RESULT_DAMAGED:
+        fprintf(stderr, "warning: %s is damaged (%s); counted as missing: running cell %s "
+                        "again\n", path, why, r->cell.name);
+        break;
+    case AB_RESULT_NONE: break;
     }
-    ab_progress_note(mode, "cell %s is already finished; nothing to do", r->cell.name);
+    *done = 0;
     return 0;
 }
 
@@ -348,16 +351,27 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
     ab_cell_at(c, index, &r.cell);
     ab_cell_identity(c, &r.cell, r.identity, sizeof r.identity);
     ab_cell_path(out, &r.cell, NULL, r.dir, sizeof r.dir);
-    if (ab_cell_finished(out, &r.cell))
-        return check_finished(&r, mode);
     if (ab_mkdirs(r.dir) != 0) {
         fprintf(stderr, "error: cannot create %s: %s\n", r.dir, strerror(errno));
         return 1;
     }
+    int lock_fd, done, rc;
+    long holder;
+    if ((rc = ab_lock_cell(r.dir, &lock_fd, &holder)) != 0) {
+        if (rc > 0)
+            fprintf(stderr, "error: cell %s is locked by process %ld (another lpc-ablation on "
+                            "%s); not running it twice\n", r.cell.name, holder, out);
+        return rc > 0 ? AB_EXIT_LOCKED : 1;
+    }
+    ab_lock_remove_stale_temps(r.dir);
+    if ((rc = check_result(&r, mode, &done)) != 0 || done) {
+        close(lock_fd);
+        return rc;
+    }
     lpc_set_num_threads(threads);
     char ckpt[4200];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.lpcc", r.dir);
-    int rc = setup(&r) || train(&r, ckpt, mode);
+    rc = setup(&r) || train(&r, ckpt, mode);
     double t0 = now();
     rc = rc || evaluate(&r) || robustness(&r);
     r.seconds_analysis = now() - t0;
@@ -366,5 +380,6 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
         ab_progress_note(mode, "cell %s finished: acc_test %.4f robustness %.4g", r.cell.name,
                          r.acc_test, r.have_robustness ? r.robustness : 0.0);
     release(&r);
+    close(lock_fd);
     return rc;
 }

@@ -1,6 +1,8 @@
 /* One cell of the ablation: train (resuming from its checkpoint), analyse,
  * and write DIR/cells/<name>/{result.json, features_*.npy, labels_*.npy,
- * checkpoint.lpcc}. result.json is written last: its presence means finished. */
+ * checkpoint.lpcc}, every file atomically. result.json is written last: its
+ * presence means finished (result.h reads it). A cell runs under its lock
+ * (lock.h): a second process on the same cell exits with AB_EXIT_LOCKED. */
 #ifndef AB_CELL_H
 #define AB_CELL_H
 #include <stddef.h>
@@ -9,9 +11,8 @@
 
 /* DIR/cells/<name> and a file inside it (file may be NULL). */
 void ab_cell_path(const char *out, const ab_cell *cell, const char *file, char *buf, size_t n);
-/* 1 when the cell's result.json exists. */
-int ab_cell_finished(const char *out, const ab_cell *cell);
-/* Runs cell `index` with `threads` threads; returns the process exit code. */
+/* Runs cell `index` with `threads` threads; returns the process exit code
+ * (AB_EXIT_LOCKED when another process holds the cell). */
 int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
                 ab_progress_mode mode);
 /* mkdir -p; 0 on success. */

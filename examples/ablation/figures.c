@@ -3,191 +3,319 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lpc/lpc.h>
-#include "cell.h"
 
-#define FIG_W 800
-#define FIG_H 560
-#define HIST_BINS 80
-#define HIST_NODES 6
+#define HIST_BINS 40
+/* Histogram grid: cell size, plot area margins inside a cell, figure margins. */
+#define CELL_W 200
+#define CELL_H 150
+#define IN_LEFT 46
+#define IN_TOP 22
+#define IN_RIGHT 10
+#define IN_BOTTOM 30
+#define FIG_LEFT 34
+#define FIG_TOP 58
+#define FIG_RIGHT 12
+#define FIG_BOTTOM 40
+#define TICK_FONT 11
+#define LABEL_FONT 14
 
-/* lpc_plot_color cycles after 10 colours; the eleventh model is black. */
-static uint32_t model_color(int m)
+static int grid_cols(int nodes)
 {
-    return m < 10 ? lpc_plot_color(m) : 0x000000u;
+    int cols = (int)ceil(sqrt((double)nodes));
+    return cols < 1 ? 1 : cols;
 }
 
-/* Legend entries stacked below the top-right corner of the plot area. */
-static void legend(lpc_canvas *cv, const double xr[2], const double yr[2], int i,
-                   const char *label, uint32_t rgb)
+static int drawn_nodes(int nodes)
 {
-    int px, py;
-    if (lpc_canvas_map(cv, xr[1], yr[1], &px, &py) == LPC_OK)
-        lpc_canvas_text(cv, px - 6 * 14, py + 6 + 10 * i, label, 1, rgb);
+    return nodes < AB_HIST_MAX_NODES ? nodes : AB_HIST_MAX_NODES;
 }
 
-static int save(lpc_canvas *cv, const char *out, const char *name, const char *what, FILE *md)
+void ab_hist_layout(int nodes, int *w, int *h)
+{
+    int n = drawn_nodes(nodes), cols = grid_cols(n), rows = (n + cols - 1) / cols;
+    *w = FIG_LEFT + cols * CELL_W + FIG_RIGHT;
+    *h = FIG_TOP + rows * CELL_H + FIG_BOTTOM;
+}
+
+void ab_hist_panel(int nodes, int i, ex_axes *a)
+{
+    int cols = grid_cols(drawn_nodes(nodes));
+    *a = (ex_axes){.x = FIG_LEFT + (i % cols) * CELL_W + IN_LEFT,
+                   .y = FIG_TOP + (i / cols) * CELL_H + IN_TOP,
+                   .w = CELL_W - IN_LEFT - IN_RIGHT,
+                   .h = CELL_H - IN_TOP - IN_BOTTOM};
+}
+
+/* Saves the figure and lists it in md; returns 1 when it could not be written. */
+static int save(ex_fig *f, const char *out, const char *name, const char *what, FILE *md)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", out, name);
-    if (lpc_canvas_save_png(cv, path) != LPC_OK) {
-        fprintf(md, "- %s: not written (%s)\n", name, lpc_last_error());
+    if (ex_fig_save(f, path) != 0) {
+        fprintf(md, "- %s: not written (see the error output)\n", name);
         return 1;
     }
     fprintf(md, "- [%s](%s): %s\n", name, name, what);
     return 0;
 }
 
-/* The first chosen (best-LR) run of a model, or NULL. */
-static const ab_record *chosen_run(const ab_record *recs, int n, const char *model)
+static const ab_fig_run *chosen_run(const ab_fig_run *runs, int n, const char *model)
 {
     for (int i = 0; i < n; i++)
-        if (recs[i].json && recs[i].chosen && strcmp(recs[i].cell.model, model) == 0)
-            return &recs[i];
+        if (runs[i].chosen && strcmp(runs[i].model, model) == 0)
+            return &runs[i];
     return NULL;
 }
 
-/* Figs. 2/4: histograms of the first latent nodes of the training features. */
-static void latent_histograms(const char *out, const ab_record *recs, int n,
-                              const char *model, FILE *md)
+/* One panel: the histogram of column j of the rows x p matrix z. */
+static void node_panel(ex_fig *f, const double *z, int64_t rows, int64_t p, int j, int nodes,
+                       double *col)
 {
-    const ab_record *r = chosen_run(recs, n, model);
-    char path[4200], name[64], title[96];
+    double counts[HIST_BINS] = {0}, peak = 0;
+    ex_axes a;
+    ab_hist_panel(nodes, j, &a);
+    for (int64_t i = 0; i < rows; i++)
+        col[i] = z[i * p + j];
+    if (ex_range(col, rows, 0, a.xr) != 0)
+        return;
+    for (int64_t i = 0; i < rows; i++) {
+        if (!isfinite(col[i]))
+            continue;
+        int b = (int)((col[i] - a.xr[0]) / (a.xr[1] - a.xr[0]) * HIST_BINS);
+        counts[b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b]++;
+    }
+    for (int b = 0; b < HIST_BINS; b++)
+        peak = fmax(peak, counts[b]);
+    a.yr[0] = 0;
+    a.yr[1] = peak * 1.1 + 1;
+    char title[32];
+    snprintf(title, sizeof title, "Node %d", j + 1);
+    ex_axes_draw(f, &a, title, NULL, NULL, TICK_FONT);
+    ex_plot_bars(f, &a, a.xr[0], a.xr[1], counts, HIST_BINS, ex_color(0));
+}
+
+/* Figs. 2/4: one histogram panel per latent node of the training features. */
+static int latent_histograms(const char *out, const ab_fig_run *runs, int n, const char *model,
+                             FILE *md)
+{
+    const ab_fig_run *r = chosen_run(runs, n, model);
+    char path[4200], name[96];
     snprintf(name, sizeof name, "latent_hist_%s.png", model);
     if (!r) {
         fprintf(md, "- %s: skipped (%s has not finished)\n", name, model);
-        return;
+        return 0;
     }
-    ab_cell_path(out, &r->cell, "features_train.npy", path, sizeof path);
-    lpc_npy *a = NULL;
-    if (lpc_npy_load(path, &a) != LPC_OK || lpc_npy_ndim(a) != 2) {
-        fprintf(md, "- %s: skipped (cannot read %s)\n", name, path);
-        lpc_npy_free(a);
-        return;
+    snprintf(path, sizeof path, "%s/features_train.npy", r->dir);
+    lpc_npy *arr = NULL;
+    if (lpc_npy_load(path, &arr) != LPC_OK || lpc_npy_ndim(arr) != 2 || lpc_npy_dim(arr, 0) < 1 ||
+        lpc_npy_dim(arr, 1) < 1) {
+        fprintf(md, "- %s: skipped (cannot read %s: %s)\n", name, path,
+                arr ? "not a non-empty 2-D array" : lpc_last_error());
+        lpc_npy_free(arr);
+        return 0;
     }
-    int64_t rows = lpc_npy_dim(a, 0), p = lpc_npy_dim(a, 1), nodes = p < HIST_NODES ? p : HIST_NODES;
+    int64_t rows = lpc_npy_dim(arr, 0), p = lpc_npy_dim(arr, 1);
+    int nodes = (int)(p < AB_HIST_MAX_NODES ? p : AB_HIST_MAX_NODES), w, h, bad = 0;
     double *z = malloc((size_t)(rows * p) * sizeof *z), *col = malloc((size_t)rows * sizeof *col);
-    double counts[HIST_NODES][HIST_BINS], centres[HIST_BINS], xr[2], yr[2] = {0, 1};
-    lpc_canvas *cv = lpc_canvas_new(FIG_W, FIG_H);
-    int ok = z && col && cv && lpc_npy_copy_f64(a, z, rows * p) == LPC_OK &&
-             lpc_plot_range(z, rows * p, 0, xr) == LPC_OK;
-    for (int64_t j = 0; ok && j < nodes; j++) {
-        for (int64_t i = 0; i < rows; i++)
-            col[i] = z[i * p + j];
-        ok = lpc_histogram(col, rows, xr[0], xr[1], HIST_BINS, counts[j]) == LPC_OK;
-        for (int b = 0; ok && b < HIST_BINS; b++)
-            yr[1] = counts[j][b] > yr[1] ? counts[j][b] : yr[1];
+    ex_fig f = {0};
+    ab_hist_layout(nodes, &w, &h);
+    if (!z || !col || lpc_npy_copy_f64(arr, z, rows * p) != LPC_OK || ex_fig_init(&f, w, h) != 0) {
+        fprintf(md, "- %s: not written (out of memory)\n", name);
+        bad = 1;
+    } else {
+        char title[160];
+        snprintf(title, sizeof title, "%s: latent node histograms (%lld training samples%s)",
+                 model, (long long)rows, p > nodes ? ", first 64 nodes" : "");
+        ex_text(&f, w / 2.0, 14, title, LABEL_FONT + 2, 1, 0.5, 0, 0);
+        ex_text(&f, w / 2.0, h - 8, "Latent value z", LABEL_FONT, 0, 0.5, 1, 0);
+        ex_text(&f, 10, FIG_TOP + (h - FIG_TOP - FIG_BOTTOM) / 2.0, "Count", LABEL_FONT, 0, 0.5,
+                0, -M_PI / 2);
+        for (int j = 0; j < nodes; j++)
+            node_panel(&f, z, rows, p, j, nodes, col);
+        bad = save(&f, out, name, "per-node latent histograms, one panel per node (the paper's "
+                                  "Figs. 2/4)", md);
     }
-    for (int b = 0; b < HIST_BINS; b++)
-        centres[b] = xr[0] + (xr[1] - xr[0]) * (b + 0.5) / HIST_BINS;
-    yr[1] *= 1.05;
-    snprintf(title, sizeof title, "%s: first %d latent nodes (train)", model, (int)nodes);
-    ok = ok && lpc_canvas_axes(cv, xr, yr, 0, title, "z value", "count") == LPC_OK;
-    for (int64_t j = 0; ok && j < nodes; j++) {
-        char label[32];
-        snprintf(label, sizeof label, "node %d", (int)j);
-        lpc_canvas_polyline(cv, centres, counts[j], HIST_BINS, lpc_plot_color((int)j));
-        legend(cv, xr, yr, (int)j, label, lpc_plot_color((int)j));
-    }
-    if (ok)
-        save(cv, out, name, "per-node latent histograms (the paper's Figs. 2/4)", md);
-    else
-        fprintf(md, "- %s: skipped (%s)\n", name, lpc_last_error());
-    lpc_canvas_free(cv);
+    ex_fig_done(&f);
     free(z);
     free(col);
-    lpc_npy_free(a);
+    lpc_npy_free(arr);
+    return bad;
 }
 
-/* Fig. 3: R (train) against robustness over all runs, one colour per model. */
-static void r_vs_robustness(const ab_config *c, const char *out, const ab_record *recs, int n,
-                            FILE *md)
+/* Plot area of a single-panel figure with the legend in a column on its
+ * right, outside the data: it never covers a point. */
+static ex_axes wide_axes(ex_fig *f, const char *const *labels, int n)
+{
+    double lw = ex_legend_width(f, labels, n, LABEL_FONT - 1);
+    return (ex_axes){.x = 96, .y = 64, .w = f->w - 96 - lw - 44, .h = f->h - 64 - 70};
+}
+
+static double pearson_of(const ab_fig_run *runs, int n)
 {
     double *x = malloc((size_t)(n ? n : 1) * sizeof *x), *y = malloc((size_t)(n ? n : 1) * sizeof *y);
-    double xr[2], yr[2];
+    double r = NAN;
     int k = 0;
     for (int i = 0; x && y && i < n; i++)
-        if (recs[i].json && recs[i].v[AB_R_TRAIN] > 0 && recs[i].v[AB_ROBUST] > 0) {
-            x[k] = recs[i].v[AB_R_TRAIN];
-            y[k++] = recs[i].v[AB_ROBUST];
+        if (runs[i].r_train > 0 && runs[i].robustness > 0 && isfinite(runs[i].r_train) &&
+            isfinite(runs[i].robustness)) {
+            x[k] = runs[i].r_train;
+            y[k++] = runs[i].robustness;
         }
-    lpc_canvas *cv = lpc_canvas_new(FIG_W, FIG_H);
-    if (!cv || k < 1 || lpc_plot_range(x, k, 1, xr) != LPC_OK ||
-        lpc_plot_range(y, k, 1, yr) != LPC_OK ||
-        lpc_canvas_axes(cv, xr, yr, LPC_PLOT_LOGX | LPC_PLOT_LOGY, "R vs robustness (all runs)",
-                        "R (train)", "robustness") != LPC_OK) {
-        fprintf(md, "- r_vs_robustness.png: skipped (no finished run with R and robustness)\n");
-    } else {
-        for (int m = 0; m < c->n_models; m++) {
-            const char *name = lpc_model_name_at(c->models[m]);
-            for (int i = 0; i < n; i++)
-                if (recs[i].json && recs[i].model == m && recs[i].v[AB_R_TRAIN] > 0 &&
-                    recs[i].v[AB_ROBUST] > 0)
-                    lpc_canvas_scatter(cv, &recs[i].v[AB_R_TRAIN], &recs[i].v[AB_ROBUST], 1, 3,
-                                       model_color(m));
-            legend(cv, xr, yr, m, name, model_color(m));
-        }
-        save(cv, out, "r_vs_robustness.png", "class separation vs robustness (the paper's Fig. 3)", md);
-    }
-    lpc_canvas_free(cv);
+    if (k < 2 || lpc_pearson(x, y, k, &r) != LPC_OK)
+        r = NAN;
     free(x);
     free(y);
+    return r;
 }
 
-/* One series per model (its first best-LR run) of an epoch-log field. */
-static void curves(const ab_config *c, const char *out, const ab_record *recs, int n,
-                   const char *field, int logy, const char *file, const char *title,
-                   const char *ylabel, FILE *md)
+/* Fig. 3: R (train) against robustness over all runs, log-log, a colour and
+ * a marker per model. */
+static int r_vs_robustness(const char *out, const char *const *models, int n_models,
+                           const ab_fig_run *runs, int n, FILE *md)
 {
-    long epochs = c->epochs;
-    double *ep = malloc((size_t)epochs * sizeof *ep);
-    double *all = malloc((size_t)(epochs * c->n_models) * sizeof *all);
-    int *have = calloc((size_t)c->n_models, sizeof *have), any = 0;
-    for (long e = 0; ep && e < epochs; e++)
-        ep[e] = (double)(e + 1);
-    for (int m = 0; ep && all && have && m < c->n_models; m++) {
-        const ab_record *r = chosen_run(recs, n, lpc_model_name_at(c->models[m]));
-        const jv *log = r ? jv_get(r->json, "log") : NULL;
-        if (!log || log->type != JV_ARR || log->n != epochs)
-            continue;
-        for (long e = 0; e < epochs; e++)
-            all[m * epochs + e] = jv_num(log->items[e], field, NAN);
-        have[m] = any = 1;
+    double *x = malloc((size_t)(n ? n : 1) * sizeof *x), *y = malloc((size_t)(n ? n : 1) * sizeof *y);
+    int k = 0, bad = 0;
+    for (int i = 0; x && y && i < n; i++) {
+        x[i] = runs[i].r_train;
+        y[i] = runs[i].robustness;
+        k += x[i] > 0 && y[i] > 0 && isfinite(x[i]) && isfinite(y[i]);
     }
-    double xr[2] = {0.5, (double)epochs + 0.5}, yr[2];
-    lpc_canvas *cv = lpc_canvas_new(FIG_W, FIG_H);
-    int64_t total = 0;
-    for (int m = 0; any && m < c->n_models; m++)
-        if (have[m])
-        {
-            memmove(all + total, all + m * epochs, (size_t)epochs * sizeof *all);
-            total += epochs;
-        }
-    if (!cv || !any || lpc_plot_range(all, total, logy, yr) != LPC_OK ||
-        lpc_canvas_axes(cv, xr, yr, logy ? LPC_PLOT_LOGY : 0, title, "epoch", ylabel) != LPC_OK) {
-        fprintf(md, "- %s: skipped (no finished run with a log)\n", file);
+    ex_fig f = {0};
+    ex_axes a = {0};
+    int drawable = x && y && k >= 1 && ex_range(x, n, 1, a.xr) == 0 &&
+                   ex_range(y, n, 1, a.yr) == 0;
+    if (!drawable) {
+        fprintf(md, "- r_vs_robustness.png: skipped (no finished run with R and robustness)\n");
+    } else if (ex_fig_init(&f, AB_FIG_W, AB_FIG_H) != 0) {
+        fprintf(md, "- r_vs_robustness.png: not written (see the error output)\n");
+        bad = 1;
     } else {
-        int64_t off = 0;
-        for (int m = 0; m < c->n_models; m++) {
-            if (!have[m])
-                continue;
-            lpc_canvas_polyline(cv, ep, all + off, epochs, model_color(m));
-            legend(cv, xr, yr, m, lpc_model_name_at(c->models[m]), model_color(m));
-            off += epochs;
+        ex_axes area = wide_axes(&f, models, n_models);
+        area.logx = area.logy = 1;
+        memcpy(area.xr, a.xr, sizeof a.xr);
+        memcpy(area.yr, a.yr, sizeof a.yr);
+        a = area;
+        char title[160];
+        double r = pearson_of(runs, n);
+        if (isfinite(r))
+            snprintf(title, sizeof title, "Class separation vs robustness: %d runs, Pearson r = %.3f",
+                     k, r);
+        else
+            snprintf(title, sizeof title, "Class separation vs robustness: %d run%s", k,
+                     k == 1 ? "" : "s");
+        ex_text(&f, AB_FIG_W / 2.0, 16, title, LABEL_FONT + 2, 1, 0.5, 0, 0);
+        ex_axes_draw(&f, &a, NULL, "Class separation R (training set)",
+                     "Robustness (mean DeepFool perturbation)", LABEL_FONT - 1);
+        /* The legend lists the models with at least one point. */
+        uint32_t *rgb = malloc((size_t)n_models * sizeof *rgb);
+        ex_marker *mk = malloc((size_t)n_models * sizeof *mk);
+        const char **labels = malloc((size_t)n_models * sizeof *labels);
+        int shown = 0;
+        for (int m = 0; rgb && mk && labels && m < n_models; m++) {
+            int points = 0;
+            for (int i = 0; i < n; i++)
+                if (runs[i].series == m) {
+                    ex_plot_points(&f, &a, &x[i], &y[i], 1, 5, ex_color(m),
+                                   (ex_marker)(m % EX_NUM_MARKERS));
+                    points += x[i] > 0 && y[i] > 0 && isfinite(x[i]) && isfinite(y[i]);
+                }
+            if (points) {
+                rgb[shown] = ex_color(m);
+                mk[shown] = (ex_marker)(m % EX_NUM_MARKERS);
+                labels[shown++] = models[m];
+            }
         }
-        save(cv, out, file, title, md);
+        if (shown)
+            ex_legend(&f, a.x + a.w + 20, a.y, labels, rgb, mk, shown, LABEL_FONT - 1);
+        free(rgb);
+        free(mk);
+        free(labels);
+        bad = save(&f, out, "r_vs_robustness.png",
+                   "class separation vs robustness over all runs (the paper's Fig. 3)", md);
     }
-    lpc_canvas_free(cv);
+    ex_fig_done(&f);
+    free(x);
+    free(y);
+    return bad;
+}
+
+/* One line per model (its first chosen run) of an epoch-log field. */
+static int curves(const char *out, const char *const *models, int n_models,
+                  const ab_fig_run *runs, int n, const char *field, int logy, const char *file,
+                  const char *title, const char *ylabel, FILE *md)
+{
+    int epochs = 0, bad = 0, shown = 0;
+    for (int m = 0; m < n_models; m++) {
+        const ab_fig_run *r = chosen_run(runs, n, models[m]);
+        if (r && cJSON_IsArray(r->log))
+            epochs = fmax(epochs, cJSON_GetArraySize(r->log));
+    }
+    double *ep = malloc((size_t)(epochs ? epochs : 1) * sizeof *ep);
+    double *all = malloc((size_t)(epochs ? epochs : 1) * (size_t)n_models * sizeof *all);
+    const char **labels = malloc((size_t)n_models * sizeof *labels);
+    uint32_t *rgb = malloc((size_t)n_models * sizeof *rgb);
+    for (int e = 0; ep && e < epochs; e++)
+        ep[e] = e + 1;
+    for (int m = 0; all && labels && rgb && m < n_models; m++) {
+        const ab_fig_run *r = chosen_run(runs, n, models[m]);
+        if (!r || !cJSON_IsArray(r->log))
+            continue;
+        double *row = all + (size_t)shown * (size_t)epochs;
+        for (int e = 0; e < epochs; e++)
+            row[e] = jv_num(cJSON_GetArrayItem(r->log, e), field, NAN);
+        labels[shown] = models[m];
+        rgb[shown++] = ex_color(m);
+    }
+    /* Series that are all the same (gamma follows one schedule for every
+     * model) are drawn once. */
+    int same = shown > 1;
+    for (int s = 1; same && s < shown; s++)
+        same = memcmp(all, all + (size_t)s * (size_t)epochs, (size_t)epochs * sizeof *all) == 0;
+    if (same) {
+        shown = 1;
+        labels[0] = "All models";
+        rgb[0] = 0x333333;
+    }
+    ex_fig f = {0};
+    double yr[2];
+    if (!ep || !all || !labels || !rgb || !shown ||
+        ex_range(all, (int64_t)shown * epochs, logy, yr) != 0) {
+        fprintf(md, "- %s: skipped (no finished run with a log of %s)\n", file, field);
+    } else if (ex_fig_init(&f, AB_FIG_W, AB_FIG_H) != 0) {
+        fprintf(md, "- %s: not written (see the error output)\n", file);
+        bad = 1;
+    } else {
+        ex_axes a = wide_axes(&f, labels, shown);
+        a.logy = logy;
+        a.xr[0] = 0.5;
+        a.xr[1] = epochs + 0.5;
+        memcpy(a.yr, yr, sizeof yr);
+        ex_text(&f, AB_FIG_W / 2.0, 16, title, LABEL_FONT + 2, 1, 0.5, 0, 0);
+        ex_axes_draw(&f, &a, NULL, "Epoch", ylabel, LABEL_FONT - 1);
+        for (int s = 0; s < shown; s++)
+            ex_plot_line(&f, &a, ep, all + (size_t)s * (size_t)epochs, epochs, rgb[s], 2);
+        ex_legend(&f, a.x + a.w + 20, a.y, labels, rgb, NULL, shown, LABEL_FONT - 1);
+        bad = save(&f, out, file, title, md);
+    }
+    ex_fig_done(&f);
     free(ep);
     free(all);
-    free(have);
+    free(labels);
+    free(rgb);
+    return bad;
 }
 
-void ab_figures(const ab_config *c, const char *out, const ab_record *recs, int n, FILE *md)
+int ab_figures(const char *out, const char *const *models, int n_models,
+               const char *const *hist_models, int n_hist, const ab_fig_run *runs, int n,
+               FILE *md)
 {
-    latent_histograms(out, recs, n, "LPC", md);
-    latent_histograms(out, recs, n, "LinPen", md);
-    r_vs_robustness(c, out, recs, n, md);
-    curves(c, out, recs, n, "acc_test_head", 0, "test_accuracy.png",
-           "test accuracy (first 1000 test samples) per epoch", "accuracy", md);
-    curves(c, out, recs, n, "gamma", 1, "gamma.png", "gamma at the end of each epoch", "gamma", md);
+    int bad = 0;
+    for (int i = 0; i < n_hist; i++)
+        bad += latent_histograms(out, runs, n, hist_models[i], md);
+    bad += r_vs_robustness(out, models, n_models, runs, n, md);
+    bad += curves(out, models, n_models, runs, n, "acc_test_head", 0, "test_accuracy.png",
+                  "Test accuracy per epoch (first 1000 test samples)", "Test accuracy", md);
+    bad += curves(out, models, n_models, runs, n, "gamma", 1, "gamma.png",
+                  "Penalty weight \xce\xb3 at the end of each epoch", "\xce\xb3 (log scale)", md);
+    return bad;
 }

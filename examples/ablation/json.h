@@ -1,20 +1,25 @@
-/* A tiny JSON writer (for result.json and summary.json) and a reader for the
- * files it writes: objects, arrays, numbers, strings, true/false/null. */
+/* JSON for result.json and summary.json through cJSON (Debian's
+ * libcjson-dev): a streaming-style writer that builds a cJSON tree and
+ * prints it when the outermost object closes, and dotted-path getters on a
+ * parsed tree. */
 #ifndef AB_JSON_H
 #define AB_JSON_H
+#include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* ---- writer: keys are NULL inside arrays; non-finite numbers become null ---- */
 #define JW_MAX_DEPTH 32
 typedef struct {
     FILE *f;
-    int depth, count[JW_MAX_DEPTH];
+    int depth, failed; /* failed: out of memory or unbalanced; nothing is printed */
+    cJSON *stack[JW_MAX_DEPTH];
 } jw;
 
 void jw_init(jw *w, FILE *f);
 void jw_obj(jw *w, const char *key); /* opens an object */
 void jw_arr(jw *w, const char *key); /* opens an array */
-void jw_end_obj(jw *w);
+void jw_end_obj(jw *w);              /* closing the outermost one prints the tree to f */
 void jw_end_arr(jw *w);
 void jw_num(jw *w, const char *key, double v);
 void jw_int(jw *w, const char *key, long long v);
@@ -22,21 +27,11 @@ void jw_str(jw *w, const char *key, const char *s);
 void jw_null(jw *w, const char *key);
 
 /* ---- reader ---- */
-typedef enum { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ } jv_type;
-typedef struct jv jv;
-struct jv {
-    jv_type type;
-    double num;  /* JV_NUM, JV_BOOL (0/1) */
-    char *str;   /* JV_STR */
-    int n;       /* JV_ARR, JV_OBJ: number of items */
-    char **keys; /* JV_OBJ */
-    jv **items;
-};
-
-/* Parses a whole text; NULL on a syntax error or no memory. */
-jv *jv_parse(const char *text);
-/* Reads and parses a file; NULL when it cannot be read or parsed. */
-jv *jv_load(const char *path);
+typedef cJSON jv;
+/* Reads and parses a JSON file of at most 64 MiB. NULL when it cannot be
+ * read (why: the errno text) or is not valid JSON (why: "damaged: ..." with
+ * the byte offset); why may be NULL. */
+jv *jv_load(const char *path, char *why, size_t why_size);
 void jv_free(jv *v);
 /* Member of an object by a dotted path ("final.train.R"), NULL when absent. */
 const jv *jv_get(const jv *v, const char *path);
@@ -44,7 +39,4 @@ const jv *jv_get(const jv *v, const char *path);
 double jv_num(const jv *v, const char *path, double fallback);
 /* String at path, or NULL. */
 const char *jv_str(const jv *v, const char *path);
-
-/* Writes text to path atomically (path.tmp, fsync, rename); 0 on success. */
-int ab_write_atomic(const char *path, const char *text, size_t len);
 #endif

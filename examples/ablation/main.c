@@ -11,9 +11,11 @@
 #include <unistd.h>
 #include "../common/options.h"
 #include "cell.h"
+#include "lock.h"
 #include "preset.h"
 #include "progress.h"
 #include "report.h"
+#include "result.h"
 
 typedef struct {
     const char *out, *preset;
@@ -28,8 +30,10 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: lpc-ablation plan|run|all|report [options]\n"
         "  plan                 list the cells of the preset with their index and state\n"
-        "  run --cell N         train and analyse one cell (resumes from its checkpoint)\n"
-        "  all [--jobs J]       run every unfinished cell, J processes at a time (default 1)\n"
+        "  run --cell N         train and analyse one cell (resumes from its checkpoint);\n"
+        "                       exits 75 when another process is running that cell\n"
+        "  all [--jobs J]       run every unfinished cell, J processes at a time (default 1);\n"
+        "                       a cell another process is running (locked) is skipped\n"
         "  report               aggregate the finished cells into DIR/tables.md, tables.csv,\n"
         "                       summary.json and figures\n"
         "options (all subcommands):\n"
@@ -108,6 +112,23 @@ static int configure(const options *o, ab_config *c)
     return 1;
 }
 
+/* State of a cell's result.json (result.h). */
+static ab_result_state cell_result(const ab_config *c, const char *out, const ab_cell *cell)
+{
+    char path[4200], id[2048], why[256];
+    ab_cell_path(out, cell, "result.json", path, sizeof path);
+    ab_cell_identity(c, cell, id, sizeof id);
+    return ab_result_load(path, id, NULL, why, sizeof why);
+}
+
+/* PID of the process running a cell, or 0 when none does. */
+static long cell_holder(const char *out, const ab_cell *cell)
+{
+    char dir[4200];
+    ab_cell_path(out, cell, NULL, dir, sizeof dir);
+    return ab_lock_holder(dir);
+}
+
 static int plan(const ab_config *c, const char *out)
 {
     printf("preset %s: %s, %s backbone, %s protocol, %ld epochs, batch %ld, subset %ld, "
@@ -121,10 +142,16 @@ static int plan(const ab_config *c, const char *out)
         char ck[4200];
         ab_cell_at(c, i, &cell);
         ab_cell_path(out, &cell, "checkpoint.lpcc", ck, sizeof ck);
-        const char *state = ab_cell_finished(out, &cell) ? "finished"
-                            : access(ck, F_OK) == 0  ? "started"
-                                                     : "pending";
-        printf("%4d  %-12s lr %-8g seed %-3ld %s\n", i, cell.model, cell.lr, cell.seed, state);
+        static const char *names[] = {"pending", "finished", "damaged (runs again)",
+                                      "another configuration's result"};
+        ab_result_state st = cell_result(c, out, &cell);
+        long holder = st == AB_RESULT_OK ? 0 : cell_holder(out, &cell);
+        const char *state = st == AB_RESULT_NONE && access(ck, F_OK) == 0 ? "started"
+                                                                         : names[st];
+        printf("%4d  %-12s lr %-8g seed %-3ld %s", i, cell.model, cell.lr, cell.seed, state);
+        if (holder)
+            printf(" (running in process %ld)", holder);
+        printf("\n");
     }
     return 0;
 }
@@ -180,6 +207,13 @@ static pid_t spawn(char **args, int *fd)
     return pid;
 }
 
+/* A child `run` ends done (0), skipped (its cell was locked meanwhile) or failed. */
+static void count_exit(int status, int *ok, int *skipped, int *failed)
+{
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    ++*(code == 0 ? ok : code == AB_EXIT_LOCKED ? skipped : failed);
+}
+
 static int run_all(const ab_config *c, const options *o, int argc, char **argv)
 {
     long threads = o->threads;
@@ -187,12 +221,20 @@ static int run_all(const ab_config *c, const options *o, int argc, char **argv)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores / o->jobs > 0 ? cores / o->jobs : 1;
     }
-    int total = ab_num_cells(c), pending[4096], n_pending = 0;
+    int total = ab_num_cells(c), pending[4096], n_pending = 0, skipped = 0;
     for (int i = 0; i < total && n_pending < 4096; i++) {
         ab_cell cell;
         ab_cell_at(c, i, &cell);
-        if (!ab_cell_finished(o->out, &cell))
-            pending[n_pending++] = i;
+        if (cell_result(c, o->out, &cell) == AB_RESULT_OK)
+            continue;
+        long holder = cell_holder(o->out, &cell);
+        if (holder) {
+            fprintf(stderr, "note: cell %s is locked by process %ld (running elsewhere); "
+                            "skipped\n", cell.name, holder);
+            skipped++;
+            continue;
+        }
+        pending[n_pending++] = i;
     }
     ab_progress_mode mode = ab_progress_mode_for_stdout(o->quiet);
     ab_progress_note(mode, "%d of %d cells to run, %ld at a time with %ld thread(s) each",
@@ -223,23 +265,17 @@ static int run_all(const ab_config *c, const options *o, int argc, char **argv)
         running -= ab_board_poll(board, 500);
         int status;
         pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                ok++;
-            else
-                failed++;
-        }
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            count_exit(status, &ok, &skipped, &failed);
     }
     int status;
-    while (waitpid(-1, &status, 0) > 0) {
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-            ok++;
-        else
-            failed++;
-    }
+    while (waitpid(-1, &status, 0) > 0)
+        count_exit(status, &ok, &skipped, &failed);
     ab_board_free(board);
-    ab_progress_note(mode == AB_QUIET ? AB_PLAIN : mode, "%d cell(s) done, %d failed%s", ok,
-                     failed, failed ? " (see the errors above; run `all` again to retry)" : "");
+    ab_progress_note(mode == AB_QUIET ? AB_PLAIN : mode,
+                     "%d cell(s) done, %d skipped (locked by another process), %d failed%s", ok,
+                     skipped, failed,
+                     failed ? " (see the errors above; run `all` again to retry)" : "");
     return failed ? 1 : 0;
 }
 

@@ -1,13 +1,16 @@
 #include "report.h"
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <lpc/lpc.h>
+#include "../common/atomic.h"
 #include "cell.h"
 #include "figures.h"
 #include "paper.h"
+#include "result.h"
 
 static const struct {
     const char *key, *path;
@@ -275,13 +278,66 @@ static void write_summary(FILE *f, const ab_config *c, const model_summary *ms)
     jw_end_obj(&w);
 }
 
-static FILE *open_out(const char *out, const char *name, char *path, size_t n)
+/* Text built in memory and written atomically (ex_write_atomic): a failed
+ * write leaves the previous file. */
+typedef struct {
+    FILE *f;
+    char *text;
+    size_t len;
+} output;
+
+static int output_open(output *o)
 {
-    snprintf(path, n, "%s/%s", out, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "error: cannot write %s\n", path);
-    return f;
+    *o = (output){0};
+    o->f = open_memstream(&o->text, &o->len);
+    if (!o->f)
+        fprintf(stderr, "error: cannot build the report in memory: %s\n", strerror(errno));
+    return o->f != NULL;
+}
+
+/* Closes o and writes it to out/name; 0 on success. */
+static int output_write(output *o, const char *out, const char *name)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", out, name);
+    int rc = 0;
+    if (fclose(o->f) != 0) {
+        fprintf(stderr, "error: cannot build %s in memory: %s\n", path, strerror(errno));
+        rc = 1;
+    }
+    rc = rc || ex_write_atomic(path, o->text, o->len) != 0;
+    free(o->text);
+    return rc;
+}
+
+/* The figures' view of the finished runs. */
+static int figures(const ab_config *c, const char *out, const ab_record *recs, int n, FILE *md)
+{
+    ab_fig_run *runs = calloc((size_t)(n ? n : 1), sizeof *runs);
+    const char **models = calloc((size_t)c->n_models, sizeof *models);
+    char (*dirs)[4200] = calloc((size_t)(n ? n : 1), sizeof *dirs);
+    int k = 0, bad = 1;
+    static const char *const hist[] = {"LPC", "LinPen"};
+    if (runs && models && dirs) {
+        for (int m = 0; m < c->n_models; m++)
+            models[m] = lpc_model_name_at(c->models[m]);
+        for (int i = 0; i < n; i++) {
+            if (!recs[i].json)
+                continue;
+            ab_cell_path(out, &recs[i].cell, NULL, dirs[k], sizeof dirs[k]);
+            runs[k] = (ab_fig_run){recs[i].cell.model, recs[i].model, recs[i].chosen,
+                                   recs[i].v[AB_R_TRAIN], recs[i].v[AB_ROBUST],
+                                   jv_get(recs[i].json, "log"), dirs[k]};
+            k++;
+        }
+        bad = ab_figures(out, models, c->n_models, hist, 2, runs, k, md);
+    } else {
+        fprintf(stderr, "error: out of memory drawing the figures\n");
+    }
+    free(runs);
+    free(models);
+    free(dirs);
+    return bad;
 }
 
 int ab_report(const ab_config *c, const char *out, int quiet)
@@ -296,22 +352,15 @@ int ab_report(const ab_config *c, const char *out, int quiet)
     }
     for (int i = 0; i < n; i++) {
         ab_record *r = &recs[i];
-        char path[4200];
+        char path[4200], id[2048], why[256];
         ab_cell_at(c, i, &r->cell);
         r->model = model_index(c, r->cell.model);
         ab_cell_path(out, &r->cell, "result.json", path, sizeof path);
-        r->json = jv_load(path);
-        if (access(path, F_OK) == 0 && !r->json)
-            fprintf(stderr, "warning: %s cannot be parsed; counted as missing\n", path);
-        char id[2048];
         ab_cell_identity(c, &r->cell, id, sizeof id);
-        const char *saved = jv_str(r->json, "config.identity");
-        if (r->json && (!saved || strcmp(saved, id) != 0)) {
-            fprintf(stderr, "warning: %s belongs to another configuration; counted as missing\n",
-                    path);
-            jv_free(r->json);
-            r->json = NULL;
-        }
+        r->state = ab_result_load(path, id, &r->json, why, sizeof why);
+        if (r->state == AB_RESULT_DAMAGED || r->state == AB_RESULT_FOREIGN)
+            fprintf(stderr, "warning: %s is %s (%s); counted as missing\n", path,
+                    r->state == AB_RESULT_DAMAGED ? "damaged" : "not this configuration's", why);
         for (int m = 0; m < AB_NUM_METRICS; m++)
             r->v[m] = jv_num(r->json, metrics[m].path, NAN);
         finished += r->json != NULL;
@@ -328,42 +377,46 @@ int ab_report(const ab_config *c, const char *out, int quiet)
 
     int rc = 0;
     if (ab_mkdirs(out) != 0) {
-        fprintf(stderr, "error: cannot create %s\n", out);
+        fprintf(stderr, "error: cannot create %s: %s\n", out, strerror(errno));
         rc = 1;
     }
-    char path[4200];
-    FILE *md = rc ? NULL : open_out(out, "tables.md", path, sizeof path);
-    if (md) {
-        fprintf(md, "# Ablation report: preset %s\n\n%s, %s backbone, %s protocol, %ld epochs, "
-                    "batch %ld, training subset %ld (0 = all), widths %d/%d/%d, gamma_max %g, "
-                    "%ld DeepFool samples.\n\n%d of %d cells finished.\n",
+    output md, csv, js;
+    if (!rc && output_open(&md)) {
+        fprintf(md.f, "# Ablation report: preset %s\n\n%s, %s backbone, %s protocol, %ld epochs, "
+                      "batch %ld, training subset %ld (0 = all), widths %d/%d/%d, gamma_max %g, "
+                      "%ld DeepFool samples.\n\n%d of %d cells finished.\n",
                 c->preset, c->dataset, ab_backbone_name(c->backbone), ab_protocol_name(c->protocol),
                 c->epochs, c->batch, c->subset, c->widths[0], c->widths[1], c->widths[2],
                 c->gamma_max, c->deepfool_samples, finished, n);
         if (finished < n) {
-            fprintf(md, "\nMissing cells (run `lpc-ablation all` with the same options):\n\n");
+            fprintf(md.f, "\nMissing cells (run `lpc-ablation all` with the same options):\n\n");
             for (int i = 0; i < n; i++)
                 if (!recs[i].json)
-                    fprintf(md, "- %s\n", recs[i].cell.name);
+                    fprintf(md.f, "- %s%s\n", recs[i].cell.name,
+                            recs[i].state == AB_RESULT_DAMAGED   ? " (result.json damaged)"
+                            : recs[i].state == AB_RESULT_FOREIGN ? " (another configuration's result)"
+                                                                 : "");
         }
-        fprintf(md, "\n");
-        tables(md, c, ms);
-        headline(md, c, ms, recs, n);
-        fprintf(md, "\n## Figures\n\n");
-        ab_figures(c, out, recs, n, md);
-        rc |= fclose(md) != 0;
+        fprintf(md.f, "\n");
+        tables(md.f, c, ms);
+        headline(md.f, c, ms, recs, n);
+        fprintf(md.f, "\n## Figures\n\n");
+        rc |= figures(c, out, recs, n, md.f) != 0;
+        rc |= output_write(&md, out, "tables.md");
     } else {
         rc = 1;
     }
-    FILE *csv = rc ? NULL : open_out(out, "tables.csv", path, sizeof path);
-    if (csv) {
-        write_csv(csv, c, ms);
-        rc |= fclose(csv) != 0;
+    if (output_open(&csv)) {
+        write_csv(csv.f, c, ms);
+        rc |= output_write(&csv, out, "tables.csv");
+    } else {
+        rc = 1;
     }
-    FILE *js = rc ? NULL : open_out(out, "summary.json", path, sizeof path);
-    if (js) {
-        write_summary(js, c, ms);
-        rc |= fclose(js) != 0;
+    if (output_open(&js)) {
+        write_summary(js.f, c, ms);
+        rc |= output_write(&js, out, "summary.json");
+    } else {
+        rc = 1;
     }
     if (!quiet) {
         printf("%d of %d cells finished", finished, n);
@@ -378,6 +431,10 @@ int ab_report(const ab_config *c, const char *out, int quiet)
         printf("\n");
         if (!rc)
             printf("wrote %s/tables.md, %s/tables.csv, %s/summary.json\n", out, out, out);
+    }
+    if (rc) {
+        fprintf(stderr, "error: the report in %s is incomplete: some outputs could not be "
+                        "written (see above); files written before were kept\n", out);
     }
     for (int i = 0; i < n; i++)
         jv_free(recs[i].json);

@@ -4,6 +4,7 @@
 #define AB_REPORT_H
 #include "json.h"
 #include "preset.h"
+#include "result.h"
 
 /* Per-run quantities read from result.json (NaN when absent). */
 typedef enum {
@@ -16,9 +17,12 @@ typedef struct {
     int model;   /* position in the configuration's model list */
     int chosen;  /* best learning rate of its (model, seed) */
     double v[AB_NUM_METRICS];
-    jv *json;    /* the whole result.json */
+    jv *json;    /* the whole result.json; NULL unless state is AB_RESULT_OK */
+    ab_result_state state;
 } ab_record;
 
-/* Returns the exit code (0 also when cells are missing: they are listed). */
+/* Returns the exit code: 0 also when cells are missing or damaged (they are
+ * listed), 1 when any output could not be written. Every output is written
+ * atomically: a failure keeps the previous file. */
 int ab_report(const ab_config *c, const char *out, int quiet);
 #endif

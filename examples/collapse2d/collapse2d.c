@@ -10,10 +10,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "../common/options.h"
+#include "../common/plot.h"
 
 #define CLASSES 3
 #define DIM 10
 #define HIDDEN 64
+#define FRAME_W 700
+#define FRAME_H 600
 
 typedef struct {
     const char *out;
@@ -148,37 +151,45 @@ static void spread(const float *z, const int32_t *y, long n, double *within, dou
     }
 }
 
+/* One frame: the latent plane with a colour and a marker per class, equal
+ * scales on both axes so that distances look right. */
 static int draw(const char *out, long frame, const float *z, const int32_t *y, long n,
                 long step, double gamma)
 {
     double *px = malloc((size_t)n * sizeof *px), *py = malloc((size_t)n * sizeof *py);
-    double both[4], xr[2], yr[2];
-    lpc_canvas *cv = lpc_canvas_new(520, 520);
-    int ok = px && py && cv;
-    double lo = INFINITY, hi = -INFINITY;
+    double both[2] = {INFINITY, -INFINITY};
+    ex_fig f = {0};
+    int ok = px && py && ex_fig_init(&f, FRAME_W, FRAME_H) == 0;
     for (long i = 0; ok && i < n; i++) {
         px[i] = z[2 * i];
         py[i] = z[2 * i + 1];
-        lo = fmin(lo, fmin(px[i], py[i]));
-        hi = fmax(hi, fmax(px[i], py[i]));
+        both[0] = fmin(both[0], fmin(px[i], py[i]));
+        both[1] = fmax(both[1], fmax(px[i], py[i]));
     }
-    /* One square range for both axes so that distances look right. */
-    both[0] = lo;
-    both[1] = hi;
-    ok = ok && lpc_plot_range(both, 2, 0, xr) == LPC_OK;
-    memcpy(yr, xr, sizeof yr);
+    /* A square plot area; the legend stands right of it, off the points. */
+    ex_axes a = {.x = 78, .y = 56, .w = FRAME_H - 56 - 64, .h = FRAME_H - 56 - 64};
+    ok = ok && ex_range(both, 2, 0, a.xr) == 0;
     char title[96], path[4200];
-    snprintf(title, sizeof title, "step %ld  gamma %.3g", step, gamma);
-    snprintf(path, sizeof path, "%s/frame_%03ld.png", out, frame);
-    ok = ok && lpc_canvas_axes(cv, xr, yr, 0, title, "z1", "z2") == LPC_OK;
-    for (int c = 0; ok && c < CLASSES; c++)
-        for (long i = 0; i < n; i++)
-            if (y[i] == c)
-                lpc_canvas_scatter(cv, &px[i], &py[i], 1, 2, lpc_plot_color(c));
-    ok = ok && lpc_canvas_save_png(cv, path) == LPC_OK;
-    if (!ok)
-        fprintf(stderr, "error: frame %s: %s\n", path, lpc_last_error());
-    lpc_canvas_free(cv);
+    if (ok) {
+        memcpy(a.yr, a.xr, sizeof a.yr);
+        snprintf(title, sizeof title, "Step %ld, \xce\xb3 = %.3g", step, gamma);
+        ex_text(&f, a.x + a.w / 2, 14, title, 17, 1, 0.5, 0, 0);
+        ex_axes_draw(&f, &a, NULL, "Latent z\xe2\x82\x81", "Latent z\xe2\x82\x82", 13);
+        const char *labels[CLASSES] = {"Class 1", "Class 2", "Class 3"};
+        uint32_t rgb[CLASSES];
+        ex_marker mk[CLASSES];
+        for (int c = 0; c < CLASSES; c++) {
+            rgb[c] = ex_color(c);
+            mk[c] = (ex_marker)c;
+            for (long i = 0; i < n; i++)
+                if (y[i] == c)
+                    ex_plot_points(&f, &a, &px[i], &py[i], 1, 3, rgb[c], mk[c]);
+        }
+        ex_legend(&f, a.x + a.w + 16, a.y, labels, rgb, mk, CLASSES, 12);
+        snprintf(path, sizeof path, "%s/frame_%03ld.png", out, frame);
+        ok = ex_fig_save(&f, path) == 0;
+    }
+    ex_fig_done(&f);
     free(px);
     free(py);
     return ok;

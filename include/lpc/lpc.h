@@ -18,6 +18,5 @@
 #include "io.h"
 #include "checkpoint.h"
 #include "safetensors.h"
-#include "plot.h"
 #include "recipe.h"
 #endif

@@ -1,12 +1,11 @@
 /* Writing checkpoints (layout in doc/formats.md): everything little-endian,
- * one CRC32 per section, written to path.tmp, fsynced, then renamed. */
+ * one CRC32 per section, written atomically (atomic.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
+#include "atomic.h"
 #include "checkpoint_parse.h"
-#include "sync_dir.h"
 
 /* Byte sink: a file, or (f == NULL) a counter that only measures sizes. */
 typedef struct {
@@ -141,39 +140,12 @@ lpc_status lpc_checkpoint_save(const lpc_checkpoint *ck, const char *path)
 {
     if (!ck || !path || !*path)
         return lpci_error(LPC_E_ARG, "lpc_checkpoint_save: NULL checkpoint or empty path");
-    size_t n = strlen(path) + 5;
-    char *tmp = lpci_malloc(n);
-    if (!tmp)
-        return lpci_error(LPC_E_NOMEM, "lpc_checkpoint_save: out of memory");
-    snprintf(tmp, n, "%s.tmp", path);
-    writer w = {0};
-    errno = 0;
-    w.f = fopen(tmp, "wb");
-    int err = w.f ? 0 : errno;
-    const char *stage = "creating";
-    if (w.f) {
-        put_file(&w, ck);
-        stage = "writing";
-        err = w.err;
-        if (!err && fflush(w.f) != 0)
-            err = errno;
-        if (!err && fsync(fileno(w.f)) != 0)
-            err = errno;
-        if (fclose(w.f) != 0 && !err)
-            err = errno;
-        if (!err && rename(tmp, path) != 0) {
-            err = errno;
-            stage = "renaming";
-        }
-        if (err)
-            unlink(tmp);
-    }
-    lpc_status s = LPC_OK;
-    if (err)
-        s = lpci_error(LPC_E_IO, "lpc_checkpoint_save: %s '%s' failed: %s (any old '%s' is intact)",
-                       stage, tmp, strerror(err), path);
-    else
-        lpci_sync_dir(path);
-    lpci_free(tmp);
-    return s;
+    lpci_atomic a;
+    lpc_status s = lpci_atomic_open(&a, "lpc_checkpoint_save", path);
+    if (s != LPC_OK)
+        return s;
+    writer w = {.f = a.f};
+    put_file(&w, ck);
+    a.err = w.err;
+    return lpci_atomic_commit(&a, "lpc_checkpoint_save");
 }

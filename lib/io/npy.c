@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "../core/internal.h"
+#include "atomic.h"
 #include "npy_parse.h"
 
 #define GROWTH_DIGITS 21 /* NumPy >= 1.24 leaves room for shape[0] to grow */
@@ -435,24 +436,22 @@ static lpc_status save(const char *fn, const char *path, const char *descr, cons
         return lpci_error(LPC_E_ARG, "%s: array is too large", fn);
     char header[640];
     size_t hsize = make_header(header, sizeof header, descr, ndim, shape);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return lpci_error(LPC_E_IO, "%s: cannot create %s: %s", fn, path, strerror(errno));
-    int ok = fwrite(header, 1, hsize, f) == hsize;
+    lpci_atomic a;
+    lpc_status s = lpci_atomic_open(&a, fn, path);
+    if (s != LPC_OK)
+        return s;
+    lpci_atomic_write(&a, header, hsize);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    for (size_t i = 0; ok && i < numel; i++) {
+    for (size_t i = 0; !a.err && i < numel; i++) {
         uint8_t b[8];
         for (size_t k = 0; k < itemsize; k++)
             b[k] = ((const uint8_t *)data)[i * itemsize + itemsize - 1 - k];
-        ok = fwrite(b, 1, itemsize, f) == itemsize;
+        lpci_atomic_write(&a, b, itemsize);
     }
 #else
-    ok = ok && (bytes == 0 || fwrite(data, 1, bytes, f) == bytes);
+    lpci_atomic_write(&a, data, bytes);
 #endif
-    ok = (fclose(f) == 0) && ok;
-    if (!ok)
-        return lpci_error(LPC_E_IO, "%s: cannot write %s", fn, path);
-    return LPC_OK;
+    return lpci_atomic_commit(&a, fn);
 }
 
 lpc_status lpc_npy_save_f32(const char *path, const float *data, int ndim, const int64_t *shape)

@@ -1,18 +1,14 @@
 /* Writing a module as a safetensors file: the JSON header (metadata, then
  * the tensors in module order with ascending offsets, padded with spaces to
  * a multiple of 8 bytes as the reference writer does), then the float32 data
- * little-endian. Written to a unique temporary file in the same directory,
- * fsynced, then renamed over path. */
+ * little-endian, through an atomic replacement of path (atomic.h). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <lpc/version.h>
 #include "safetensors_names.h"
-#include "sync_dir.h"
+#include "atomic.h"
 
 /* A growing string; `failed` once an allocation failed. */
 typedef struct {
@@ -154,50 +150,18 @@ static int write_data(FILE *f, lpc_module *m, lpc_name_style names, const char *
     return 0;
 }
 
-/* header + data into a unique temporary next to path, then renamed. */
+/* header + data through an atomic replacement of path (atomic.h). */
 static lpc_status write_atomically(const char *path, lpc_module *m, lpc_name_style names,
                                    const text *header)
 {
     const char *fn = "lpc_safetensors_save_module";
-    size_t n = strlen(path) + 8;
-    char *tmp = lpci_malloc(n);
-    if (!tmp)
-        return lpci_error(LPC_E_NOMEM, "%s: out of memory", fn);
-    snprintf(tmp, n, "%s.XXXXXX", path);
-    const char *stage = "creating";
-    int err = 0, fd = mkstemp(tmp);
-    FILE *f = NULL;
-    if (fd < 0)
-        err = errno;
-    else if (fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "wb")))
-        err = errno;
-    if (f) {
-        stage = "writing";
-        errno = 0;
-        err = write_data(f, m, names, header->s, header->len);
-        if (!err && fflush(f) != 0)
-            err = errno;
-        if (!err && fsync(fileno(f)) != 0)
-            err = errno;
-        if (fclose(f) != 0 && !err)
-            err = errno;
-        if (!err && rename(tmp, path) != 0) {
-            err = errno;
-            stage = "renaming";
-        }
-    } else if (fd >= 0) {
-        close(fd);
-    }
-    if (err && fd >= 0)
-        unlink(tmp);
-    lpc_status s = LPC_OK;
-    if (err)
-        s = lpci_error(LPC_E_IO, "%s: %s '%s' failed: %s (any old '%s' is intact)", fn, stage,
-                       fd >= 0 ? tmp : path, strerror(err), path);
-    else
-        lpci_sync_dir(path);
-    lpci_free(tmp);
-    return s;
+    lpci_atomic a;
+    lpc_status s = lpci_atomic_open(&a, fn, path);
+    if (s != LPC_OK)
+        return s;
+    errno = 0;
+    a.err = write_data(a.f, m, names, header->s, header->len);
+    return lpci_atomic_commit(&a, fn);
 }
 
 lpc_status lpc_safetensors_save_module(const char *path, lpc_module *m, const char *prefix,

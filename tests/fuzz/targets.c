@@ -8,6 +8,7 @@
 #include "../../lib/io/checkpoint_parse.h"
 #include "../../lib/io/npy_parse.h"
 #include "../../lib/io/safetensors_parse.h"
+#include "../../examples/ablation/result.h"
 
 /* The bytes in a fresh temporary file (for the readers that take a path);
  * returns 0 and the path in buf, which the caller unlinks. */
@@ -191,10 +192,37 @@ int lpcf_safetensors(const uint8_t *data, size_t size)
     return 1;
 }
 
+/* What `lpc-ablation report` reads of a result.json: every metric and every
+ * field of the epoch log. */
+int lpcf_result_json(const uint8_t *data, size_t size)
+{
+    char path[64], why[256];
+    if (temp_file(data, size, path) != 0)
+        return 0;
+    jv *v = NULL;
+    ab_result_state st = ab_result_load(path, "fuzz", &v, why, sizeof why);
+    jv *all = st == AB_RESULT_DAMAGED ? NULL : jv_load(path, why, sizeof why);
+    static const char *const paths[] = {"final.acc_test", "final.acc_train", "final.train.R",
+                                        "final.test.R", "final.train.sigma_w",
+                                        "final.robustness", "config.identity.x", ""};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        jv_num(all, paths[i], 0);
+    const jv *log = jv_get(all, "log");
+    for (int e = 0; e < cJSON_GetArraySize(log); e++) {
+        jv_num(cJSON_GetArrayItem(log, e), "gamma", 0);
+        jv_num(cJSON_GetArrayItem(log, e), "acc_test_head", 0);
+    }
+    jv_free(v);
+    jv_free(all);
+    unlink(path);
+    return st == AB_RESULT_OK || st == AB_RESULT_FOREIGN;
+}
+
 const lpcf_target lpcf_targets[] = {
     {"idx", lpcf_idx},           {"idx_gz", lpcf_idx_gz},
     {"cifar", lpcf_cifar},       {"png", lpcf_png},
     {"checkpoint", lpcf_checkpoint}, {"npy", lpcf_npy},
     {"safetensors", lpcf_safetensors},
+    {"result_json", lpcf_result_json},
 };
 const int lpcf_num_targets = (int)(sizeof lpcf_targets / sizeof lpcf_targets[0]);

@@ -1,6 +1,7 @@
 /* The fuzz targets as plain functions, so that the libFuzzer entry point
  * (fuzz_main.c) and the regression suite (tests/test_regress.c) share them.
- * Each takes arbitrary bytes, feeds them to one file parser of liblpc, frees
+ * Each takes arbitrary bytes, feeds them to one file parser of liblpc (or of
+ * the example programs), frees
  * whatever it produced and returns 1 when the input was accepted, 0 when it
  * was refused; memory errors are the sanitizers' job. */
 #ifndef LPCF_TARGETS_H
@@ -21,6 +22,9 @@ int lpcf_png(const uint8_t *data, size_t size);
 int lpcf_checkpoint(const uint8_t *data, size_t size);
 /* A .npy file (lpci_npy_parse); a valid one is also loaded and converted. */
 int lpcf_npy(const uint8_t *data, size_t size);
+/* A result.json of lpc-ablation (examples/ablation/result.c, through cJSON),
+ * then every field the report reads; accepted when it parses. */
+int lpcf_result_json(const uint8_t *data, size_t size);
 /* A safetensors file image (lpci_safetensors_parse), then every getter and
  * a restore into a small linear layer. */
 int lpcf_safetensors(const uint8_t *data, size_t size);
