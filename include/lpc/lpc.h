@@ -17,6 +17,7 @@
 #include "robust.h"
 #include "io.h"
 #include "checkpoint.h"
+#include "safetensors.h"
 #include "custom.h"
 #include "head.h"
 #endif

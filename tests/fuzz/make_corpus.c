@@ -1,6 +1,6 @@
 /* Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/):
  * small valid files of every format, made with liblpc's own writers where it
- * has them (checkpoints, .npy) and with libpng/zlib otherwise. Deterministic,
+ * has them (checkpoints, .npy, safetensors) and with libpng/zlib otherwise. Deterministic,
  * so regenerating gives the committed files:
  *   build-fuzz/tests/fuzz/make_corpus tests/fuzz/corpus */
 #include <png.h>
@@ -225,6 +225,29 @@ static void npy_seeds(void)
     npy_manual("f4-0x5.npy", 1, "<f4", "(0, 5)", d, 0);
 }
 
+/* A small net with a batch norm and a shortcut-named child, in both name
+ * styles (the torchvision one adds num_batches_tracked, an I64 scalar). */
+static void safetensors_seeds(void)
+{
+    lpc_rng *rng = lpc_rng_new(5);
+    lpc_module *net = lpc_sequential_new(), *shortcut = lpc_sequential_new();
+    lpc_sequential_add(net, "conv1", lpc_conv2d_new(1, 2, 1, 1, 0, 0, rng));
+    lpc_sequential_add(shortcut, "0", lpc_batchnorm2d_new(2));
+    lpc_sequential_add(net, "shortcut", shortcut);
+    lpc_sequential_add(net, "fc", lpc_linear_new(2, 2, 1, rng));
+    char path[512];
+    path_of(path, sizeof path, "safetensors", "native");
+    lpc_status s = lpc_safetensors_save_module(path, net, NULL, LPC_NAMES_NATIVE, "seed \"net\"");
+    path_of(path, sizeof path, "safetensors", "torchvision");
+    if (s != LPC_OK ||
+        lpc_safetensors_save_module(path, net, "model.", LPC_NAMES_TORCHVISION, NULL) != LPC_OK) {
+        fprintf(stderr, "make_corpus: safetensors: %s\n", lpc_last_error());
+        exit(1);
+    }
+    lpc_module_free(net);
+    lpc_rng_free(rng);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -238,5 +261,6 @@ int main(int argc, char **argv)
     png_seeds();
     checkpoint_seeds();
     npy_seeds();
+    safetensors_seeds();
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "../../lib/data/parse.h"
 #include "../../lib/io/checkpoint_parse.h"
 #include "../../lib/io/npy_parse.h"
+#include "../../lib/io/safetensors_parse.h"
 #include "../../examples/ablation/result.h"
 
 /* The bytes in a fresh temporary file (for the readers that take a path);
@@ -160,6 +161,37 @@ int lpcf_npy(const uint8_t *data, size_t size)
     return ok;
 }
 
+int lpcf_safetensors(const uint8_t *data, size_t size)
+{
+    lpc_safetensors *st = NULL;
+    if (lpci_safetensors_parse(data, size, "fuzz.safetensors", &st) != LPC_OK)
+        return 0;
+    for (int i = 0; i < lpc_safetensors_num_tensors(st); i++) {
+        lpc_safetensors_tensor_dtype(st, i);
+        for (int d = 0; d < lpc_safetensors_tensor_ndim(st, i); d++)
+            lpc_safetensors_tensor_dim(st, i, d);
+        const char *name = lpc_safetensors_tensor_name(st, i);
+        volatile char last = name[strlen(name) - 1];
+        (void)last;
+    }
+    lpc_safetensors_metadata(st, "description");
+    if (st->data_len > 0) {
+        volatile uint8_t last = st->data[st->data_len - 1];
+        (void)last;
+    }
+    /* Restoring into a small module runs the name matching on any header. */
+    lpc_rng *rng = lpc_rng_new(1);
+    lpc_module *lin = rng ? lpc_linear_new(2, 2, 1, rng) : NULL;
+    if (lin) {
+        lpc_safetensors_restore_module(st, NULL, lin, LPC_NAMES_NATIVE);
+        lpc_safetensors_restore_module(st, "fc.", lin, LPC_NAMES_TORCHVISION);
+    }
+    lpc_module_free(lin);
+    lpc_rng_free(rng);
+    lpc_safetensors_free(st);
+    return 1;
+}
+
 /* What `lpc-ablation report` reads of a result.json: every metric and every
  * field of the epoch log. */
 int lpcf_result_json(const uint8_t *data, size_t size)
@@ -190,6 +222,7 @@ const lpcf_target lpcf_targets[] = {
     {"idx", lpcf_idx},           {"idx_gz", lpcf_idx_gz},
     {"cifar", lpcf_cifar},       {"png", lpcf_png},
     {"checkpoint", lpcf_checkpoint}, {"npy", lpcf_npy},
+    {"safetensors", lpcf_safetensors},
     {"result_json", lpcf_result_json},
 };
 const int lpcf_num_targets = (int)(sizeof lpcf_targets / sizeof lpcf_targets[0]);

@@ -25,6 +25,9 @@ int lpcf_npy(const uint8_t *data, size_t size);
 /* A result.json of lpc-ablation (examples/ablation/result.c, through cJSON),
  * then every field the report reads; accepted when it parses. */
 int lpcf_result_json(const uint8_t *data, size_t size);
+/* A safetensors file image (lpci_safetensors_parse), then every getter and
+ * a restore into a small linear layer. */
+int lpcf_safetensors(const uint8_t *data, size_t size);
 
 typedef struct {
     const char *name; /* also the corpus directory tests/fuzz/corpus/<name> */
