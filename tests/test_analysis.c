@@ -98,9 +98,10 @@ END_TEST
 START_TEST(kl_entropy_blocks_and_threads)
 {
     /* An odd and an even number of 256-row tiles, both with a partial last
-     * tile; a width that is no multiple of 16 with k = 21. */
-    const int shapes[2][3] = {{2600, 5, 4}, {1100, 37, 21}};
-    for (int c = 0; c < 2; c++) {
+     * tile; a width that is no multiple of 16 with k = 21; blocks of two
+     * tiles with a partial last block. */
+    const int shapes[3][3] = {{2600, 5, 4}, {1100, 37, 21}, {8300, 3, 2}};
+    for (int c = 0; c < 3; c++) {
         int n = shapes[c][0], p = shapes[c][1], k = shapes[c][2];
         lpc_rng *r = lpc_rng_new(11);
         float *z = malloc((size_t)n * p * sizeof *z);

@@ -3,7 +3,7 @@
  * |a|^2 + |b|^2 - 2 a.b of one TILE x TILE block from a float GEMM serve the
  * block's rows and its columns alike, so only the blocks on and above the
  * diagonal are computed (half the GEMM work). Each row keeps its smallest
- * candidates in a sorted buffer; the candidates' distances are then
+ * candidates in a max-heap; the candidates' distances are then
  * recomputed from coordinate differences, so the reported rho does not
  * suffer the cancellation of the GEMM form; see kth_neighbour for when the
  * float GEMM is trusted and when a row is searched again in double. */
@@ -79,14 +79,19 @@ done:
     return s;
 }
 
-/* Inserts (d, j) into the ascending buffer of m entries (d < bd[m-1]). */
-static inline void insert(double *bd, int64_t *bi, int m, double d, int64_t j)
+/* Each row's m candidates form a max-heap on the distance (the worst at
+ * index 0). Replaces the worst by (d, j), d < bd[0]: O(log m) per new
+ * candidate where a sorted buffer would shift m / 2 entries on average. */
+static inline void heap_replace(double *bd, int64_t *bi, int m, double d, int64_t j)
 {
-    int t = m - 1;
-    while (t > 0 && bd[t - 1] > d) {
-        bd[t] = bd[t - 1];
-        bi[t] = bi[t - 1];
-        t--;
+    int t = 0;
+    for (int c; (c = 2 * t + 1) < m; t = c) {
+        if (c + 1 < m && bd[c + 1] > bd[c])
+            c++;
+        if (bd[c] <= d)
+            break;
+        bd[t] = bd[c];
+        bi[t] = bi[c];
     }
     bd[t] = d;
     bi[t] = j;
@@ -118,7 +123,7 @@ typedef struct {
 } space;
 
 /* For each listed row, the m smallest squared distances |a|^2 + |b|^2 - 2 a.b
- * to other rows (bd/bi: m entries per listed row) with double GEMMs (BLIS,
+ * to other rows (bd/bi: a heap of m entries per listed row) with double GEMMs (BLIS,
  * threaded); rows are split over threads, one writer each. g: ROW_BLOCK x
  * COL_BLOCK doubles, pack: ROW_BLOCK x p doubles of scratch. */
 static void search_double(const space *s, const int64_t *rows, int64_t count, double *bd,
@@ -142,7 +147,7 @@ static void search_double(const space *s, const int64_t *rows, int64_t count, do
 #pragma omp parallel for schedule(static) num_threads(lpci_threads())
             for (int64_t r = 0; r < rb; r++) {
                 int64_t row = rows[r0 + r];
-                double *d_r = bd + (r0 + r) * m, ni = s->norm[row], worst = d_r[m - 1];
+                double *d_r = bd + (r0 + r) * m, ni = s->norm[row], worst = d_r[0];
                 int64_t *j_r = bi + (r0 + r) * m;
                 const double *nb = s->norm + c0, *gr = g + r * cb;
                 for (int64_t j0 = 0; j0 < cb; j0 += SCAN_BLOCK) {
@@ -152,8 +157,8 @@ static void search_double(const space *s, const int64_t *rows, int64_t count, do
                     for (int64_t j = j0; j < j0 + len; j++) {
                         double d = ni + nb[j] - 2.0 * gr[j];
                         if (d < worst && c0 + j != row) {
-                            insert(d_r, j_r, m, d, c0 + j);
-                            worst = d_r[m - 1];
+                            heap_replace(d_r, j_r, m, d, c0 + j);
+                            worst = d_r[0];
                         }
                     }
                 }
@@ -162,19 +167,15 @@ static void search_double(const space *s, const int64_t *rows, int64_t count, do
     }
 }
 
-/* Per block of SCAN_BLOCK columns of one distance-tile row (len a multiple
- * of SCAN_BLOCK), whether any float distance ni + nb[j] - 2 g[j] is below
- * the row's threshold tr or column j's tc[j]. Padding columns have nb = inf. */
+/* Per column of one distance-tile row (len a multiple of SCAN_BLOCK): bit 0
+ * when the float distance ni + nb[j] - 2 g[j] is below the row's threshold
+ * tr, bit 1 when below column j's tc[j]. Padding columns have nb = inf. */
 LPCI_VECTOR_CLONES static void scan_row(const float *g, const float *nb, float ni, float tr,
                                         const float *tc, int64_t len, unsigned char *hit)
 {
-    for (int64_t j0 = 0; j0 < len; j0 += SCAN_BLOCK) {
-        int any = 0;
-        for (int j = 0; j < SCAN_BLOCK; j++) {
-            float d = ni + nb[j0 + j] - 2.0f * g[j0 + j];
-            any |= (d < tr) | (d < tc[j0 + j]);
-        }
-        hit[j0 / SCAN_BLOCK] = (unsigned char)any;
+    for (int64_t j = 0; j < len; j++) {
+        float d = ni + nb[j] - 2.0f * g[j];
+        hit[j] = (unsigned char)((d < tr) | ((d < tc[j]) << 1));
     }
 }
 
@@ -193,43 +194,61 @@ static void tile(const space *s, int64_t r0, int64_t c0, float *g)
     lpci_sgemm(0, 1, rb, cb, s->p, 1.0f, s->xf + r0 * s->p, s->p, s->xf + c0 * s->p, s->p, 0.0f,
                g, cbp);
     float tc[TILE];
-    unsigned char hit[TILE / SCAN_BLOCK];
+    unsigned char hit[TILE];
     for (int64_t j = 0; j < cbp; j++)
-        tc[j] = diag || j >= cb ? -INFINITY : threshold(s, s->bd[(c0 + j) * m + m - 1]);
+        tc[j] = diag || j >= cb ? -INFINITY : threshold(s, s->bd[(c0 + j) * m]);
     const double *nb = s->norm + c0;
     for (int64_t r = 0; r < rb; r++) {
         int64_t i = r0 + r;
         double *d_i = s->bd + i * m, ni = s->norm[i];
         int64_t *j_i = s->bi + i * m;
         const float *gr = g + r * cbp;
-        scan_row(gr, s->normf + c0, s->normf[i], threshold(s, d_i[m - 1]), tc, cbp, hit);
-        for (int64_t j0 = 0; j0 < cb; j0 += SCAN_BLOCK) {
-            if (!hit[j0 / SCAN_BLOCK])
+        scan_row(gr, s->normf + c0, s->normf[i], threshold(s, d_i[0]), tc, cbp, hit);
+        for (int64_t j0 = 0; j0 < cb; j0 += 8) {
+            uint64_t word;
+            memcpy(&word, hit + j0, sizeof word);
+            if (!word)
                 continue; /* the common case once the candidates are near */
-            int64_t end = j0 + SCAN_BLOCK < cb ? j0 + SCAN_BLOCK : cb;
+            int64_t end = j0 + 8 < cb ? j0 + 8 : cb;
             for (int64_t j = j0; j < end; j++) {
+                if (!hit[j])
+                    continue;
                 double d = ni + nb[j] - 2.0 * (double)gr[j];
-                if (d < d_i[m - 1] && c0 + j != i)
-                    insert(d_i, j_i, (int)m, d, c0 + j);
+                if ((hit[j] & 1) && d < d_i[0] && c0 + j != i)
+                    heap_replace(d_i, j_i, (int)m, d, c0 + j);
                 double *d_j = s->bd + (c0 + j) * m;
-                if (!diag && d < d_j[m - 1]) {
-                    insert(d_j, s->bi + (c0 + j) * m, (int)m, d, i);
-                    tc[j] = threshold(s, d_j[m - 1]);
+                if ((hit[j] & 2) && d < d_j[0]) {
+                    heap_replace(d_j, s->bi + (c0 + j) * m, (int)m, d, i);
+                    tc[j] = threshold(s, d_j[0]);
                 }
             }
         }
     }
 }
 
+/* The tiles of block pair (a, b), a <= b, of `span` rows each: for a == b
+ * the tiles on and above the diagonal. */
+static void block_pair(const space *s, int64_t a, int64_t b, int64_t span, float *g)
+{
+    int64_t r_end = (a + 1) * span < s->n ? (a + 1) * span : s->n;
+    int64_t c_end = (b + 1) * span < s->n ? (b + 1) * span : s->n;
+    for (int64_t r0 = a * span; r0 < r_end; r0 += TILE)
+        for (int64_t c0 = a == b ? r0 : b * span; c0 < c_end; c0 += TILE)
+            tile(s, r0, c0, g);
+}
+
 /* Every row's m smallest float-GEMM distances to other rows, in s->bd/bi.
- * The tiles on and above the diagonal are visited in rounds of a
- * round-robin tournament: in each round every block of TILE rows meets at
- * most one other, so threads work on disjoint candidate buffers without
- * locks, and the order in which a row sees its candidates (round by round)
- * does not depend on the thread count. g: one TILE x TILE tile per thread. */
+ * Blocks of rows meet in the rounds of a round-robin tournament: in each
+ * round every block meets at most one other, so threads work on disjoint
+ * candidate buffers without locks, and the order in which a row sees its
+ * candidates (round by round) does not depend on the thread count. Blocks
+ * are 1 to 4 tiles high, fewer rounds (barriers) for larger inputs while
+ * every round keeps enough pairs for the threads. g: one tile per thread. */
 static void search_float(const space *s, float *g)
 {
-    int64_t blocks = (s->n + TILE - 1) / TILE, teams = blocks + (blocks & 1);
+    int64_t tiles = s->n / (TILE * 16);
+    int64_t span = TILE * (tiles < 1 ? 1 : tiles > 4 ? 4 : tiles);
+    int64_t blocks = (s->n + span - 1) / span, teams = blocks + (blocks & 1);
     for (int64_t i = 0; i < s->n * s->m; i++) {
         s->bd[i] = INFINITY;
         s->bi[i] = -1;
@@ -239,7 +258,7 @@ static void search_float(const space *s, float *g)
         float *gt = g + (size_t)omp_get_thread_num() * TILE * TILE;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t b = 0; b < blocks; b++)
-            tile(s, b * TILE, b * TILE, gt);
+            block_pair(s, b, b, span, gt);
         /* Circle method: team teams-1 stays, the others rotate. */
         for (int64_t round = 0; round < teams - 1; round++) {
 #pragma omp for schedule(dynamic, 1)
@@ -247,7 +266,7 @@ static void search_float(const space *s, float *g)
                 int64_t a = q == 0 ? teams - 1 : (round + q) % (teams - 1);
                 int64_t b = (round + teams - 1 - q) % (teams - 1);
                 if (a < blocks && b < blocks)
-                    tile(s, (a < b ? a : b) * TILE, (a < b ? b : a) * TILE, gt);
+                    block_pair(s, a < b ? a : b, a < b ? b : a, span, gt);
             }
         }
     }
@@ -320,7 +339,7 @@ static lpc_status kth_neighbour(const double *x, int64_t n, int p, int k, double
     int64_t flagged = 0;
 #pragma omp parallel for schedule(static) num_threads(lpci_threads())
     for (int64_t i = 0; i < n; i++) {
-        double float_worst = bd[i * m + m - 1];
+        double float_worst = bd[i * m]; /* the heap's root */
         double delta = p * FLT_EPSILON * (norm[i] + norm_max);
         exact_sorted(&s, i, bd + i * m, bi + i * m, m);
         rho[i] = sqrt(bd[i * m + k - 1]);
