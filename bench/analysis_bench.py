@@ -3,7 +3,7 @@
 as lpc-bench-analysis, and compare with liblpc.
 
     bench/analysis_bench.py [BUILD/bench/lpc-bench-analysis] [--n N] [--p P]
-                            [--rounds R] [--faiss-python PYTHON]
+                            [--rounds R] [--faiss-python PYTHON] [--only entropy]
 
 Runs the C benchmark (which writes z.npy, y.npy, w.npy to a temporary
 directory), recomputes every metric with NumPy/scikit-learn on 2 threads,
@@ -12,7 +12,8 @@ With --faiss-python (default: $LPC_FAISS_PYTHON), a Python that has
 faiss-cpu also times faiss's exact IndexFlatL2 search for the 21 nearest
 rows (bench/faiss_knn.py) against liblpc's whole KL entropy call; without
 faiss that comparison is skipped with a message. The R rounds run one after
-the other, each running liblpc, NumPy and faiss side by side."""
+the other, each running liblpc, NumPy and faiss side by side. --only entropy
+times the KL entropy alone (wide shapes)."""
 import os
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
@@ -28,11 +29,25 @@ except ImportError:
     sys.exit(0)
 
 
-def reference(z, y, w, k_nn=20):
+def reference_entropy(z, k_nn=20):
+    n, p = z.shape
+    zs = (z - z.mean(0)) / z.std(0)
+    dist, _ = NearestNeighbors(n_neighbors=k_nn + 1).fit(zs).kneighbors(zs)
+    lnv = p / 2 * math.log(math.pi) - gammaln(p / 2 + 1)
+    h = digamma(n) - digamma(k_nn) + lnv + p / n * np.log(dist[:, k_nn] + 1e-10).sum()
+    return zs, h
+
+
+def reference(z, y, w, only_entropy):
     z = z.astype(np.float64)
     n, p = z.shape
     K = int(y.max()) + 1
     out, sec = {}, {}
+    if only_entropy:
+        t0 = time.perf_counter()
+        _, h = reference_entropy(z)
+        out["entropy"], out["entropy_per_dim"] = h, h / p
+        return out, {"entropy": time.perf_counter() - t0}
     t0 = time.perf_counter()
     mu = np.stack([z[y == c].mean(0) for c in range(K)])
     d = np.sqrt(((z[:, None, :] - mu[None]) ** 2).sum(-1))
@@ -43,10 +58,7 @@ def reference(z, y, w, k_nn=20):
     nr = np.linalg.norm(z, axis=1)
     out["cov_norm"] = nr.std() / nr.mean()
     t1 = time.perf_counter()
-    zs = (z - z.mean(0)) / z.std(0)
-    dist, _ = NearestNeighbors(n_neighbors=k_nn + 1).fit(zs).kneighbors(zs)
-    lnv = p / 2 * math.log(math.pi) - gammaln(p / 2 + 1)
-    h = digamma(n) - digamma(k_nn) + lnv + p / n * np.log(dist[:, k_nn] + 1e-10).sum()
+    zs, h = reference_entropy(z)
     out["entropy"], out["entropy_per_dim"] = h, h / p
     t2 = time.perf_counter()
     ls, mus = [], []
@@ -96,15 +108,17 @@ def main():
     ap.add_argument("--p", type=int, default=128)
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--faiss-python", default=os.environ.get("LPC_FAISS_PYTHON"))
+    ap.add_argument("--only", choices=["entropy"])
     a = ap.parse_args()
     print(f"data: {a.n} x {a.p}, 10 classes, 2 threads")
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(a.rounds):
             run = subprocess.run([a.binary, "--n", str(a.n), "--p", str(a.p), "--threads", "2",
-                                  "--save", tmp], check=True, capture_output=True, text=True)
+                                  "--save", tmp] + (["--only", a.only] if a.only else []),
+                                 check=True, capture_output=True, text=True)
             c = json.loads(run.stdout)
             z, y, w = (np.load(os.path.join(tmp, f + ".npy")) for f in ("z", "y", "w"))
-            ref, sec = reference(z, y, w)
+            ref, sec = reference(z, y, w, a.only == "entropy")
             fs = faiss_knn(a.faiss_python, os.path.join(tmp, "z.npy"))
             print(f"round {r + 1}")
             print(f"{'metric group':16s} {'liblpc s':>10s} {'numpy/sklearn s':>16s} {'ratio':>8s}")
