@@ -98,22 +98,28 @@ END_TEST
  * brute force; the result must not depend on the thread count. */
 START_TEST(kl_entropy_blocks_and_threads)
 {
-    int n = 2600, p = 5, k = 4;
-    lpc_rng *r = lpc_rng_new(11);
-    float *z = malloc((size_t)n * p * sizeof *z);
-    for (int i = 0; i < n * p; i++)
-        z[i] = (float)(lpc_rng_normal(r) * (1 + i % p));
-    memcpy(z + 100 * p, z + 7 * p, p * sizeof *z); /* a duplicate pair */
-    double ref = naive_kl(z, n, p, k), h1, h2;
-    lpc_set_num_threads(1);
-    ck_assert_int_eq(lpc_kl_entropy(z, n, p, k, 0, &h1, NULL), LPC_OK);
-    lpc_set_num_threads(2);
-    ck_assert_int_eq(lpc_kl_entropy(z, n, p, k, 0, &h2, NULL), LPC_OK);
-    lpc_set_num_threads(1);
-    LPCT_ASSERT_CLOSE(h1, ref, 1e-12);
-    ck_assert(h1 == h2);
-    free(z);
-    lpc_rng_free(r);
+    /* An odd and an even number of 256-row tiles, both with a partial last
+     * tile; a width that is no multiple of 16 with k = 21; blocks of two
+     * tiles with a partial last block. */
+    const int shapes[3][3] = {{2600, 5, 4}, {1100, 37, 21}, {8300, 3, 2}};
+    for (int c = 0; c < 3; c++) {
+        int n = shapes[c][0], p = shapes[c][1], k = shapes[c][2];
+        lpc_rng *r = lpc_rng_new(11);
+        float *z = malloc((size_t)n * p * sizeof *z);
+        for (int i = 0; i < n * p; i++)
+            z[i] = (float)(lpc_rng_normal(r) * (1 + i % p));
+        memcpy(z + 100 * p, z + 7 * p, p * sizeof *z); /* a duplicate pair */
+        double ref = naive_kl(z, n, p, k), h1, h2;
+        lpc_set_num_threads(1);
+        ck_assert_int_eq(lpc_kl_entropy(z, n, p, k, 0, &h1, NULL), LPC_OK);
+        lpc_set_num_threads(2);
+        ck_assert_int_eq(lpc_kl_entropy(z, n, p, k, 0, &h2, NULL), LPC_OK);
+        lpc_set_num_threads(1);
+        LPCT_ASSERT_CLOSE(h1, ref, 1e-12);
+        ck_assert(h1 == h2);
+        free(z);
+        lpc_rng_free(r);
+    }
 }
 END_TEST
 

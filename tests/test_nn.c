@@ -1,6 +1,8 @@
 /* Modules: linear init and naming, containers, parameter listing, misuse. */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include "core/internal.h"
 #include "lpct.h"
 
 START_TEST(linear_init_matches_pytorch_bounds)
@@ -140,6 +142,77 @@ START_TEST(huge_layer_message)
 }
 END_TEST
 
+/* Three training steps of a small ResNet (basic or bottleneck blocks) with
+ * an LPC-style head (linear + cross-entropy + L2 on the features, which
+ * thus have two consumers). Returns every parameter gradient and the
+ * input's, concatenated (malloc'ed), and the arena size. */
+static float *resnet_grads(lpc_resnet_block block, int plan, int64_t *count, size_t *arena)
+{
+    lpci_grad_plan_set(plan);
+    lpc_rng *rng = lpc_rng_new(5);
+    lpc_module *net = lpc_resnet_new(block, 2, 8, 2, (int[]){8, 16}, (int[]){2, 1}, rng);
+    int64_t d = lpc_resnet_feature_dim(net);
+    lpc_module *head = lpc_linear_new(d, 4, 1, rng);
+    lpc_tensor *x = lpct_rand(4, (int64_t[]){8, 2, 16, 16}, -1, 1, 6);
+    lpc_tensor_set_requires_grad(x, 1);
+    const int32_t labels[8] = {0, 3, 1, 2, 2, 0, 1, 3};
+    lpc_ctx *ctx = lpc_ctx_new();
+    unsigned long long allocs = 0;
+    for (int step = 0; step < 3; step++) {
+        if (step == 2)
+            allocs = lpc_alloc_count();
+        lpc_ctx_reset(ctx);
+        lpc_tensor *z = lpc_module_forward(net, ctx, x);
+        lpc_tensor *ce = lpc_cross_entropy(ctx, lpc_module_forward(head, ctx, z), labels);
+        lpc_tensor *loss = lpc_add(ctx, ce, lpc_l2_latent(ctx, z, 0.5f));
+        ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
+    }
+    ck_assert_uint_eq(lpc_alloc_count(), allocs); /* no malloc after the first step */
+    *arena = lpc_ctx_arena_bytes(ctx);
+    lpc_module *mods[2] = {net, head};
+    *count = lpc_tensor_numel(x);
+    for (int m = 0; m < 2; m++)
+        for (int i = 0; i < lpc_module_num_params(mods[m]); i++)
+            *count += lpc_tensor_numel(lpc_module_param(mods[m], i));
+    float *g = malloc((size_t)*count * sizeof *g), *at = g;
+    ck_assert_ptr_nonnull(g);
+    memcpy(at, lpc_tensor_grad(x), (size_t)lpc_tensor_numel(x) * sizeof *g);
+    at += lpc_tensor_numel(x);
+    for (int m = 0; m < 2; m++)
+        for (int i = 0; i < lpc_module_num_params(mods[m]); i++) {
+            lpc_tensor *p = lpc_module_param(mods[m], i);
+            memcpy(at, lpc_tensor_grad(p), (size_t)lpc_tensor_numel(p) * sizeof *g);
+            at += lpc_tensor_numel(p);
+        }
+    lpc_ctx_free(ctx);
+    lpc_tensor_free(x);
+    lpc_module_free(head);
+    lpc_module_free(net);
+    lpc_rng_free(rng);
+    lpci_grad_plan_set(1);
+    return g;
+}
+
+/* The gradient memory plan (lib/core/memplan.c) changes where gradients
+ * live, not what they are: bit-identical to one buffer per gradient, in a
+ * smaller arena. */
+START_TEST(grad_plan_bit_identical)
+{
+    for (int b = 0; b < 2; b++) {
+        lpc_resnet_block block = b ? LPC_RESNET_BOTTLENECK : LPC_RESNET_BASIC;
+        int64_t n_plan, n_ref;
+        size_t arena_plan, arena_ref;
+        float *planned = resnet_grads(block, 1, &n_plan, &arena_plan);
+        float *ref = resnet_grads(block, 0, &n_ref, &arena_ref);
+        ck_assert_int_eq(n_plan, n_ref);
+        ck_assert_int_eq(memcmp(planned, ref, (size_t)n_ref * sizeof *ref), 0);
+        ck_assert_uint_lt(arena_plan, arena_ref);
+        free(planned);
+        free(ref);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nn");
@@ -149,6 +222,7 @@ int main(void)
     tcase_add_test(tc, flatten_module);
     tcase_add_test(tc, module_misuse);
     tcase_add_test(tc, huge_layer_message);
+    tcase_add_test(tc, grad_plan_bit_identical);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -1,5 +1,6 @@
 /* Finite-difference gradient checks for every core op, plus forward values. */
 #include <string.h>
+#include "core/internal.h"
 #include "lpct.h"
 
 #define EPS 1e-3
@@ -243,28 +244,49 @@ START_TEST(grad_shared_temporaries)
 }
 END_TEST
 
-/* A temporary that does not reach the loss has a zero gradient afterwards,
- * although gradient buffers are no longer zeroed up front. */
+/* A temporary that does not reach the loss has a zero gradient, although
+ * gradient buffers are not zeroed up front: the input's gradient gets
+ * nothing from it. With the gradient memory plan (the default), op outputs'
+ * gradients are released once consumed; without it they read as the true
+ * ones after backward. */
 START_TEST(unreached_gradient_is_zero)
 {
     lpc_tensor *x = lpct_rand(2, (int64_t[]){3, 4}, -1, 1, 93);
     lpc_tensor *w = lpct_rand(2, (int64_t[]){5, 4}, -1, 1, 94);
+    lpc_tensor_set_requires_grad(x, 1);
     lpc_ctx *ctx = lpc_ctx_new();
-    for (int round = 0; round < 2; round++) { /* the second reuses dirty arena memory */
+    for (int round = 0; round < 4; round++) { /* later rounds reuse dirty arena memory */
+        int plan = round % 2;
+        lpci_grad_plan_set(plan);
         lpc_ctx_reset(ctx);
+        lpc_tensor_zero_grad(x);
         lpc_tensor *h = lpc_linear(ctx, x, w, NULL);
         lpc_tensor *unused = lpc_silu(ctx, h);
         lpc_tensor *loss = lpc_sum(ctx, lpc_scale(ctx, h, 2.0f));
         lpc_tensor *after = lpc_scale(ctx, unused, 3.0f);
         ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
+        /* d loss / d x[i][j] = 2 sum_o w[o][j] */
+        const float *gx = lpc_tensor_grad(x), *wd = lpc_tensor_data(w);
+        for (int i = 0; i < 12; i++) {
+            float want = 0.0f;
+            for (int o = 0; o < 5; o++)
+                want += 2.0f * wd[o * 4 + i % 4];
+            ck_assert_float_eq_tol(gx[i], want, 1e-5f);
+        }
         const float *gu = lpc_tensor_grad(unused), *gh = lpc_tensor_grad(h);
-        ck_assert_ptr_nonnull(gu);
-        for (int i = 0; i < 15; i++) {
-            ck_assert_float_eq(gu[i], 0.0f);
-            ck_assert_float_eq(gh[i], 2.0f);
+        if (plan) {
+            ck_assert_ptr_null(gu);
+            ck_assert_ptr_null(gh);
+        } else {
+            ck_assert_ptr_nonnull(gu);
+            for (int i = 0; i < 15; i++) {
+                ck_assert_float_eq(gu[i], 0.0f);
+                ck_assert_float_eq(gh[i], 2.0f);
+            }
         }
         ck_assert_ptr_null(lpc_tensor_grad(after));
     }
+    lpci_grad_plan_set(1);
     lpc_ctx_free(ctx);
     lpc_tensor_free(x);
     lpc_tensor_free(w);

@@ -38,8 +38,12 @@ LPC_API size_t lpc_ctx_arena_bytes(const lpc_ctx *ctx);
 
 /* Reverse-mode autograd from a scalar (1-element) tensor of this ctx: walks
  * the tape backwards from the op that produced `loss`. Gradients of
- * temporaries are reset on every call; gradients of persistent tensors
- * (parameters, inputs made with lpc_tensor_new) accumulate until zeroed. */
+ * persistent tensors (parameters, inputs made with lpc_tensor_new)
+ * accumulate until zeroed; those of temporaries marked with
+ * lpc_tensor_set_requires_grad are reset on every call. Gradients of op
+ * outputs live in memory shared by a plan and are released as soon as
+ * backward has consumed them: lpc_tensor_grad returns NULL for them after
+ * the call (as PyTorch frees non-leaf gradients). */
 LPC_API lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss);
 
 /* Threads used by liblpc kernels and BLIS (default 1). Process-wide. */

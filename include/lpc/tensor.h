@@ -29,7 +29,8 @@ LPC_API int64_t lpc_tensor_numel(const lpc_tensor *t);      /* -1 for NULL */
 /* Element storage (numel floats), NULL for NULL/poisoned tensors. */
 LPC_API float *lpc_tensor_data(lpc_tensor *t);
 LPC_API const float *lpc_tensor_cdata(const lpc_tensor *t);
-/* Gradient storage, NULL until a backward pass has reached the tensor. */
+/* Gradient storage, NULL until a backward pass has reached the tensor, and
+ * NULL again after it for op outputs (see lpc_backward). */
 LPC_API float *lpc_tensor_grad(lpc_tensor *t);
 /* Mark a tensor as a leaf whose gradient backward should compute. */
 LPC_API lpc_status lpc_tensor_set_requires_grad(lpc_tensor *t, int on);

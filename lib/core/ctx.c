@@ -29,6 +29,8 @@ void lpc_ctx_reset(lpc_ctx *ctx)
     if (!ctx)
         return;
     lpci_arena_reset(&ctx->arena);
+    ctx->grad_pool = NULL;
+    ctx->grad_pool_size = 0;
     ctx->tape_len = 0;
     ctx->status = LPC_OK;
     ctx->message[0] = '\0';
@@ -269,6 +271,9 @@ lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
     if (end == 0)
         return lpci_error(LPC_E_STATE, "lpc_backward: loss was not produced by a taped op "
                           "(no input requires grad, or grad recording was off)");
+    int planned = lpci_grad_plan(ctx, end);
+    if (planned < 0)
+        return ctx->status;
     for (size_t k = 0; k < end; k++) {
         lpci_node *n = &ctx->tape[k];
         if (!prepare_grad(ctx, n->out))
@@ -295,6 +300,8 @@ lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
                 zero_unreached(ctx, end);
                 return lpci_error(LPC_E_NUMERIC, "lpc_backward: %s", ctx->message);
             }
+        if (planned && !lpci_is_persistent(n->out))
+            n->out->grad = NULL; /* consumed: its memory goes to later gradients */
     }
     zero_unreached(ctx, end);
     return ctx->status;

@@ -178,6 +178,8 @@ struct lpc_ctx {
     lpc_tensor poison;
     void *scratch_raw; /* lpci_ctx_scratch's buffer and its size */
     size_t scratch_size;
+    void *grad_pool; /* this step's planned gradient block (arena) and its size */
+    size_t grad_pool_size;
 };
 
 /* Sticky failure: records the first error in ctx (and thread-locally) and
@@ -198,6 +200,16 @@ lpc_tensor *lpci_temp(lpc_ctx *ctx, int ndim, const int64_t *shape);
 lpc_tensor *lpci_temp_like(lpc_ctx *ctx, const lpc_tensor *t);
 /* Common op preamble: ctx usable and the tensors non-NULL and not poisoned. */
 int lpci_op_check(lpc_ctx *ctx, const char *op, int n, lpc_tensor *const *ts);
+/* Gradient memory plan (lib/core/memplan.c): gives every temporary that
+ * tape[0, end) produces a gradient buffer, marked unset, in one arena block
+ * where buffers never live at the same time share memory. Backward must
+ * drop a node's output gradient (grad = NULL) once that node's backward has
+ * run. Returns 1 when planned, 0 when not (planning off, or a tensor is the
+ * output of two nodes), -1 on a sticky error (out of memory). */
+int lpci_grad_plan(lpc_ctx *ctx, size_t end);
+/* Tests only: 0 turns the plan off (every gradient gets its own arena
+ * buffer that lives until the step ends, as before the plan); 1 restores. */
+void lpci_grad_plan_set(int on);
 /* Whether an op with these inputs must be taped. */
 int lpci_needs_tape(const lpc_ctx *ctx, int n, lpc_tensor *const *ts);
 /* Append a tape entry; marks out as requiring grad. NULL (ctx poisoned) on
