@@ -1,0 +1,184 @@
+#!/bin/bash
+# lpc-ablation on a real Slurm: starts munged, slurmctld and slurmd as a
+# single-node cluster from files in a temporary folder (nothing system-wide),
+# submits a tiny ablation as a job array through `lpc-ablation slurm --submit`,
+# kills one running task with `scancel --signal=KILL`, requeues it and checks
+# that it resumes from its checkpoint, then checks that `report` finds every
+# cell and that the features are bit-identical to the same cells run locally
+# with `all`. Every daemon is stopped by PID and the folder removed on exit,
+# also when a step fails. Arguments: source and build dirs.
+set -u
+build=$2
+bin="$build/examples/ablation/lpc-ablation"
+for p in munged slurmctld slurmd sbatch squeue scancel scontrol sinfo; do
+    command -v $p >/dev/null || PATH=$PATH:/usr/sbin command -v $p >/dev/null ||
+        { echo "SKIP: $p not installed (scripts/setup installs slurm-wlm and munge)"; exit 77; }
+done
+export PATH=$PATH:/usr/sbin
+[ -x "$bin" ] || { echo "SKIP: $bin not built (examples disabled)"; exit 77; }
+[ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
+    { echo "SKIP: Fashion-MNIST not installed"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: slurmd must run as root to start jobs"; exit 77; }
+
+tmp=$(mktemp -d /tmp/lpc-slurm.XXXXXX)
+chmod 755 "$tmp" # munged wants a socket directory others may traverse
+pids=()
+jobid=""
+fail() { echo "FAIL: $*"; for f in "$tmp"/log/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
+# Waits until "$@" succeeds, at most $limit seconds.
+wait_for() {
+    local limit=$1
+    shift
+    for _ in $(seq $((limit * 5))); do
+        "$@" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+cleanup() {
+    if [ -n "$jobid" ]; then
+        timeout 10 scancel "$jobid" 2>/dev/null
+        wait_for 30 queue_empty
+    fi
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do # slurmd, slurmctld, then munged
+        kill "${pids[i]}" 2>/dev/null
+        wait_for 10 eval '! kill -0 '"${pids[i]}"' 2>/dev/null' || kill -9 "${pids[i]}" 2>/dev/null
+        wait "${pids[i]}" 2>/dev/null
+    done
+    # Anything still running from this folder (a task outliving its step) by PID.
+    for d in /proc/[0-9]*; do
+        grep -qs "$tmp" "$d/cmdline" && kill -9 "${d#/proc/}" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# A TCP port nothing listens on (bash's /dev/tcp connects when one does).
+free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$((20000 + RANDOM % 40000))
+        (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+    done
+    echo 0
+}
+
+# munge: own key, socket, pid and seed files.
+mkdir -p "$tmp/munge" "$tmp/state" "$tmp/spool" "$tmp/log"
+chmod 700 "$tmp/munge"
+head -c 1024 /dev/urandom >"$tmp/munge/munge.key"
+chmod 400 "$tmp/munge/munge.key"
+sock="$tmp/munge/munge.sock"
+munged -F --force --socket="$sock" --key-file="$tmp/munge/munge.key" \
+    --pid-file="$tmp/munge/munged.pid" --seed-file="$tmp/munge/munged.seed" \
+    --log-file="$tmp/log/munged.log" >>"$tmp/log/munged.log" 2>&1 &
+pids+=($!)
+wait_for 10 test -S "$sock" || fail "munged did not create its socket"
+
+# slurm.conf: this machine's CPUs and memory as node "localhost".
+cpus=$(nproc)
+mem=$(($(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) * 9 / 10))
+ctld_port=$(free_port)
+d_port=$(free_port)
+[ "$ctld_port" != 0 ] && [ "$d_port" != 0 ] && [ "$ctld_port" != "$d_port" ] ||
+    fail "no free TCP ports"
+: >"$tmp/plugstack.conf"
+cat >"$tmp/slurm.conf" <<EOF
+ClusterName=lpctest
+SlurmctldHost=localhost
+SlurmctldPort=$ctld_port
+SlurmdPort=$d_port
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket=$sock
+CredType=cred/munge
+StateSaveLocation=$tmp/state
+SlurmdSpoolDir=$tmp/spool
+SlurmctldPidFile=$tmp/slurmctld.pid
+SlurmdPidFile=$tmp/slurmd.pid
+SlurmctldLogFile=$tmp/log/slurmctld.log
+SlurmdLogFile=$tmp/log/slurmd.log
+PlugStackConfig=$tmp/plugstack.conf
+MailProg=/bin/true
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+MpiDefault=none
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
+PartitionName=local Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+EOF
+export SLURM_CONF="$tmp/slurm.conf"
+slurmctld -D -f "$SLURM_CONF" >>"$tmp/log/slurmctld.out" 2>&1 &
+pids+=($!)
+slurmd -D -N localhost -f "$SLURM_CONF" >>"$tmp/log/slurmd.out" 2>&1 &
+pids+=($!)
+node_idle() { [ "$(timeout 5 sinfo -h -n localhost -o %T 2>/dev/null)" = idle ]; }
+wait_for 60 node_idle || fail "the node did not become idle"
+echo "ok: single-node cluster up (ports $ctld_port/$d_port, $cpus CPUs, ${mem} MB)"
+
+queue_empty() { [ -z "$(timeout 5 squeue -h -j "$jobid" -o %i 2>/dev/null)" ]; }
+# 4 cells (2 models x 2 seeds), 3 epochs on 2,000 images, 1 thread each.
+opts=(--models LPC,NoPen --seeds 2 --subset 2000 --epochs 3 --deepfool-samples 50)
+out="$tmp/slurm"
+"$bin" slurm --submit --out "$out" --jobs 2 --threads 1 --sbatch "--time=10:00" \
+    "${opts[@]}" >"$tmp/log/submit.log" 2>&1 || fail "submission: $(cat "$tmp/log/submit.log")"
+cat "$tmp/log/submit.log"
+jobid=$(sed -n 's/^submitted job array \([0-9]*\)$/\1/p' "$tmp/log/submit.log")
+[ -n "$jobid" ] || fail "no job id in the submission's output"
+grep -q '^#SBATCH --array=0-3%2$' "$out/slurm-array.sh" || fail "array line: $(cat "$out/slurm-array.sh")"
+
+# Kill the first task seen between its first checkpoint and its end.
+victim=""
+pick_victim() {
+    local log
+    for log in "$out"/logs/cell-*.log; do
+        [ -e "$log" ] || continue
+        if grep -q " epoch 1/3 " "$log" && ! grep -q " epoch 3/3 " "$log"; then
+            victim=$(basename "$log" .log)
+            victim=${victim#cell-}
+            return 0
+        fi
+    done
+    return 1
+}
+wait_for 120 pick_victim || fail "no task was caught between epochs 1 and 3"
+timeout 10 scancel --signal=KILL "${jobid}_$victim" || fail "scancel --signal=KILL ${jobid}_$victim"
+task_ended() { ! timeout 5 squeue -h -t R -j "${jobid}_$victim" -o %i 2>/dev/null | grep -q .; }
+wait_for 30 task_ended || fail "task $victim still running after SIGKILL"
+grep -q "finished:" "$out/logs/cell-$victim.log" && fail "task $victim finished despite the kill"
+echo "ok: task $victim killed ($(timeout 5 scontrol show job "${jobid}_$victim" 2>/dev/null |
+    grep -o 'JobState=[A-Z_]*'))"
+timeout 10 scontrol requeue "${jobid}_$victim" || fail "scontrol requeue ${jobid}_$victim"
+# A requeued job waits for its begin time; let it start now.
+timeout 10 scontrol update JobId="${jobid}_$victim" StartTime=now >/dev/null 2>&1
+
+wait_for 300 queue_empty || fail "the array did not finish within 5 minutes"
+grep -q "resuming after epoch [12] of 3" "$out/logs/cell-$victim.log" ||
+    fail "requeued task $victim did not resume from its checkpoint: $(cat "$out/logs/cell-$victim.log")"
+echo "ok: requeued task $victim resumed from its checkpoint"
+
+"$bin" report --out "$out" "${opts[@]}" --quiet >"$tmp/log/report.log" 2>&1 ||
+    fail "report: $(cat "$tmp/log/report.log")"
+"$bin" report --out "$out" "${opts[@]}" 2>&1 | grep -q "^4 of 4 cells finished" ||
+    fail "report does not count 4 finished cells"
+"$bin" slurm --out "$out" --threads 1 "${opts[@]}" | grep -q "nothing to submit" ||
+    fail "a finished grid was resubmitted"
+
+"$bin" all --jobs 2 --threads 1 --out "$tmp/local" "${opts[@]}" --quiet >"$tmp/log/local.log" 2>&1 ||
+    fail "local run: $(cat "$tmp/log/local.log")"
+for cell in "$tmp"/local/cells/*; do
+    name=$(basename "$cell")
+    for f in features_train.npy features_test.npy; do
+        cmp -s "$cell/$f" "$out/cells/$name/$f" || fail "$name/$f differs between Slurm and local runs"
+    done
+done
+[ "$(ls "$tmp/local/cells" | wc -l)" = 4 ] || fail "local run did not produce 4 cells"
+echo "ok: 4 cells from the Slurm array are bit-identical to the local run"
