@@ -65,6 +65,8 @@ typedef struct {
     int32_t *pred_train, *pred_test;
     double acc_train, acc_test, robustness, seconds_analysis;
     int have_robustness;
+    lpc_comm *comm; /* data-parallel ranks, NULL: alone */
+    int rank;       /* only rank 0 writes files */
 } run;
 
 static void release(run *r)
@@ -121,7 +123,8 @@ static int setup(run *r)
         (s = lpc_trainer_set(r->trainer, LPC_TRAIN_GAMMA_MAX, c->gamma_max)) != LPC_OK ||
         (s = lpc_trainer_set(r->trainer, LPC_TRAIN_REACH, c->reach)) != LPC_OK ||
         (s = lpc_trainer_set(r->trainer, LPC_TRAIN_AUGMENT_PAD, c->augment ? 4 : 0)) != LPC_OK ||
-        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK)
+        (s = lpc_trainer_set(r->trainer, LPC_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK ||
+        (s = lpc_trainer_set_comm(r->trainer, r->comm)) != LPC_OK)
         return fail(r, "setting up training", s);
     return 0;
 }
@@ -141,6 +144,8 @@ static int train(run *r, const char *ckpt, ab_progress_mode mode)
         lpc_status s = lpc_trainer_epoch(r->trainer);
         if (s != LPC_OK)
             return fail(r, "training", s);
+        if (r->rank != 0) /* identical weights everywhere: rank 0 logs and saves */
+            continue;
         double acc_test = 0;
         if ((s = lpc_model_evaluate(r->model, r->test_head, lpc_trainer_mean(r->trainer),
                                     lpc_trainer_std(r->trainer), EVAL_BATCH, NULL, NULL, NULL,
@@ -254,6 +259,7 @@ static void write_config(jw *w, const run *r, int threads)
     jw_int(w, "latent_dim", lpc_model_latent_dim(r->model));
     jw_int(w, "deepfool_samples", c->deepfool_samples);
     jw_int(w, "threads", threads);
+    jw_int(w, "ranks", r->comm ? lpc_comm_size(r->comm) : 1);
     jw_str(w, "identity", r->identity);
     jw_end_obj(w);
 }
@@ -337,14 +343,14 @@ static int check_finished(const run *r, ab_progress_mode mode)
 }
 
 int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
-                ab_progress_mode mode)
+                ab_progress_mode mode, lpc_comm *comm)
 {
     if (index < 0 || index >= ab_num_cells(c)) {
         fprintf(stderr, "error: --cell %d out of range: preset '%s' has %d cells (0..%d)\n",
                 index, c->preset, ab_num_cells(c), ab_num_cells(c) - 1);
         return 2;
     }
-    run r = {.c = c};
+    run r = {.c = c, .comm = comm, .rank = comm ? lpc_comm_rank(comm) : 0};
     ab_cell_at(c, index, &r.cell);
     ab_cell_identity(c, &r.cell, r.identity, sizeof r.identity);
     ab_cell_path(out, &r.cell, NULL, r.dir, sizeof r.dir);
@@ -358,6 +364,10 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
     char ckpt[4200];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.lpcc", r.dir);
     int rc = setup(&r) || train(&r, ckpt, mode);
+    if (r.rank != 0) {
+        release(&r);
+        return rc;
+    }
     double t0 = now();
     rc = rc || evaluate(&r) || robustness(&r);
     r.seconds_analysis = now() - t0;

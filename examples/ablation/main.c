@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../common/comm_mpi.h"
 #include "../common/options.h"
 #include "cell.h"
 #include "preset.h"
@@ -282,9 +283,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "error: run needs --cell N (see `lpc-ablation plan`)\n");
             rc = 2;
         } else {
-            long threads = o.threads ? o.threads : sysconf(_SC_NPROCESSORS_ONLN);
+            /* Under mpirun: one cell trained by all ranks (data-parallel). */
+            lpc_comm *comm = NULL;
+            if (ex_comm_start(&argc, &argv, &comm) != 0) {
+                free(orig);
+                return 1;
+            }
+            int ranks = comm ? lpc_comm_size(comm) : 1;
+            long threads = o.threads ? o.threads : sysconf(_SC_NPROCESSORS_ONLN) / ranks;
             rc = ab_cell_run(&c, (int)o.cell, o.out, (int)(threads > 0 ? threads : 1),
-                             ab_progress_mode_for_stdout(o.quiet));
+                             ab_progress_mode_for_stdout(o.quiet || ex_comm_rank(comm) != 0),
+                             comm);
+            rc = ex_comm_end(comm, rc);
         }
     } else if (strcmp(cmd, "all") == 0) {
         rc = run_all(&c, &o, argc, orig);

@@ -1,10 +1,13 @@
 /* lpc-train: trains one model of the ablation on one data set and reports
- * accuracy and the training-set within-class covariance Sigma_W. */
+ * accuracy and the training-set within-class covariance Sigma_W. Under
+ * mpirun the ranks train the model together (data-parallel) and rank 0
+ * evaluates and reports. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "../common/comm_mpi.h"
 #include "../common/options.h"
 
 typedef struct {
@@ -106,11 +109,23 @@ static int fail(const char *what, lpc_status s)
     return 1;
 }
 
+static int train_and_report(const options *po, lpc_comm *comm);
+
 int main(int argc, char **argv)
 {
+    lpc_comm *comm = NULL;
+    if (ex_comm_start(&argc, &argv, &comm) != 0)
+        return 1;
     options o;
     if (!parse(argc, argv, &o))
-        return 2;
+        return ex_comm_end(comm, 2);
+    return ex_comm_end(comm, train_and_report(&o, comm));
+}
+
+static int train_and_report(const options *po, lpc_comm *comm)
+{
+    const options o = *po;
+    int rank = ex_comm_rank(comm);
     lpc_set_num_threads((int)o.threads);
     lpc_dataset *train = NULL, *test = NULL;
     lpc_status s;
@@ -133,18 +148,20 @@ int main(int argc, char **argv)
         (s = lpc_trainer_set(tr, LPC_TRAIN_GAMMA_MAX, o.gamma_max)) != LPC_OK ||
         (s = lpc_trainer_set(tr, LPC_TRAIN_REACH, o.reach)) != LPC_OK ||
         (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
-        (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK)
+        (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK ||
+        (s = lpc_trainer_set_comm(tr, comm)) != LPC_OK)
         return fail("setting up training", s);
-    if (!o.quiet)
-        printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads\n",
-               lpc_model_name(model), (long long)lpc_dataset_size(train),
-               (long long)lpc_module_num_weights(lpc_model_module(model)), o.epochs, o.threads);
+    if (!o.quiet && rank == 0)
+        printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads, "
+               "%d rank(s)\n", lpc_model_name(model), (long long)lpc_dataset_size(train),
+               (long long)lpc_module_num_weights(lpc_model_module(model)), o.epochs, o.threads,
+               comm ? lpc_comm_size(comm) : 1);
 
     double t0 = now();
     for (long e = 0; e < o.epochs; e++) {
         if ((s = lpc_trainer_epoch(tr)) != LPC_OK)
             return fail("training", s);
-        if (!o.quiet) {
+        if (!o.quiet && rank == 0) {
             printf("epoch %3ld  loss %.5f  acc %.4f", e + 1, lpc_trainer_get(tr, LPC_TRAIN_LOSS),
                    lpc_trainer_get(tr, LPC_TRAIN_ACCURACY));
             if (lpc_model_has(model, LPC_MODEL_HAS_L2))
@@ -154,6 +171,14 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     double seconds = now() - t0;
+    if (rank != 0) { /* the weights are rank 0's: it evaluates and reports */
+        lpc_trainer_free(tr);
+        lpc_model_free(model);
+        lpc_rng_free(rng);
+        lpc_dataset_free(train);
+        lpc_dataset_free(test);
+        return 0;
+    }
 
     const double *mean = lpc_trainer_mean(tr), *std = lpc_trainer_std(tr);
     int64_t n = lpc_dataset_size(train), p = lpc_model_latent_dim(model);

@@ -8,6 +8,7 @@
  * model is one row in the table of lib/recipe/recipe.c. */
 #ifndef LPC_RECIPE_H
 #define LPC_RECIPE_H
+#include "comm.h"
 #include "data.h"
 #include "module.h"
 #include "optim.h"
@@ -111,6 +112,18 @@ LPC_API const double *lpc_trainer_std(const lpc_trainer *t);
 /* The optimizer and batcher (owned by the trainer), for checkpoints. */
 LPC_API lpc_adamw *lpc_trainer_adamw(lpc_trainer *t);
 LPC_API lpc_batcher *lpc_trainer_batcher(lpc_trainer *t);
+/* Data-parallel training: this process is rank r of the communicator's R
+ * (borrowed; NULL or R = 1: alone). Every rank must build the same model
+ * and trainer (same seed) and call lpc_trainer_epoch together: each draws
+ * the same global batch of `batch` samples and trains on its slice
+ * [got r / R, got (r + 1) / R); batch-norm statistics are those of the
+ * global batch, the loss is weighted by the slice's share and the
+ * gradients are summed over ranks before every AdamW step, so all ranks
+ * keep identical weights (equal to one process's up to rounding), and the
+ * reported loss and accuracy are the global batch's. Refused (LPC_E_ARG)
+ * for models with a SupCon term (it couples all pairs of a batch) and for
+ * more ranks than the batch size. Set it before the first epoch. */
+LPC_API lpc_status lpc_trainer_set_comm(lpc_trainer *t, lpc_comm *comm);
 /* Marks `epochs` epochs as done (after restoring a checkpoint). */
 LPC_API lpc_status lpc_trainer_set_epoch(lpc_trainer *t, int64_t epochs);
 LPC_END_DECLS

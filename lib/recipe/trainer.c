@@ -1,5 +1,7 @@
-/* The training loop shared by the examples: schedules, AdamW, batching. */
+/* The training loop shared by the examples: schedules, AdamW, batching,
+ * and data-parallel steps over the ranks of a communicator. */
 #include <math.h>
+#include <string.h>
 #include "../nn/module_internal.h"
 
 #define MAX_CHANNELS 4
@@ -16,6 +18,9 @@ struct lpc_trainer {
     int pad, flip;
     double mean[MAX_CHANNELS], std[MAX_CHANNELS];
     double last_loss, last_acc, last_gamma;
+    lpc_comm *comm;        /* borrowed; NULL: this process alone */
+    float *packed;         /* every parameter gradient, for one all-reduce */
+    int64_t packed_len;
 };
 
 lpc_status lpc_trainer_new(lpc_model *m, const lpc_dataset *train, lpc_protocol protocol,
@@ -67,6 +72,7 @@ void lpc_trainer_free(lpc_trainer *t)
     lpc_adamw_free(t->opt);
     lpc_batcher_free(t->batcher);
     lpc_ctx_free(t->ctx);
+    lpci_free(t->packed);
     lpci_free(t);
 }
 
@@ -119,6 +125,79 @@ static lpc_status schedule(const lpc_trainer *t, lpc_sched_value what, int64_t s
                              t->epochs, t->gamma_max, t->reach, out);
 }
 
+lpc_status lpc_trainer_set_comm(lpc_trainer *t, lpc_comm *comm)
+{
+    if (!t)
+        return lpci_error(LPC_E_ARG, "lpc_trainer_set_comm: trainer is NULL");
+    int ranks = comm ? lpc_comm_size(comm) : 1;
+    /* SupCon's loss couples every pair of the batch: it is not a sum of
+     * per-rank terms, and gathering the features of all ranks is not done. */
+    if (ranks > 1 && lpc_model_has(t->model, LPC_MODEL_HAS_SUPCON))
+        return lpci_error(LPC_E_ARG, "lpc_trainer_set_comm: model %s has a SupCon term, which "
+                          "couples all pairs of a batch; data-parallel training over %d ranks "
+                          "is not supported for it (train it in one process)",
+                          lpc_model_name(t->model), ranks);
+    if (ranks > t->batch)
+        return lpci_error(LPC_E_ARG, "lpc_trainer_set_comm: %d ranks for a batch of %lld: "
+                          "every rank needs at least one sample", ranks, (long long)t->batch);
+    lpc_module *net = lpc_model_module(t->model);
+    int64_t len = 0;
+    for (int i = 0; i < lpc_module_num_params(net); i++)
+        len += lpc_tensor_numel(lpc_module_param(net, i));
+    float *packed = ranks > 1 ? lpci_calloc((size_t)len, sizeof *packed) : NULL;
+    if (ranks > 1 && !packed)
+        return lpci_error(LPC_E_NOMEM, "lpc_trainer_set_comm: out of memory");
+    lpci_free(t->packed);
+    t->packed = packed;
+    t->packed_len = ranks > 1 ? len : 0;
+    t->comm = ranks > 1 ? comm : NULL;
+    return lpc_ctx_set_comm(t->ctx, t->comm);
+}
+
+/* Sums every parameter gradient over the ranks (one all-reduce of all of
+ * them packed, in the communicator's fixed order). */
+static lpc_status reduce_grads(lpc_trainer *t)
+{
+    lpc_module *net = lpc_model_module(t->model);
+    int n = lpc_module_num_params(net);
+    int64_t at = 0;
+    for (int i = 0; i < n; i++) {
+        lpc_tensor *p = lpc_module_param(net, i);
+        memcpy(t->packed + at, lpc_tensor_grad(p), (size_t)lpc_tensor_numel(p) * sizeof(float));
+        at += lpc_tensor_numel(p);
+    }
+    lpc_status s = lpc_comm_allreduce(t->comm, t->packed, t->packed_len, LPC_COMM_F32);
+    if (s != LPC_OK)
+        return s;
+    at = 0;
+    for (int i = 0; i < n; i++) {
+        lpc_tensor *p = lpc_module_param(net, i);
+        memcpy(lpc_tensor_grad(p), t->packed + at, (size_t)lpc_tensor_numel(p) * sizeof(float));
+        at += lpc_tensor_numel(p);
+    }
+    return LPC_OK;
+}
+
+/* This rank's rows [lo, hi) of a global batch of `got`: contiguous slices
+ * in rank order, sizes differing by at most one. */
+static void rank_slice(const lpc_trainer *t, int64_t got, int64_t *lo, int64_t *hi)
+{
+    int r = t->comm ? lpc_comm_rank(t->comm) : 0, size = t->comm ? lpc_comm_size(t->comm) : 1;
+    *lo = got * r / size;
+    *hi = got * (r + 1) / size;
+}
+
+/* This rank's part of the batch (x, y) of `got` samples as a tensor of ctx:
+ * x itself for one process. */
+static lpc_tensor *take_slice(lpc_trainer *t, lpc_tensor *x, int64_t got, int64_t lo, int64_t hi)
+{
+    if (!t->comm)
+        return x;
+    int64_t shape[4] = {hi - lo, lpc_tensor_dim(x, 1), lpc_tensor_dim(x, 2), lpc_tensor_dim(x, 3)};
+    int64_t per = lpc_tensor_numel(x) / got;
+    return lpc_tensor_from(t->ctx, 4, shape, lpc_tensor_cdata(x) + lo * per, (hi - lo) * per);
+}
+
 static int32_t argmax_row(const float *row, int64_t k)
 {
     int32_t best = 0;
@@ -134,8 +213,9 @@ lpc_status lpc_trainer_epoch(lpc_trainer *t)
         return lpci_error(LPC_E_ARG, "lpc_trainer_epoch: trainer is NULL");
     lpc_module *net = lpc_model_module(t->model);
     lpc_module_set_train(net, 1);
-    int64_t k = lpc_model_num_classes(t->model), seen = 0, correct = 0, got;
-    double loss_sum = 0.0;
+    int64_t k = lpc_model_num_classes(t->model), got, lo, hi;
+    /* this rank's loss sum, correct predictions and samples, summed over ranks at the end */
+    double totals[3] = {0.0, 0.0, 0.0};
     lpc_tensor *x, *logits;
     const int32_t *y;
     for (int64_t step = 0;; step++) {
@@ -143,6 +223,14 @@ lpc_status lpc_trainer_epoch(lpc_trainer *t)
         got = lpc_batcher_next(t->batcher, t->ctx, &x, &y);
         if (got <= 0)
             break;
+        /* Every rank draws the same global batch and trains on its slice. */
+        rank_slice(t, got, &lo, &hi);
+        if (hi == lo)
+            return lpci_error(LPC_E_SHAPE, "lpc_trainer_epoch: the last batch of epoch %lld has "
+                              "%lld samples, fewer than the %d ranks", (long long)t->epochs_done + 1,
+                              (long long)got, lpc_comm_size(t->comm));
+        x = take_slice(t, x, got, lo, hi);
+        y += lo;
         double gamma, factor, arc_s, arc_m;
         if (schedule(t, LPC_SCHED_GAMMA, step, &gamma) != LPC_OK ||
             schedule(t, LPC_SCHED_LR_FACTOR, step, &factor) != LPC_OK ||
@@ -151,6 +239,10 @@ lpc_status lpc_trainer_epoch(lpc_trainer *t)
             return LPC_E_ARG;
         lpc_adamw_set_lr(t->opt, 0, t->lr * factor);
         lpc_tensor *loss = lpc_model_loss(t->model, t->ctx, x, y, gamma, arc_s, arc_m, &logits);
+        /* The loss is a mean over this rank's samples: weighted by their
+         * share, the gradients summed over ranks are the global batch's. */
+        lpc_tensor *objective = t->comm ? lpc_scale(t->ctx, loss, (float)(hi - lo) / (float)got)
+                                        : loss;
         lpc_status s = lpc_ctx_status(t->ctx);
         if (s != LPC_OK)
             return lpci_error(s, "lpc_trainer_epoch: epoch %lld step %lld: %s",
@@ -160,21 +252,25 @@ lpc_status lpc_trainer_epoch(lpc_trainer *t)
             return lpci_error(LPC_E_NUMERIC, "lpc_trainer_epoch: non-finite loss at epoch %lld "
                               "step %lld (gamma %g)", (long long)t->epochs_done + 1,
                               (long long)step, gamma);
-        if ((s = lpc_backward(t->ctx, loss)) != LPC_OK || (s = lpc_adamw_step(t->opt)) != LPC_OK)
+        if ((s = lpc_backward(t->ctx, objective)) != LPC_OK ||
+            (t->comm && (s = reduce_grads(t)) != LPC_OK) || (s = lpc_adamw_step(t->opt)) != LPC_OK)
             return s;
         lpc_module_zero_grad(net);
         const float *lg = lpc_tensor_cdata(logits);
-        for (int64_t i = 0; i < got; i++)
-            correct += argmax_row(lg + i * k, k) == y[i];
-        seen += got;
-        loss_sum += (double)lv * (double)got;
+        for (int64_t i = 0; i < hi - lo; i++)
+            totals[1] += argmax_row(lg + i * k, k) == y[i];
+        totals[2] += (double)(hi - lo);
+        totals[0] += (double)lv * (double)(hi - lo);
         t->last_gamma = gamma;
     }
     if (got < 0)
         return (lpc_status)got;
+    lpc_status s;
+    if (t->comm && (s = lpc_comm_allreduce(t->comm, totals, 3, LPC_COMM_F64)) != LPC_OK)
+        return s;
     t->epochs_done++;
-    t->last_loss = seen ? loss_sum / (double)seen : 0.0;
-    t->last_acc = seen ? (double)correct / (double)seen : 0.0;
+    t->last_loss = totals[2] > 0 ? totals[0] / totals[2] : 0.0;
+    t->last_acc = totals[2] > 0 ? totals[1] / totals[2] : 0.0;
     return LPC_OK;
 }
 
