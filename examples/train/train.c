@@ -109,6 +109,44 @@ static int fail(const char *what, lpc_status s)
     return 1;
 }
 
+/* Accuracy on both sets, Sigma_W of the training features, the summary
+ * line and the optional JSON file. */
+static int report(const options *po, lpc_model *model, lpc_trainer *tr, const lpc_dataset *train,
+                  const lpc_dataset *test, double seconds)
+{
+    const options o = *po;
+    lpc_status s;
+    const double *mean = lpc_trainer_mean(tr), *std = lpc_trainer_std(tr);
+    int64_t n = lpc_dataset_size(train), p = lpc_model_latent_dim(model);
+    float *z = malloc((size_t)(n * p) * sizeof *z);
+    int32_t *pred = malloc((size_t)n * sizeof *pred);
+    double acc_train, acc_test, sigma_w;
+    if (!z || !pred)
+        return fail("allocating features", LPC_E_NOMEM);
+    if ((s = lpc_model_evaluate(model, train, mean, std, 500, z, NULL, pred, &acc_train)) != LPC_OK ||
+        (s = lpc_model_evaluate(model, test, mean, std, 500, NULL, NULL, NULL, &acc_test)) != LPC_OK)
+        return fail("evaluating", s);
+    if ((s = lpc_sigma_w(z, n, p, pred, lpc_model_num_classes(model), &sigma_w)) != LPC_OK)
+        return fail("computing Sigma_W", s);
+    if (!o.quiet)
+        printf("test accuracy %.4f\n", acc_test);
+    printf("summary model=%s acc_test=%.4f acc_train=%.4f sigma_w_train=%.4e seconds=%.1f\n",
+           lpc_model_name(model), acc_test, acc_train, sigma_w, seconds);
+    if (o.json) {
+        FILE *f = fopen(o.json, "w");
+        if (!f || fprintf(f, "{\"model\": \"%s\", \"acc_test\": %.6f, \"acc_train\": %.6f, "
+                             "\"sigma_w_train\": %.6e, \"seconds\": %.3f}\n",
+                          lpc_model_name(model), acc_test, acc_train, sigma_w, seconds) < 0 ||
+            fclose(f) != 0) {
+            fprintf(stderr, "error: cannot write %s\n", o.json);
+            return 1;
+        }
+    }
+    free(z);
+    free(pred);
+    return 0;
+}
+
 static int train_and_report(const options *po, lpc_comm *comm);
 
 int main(int argc, char **argv)
@@ -171,47 +209,12 @@ static int train_and_report(const options *po, lpc_comm *comm)
         fflush(stdout);
     }
     double seconds = now() - t0;
-    if (rank != 0) { /* the weights are rank 0's: it evaluates and reports */
-        lpc_trainer_free(tr);
-        lpc_model_free(model);
-        lpc_rng_free(rng);
-        lpc_dataset_free(train);
-        lpc_dataset_free(test);
-        return 0;
-    }
-
-    const double *mean = lpc_trainer_mean(tr), *std = lpc_trainer_std(tr);
-    int64_t n = lpc_dataset_size(train), p = lpc_model_latent_dim(model);
-    float *z = malloc((size_t)(n * p) * sizeof *z);
-    int32_t *pred = malloc((size_t)n * sizeof *pred);
-    double acc_train, acc_test, sigma_w;
-    if (!z || !pred)
-        return fail("allocating features", LPC_E_NOMEM);
-    if ((s = lpc_model_evaluate(model, train, mean, std, 500, z, NULL, pred, &acc_train)) != LPC_OK ||
-        (s = lpc_model_evaluate(model, test, mean, std, 500, NULL, NULL, NULL, &acc_test)) != LPC_OK)
-        return fail("evaluating", s);
-    if ((s = lpc_sigma_w(z, n, p, pred, lpc_model_num_classes(model), &sigma_w)) != LPC_OK)
-        return fail("computing Sigma_W", s);
-    if (!o.quiet)
-        printf("test accuracy %.4f\n", acc_test);
-    printf("summary model=%s acc_test=%.4f acc_train=%.4f sigma_w_train=%.4e seconds=%.1f\n",
-           lpc_model_name(model), acc_test, acc_train, sigma_w, seconds);
-    if (o.json) {
-        FILE *f = fopen(o.json, "w");
-        if (!f || fprintf(f, "{\"model\": \"%s\", \"acc_test\": %.6f, \"acc_train\": %.6f, "
-                             "\"sigma_w_train\": %.6e, \"seconds\": %.3f}\n",
-                          lpc_model_name(model), acc_test, acc_train, sigma_w, seconds) < 0 ||
-            fclose(f) != 0) {
-            fprintf(stderr, "error: cannot write %s\n", o.json);
-            return 1;
-        }
-    }
-    free(z);
-    free(pred);
+    /* The weights are the same on every rank: rank 0 evaluates and reports. */
+    int rc = rank == 0 ? report(&o, model, tr, train, test, seconds) : 0;
     lpc_trainer_free(tr);
     lpc_model_free(model);
     lpc_rng_free(rng);
     lpc_dataset_free(train);
     lpc_dataset_free(test);
-    return 0;
+    return rc;
 }
