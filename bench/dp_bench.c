@@ -2,9 +2,14 @@
  * (`mpirun -np R lpc-bench-dp resnet18`): model LPC on synthetic images
  * (1x28x28 for mlp and resnet-small, 3x32x32 otherwise), global batch 128,
  * 1 thread per rank, one warm-up epoch of STEPS steps then one timed.
- * Rank 0 prints "BACKBONE ranks=R step_ms=... images_per_s=...
- * allreduce_ms=... allreduce_mb=..." where the all-reduce figures are per
- * step (gradients plus the batch-norm sums). */
+ * Rank 0 prints "BACKBONE ranks=R params=P step_ms=... images_per_s=...
+ * cpu_ms=... allreduce_ms=... allreduce_mb=... exchange_ms=...": per step
+ * the wall time, the CPU time of this process (which, unlike wall time,
+ * hardly depends on other load on a shared machine), the wall time inside
+ * the all-reduce calls (transfers plus waiting for the slowest rank) and
+ * the bytes they summed (gradients plus batch-norm sums), and exchange_ms,
+ * the best of 5 all-reduces of the gradient alone with every rank ready
+ * (the transfer cost without waiting). */
 #include <lpc/lpc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,11 +19,32 @@
 #include "../examples/common/comm_mpi.h"
 #include "../examples/common/options.h"
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
+
+/* Best time of 5 all-reduces of `count` floats, each after a one-value
+ * all-reduce that lines the ranks up. */
+static double exchange_seconds(lpc_comm *comm, int64_t count)
+{
+    float *buf = calloc((size_t)count, sizeof *buf);
+    double best = -1, sync = 0;
+    for (int i = 0; buf && i < 5; i++) {
+        if (lpc_comm_allreduce(comm, &sync, 1, LPC_COMM_F64) != LPC_OK)
+            break;
+        double t0 = now();
+        if (lpc_comm_allreduce(comm, buf, count, LPC_COMM_F32) != LPC_OK)
+            break;
+        double dt = now() - t0;
+        best = best < 0 || dt < best ? dt : best;
+    }
+    free(buf);
+    return best;
 }
 
 /* Times and counts the calls of the real communicator. */
@@ -71,18 +97,21 @@ static int bench(const char *name, long steps, lpc_comm *world)
         return 1;
     }
     tc.seconds = tc.bytes = 0;
-    double t0 = now();
+    double t0 = now(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     if ((s = lpc_trainer_epoch(t)) != LPC_OK) {
         fprintf(stderr, "lpc-bench-dp: %s\n", lpc_last_error());
         return 1;
     }
-    double dt = now() - t0;
+    double dt = now() - t0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    int64_t params = lpc_module_num_weights(lpc_model_module(m));
+    double exchange = world ? exchange_seconds(world, params) : 0;
     if (ex_comm_rank(world) == 0)
-        printf("%s ranks=%d params=%lld step_ms=%.1f images_per_s=%.1f allreduce_ms=%.2f "
-               "allreduce_mb=%.2f\n", name, world ? lpc_comm_size(world) : 1,
-               (long long)lpc_module_num_weights(lpc_model_module(m)), 1e3 * dt / (double)steps,
-               128.0 * (double)steps / dt, 1e3 * tc.seconds / (double)steps,
-               tc.bytes / (double)steps / 1e6);
+        printf("%s ranks=%d params=%lld step_ms=%.1f images_per_s=%.1f cpu_ms=%.1f "
+               "allreduce_ms=%.2f allreduce_mb=%.2f exchange_ms=%.2f\n", name,
+               world ? lpc_comm_size(world) : 1, (long long)params, 1e3 * dt / (double)steps,
+               128.0 * (double)steps / dt, 1e3 * cpu / (double)steps,
+               1e3 * tc.seconds / (double)steps, tc.bytes / (double)steps / 1e6,
+               1e3 * exchange);
     lpc_trainer_free(t);
     lpc_comm_free(comm);
     lpc_model_free(m);
