@@ -271,6 +271,10 @@ START_TEST(trainer_refusals)
     ck_assert_ptr_nonnull(strstr(lpc_last_error(), "SupCon"));
     ck_assert_int_eq(lpc_trainer_set_comm(ts, one), LPC_OK);   /* alone: fine */
     LPCT_EXPECT_ERR(lpc_trainer_set_comm(tl, five), LPC_E_ARG); /* 5 ranks, batch 4 */
+    lpc_trainer *t3 = NULL; /* 16 samples in batches of 5: the last has 1, for 2 ranks */
+    ck_assert_int_eq(lpc_trainer_new(lpc, ds, LPC_PROTOCOL_RAMP, 1, 5, 1e-3, 0, 0, &t3), LPC_OK);
+    LPCT_EXPECT_ERR(lpc_trainer_set_comm(t3, two), LPC_E_ARG);
+    lpc_trainer_free(t3);
     /* A transport failing in the gradient sum stops the epoch with its error. */
     ck_assert_int_eq(lpc_trainer_set_comm(tl, two), LPC_OK);
     LPCT_EXPECT_ERR(lpc_trainer_epoch(tl), LPC_E_IO);

@@ -137,9 +137,11 @@ lpc_status lpc_trainer_set_comm(lpc_trainer *t, lpc_comm *comm)
                           "couples all pairs of a batch; data-parallel training over %d ranks "
                           "is not supported for it (train it in one process)",
                           lpc_model_name(t->model), ranks);
-    if (ranks > t->batch)
-        return lpci_error(LPC_E_ARG, "lpc_trainer_set_comm: %d ranks for a batch of %lld: "
-                          "every rank needs at least one sample", ranks, (long long)t->batch);
+    int64_t last = lpc_dataset_size(t->data) % t->batch; /* the epoch's last batch, if partial */
+    if (ranks > t->batch || (last > 0 && last < ranks))
+        return lpci_error(LPC_E_ARG, "lpc_trainer_set_comm: %d ranks for batches of %lld (the "
+                          "last of an epoch: %lld): every rank needs at least one sample", ranks,
+                          (long long)t->batch, (long long)(last ? last : t->batch));
     lpc_module *net = lpc_model_module(t->model);
     int64_t len = 0;
     for (int i = 0; i < lpc_module_num_params(net); i++)
@@ -163,7 +165,11 @@ static lpc_status reduce_grads(lpc_trainer *t)
     int64_t at = 0;
     for (int i = 0; i < n; i++) {
         lpc_tensor *p = lpc_module_param(net, i);
-        memcpy(t->packed + at, lpc_tensor_grad(p), (size_t)lpc_tensor_numel(p) * sizeof(float));
+        size_t bytes = (size_t)lpc_tensor_numel(p) * sizeof(float);
+        if (lpc_tensor_grad(p)) /* a parameter the loss did not reach contributes zeros */
+            memcpy(t->packed + at, lpc_tensor_grad(p), bytes);
+        else
+            memset(t->packed + at, 0, bytes);
         at += lpc_tensor_numel(p);
     }
     lpc_status s = lpc_comm_allreduce(t->comm, t->packed, t->packed_len, LPC_COMM_F32);
@@ -172,7 +178,9 @@ static lpc_status reduce_grads(lpc_trainer *t)
     at = 0;
     for (int i = 0; i < n; i++) {
         lpc_tensor *p = lpc_module_param(net, i);
-        memcpy(lpc_tensor_grad(p), t->packed + at, (size_t)lpc_tensor_numel(p) * sizeof(float));
+        if (lpc_tensor_grad(p))
+            memcpy(lpc_tensor_grad(p), t->packed + at,
+                   (size_t)lpc_tensor_numel(p) * sizeof(float));
         at += lpc_tensor_numel(p);
     }
     return LPC_OK;
@@ -225,10 +233,6 @@ lpc_status lpc_trainer_epoch(lpc_trainer *t)
             break;
         /* Every rank draws the same global batch and trains on its slice. */
         rank_slice(t, got, &lo, &hi);
-        if (hi == lo)
-            return lpci_error(LPC_E_SHAPE, "lpc_trainer_epoch: the last batch of epoch %lld has "
-                              "%lld samples, fewer than the %d ranks", (long long)t->epochs_done + 1,
-                              (long long)got, lpc_comm_size(t->comm));
         x = take_slice(t, x, got, lo, hi);
         y += lo;
         double gamma, factor, arc_s, arc_m;
