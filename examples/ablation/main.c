@@ -20,7 +20,7 @@
 
 typedef struct {
     const char *out, *preset;
-    long cell, jobs, threads;
+    long cell, jobs, threads, ranks;
     int quiet, submit;
     const char *ov_what[32], *ov_value[32], *sbatch[32];
     int n_ov, n_sbatch;
@@ -35,7 +35,8 @@ static void usage(FILE *f)
         "  all [--jobs J]       run every unfinished cell, J processes at a time (default 1)\n"
         "  slurm [--submit]     write DIR/slurm-array.sh, a Slurm job array of the unfinished\n"
         "                       cells (--jobs J: at most J tasks at once, --threads N per task,\n"
-        "                       default 1; --sbatch ARG: a further #SBATCH line, repeatable);\n"
+        "                       default 1; --sbatch ARG: a further #SBATCH line, repeatable;\n"
+        "                       --ranks R: each cell trained by R MPI ranks via mpirun);\n"
         "                       --submit passes it to sbatch (again later: the missing cells)\n"
         "  report               aggregate the finished cells into DIR/tables.md, tables.csv,\n"
         "                       summary.json and figures\n"
@@ -57,13 +58,13 @@ static int parse(int argc, char **argv, options *o)
 {
     *o = (options){.out = "results", .preset = "quick", .cell = -1};
     enum { O_OUT = 256, O_PRESET, O_CELL, O_JOBS, O_THREADS, O_QUIET, O_SUBMIT, O_SBATCH,
-           O_OVERRIDE };
+           O_RANKS, O_OVERRIDE };
     static const struct option longopts[] = {
         {"help", no_argument, 0, 'h'}, {"out", required_argument, 0, O_OUT},
         {"preset", required_argument, 0, O_PRESET}, {"cell", required_argument, 0, O_CELL},
         {"jobs", required_argument, 0, O_JOBS}, {"threads", required_argument, 0, O_THREADS},
         {"quiet", no_argument, 0, O_QUIET}, {"submit", no_argument, 0, O_SUBMIT},
-        {"sbatch", required_argument, 0, O_SBATCH},
+        {"sbatch", required_argument, 0, O_SBATCH}, {"ranks", required_argument, 0, O_RANKS},
         {"epochs", required_argument, 0, O_OVERRIDE}, {"lrs", required_argument, 0, O_OVERRIDE},
         {"seeds", required_argument, 0, O_OVERRIDE}, {"models", required_argument, 0, O_OVERRIDE},
         {"backbone", required_argument, 0, O_OVERRIDE},
@@ -86,6 +87,7 @@ static int parse(int argc, char **argv, options *o)
         case O_THREADS: ok = ex_parse_long("--threads", optarg, 1, 256, &o->threads); break;
         case O_QUIET: o->quiet = 1; break;
         case O_SUBMIT: o->submit = 1; break;
+        case O_RANKS: ok = ex_parse_long("--ranks", optarg, 1, 4096, &o->ranks); break;
         case O_SBATCH:
             if ((ok = o->n_sbatch < 32))
                 o->sbatch[o->n_sbatch++] = optarg;
@@ -299,8 +301,9 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "all") == 0) {
         rc = run_all(&c, &o, argc, orig);
     } else if (strcmp(cmd, "slurm") == 0) {
-        ab_slurm_opts so = {o.out, o.preset, o.ov_what, o.ov_value, o.n_ov,
-                            o.threads ? o.threads : 1, o.jobs, o.sbatch, o.n_sbatch, o.submit};
+        ab_slurm_opts so = {o.out,     o.preset,   o.ov_what,  o.ov_value, o.n_ov,
+                            o.threads ? o.threads : 1, o.ranks, o.jobs, o.sbatch, o.n_sbatch,
+                            o.submit};
         rc = ab_slurm(&c, &so);
     } else if (strcmp(cmd, "report") == 0) {
         rc = ab_report(&c, o.out, o.quiet);

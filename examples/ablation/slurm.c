@@ -66,12 +66,14 @@ static char *script_text(const ab_config *c, const ab_slurm_opts *o, const char 
     fprintf(f, "#SBATCH --job-name=lpc-%s\n#SBATCH --array=", c->preset);
     *cells = pending_ranges(c, out, f);
     fprintf(f, "%%%ld\n", o->limit > 0 ? o->limit : *cells > 0 ? *cells : 1);
-    fprintf(f, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%ld\n#SBATCH --requeue\n"
+    fprintf(f, "#SBATCH --ntasks=%ld\n#SBATCH --cpus-per-task=%ld\n#SBATCH --requeue\n"
                "#SBATCH --open-mode=append\n#SBATCH --output=%s/logs/cell-%%a.log\n",
-            o->threads, out);
+            o->ranks > 1 ? o->ranks : 1, o->threads, out);
     for (int i = 0; i < o->n_extra; i++)
         fprintf(f, "#SBATCH %s\n", o->extra[i]);
     fputs("exec ", f);
+    if (o->ranks > 1) /* mpirun takes the nodes from the allocation */
+        fprintf(f, "mpirun -np %ld ", o->ranks);
     shell_word(f, self);
     fprintf(f, " run --cell \"$SLURM_ARRAY_TASK_ID\" --threads %ld --out ", o->threads);
     shell_word(f, out);
@@ -168,7 +170,7 @@ int ab_slurm(const ab_config *c, const ab_slurm_opts *o)
         fprintf(stderr, "error: cannot write %s: %s\n", script, strerror(errno));
         return 1;
     }
-    printf("wrote %s: %d of %d cells, %ld thread(s) each\n", script, cells, ab_num_cells(c),
-           o->threads);
+    printf("wrote %s: %d of %d cells, %ld rank(s) of %ld thread(s) each\n", script, cells,
+           ab_num_cells(c), o->ranks > 1 ? o->ranks : 1, o->threads);
     return o->submit ? submit(script) : 0;
 }

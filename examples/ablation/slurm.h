@@ -10,7 +10,8 @@ typedef struct {
     const char *preset;      /* preset name and the overrides, passed to every task */
     const char *const *ov_what, *const *ov_value;
     int n_ov;
-    long threads;            /* threads (and CPUs) per task */
+    long threads;            /* threads (and CPUs) per task, or per rank */
+    long ranks;              /* > 1: each cell trained by that many MPI ranks (mpirun) */
     long limit;              /* tasks running at once (the array's %N); 0: all */
     const char *const *extra; /* further "#SBATCH" arguments, e.g. "--time=48:00:00" */
     int n_extra;
