@@ -166,7 +166,7 @@ timeout 10 scontrol requeue "${jobid}_$victim" || fail "scontrol requeue ${jobid
 # A requeued job waits for its begin time; let it start now.
 timeout 10 scontrol update JobId="${jobid}_$victim" StartTime=now >/dev/null 2>&1
 
-wait_for 300 queue_empty || fail "the array did not finish within 5 minutes"
+wait_for 600 queue_empty || fail "the array did not finish within 10 minutes"
 grep -q "resuming after epoch [12] of 3" "$out/logs/cell-$victim.log" ||
     fail "requeued task $victim did not resume from its checkpoint: $(cat "$out/logs/cell-$victim.log")"
 echo "ok: requeued task $victim resumed from its checkpoint"
@@ -182,7 +182,7 @@ if command -v mpirun >/dev/null && ldd "$bin" | grep -q libmpi; then
     grep -q '^#SBATCH --array=2%1$' "$out/slurm-array.sh" && grep -q '^#SBATCH --ntasks=2$' \
         "$out/slurm-array.sh" || fail "MPI array script: $(cat "$out/slurm-array.sh")"
     jobid=$(sed -n 's/^submitted job array \([0-9]*\)$/\1/p' "$tmp/log/submit-mpi.log")
-    wait_for 300 queue_empty || fail "the MPI array did not finish within 5 minutes"
+    wait_for 600 queue_empty || fail "the MPI array did not finish within 10 minutes"
     grep -q '"ranks": 2' "$out"/cells/2-*/result.json ||
         fail "cell 2 was not trained by 2 ranks: $(cat "$out/logs/cell-2.log")"
     mpi_cell=1
@@ -192,7 +192,7 @@ else
     "$bin" slurm --submit --out "$out" --threads 1 "${opts[@]}" >"$tmp/log/submit2.log" 2>&1 ||
         fail "resubmission: $(cat "$tmp/log/submit2.log")"
     jobid=$(sed -n 's/^submitted job array \([0-9]*\)$/\1/p' "$tmp/log/submit2.log")
-    wait_for 300 queue_empty || fail "the resubmitted array did not finish within 5 minutes"
+    wait_for 600 queue_empty || fail "the resubmitted array did not finish within 10 minutes"
 fi
 
 "$bin" report --out "$out" "${opts[@]}" --quiet >"$tmp/log/report.log" 2>&1 ||
