@@ -155,7 +155,7 @@ pick_victim() {
     done
     return 1
 }
-wait_for 120 pick_victim || fail "no task was caught between epochs 1 and 3"
+wait_for 300 pick_victim || fail "no task was caught between epochs 1 and 3"
 timeout 10 scancel --signal=KILL "${jobid}_$victim" || fail "scancel --signal=KILL ${jobid}_$victim"
 task_ended() { ! timeout 5 squeue -h -t R -j "${jobid}_$victim" -o %i 2>/dev/null | grep -q .; }
 wait_for 30 task_ended || fail "task $victim still running after SIGKILL"
