@@ -73,12 +73,12 @@ echo "ok: report reads an MPI-trained and a locally trained cell from one direct
 log="$tmp/kill.log"
 mpi 2 "$bin" run --cell 0 --out "$tmp/kill" "${opts[@]}" >"$log" 2>&1 &
 bg=$!
-for _ in $(seq 1200); do
+for _ in $(seq 4800); do
     grep -q " epoch [1-3]/5 " "$log" 2>/dev/null && break
     kill -0 $bg 2>/dev/null || break
     sleep 0.05
 done
-grep -q " epoch [1-3]/5 " "$log" || fail "no epoch finished within 60 s: $(cat "$log")"
+grep -q " epoch [1-3]/5 " "$log" || fail "no epoch finished within 4 minutes: $(cat "$log")"
 # Below the job: timeout, mpirun and the ranks; rank 1's environment says so.
 victim=""
 for p in $(descendants $bg); do
