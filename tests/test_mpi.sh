@@ -9,6 +9,8 @@
 #     checkpoint and ends bit-identical to an uninterrupted 2-rank run;
 #  3. 1 process resumes from a 2-rank checkpoint and ends with weights within
 #     1e-4 of the 2-rank run's.
+#  4. lpc-train under mpirun reports once (rank 0), and a SupCon model is
+#     refused with a message (its loss couples all pairs of a batch).
 # Every run has a bounded timeout. Arguments: source and build dirs.
 set -u
 build=$2
@@ -122,3 +124,16 @@ grep -q "resuming after epoch [1-4] of 5" "$tmp/one.log" ||
 "$steps" compare "$tmp/ref/$cell/checkpoint.lpcc" "$tmp/one/$cell/checkpoint.lpcc" 1e-4 0 \
     >"$tmp/one.cmp" 2>&1 || fail "1-process continuation differs: $(cat "$tmp/one.cmp")"
 echo "ok: 1 process $(grep -o "resuming after epoch [0-9] of 5" "$tmp/one.log") of a 2-rank checkpoint: $(head -1 "$tmp/one.cmp")"
+
+# 4. lpc-train under mpirun: rank 0 alone reports; SupCon is refused, not hung.
+train="$build/examples/train/lpc-train"
+mpi 2 "$train" --subset 2560 --epochs 1 --threads 1 >"$tmp/train.log" 2>&1 ||
+    fail "lpc-train under mpirun: $(cat "$tmp/train.log")"
+[ "$(grep -c '^summary ' "$tmp/train.log")" = 1 ] && grep -q "2 rank(s)" "$tmp/train.log" ||
+    fail "lpc-train under mpirun: one summary from rank 0 expected: $(cat "$tmp/train.log")"
+if mpi 2 "$train" --model SCL --subset 2560 --epochs 1 --threads 1 >"$tmp/scl.log" 2>&1; then
+    fail "SupCon was trained over 2 ranks"
+fi
+grep -q "SupCon term, which couples all pairs" "$tmp/scl.log" ||
+    fail "no SupCon refusal message: $(cat "$tmp/scl.log")"
+echo "ok: lpc-train under mpirun reports once; SCL over 2 ranks refused: $(grep -m1 -o 'model SCL has a SupCon term[^;]*' "$tmp/scl.log")"
