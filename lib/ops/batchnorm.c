@@ -4,7 +4,8 @@
  * affine map of the forward pass; the normalised input is recomputed from x
  * in the backward pass rather than stored. With a communicator on the ctx
  * (data-parallel training), the per-channel sums of training mode are
- * reduced over every rank's batch before use (global_sums). */
+ * reduced over every rank's batch before use (all_channel_sums, then
+ * reduce_over_ranks; backward_over_ranks for the gradient). */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -308,8 +309,7 @@ static void backward_over_ranks(lpc_ctx *ctx, const lpci_node *node, int rg_fres
                 int64_t off = (i * c + ch) * hw;
                 silu_grad_row(dz + off, g + off, xd + off, rd ? rd + off : NULL,
                               res && res->grad ? res->grad + off : NULL, rg_fresh,
-                              st[ch * ST_COUNT + ST_A],
-                              st[ch * ST_COUNT + ST_B], hw);
+                              st[ch * ST_COUNT + ST_A], st[ch * ST_COUNT + ST_B], hw);
             }
         g = dz;
     }
