@@ -165,6 +165,7 @@ struct lpc_ctx {
     lpc_tensor poison;
     void *scratch_raw; /* lpci_ctx_scratch's buffer and its size */
     size_t scratch_size;
+    lpc_comm *comm; /* borrowed; batch-norm sums over every rank (lpc_ctx_set_comm) */
 };
 
 /* Sticky failure: records the first error in ctx (and thread-locally) and
