@@ -136,4 +136,4 @@ if mpi 2 "$train" --model SCL --subset 2560 --epochs 1 --threads 1 >"$tmp/scl.lo
 fi
 grep -q "SupCon term, which couples all pairs" "$tmp/scl.log" ||
     fail "no SupCon refusal message: $(cat "$tmp/scl.log")"
-echo "ok: lpc-train under mpirun reports once; SCL over 2 ranks refused: $(grep -m1 -o 'model SCL has a SupCon term[^;]*' "$tmp/scl.log")"
+echo "ok: lpc-train under mpirun reports once; SCL over 2 ranks refused: $(grep -m1 -o 'model has a SupCon term[^;]*' "$tmp/scl.log")"
