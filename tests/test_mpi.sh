@@ -63,7 +63,7 @@ opts=(--models LPC --subset 10000 --epochs 5 --deepfool-samples 20 --threads 1)
 cell=cells/0-LPC-lr0.001-s0
 mpi 2 "$bin" run --cell 0 --out "$tmp/ref" "${opts[@]}" >"$tmp/ref.log" 2>&1 ||
     fail "uninterrupted 2-rank run: $(cat "$tmp/ref.log")"
-grep -q '"ranks": 2' "$tmp/ref/$cell/result.json" || fail "result.json does not record 2 ranks"
+grep -Eq '"ranks":[[:space:]]*2[,}[:space:]]' "$tmp/ref/$cell/result.json" || fail "result.json does not record 2 ranks"
 # The other cell of the grid locally, into the same directory: report reads both.
 "$bin" all --out "$tmp/ref" "${opts[@]}" --models LPC,NoPen --quiet >"$tmp/all.log" 2>&1 ||
     fail "local cell: $(cat "$tmp/all.log")"

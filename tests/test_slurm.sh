@@ -183,7 +183,7 @@ if command -v mpirun >/dev/null && ldd "$bin" | grep -q libmpi; then
         "$out/slurm-array.sh" || fail "MPI array script: $(cat "$out/slurm-array.sh")"
     jobid=$(sed -n 's/^submitted job array \([0-9]*\)$/\1/p' "$tmp/log/submit-mpi.log")
     wait_for 600 queue_empty || fail "the MPI array did not finish within 10 minutes"
-    grep -q '"ranks": 2' "$out"/cells/2-*/result.json ||
+    grep -Eq '"ranks":[[:space:]]*2[,}[:space:]]' "$out"/cells/2-*/result.json ||
         fail "cell 2 was not trained by 2 ranks: $(cat "$out/logs/cell-2.log")"
     mpi_cell=1
     echo "ok: missing cell 2 resubmitted and trained by 2 MPI ranks in the allocation"
