@@ -64,6 +64,8 @@ typedef struct {
     int32_t *pred_train, *pred_test;
     double acc_train, acc_test, robustness, seconds_analysis;
     int have_robustness;
+    lpc_comm *comm; /* data-parallel ranks, NULL: alone */
+    int rank;       /* only rank 0 writes files */
 } run;
 
 static void release(run *r)
@@ -129,7 +131,8 @@ static int setup(run *r)
         (s = ex_trainer_set(r->trainer, EX_TRAIN_GAMMA_MAX, c->gamma_max)) != LPC_OK ||
         (s = ex_trainer_set(r->trainer, EX_TRAIN_REACH, c->reach)) != LPC_OK ||
         (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_PAD, c->augment ? 4 : 0)) != LPC_OK ||
-        (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK)
+        (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK ||
+        (s = ex_trainer_set_comm(r->trainer, r->comm)) != LPC_OK)
         return fail(r, "setting up training", s);
     return 0;
 }
@@ -149,6 +152,8 @@ static int train(run *r, const char *ckpt, ab_progress_mode mode)
         lpc_status s = ex_trainer_epoch(r->trainer);
         if (s != LPC_OK)
             return fail(r, "training", s);
+        if (r->rank != 0) /* identical weights everywhere: rank 0 logs and saves */
+            continue;
         double acc_test = 0;
         if ((s = ex_evaluate(r->model, r->test_head, ex_trainer_mean(r->trainer),
                                     ex_trainer_std(r->trainer), EVAL_BATCH, NULL, NULL, NULL,
@@ -296,6 +301,7 @@ static void write_config(jw *w, const run *r, int threads)
     jw_int(w, "latent_dim", lpc_head_latent_dim(r->model));
     jw_int(w, "deepfool_samples", c->deepfool_samples);
     jw_int(w, "threads", threads);
+    jw_int(w, "ranks", r->comm ? lpc_comm_size(r->comm) : 1);
     jw_str(w, "identity", r->identity);
     jw_end_obj(w);
 }
@@ -385,15 +391,23 @@ static int check_result(const run *r, ab_progress_mode mode, int *done)
     return 0;
 }
 
+ab_result_state ab_cell_result(const ab_config *c, const char *out, const ab_cell *cell)
+{
+    char path[4200], id[2048], why[256];
+    ab_cell_path(out, cell, "result.json", path, sizeof path);
+    ab_cell_identity(c, cell, id, sizeof id);
+    return ab_result_load(path, id, NULL, why, sizeof why);
+}
+
 int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
-                ab_progress_mode mode)
+                ab_progress_mode mode, lpc_comm *comm)
 {
     if (index < 0 || index >= ab_num_cells(c)) {
         fprintf(stderr, "error: --cell %d out of range: preset '%s' has %d cells (0..%d)\n",
                 index, c->preset, ab_num_cells(c), ab_num_cells(c) - 1);
         return 2;
     }
-    run r = {.c = c};
+    run r = {.c = c, .comm = comm, .rank = comm ? lpc_comm_rank(comm) : 0};
     ab_cell_at(c, index, &r.cell);
     ab_cell_identity(c, &r.cell, r.identity, sizeof r.identity);
     ab_cell_path(out, &r.cell, NULL, r.dir, sizeof r.dir);
@@ -401,23 +415,30 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
         fprintf(stderr, "error: cannot create %s: %s\n", r.dir, strerror(errno));
         return 1;
     }
-    int lock_fd, done, rc;
+    int lock_fd = -1, done, rc;
     long holder;
-    if ((rc = ab_lock_cell(r.dir, &lock_fd, &holder)) != 0) {
+    /* Rank 0 holds the lock for all ranks of a data-parallel run. */
+    if (r.rank == 0 && (rc = ab_lock_cell(r.dir, &lock_fd, &holder)) != 0) {
         if (rc > 0)
             fprintf(stderr, "error: cell %s is locked by process %ld (another lpc-ablation on "
                             "%s); not running it twice\n", r.cell.name, holder, out);
         return rc > 0 ? AB_EXIT_LOCKED : 1;
     }
-    ab_lock_remove_stale_temps(r.dir);
+    if (r.rank == 0)
+        ab_lock_remove_stale_temps(r.dir);
     if ((rc = check_result(&r, mode, &done)) != 0 || done) {
-        close(lock_fd);
+        if (lock_fd >= 0)
+            close(lock_fd);
         return rc;
     }
     lpc_set_num_threads(threads);
     char ckpt[4200];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.lpcc", r.dir);
     rc = setup(&r) || train(&r, ckpt, mode);
+    if (r.rank != 0) { /* rank 0 evaluates and writes the results */
+        release(&r);
+        return rc;
+    }
     double t0 = now();
     rc = rc || evaluate(&r) || all_finite(&r) || robustness(&r);
     r.seconds_analysis = now() - t0;

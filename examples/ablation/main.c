@@ -1,6 +1,7 @@
 /* lpc-ablation: the paper's eleven-model ablation as independent cells
  * (model x learning rate x seed) sharing one results directory.
- *   lpc-ablation plan | run --cell N | all [--jobs J] | report   [options] */
+ *   lpc-ablation plan | run --cell N | all [--jobs J] | slurm [--submit] | report
+ *   [options] */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -9,31 +10,37 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../common/comm_mpi.h"
 #include "../common/options.h"
 #include "cell.h"
 #include "lock.h"
 #include "preset.h"
 #include "progress.h"
 #include "report.h"
-#include "result.h"
+#include "slurm.h"
 
 typedef struct {
     const char *out, *preset;
-    long cell, jobs, threads;
-    int quiet;
-    const char *ov_what[32], *ov_value[32];
-    int n_ov;
+    long cell, jobs, threads, ranks;
+    int quiet, submit;
+    const char *ov_what[32], *ov_value[32], *sbatch[32];
+    int n_ov, n_sbatch;
 } options;
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: lpc-ablation plan|run|all|report [options]\n"
+        "usage: lpc-ablation plan|run|all|slurm|report [options]\n"
         "  plan                 list the cells of the preset with their index and state\n"
         "  run --cell N         train and analyse one cell (resumes from its checkpoint);\n"
         "                       exits 75 when another process is running that cell\n"
         "  all [--jobs J]       run every unfinished cell, J processes at a time (default 1);\n"
         "                       a cell another process is running (locked) is skipped\n"
+        "  slurm [--submit]     write DIR/slurm-array.sh, a Slurm job array of the unfinished\n"
+        "                       cells (--jobs J: at most J tasks at once, --threads N per task,\n"
+        "                       default 1; --sbatch ARG: a further #SBATCH line, repeatable;\n"
+        "                       --ranks R: each cell trained by R MPI ranks via mpirun);\n"
+        "                       --submit passes it to sbatch (again later: the missing cells)\n"
         "  report               aggregate the finished cells into DIR/tables.md, tables.csv,\n"
         "                       summary.json and figures\n"
         "options (all subcommands):\n"
@@ -52,13 +59,15 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, options *o)
 {
-    *o = (options){.out = "results", .preset = "quick", .cell = -1, .jobs = 1};
-    enum { O_OUT = 256, O_PRESET, O_CELL, O_JOBS, O_THREADS, O_QUIET, O_OVERRIDE };
+    *o = (options){.out = "results", .preset = "quick", .cell = -1};
+    enum { O_OUT = 256, O_PRESET, O_CELL, O_JOBS, O_THREADS, O_QUIET, O_SUBMIT, O_SBATCH,
+           O_RANKS, O_OVERRIDE };
     static const struct option longopts[] = {
         {"help", no_argument, 0, 'h'}, {"out", required_argument, 0, O_OUT},
         {"preset", required_argument, 0, O_PRESET}, {"cell", required_argument, 0, O_CELL},
         {"jobs", required_argument, 0, O_JOBS}, {"threads", required_argument, 0, O_THREADS},
-        {"quiet", no_argument, 0, O_QUIET},
+        {"quiet", no_argument, 0, O_QUIET}, {"submit", no_argument, 0, O_SUBMIT},
+        {"sbatch", required_argument, 0, O_SBATCH}, {"ranks", required_argument, 0, O_RANKS},
         {"epochs", required_argument, 0, O_OVERRIDE}, {"lrs", required_argument, 0, O_OVERRIDE},
         {"seeds", required_argument, 0, O_OVERRIDE}, {"models", required_argument, 0, O_OVERRIDE},
         {"backbone", required_argument, 0, O_OVERRIDE},
@@ -77,9 +86,15 @@ static int parse(int argc, char **argv, options *o)
         case O_OUT: o->out = optarg; break;
         case O_PRESET: o->preset = optarg; break;
         case O_CELL: ok = ex_parse_long("--cell", optarg, 0, 1L << 30, &o->cell); break;
-        case O_JOBS: ok = ex_parse_long("--jobs", optarg, 1, 64, &o->jobs); break;
+        case O_JOBS: ok = ex_parse_long("--jobs", optarg, 1, 1024, &o->jobs); break;
         case O_THREADS: ok = ex_parse_long("--threads", optarg, 1, 256, &o->threads); break;
         case O_QUIET: o->quiet = 1; break;
+        case O_SUBMIT: o->submit = 1; break;
+        case O_RANKS: ok = ex_parse_long("--ranks", optarg, 1, 4096, &o->ranks); break;
+        case O_SBATCH:
+            if ((ok = o->n_sbatch < 32))
+                o->sbatch[o->n_sbatch++] = optarg;
+            break;
         case O_OVERRIDE:
             if (o->n_ov == 32) {
                 ok = 0;
@@ -112,15 +127,6 @@ static int configure(const options *o, ab_config *c)
     return 1;
 }
 
-/* State of a cell's result.json (result.h). */
-static ab_result_state cell_result(const ab_config *c, const char *out, const ab_cell *cell)
-{
-    char path[4200], id[2048], why[256];
-    ab_cell_path(out, cell, "result.json", path, sizeof path);
-    ab_cell_identity(c, cell, id, sizeof id);
-    return ab_result_load(path, id, NULL, why, sizeof why);
-}
-
 /* PID of the process running a cell, or 0 when none does. */
 static long cell_holder(const char *out, const ab_cell *cell)
 {
@@ -144,7 +150,7 @@ static int plan(const ab_config *c, const char *out)
         ab_cell_path(out, &cell, "checkpoint.lpcc", ck, sizeof ck);
         static const char *names[] = {"pending", "finished", "damaged (runs again)",
                                       "another configuration's result"};
-        ab_result_state st = cell_result(c, out, &cell);
+        ab_result_state st = ab_cell_result(c, out, &cell);
         long holder = st == AB_RESULT_OK ? 0 : cell_holder(out, &cell);
         const char *state = st == AB_RESULT_NONE && access(ck, F_OK) == 0 ? "started"
                                                                          : names[st];
@@ -216,16 +222,16 @@ static void count_exit(int status, int *ok, int *skipped, int *failed)
 
 static int run_all(const ab_config *c, const options *o, int argc, char **argv)
 {
-    long threads = o->threads;
+    long jobs = o->jobs ? o->jobs : 1, threads = o->threads;
     if (!threads) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cores / o->jobs > 0 ? cores / o->jobs : 1;
+        threads = cores / jobs > 0 ? cores / jobs : 1;
     }
     int total = ab_num_cells(c), pending[4096], n_pending = 0, skipped = 0;
     for (int i = 0; i < total && n_pending < 4096; i++) {
         ab_cell cell;
         ab_cell_at(c, i, &cell);
-        if (cell_result(c, o->out, &cell) == AB_RESULT_OK)
+        if (ab_cell_result(c, o->out, &cell) == AB_RESULT_OK)
             continue;
         long holder = cell_holder(o->out, &cell);
         if (holder) {
@@ -238,14 +244,14 @@ static int run_all(const ab_config *c, const options *o, int argc, char **argv)
     }
     ab_progress_mode mode = ab_progress_mode_for_stdout(o->quiet);
     ab_progress_note(mode, "%d of %d cells to run, %ld at a time with %ld thread(s) each",
-                     n_pending, total, o->jobs, threads);
-    ab_board *board = ab_board_new(mode, (int)o->jobs);
+                     n_pending, total, jobs, threads);
+    ab_board *board = ab_board_new(mode, (int)jobs);
     if (!board)
         return 1;
     signal(SIGPIPE, SIG_IGN);
     int next = 0, running = 0, failed = 0, ok = 0;
     while (next < n_pending || running > 0) {
-        while (running < o->jobs && next < n_pending) {
+        while (running < jobs && next < n_pending) {
             char b0[32], b1[32], *bufs[2] = {b0, b1};
             char **args = child_argv(argc, argv, pending[next], threads, bufs);
             ab_cell cell;
@@ -305,16 +311,30 @@ int main(int argc, char **argv)
             fprintf(stderr, "error: run needs --cell N (see `lpc-ablation plan`)\n");
             rc = 2;
         } else {
-            long threads = o.threads ? o.threads : sysconf(_SC_NPROCESSORS_ONLN);
+            /* Under mpirun: one cell trained by all ranks (data-parallel). */
+            lpc_comm *comm = NULL;
+            if (ex_comm_start(&argc, &argv, &comm) != 0) {
+                free(orig);
+                return 1;
+            }
+            int ranks = comm ? lpc_comm_size(comm) : 1;
+            long threads = o.threads ? o.threads : sysconf(_SC_NPROCESSORS_ONLN) / ranks;
             rc = ab_cell_run(&c, (int)o.cell, o.out, (int)(threads > 0 ? threads : 1),
-                             ab_progress_mode_for_stdout(o.quiet));
+                             ab_progress_mode_for_stdout(o.quiet || ex_comm_rank(comm) != 0),
+                             comm);
+            rc = ex_comm_end(comm, rc);
         }
     } else if (strcmp(cmd, "all") == 0) {
         rc = run_all(&c, &o, argc, orig);
+    } else if (strcmp(cmd, "slurm") == 0) {
+        ab_slurm_opts so = {o.out,     o.preset,   o.ov_what,  o.ov_value, o.n_ov,
+                            o.threads ? o.threads : 1, o.ranks, o.jobs, o.sbatch, o.n_sbatch,
+                            o.submit};
+        rc = ab_slurm(&c, &so);
     } else if (strcmp(cmd, "report") == 0) {
         rc = ab_report(&c, o.out, o.quiet);
     } else {
-        fprintf(stderr, "error: unknown subcommand '%s' (plan, run, all, report)\n", cmd);
+        fprintf(stderr, "error: unknown subcommand '%s' (plan, run, all, slurm, report)\n", cmd);
         rc = 2;
     }
     free(orig);

@@ -1,5 +1,5 @@
 /* The training loop shared by the examples: schedules, AdamW, batching,
- * evaluation. */
+ * data-parallel steps over the ranks of a communicator, evaluation. */
 #include "trainer.h"
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +18,9 @@ struct ex_trainer {
     int pad, flip;
     double *mean, *std; /* one per channel */
     double last_loss, last_acc, last_gamma;
+    lpc_comm *comm; /* borrowed; NULL: this process alone */
+    float *packed;  /* every parameter gradient, for one all-reduce */
+    int64_t packed_len;
 };
 
 static lpc_status bad(const char *what)
@@ -80,6 +83,7 @@ void ex_trainer_free(ex_trainer *t)
     lpc_ctx_free(t->ctx);
     free(t->mean);
     free(t->std);
+    free(t->packed);
     free(t);
 }
 
@@ -133,6 +137,92 @@ static lpc_status schedule(const ex_trainer *t, lpc_sched_value what, int64_t st
                              t->epochs, t->gamma_max, t->reach, out);
 }
 
+lpc_status ex_trainer_set_comm(ex_trainer *t, lpc_comm *comm)
+{
+    if (!t)
+        return bad("ex_trainer_set_comm: trainer is NULL");
+    int ranks = comm ? lpc_comm_size(comm) : 1;
+    /* SupCon's loss couples every pair of the batch: it is not a sum of
+     * per-rank terms, and gathering the features of all ranks is not done. */
+    if (ranks > 1 && lpc_head_get(t->head, LPC_HEAD_SUPCON) != 0) {
+        fprintf(stderr, "error: the model has a SupCon term, which couples all pairs of a batch; "
+                        "data-parallel training over %d ranks is not supported for it (train it "
+                        "in one process)\n", ranks);
+        return LPC_E_ARG;
+    }
+    int64_t last = lpc_dataset_size(t->data) % t->batch; /* the epoch's last batch, if partial */
+    if (ranks > t->batch || (last > 0 && last < ranks)) {
+        fprintf(stderr, "error: %d ranks for batches of %lld (the last of an epoch: %lld): every "
+                        "rank needs at least one sample\n", ranks, (long long)t->batch,
+                (long long)(last ? last : t->batch));
+        return LPC_E_ARG;
+    }
+    lpc_module *net = lpc_head_module(t->head);
+    int64_t len = 0;
+    for (int i = 0; i < lpc_module_num_params(net); i++)
+        len += lpc_tensor_numel(lpc_module_param(net, i));
+    float *packed = ranks > 1 ? calloc((size_t)len, sizeof *packed) : NULL;
+    if (ranks > 1 && !packed)
+        return bad("ex_trainer_set_comm: out of memory");
+    free(t->packed);
+    t->packed = packed;
+    t->packed_len = ranks > 1 ? len : 0;
+    t->comm = ranks > 1 ? comm : NULL;
+    return lpc_ctx_set_comm(t->ctx, t->comm);
+}
+
+/* Sums every parameter gradient over the ranks (one all-reduce of all of
+ * them packed, in the communicator's fixed order). */
+static lpc_status reduce_grads(ex_trainer *t)
+{
+    lpc_module *net = lpc_head_module(t->head);
+    int n = lpc_module_num_params(net);
+    int64_t at = 0;
+    for (int i = 0; i < n; i++) {
+        lpc_tensor *p = lpc_module_param(net, i);
+        size_t bytes = (size_t)lpc_tensor_numel(p) * sizeof(float);
+        if (lpc_tensor_grad(p)) /* a parameter the loss did not reach contributes zeros */
+            memcpy(t->packed + at, lpc_tensor_grad(p), bytes);
+        else
+            memset(t->packed + at, 0, bytes);
+        at += lpc_tensor_numel(p);
+    }
+    lpc_status s = lpc_comm_allreduce(t->comm, t->packed, t->packed_len, LPC_COMM_F32);
+    if (s != LPC_OK) {
+        fprintf(stderr, "error: summing gradients over the ranks: %s\n", lpc_last_error());
+        return s;
+    }
+    at = 0;
+    for (int i = 0; i < n; i++) {
+        lpc_tensor *p = lpc_module_param(net, i);
+        if (lpc_tensor_grad(p))
+            memcpy(lpc_tensor_grad(p), t->packed + at,
+                   (size_t)lpc_tensor_numel(p) * sizeof(float));
+        at += lpc_tensor_numel(p);
+    }
+    return LPC_OK;
+}
+
+/* This rank's rows [lo, hi) of a global batch of `got`: contiguous slices
+ * in rank order, sizes differing by at most one. */
+static void rank_slice(const ex_trainer *t, int64_t got, int64_t *lo, int64_t *hi)
+{
+    int r = t->comm ? lpc_comm_rank(t->comm) : 0, size = t->comm ? lpc_comm_size(t->comm) : 1;
+    *lo = got * r / size;
+    *hi = got * (r + 1) / size;
+}
+
+/* This rank's part of the batch x of `got` samples as a tensor of ctx:
+ * x itself for one process. */
+static lpc_tensor *take_slice(ex_trainer *t, lpc_tensor *x, int64_t got, int64_t lo, int64_t hi)
+{
+    if (!t->comm)
+        return x;
+    int64_t shape[4] = {hi - lo, lpc_tensor_dim(x, 1), lpc_tensor_dim(x, 2), lpc_tensor_dim(x, 3)};
+    int64_t per = lpc_tensor_numel(x) / got;
+    return lpc_tensor_from(t->ctx, 4, shape, lpc_tensor_cdata(x) + lo * per, (hi - lo) * per);
+}
+
 static int32_t argmax_row(const float *row, int64_t k)
 {
     int32_t best = 0;
@@ -142,13 +232,13 @@ static int32_t argmax_row(const float *row, int64_t k)
     return best;
 }
 
-/* One optimizer step on batch (x, y), step `step` of the current epoch:
- * schedules, forward and loss, backward, parameter update, zeroed
- * gradients. A data-parallel run would all-reduce the gradients between
- * lpc_backward and lpc_adamw_step. *loss and *logits receive the batch's
- * loss and raw logits; *gamma the L2 weight used. */
-static lpc_status train_step(ex_trainer *t, lpc_tensor *x, const int32_t *y, int64_t step,
-                             float *loss, lpc_tensor **logits, double *gamma)
+/* One optimizer step on this rank's slice (x, y) of a global batch of
+ * `got` samples, step `step` of the current epoch: schedules, forward and
+ * loss, backward, gradients summed over the ranks, parameter update, zeroed
+ * gradients. *loss and *logits receive the slice's loss and raw logits;
+ * *gamma the L2 weight used. */
+static lpc_status train_step(ex_trainer *t, lpc_tensor *x, const int32_t *y, int64_t got,
+                             int64_t step, float *loss, lpc_tensor **logits, double *gamma)
 {
     double factor, arc_s, arc_m;
     lpc_status s;
@@ -159,6 +249,10 @@ static lpc_status train_step(ex_trainer *t, lpc_tensor *x, const int32_t *y, int
         return s;
     lpc_adamw_set_lr(t->opt, 0, t->lr * factor);
     lpc_tensor *l = lpc_head_loss(t->head, t->ctx, x, y, *gamma, arc_s, arc_m, logits);
+    /* The loss is a mean over this rank's samples: weighted by their share,
+     * the gradients summed over ranks are the global batch's. */
+    lpc_tensor *objective = t->comm ? lpc_scale(t->ctx, l, (float)lpc_tensor_dim(x, 0) / (float)got)
+                                    : l;
     if ((s = lpc_ctx_status(t->ctx)) != LPC_OK) {
         fprintf(stderr, "error: epoch %lld step %lld: %s\n", (long long)t->epochs_done + 1,
                 (long long)step, lpc_ctx_error(t->ctx));
@@ -170,7 +264,14 @@ static lpc_status train_step(ex_trainer *t, lpc_tensor *x, const int32_t *y, int
                 (long long)t->epochs_done + 1, (long long)step, *gamma);
         return LPC_E_NUMERIC;
     }
-    if ((s = lpc_backward(t->ctx, l)) != LPC_OK || (s = lpc_adamw_step(t->opt)) != LPC_OK) {
+    if ((s = lpc_backward(t->ctx, objective)) != LPC_OK) {
+        fprintf(stderr, "error: epoch %lld step %lld: %s\n", (long long)t->epochs_done + 1,
+                (long long)step, lpc_last_error());
+        return s;
+    }
+    if (t->comm && (s = reduce_grads(t)) != LPC_OK)
+        return s;
+    if ((s = lpc_adamw_step(t->opt)) != LPC_OK) {
         fprintf(stderr, "error: epoch %lld step %lld: %s\n", (long long)t->epochs_done + 1,
                 (long long)step, lpc_last_error());
         return s;
@@ -183,8 +284,9 @@ lpc_status ex_trainer_epoch(ex_trainer *t)
     if (!t)
         return bad("ex_trainer_epoch: trainer is NULL");
     lpc_module_set_train(lpc_head_module(t->head), 1);
-    int64_t k = lpc_head_num_classes(t->head), seen = 0, correct = 0, got;
-    double loss_sum = 0.0;
+    int64_t k = lpc_head_num_classes(t->head), got, lo, hi;
+    /* this rank's loss sum, correct predictions and samples, summed over ranks at the end */
+    double totals[3] = {0.0, 0.0, 0.0};
     lpc_tensor *x, *logits;
     const int32_t *y;
     for (int64_t step = 0;; step++) {
@@ -192,25 +294,35 @@ lpc_status ex_trainer_epoch(ex_trainer *t)
         got = lpc_batcher_next(t->batcher, t->ctx, &x, &y);
         if (got <= 0)
             break;
+        /* Every rank draws the same global batch and trains on its slice. */
+        rank_slice(t, got, &lo, &hi);
+        x = take_slice(t, x, got, lo, hi);
+        y += lo;
         float lv;
         double gamma;
-        lpc_status s = train_step(t, x, y, step, &lv, &logits, &gamma);
+        lpc_status s = train_step(t, x, y, got, step, &lv, &logits, &gamma);
         if (s != LPC_OK)
             return s;
         const float *lg = lpc_tensor_cdata(logits);
-        for (int64_t i = 0; i < got; i++)
-            correct += argmax_row(lg + i * k, k) == y[i];
-        seen += got;
-        loss_sum += (double)lv * (double)got;
+        for (int64_t i = 0; i < hi - lo; i++)
+            totals[1] += argmax_row(lg + i * k, k) == y[i];
+        totals[2] += (double)(hi - lo);
+        totals[0] += (double)lv * (double)(hi - lo);
         t->last_gamma = gamma;
     }
     if (got < 0) {
         fprintf(stderr, "error: reading a batch: %s\n", lpc_last_error());
         return (lpc_status)got;
     }
+    lpc_status s;
+    if (t->comm && (s = lpc_comm_allreduce(t->comm, totals, 3, LPC_COMM_F64)) != LPC_OK) {
+        fprintf(stderr, "error: summing the epoch's totals over the ranks: %s\n",
+                lpc_last_error());
+        return s;
+    }
     t->epochs_done++;
-    t->last_loss = seen ? loss_sum / (double)seen : 0.0;
-    t->last_acc = seen ? (double)correct / (double)seen : 0.0;
+    t->last_loss = totals[2] > 0 ? totals[0] / totals[2] : 0.0;
+    t->last_acc = totals[2] > 0 ? totals[1] / totals[2] : 0.0;
     return LPC_OK;
 }
 

@@ -46,6 +46,19 @@ const double *ex_trainer_std(const ex_trainer *t);
 /* Optimizer and batcher (owned by the trainer), for checkpoints. */
 lpc_adamw *ex_trainer_adamw(ex_trainer *t);
 lpc_batcher *ex_trainer_batcher(ex_trainer *t);
+/* Data-parallel training: this process is rank r of the communicator's R
+ * (borrowed; NULL or R = 1: alone). Every rank must build the same head
+ * and trainer (same seed) and call ex_trainer_epoch together: each draws
+ * the same global batch of `batch` samples and trains on its slice
+ * [got r / R, got (r + 1) / R); batch-norm statistics are those of the
+ * global batch, the loss is weighted by the slice's share and the
+ * gradients are summed over ranks before every AdamW step, so all ranks
+ * keep identical weights (equal to one process's up to rounding), and the
+ * reported loss and accuracy are the global batch's. Refused (LPC_E_ARG,
+ * with a message) for heads with a SupCon term (it couples all pairs of a
+ * batch) and when a batch, the epoch's last included, has fewer samples
+ * than ranks. Set it before the first epoch. */
+lpc_status ex_trainer_set_comm(ex_trainer *t, lpc_comm *comm);
 /* Marks `epochs` epochs as done (after restoring a checkpoint). */
 lpc_status ex_trainer_set_epoch(ex_trainer *t, int64_t epochs);
 

@@ -1,5 +1,7 @@
 /* lpc-train: trains one model of the ablation on one data set and reports
- * accuracy and the training-set within-class covariance Sigma_W. */
+ * accuracy and the training-set within-class covariance Sigma_W. Under
+ * mpirun the ranks train the model together (data-parallel) and rank 0
+ * evaluates and reports. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -7,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "../common/comm_mpi.h"
 #include "../common/options.h"
 #include "../common/trainer.h"
 
@@ -155,11 +158,23 @@ static int write_json(const char *path, const char *model, double acc_test, doub
     return 0;
 }
 
+static int train_and_report(const options *po, lpc_comm *comm);
+
 int main(int argc, char **argv)
 {
+    lpc_comm *comm = NULL;
+    if (ex_comm_start(&argc, &argv, &comm) != 0)
+        return 1;
     options o;
     if (!parse(argc, argv, &o))
-        return 2;
+        return ex_comm_end(comm, 2);
+    return ex_comm_end(comm, train_and_report(&o, comm));
+}
+
+static int train_and_report(const options *po, lpc_comm *comm)
+{
+    const options o = *po;
+    int rank = ex_comm_rank(comm);
     int mi = ex_model_index(o.model);
     if (mi < 0) {
         fprintf(stderr, "error: unknown model '%s'; valid names: %s\n", o.model, ex_model_list());
@@ -193,18 +208,20 @@ int main(int argc, char **argv)
         (s = ex_trainer_set(st.trainer, EX_TRAIN_GAMMA_MAX, o.gamma_max)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_REACH, o.reach)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
-        (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK)
+        (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK ||
+        (s = ex_trainer_set_comm(st.trainer, comm)) != LPC_OK)
         return fail(&st, "setting up training", s);
-    if (!o.quiet)
-        printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads\n", name,
-               (long long)lpc_dataset_size(st.train),
-               (long long)lpc_module_num_weights(lpc_head_module(st.model)), o.epochs, o.threads);
+    if (!o.quiet && rank == 0)
+        printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads, "
+               "%d rank(s)\n", name, (long long)lpc_dataset_size(st.train),
+               (long long)lpc_module_num_weights(lpc_head_module(st.model)), o.epochs, o.threads,
+               comm ? lpc_comm_size(comm) : 1);
 
     double t0 = now();
     for (long e = 0; e < o.epochs; e++) {
         if ((s = ex_trainer_epoch(st.trainer)) != LPC_OK)
             return fail(&st, "training", s);
-        if (!o.quiet) {
+        if (!o.quiet && rank == 0) {
             printf("epoch %3ld  loss %.5f  acc %.4f", e + 1,
                    ex_trainer_get(st.trainer, EX_TRAIN_LOSS),
                    ex_trainer_get(st.trainer, EX_TRAIN_ACCURACY));
@@ -215,6 +232,10 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     double seconds = now() - t0;
+    if (rank != 0) { /* the weights are the same on every rank: rank 0 evaluates and reports */
+        release(&st);
+        return 0;
+    }
 
     const double *mean = ex_trainer_mean(st.trainer), *std = ex_trainer_std(st.trainer);
     int64_t n = lpc_dataset_size(st.train), p = lpc_head_latent_dim(st.model);

@@ -180,6 +180,7 @@ struct lpc_ctx {
     size_t scratch_size;
     void *grad_pool; /* this step's planned gradient block (arena) and its size */
     size_t grad_pool_size;
+    lpc_comm *comm; /* borrowed; batch-norm sums over every rank (lpc_ctx_set_comm) */
 };
 
 /* Sticky failure: records the first error in ctx (and thread-locally) and

@@ -2,7 +2,10 @@
  * residual add and SiLU. Each channel is owned by one thread; its sums are
  * accumulated in double. The tape keeps the per-channel statistics and the
  * affine map of the forward pass; the normalised input is recomputed from x
- * in the backward pass rather than stored. */
+ * in the backward pass rather than stored. With a communicator on the ctx
+ * (data-parallel training), the per-channel sums of training mode are
+ * reduced over every rank's batch before use (all_channel_sums, then
+ * reduce_over_ranks; backward_over_ranks for the gradient). */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -136,6 +139,40 @@ static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lp
     return NULL;
 }
 
+/* Sums of u and u*v for every channel, u and v laid out like the input:
+ * sums[2 ch] = sum u, sums[2 ch + 1] = sum u v, and the number of values per
+ * channel at sums[2 c]. NULL when out of memory (ctx failed). */
+static double *all_channel_sums(lpc_ctx *ctx, const float *u, const float *v, int64_t n,
+                                int64_t c, int64_t hw)
+{
+    double *sums = lpci_ctx_alloc(ctx, (size_t)(2 * c + 1) * sizeof(double));
+    if (!sums)
+        return NULL;
+#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (n * c * hw > PAR_MIN)
+    for (int64_t ch = 0; ch < c; ch++)
+        channel_sums(u + ch * hw, c * hw, v + ch * hw, c * hw, n, hw, sums + 2 * ch,
+                     sums + 2 * ch + 1);
+    sums[2 * c] = (double)(n * hw);
+    return sums;
+}
+
+/* Those sums added up over every rank of ctx's communicator: in place, or
+ * into a copy when keep_local. NULL when the ctx failed (memory, transport). */
+static double *reduce_over_ranks(lpc_ctx *ctx, double *sums, int64_t c, int keep_local)
+{
+    double *out = keep_local ? lpci_ctx_alloc(ctx, (size_t)(2 * c + 1) * sizeof(double)) : sums;
+    if (!out)
+        return NULL;
+    if (out != sums)
+        memcpy(out, sums, (size_t)(2 * c + 1) * sizeof(double));
+    lpc_status s = lpc_comm_allreduce(ctx->comm, out, 2 * c + 1, LPC_COMM_F64);
+    if (s != LPC_OK) {
+        lpci_ctx_fail(ctx, s, "batchnorm2d: reducing statistics over ranks: %s", lpc_last_error());
+        return NULL;
+    }
+    return out;
+}
+
 /* Per-channel record on the tape: mean, 1/std and the affine map a x + b. */
 enum { ST_MEAN, ST_INVSTD, ST_A, ST_B, ST_COUNT };
 
@@ -156,21 +193,30 @@ static lpc_tensor *bn_apply(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_
     if (ctx->status != LPC_OK)
         return &ctx->poison;
     const float *xd = x->data, *rd = res ? res->data : NULL;
+    double *sums = NULL; /* over every rank, when data-parallel */
+    if (train && ctx->comm &&
+        (!(sums = all_channel_sums(ctx, xd, xd, n, c, hw)) || !reduce_over_ranks(ctx, sums, c, 0)))
+        return &ctx->poison;
 #pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (x->numel > PAR_MIN)
     for (int64_t ch = 0; ch < c; ch++) {
         double mu, var;
         if (train) {
-            double s1, s2;
-            channel_sums(xd + ch * hw, c * hw, xd + ch * hw, c * hw, n, hw, &s1, &s2);
-            mu = s1 / (double)m;
-            var = s2 / (double)m - mu * mu;
+            double s1, s2, cnt = sums ? sums[2 * c] : (double)m;
+            if (sums) {
+                s1 = sums[2 * ch];
+                s2 = sums[2 * ch + 1];
+            } else {
+                channel_sums(xd + ch * hw, c * hw, xd + ch * hw, c * hw, n, hw, &s1, &s2);
+            }
+            mu = s1 / cnt;
+            var = s2 / cnt - mu * mu;
             if (var < 0.0)
                 var = 0.0;
             if (running_mean) {
                 double rm = running_mean->data[ch], rv = running_var->data[ch];
                 running_mean->data[ch] = (float)((1.0 - momentum) * rm + momentum * mu);
                 running_var->data[ch] = (float)((1.0 - momentum) * rv +
-                                                momentum * var * (double)m / (double)(m - 1));
+                                                momentum * var * cnt / (cnt - 1.0));
             }
         } else {
             mu = running_mean->data[ch];
@@ -212,22 +258,96 @@ lpc_tensor *lpci_batchnorm2d_silu(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma
     return bn_apply(ctx, x, gamma, beta, running_mean, running_var, train, momentum, eps, res, 1);
 }
 
+/* Parameter gradients of channel ch from this rank's sums of dy and dy x
+ * (data-parallel: the trainer sums them over ranks like any gradient). */
+static void param_grads(lpc_tensor *gamma, lpc_tensor *beta, int gamma_fresh, int beta_fresh,
+                        const float *sc, int64_t ch, double sdy, double sdyx)
+{
+    double sdyxhat = sc[ST_INVSTD] * (sdyx - sc[ST_MEAN] * sdy); /* sum of dy * xhat */
+    if (gamma->grad)
+        gamma->grad[ch] = (gamma_fresh ? 0.0f : gamma->grad[ch]) + (float)sdyxhat;
+    if (beta->grad)
+        beta->grad[ch] = (beta_fresh ? 0.0f : beta->grad[ch]) + (float)sdy;
+}
+
+/* Input gradient of channel ch, rows of g0 at stride gs, from the sums of
+ * dy and dy x over the m values per channel of the (global) batch:
+ * dx = gamma is (dy - [train] (mean(dy) + xhat mean(dy xhat))) with
+ * xhat = (x - mu) is. */
+static void input_grad(lpc_tensor *x, int x_fresh, const float *g0, int64_t gs, const float *sc,
+                       int64_t ch, int train, double sdy, double sdyx, double m)
+{
+    int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3];
+    double is = sc[ST_INVSTD], mu = sc[ST_MEAN];
+    double sdyxhat = is * (sdyx - mu * sdy);
+    float k = sc[ST_A], fmu = (float)mu;
+    float a = train ? (float)(sdyxhat * is / m) : 0.0f;
+    float b = train ? (float)(sdy / m) : 0.0f;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t off = (i * c + ch) * hw;
+        dx_row(x->grad + off, x_fresh, g0 + i * gs, x->data + off, k, a, b, fmu, hw);
+    }
+}
+
+/* Data-parallel backward (ctx has a communicator, training mode): the
+ * SiLU gradient of every channel first (into scratch laid out like x), then
+ * the sums of all channels, reduced over the ranks, then dx. */
+static void backward_over_ranks(lpc_ctx *ctx, const lpci_node *node, int rg_fresh, int x_fresh,
+                                int gamma_fresh, int beta_fresh)
+{
+    lpc_tensor *x = node->in[0], *gamma = node->in[1], *beta = node->in[2], *res = node->in[3];
+    int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3];
+    const float *st = node->aux, *xd = x->data, *rd = res ? res->data : NULL;
+    const float *g = node->out->grad;
+    if (node->i[1]) {
+        float *dz = lpci_ctx_scratch(ctx, (size_t)x->numel * sizeof(float));
+        if (!dz)
+            return;
+#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (x->numel > PAR_MIN)
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t i = 0; i < n; i++) {
+                int64_t off = (i * c + ch) * hw;
+                silu_grad_row(dz + off, g + off, xd + off, rd ? rd + off : NULL,
+                              res && res->grad ? res->grad + off : NULL, rg_fresh,
+                              st[ch * ST_COUNT + ST_A], st[ch * ST_COUNT + ST_B], hw);
+            }
+        g = dz;
+    }
+    double *local = all_channel_sums(ctx, g, xd, n, c, hw);
+    const double *global = local ? reduce_over_ranks(ctx, local, c, 1) : NULL;
+    if (!global)
+        return;
+#pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (x->numel > PAR_MIN)
+    for (int64_t ch = 0; ch < c; ch++) {
+        const float *sc = st + ch * ST_COUNT;
+        param_grads(gamma, beta, gamma_fresh, beta_fresh, sc, ch, local[2 * ch],
+                    local[2 * ch + 1]);
+        if (x->grad)
+            input_grad(x, x_fresh, g + ch * hw, c * hw, sc, ch, 1, global[2 * ch],
+                       global[2 * ch + 1], global[2 * c]);
+    }
+}
+
 void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
 {
     lpc_tensor *x = node->in[0], *gamma = node->in[1], *beta = node->in[2], *res = node->in[3];
     int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3], m = n * hw;
     const float *st = node->aux, *xd = x->data, *rd = res ? res->data : NULL;
     int train = (int)node->i[0], silu = (int)node->i[1];
+    float *rg = res ? res->grad : NULL;
+    int rg_fresh = rg && lpci_grad_fresh(res), x_fresh = x->grad && lpci_grad_fresh(x);
+    int gamma_fresh = gamma->grad && lpci_grad_fresh(gamma);
+    int beta_fresh = beta->grad && lpci_grad_fresh(beta);
+    if (train && ctx->comm) {
+        backward_over_ranks(ctx, node, rg_fresh, x_fresh, gamma_fresh, beta_fresh);
+        return;
+    }
     /* With SiLU, the gradient at the pre-activation of one channel first
      * goes to its thread's scratch (n x hw). */
     const float *dz = node->out->grad;
     float *dzs = silu ? lpci_ctx_scratch(ctx, (size_t)(lpci_threads() * m) * sizeof(float)) : NULL;
     if (silu && !dzs)
         return;
-    float *rg = res ? res->grad : NULL;
-    int rg_fresh = rg && lpci_grad_fresh(res), x_fresh = x->grad && lpci_grad_fresh(x);
-    int gamma_fresh = gamma->grad && lpci_grad_fresh(gamma);
-    int beta_fresh = beta->grad && lpci_grad_fresh(beta);
 #pragma omp parallel for schedule(static) num_threads(lpci_threads()) if (x->numel > PAR_MIN)
     for (int64_t ch = 0; ch < c; ch++) {
         const float *sc = st + ch * ST_COUNT;
@@ -243,22 +363,8 @@ void lpci_backward_BATCHNORM2D(lpc_ctx *ctx, const lpci_node *node)
         int64_t gs = silu ? hw : c * hw;
         double sdy, sdyx;
         channel_sums(g0, gs, xd + ch * hw, c * hw, n, hw, &sdy, &sdyx);
-        double is = sc[ST_INVSTD], mu = sc[ST_MEAN];
-        double sdyxhat = is * (sdyx - mu * sdy); /* sum of dy * xhat */
-        if (gamma->grad)
-            gamma->grad[ch] = (gamma_fresh ? 0.0f : gamma->grad[ch]) + (float)sdyxhat;
-        if (beta->grad)
-            beta->grad[ch] = (beta_fresh ? 0.0f : beta->grad[ch]) + (float)sdy;
-        if (!x->grad)
-            continue;
-        /* dx = gamma is (dy - [train] (mean(dy) + xhat mean(dy xhat))) with
-         * xhat = (x - mu) is. */
-        float k = sc[ST_A], fmu = (float)mu;
-        float a = train ? (float)(sdyxhat * is / (double)m) : 0.0f;
-        float b = train ? (float)(sdy / (double)m) : 0.0f;
-        for (int64_t i = 0; i < n; i++) {
-            int64_t off = (i * c + ch) * hw;
-            dx_row(x->grad + off, x_fresh, g0 + i * gs, xd + off, k, a, b, fmu, hw);
-        }
+        param_grads(gamma, beta, gamma_fresh, beta_fresh, sc, ch, sdy, sdyx);
+        if (x->grad)
+            input_grad(x, x_fresh, g0, gs, sc, ch, train, sdy, sdyx, (double)m);
     }
 }
