@@ -1,21 +1,39 @@
-/* The row-major sgemm behind every matmul and convolution: both paths (the
- * AVX-512 kernel and BLIS) against a double-precision reference on edge
- * shapes, transposes, alpha/beta and padded leading dimensions. */
+/* The row-major sgemm behind every matmul and convolution: BLIS, the
+ * dispatched path and every own kernel this CPU can run (AVX2, AVX-512 or
+ * NEON) against a double-precision reference on edge shapes, transposes,
+ * alpha/beta and padded leading dimensions; the cache blocking. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
-#include "core/internal.h"
+#include "ops/kernels.h"
 #include "lpct.h"
 
 typedef void gemm_fn(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
                      const float *, int64_t, float, float *, int64_t);
 
-static void avx512_or_fail(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+typedef struct {
+    lpc_cpu_path path;
+    lpci_sgemm_fn *fn;
+} kernel;
+
+static const kernel kernels[] = {
+#if defined(__x86_64__)
+    {LPC_CPU_AVX2, lpci_sgemm_avx2},
+    {LPC_CPU_AVX512, lpci_sgemm_avx512},
+#elif defined(__aarch64__)
+    {LPC_CPU_NEON, lpci_sgemm_neon},
+#endif
+};
+enum { N_KERNELS = sizeof kernels / sizeof *kernels };
+
+static lpci_sgemm_fn *under_test; /* the kernel check_all's callback runs */
+
+static void kernel_or_fail(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
                            const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                            float *c, int64_t ldc)
 {
-    ck_assert(lpci_sgemm_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+    ck_assert(under_test(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
 }
 
 static float uniform(uint64_t *s)
@@ -74,7 +92,7 @@ static void check_all(gemm_fn *f)
 {
     static const int64_t sizes[][3] = {{1, 1, 1},   {12, 32, 8},   {13, 33, 9},  {11, 31, 300},
                                        {5, 100, 7}, {37, 70, 513}, {64, 17, 0},  {130, 65, 257},
-                                       {25, 520, 20}, {400, 40, 40}};
+                                       {25, 520, 20}, {400, 40, 40}, {30, 50, 1500}};
     static const float ab[][2] = {{1.0f, 0.0f}, {-0.5f, 1.0f}, {2.0f, 0.25f}};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         for (int t = 0; t < 4; t++)
@@ -89,24 +107,25 @@ END_TEST
 START_TEST(dispatch_matches_reference) { check_all(lpci_sgemm); }
 END_TEST
 
-START_TEST(avx512_matches_reference)
+START_TEST(kernels_match_reference)
 {
-    if (!lpci_sgemm_avx512_usable()) {
-        printf("skipped: this CPU has no AVX-512F\n");
-        return;
+    for (int i = 0; i < N_KERNELS; i++) {
+        if (!lpc_cpu_path_supported(kernels[i].path)) {
+            printf("skipped %s: this CPU cannot run it\n", lpc_cpu_path_name(kernels[i].path));
+            continue;
+        }
+        under_test = kernels[i].fn;
+        check_all(kernel_or_fail);
+        ck_assert_int_eq(lpc_set_num_threads(2), LPC_OK);
+        check_all(kernel_or_fail);
+        ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
     }
-    check_all(avx512_or_fail);
-    ck_assert_int_eq(lpc_set_num_threads(2), LPC_OK);
-    check_all(avx512_or_fail);
-    ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
 }
 END_TEST
 
 /* Threads split C, never K, so any thread count gives the same bits. */
-START_TEST(avx512_threads_bit_identical)
+START_TEST(kernels_threads_bit_identical)
 {
-    if (!lpci_sgemm_avx512_usable())
-        return;
     const int64_t m = 200, n = 300, k = 700;
     float *a = malloc(sizeof(float) * m * k), *b = malloc(sizeof(float) * k * n);
     float *c1 = malloc(sizeof(float) * m * n), *c3 = malloc(sizeof(float) * m * n);
@@ -116,16 +135,38 @@ START_TEST(avx512_threads_bit_identical)
         a[i] = uniform(&s);
     for (int64_t i = 0; i < k * n; i++)
         b[i] = uniform(&s);
-    ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
-    ck_assert(lpci_sgemm_avx512(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n));
-    ck_assert_int_eq(lpc_set_num_threads(3), LPC_OK);
-    ck_assert(lpci_sgemm_avx512(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c3, n));
-    ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
-    ck_assert(memcmp(c1, c3, sizeof(float) * m * n) == 0);
+    for (int i = 0; i < N_KERNELS; i++) {
+        if (!lpc_cpu_path_supported(kernels[i].path))
+            continue;
+        ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
+        ck_assert(kernels[i].fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n));
+        ck_assert_int_eq(lpc_set_num_threads(3), LPC_OK);
+        ck_assert(kernels[i].fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c3, n));
+        ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
+        ck_assert_msg(memcmp(c1, c3, sizeof(float) * m * n) == 0, "%s: 1 and 3 threads differ",
+                      lpc_cpu_path_name(kernels[i].path));
+    }
     free(a);
     free(b);
     free(c1);
     free(c3);
+}
+END_TEST
+
+/* Block sizes fit the micro-tiles and the caches' sane range. */
+START_TEST(blocking_is_sane)
+{
+    static const int tiles[][2] = {{6, 16}, {8, 12}, {12, 32}};
+    for (int i = 0; i < 3; i++) {
+        int mr = tiles[i][0], nr = tiles[i][1], kc, mb, nb;
+        lpci_gemm_blocking(mr, nr, &kc, &mb, &nb);
+        ck_assert_int_ge(kc, 128);
+        ck_assert_int_le(kc, 512);
+        ck_assert_int_eq(mb % mr, 0);
+        ck_assert_int_eq(nb % nr, 0);
+        ck_assert_int_ge(mb, 4 * mr);
+        ck_assert_int_ge(nb, 4 * nr);
+    }
 }
 END_TEST
 
@@ -135,8 +176,9 @@ int main(void)
     TCase *tc = tcase_create("gemm");
     tcase_add_test(tc, blis_matches_reference);
     tcase_add_test(tc, dispatch_matches_reference);
-    tcase_add_test(tc, avx512_matches_reference);
-    tcase_add_test(tc, avx512_threads_bit_identical);
+    tcase_add_test(tc, kernels_match_reference);
+    tcase_add_test(tc, kernels_threads_bit_identical);
+    tcase_add_test(tc, blocking_is_sane);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -6,6 +6,7 @@
 #include "version.h"
 #include "status.h"
 #include "ctx.h"
+#include "cpu.h"
 #include "tensor.h"
 #include "rng.h"
 #include "ops.h"

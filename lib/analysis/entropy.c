@@ -91,7 +91,7 @@ static inline void insert(double *bd, int64_t *bi, int m, double d, int64_t j)
 /* Whether any distance ni + nb[j] - 2 g[j] of a block is below worst: a
  * vectorised pre-check, so that only blocks holding a new candidate are
  * scanned element by element (with the same arithmetic). */
-LPCI_VECTOR_CLONES static int any_below_f(const float *g, const double *nb, double ni, double worst,
+LPCI_VECTOR_BODY int any_below_f_body(const float *g, const double *nb, double ni, double worst,
                                           int64_t len)
 {
     int any = 0;
@@ -99,8 +99,9 @@ LPCI_VECTOR_CLONES static int any_below_f(const float *g, const double *nb, doub
         any |= ni + nb[j] - 2.0 * (double)g[j] < worst;
     return any;
 }
+LPCI_VECTOR_PREDICATE(any_below_f, (const float *g, const double *nb, double ni, double worst, int64_t len), (g, nb, ni, worst, len))
 
-LPCI_VECTOR_CLONES static int any_below_d(const double *g, const double *nb, double ni,
+LPCI_VECTOR_BODY int any_below_d_body(const double *g, const double *nb, double ni,
                                           double worst, int64_t len)
 {
     int any = 0;
@@ -108,6 +109,7 @@ LPCI_VECTOR_CLONES static int any_below_d(const double *g, const double *nb, dou
         any |= ni + nb[j] - 2.0 * g[j] < worst;
     return any;
 }
+LPCI_VECTOR_PREDICATE(any_below_d, (const double *g, const double *nb, double ni, double worst, int64_t len), (g, nb, ni, worst, len))
 
 typedef struct {
     const double *xd;   /* n x p, centred (and standardised) */
