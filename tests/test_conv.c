@@ -193,12 +193,13 @@ static conv_outputs conv_with_grads(const conv_inputs *in)
 
 static void conv_outputs_free(conv_outputs *o) { free(o->y), free(o->dx), free(o->dw); }
 
-/* Equal up to float rounding of sums of a few hundred products of values
- * in [-1, 1]. */
+/* Equal up to float rounding of sums of a few thousand products of values
+ * in [-1, 1] (the tolerance conv_matches_reference allows against double
+ * sums: the K blocking of each kernel path rounds differently). */
 static void assert_near(const float *a, const float *b, int64_t n, const char *what)
 {
     for (int64_t i = 0; i < n; i++)
-        ck_assert_msg(fabsf(a[i] - b[i]) <= 5e-5f * (1.0f + fabsf(b[i])), "%s[%lld]: %.8g vs %.8g",
+        ck_assert_msg(fabsf(a[i] - b[i]) <= 1e-4f * (1.0f + fabsf(b[i])), "%s[%lld]: %.8g vs %.8g",
                       what, (long long)i, a[i], b[i]);
 }
 

@@ -112,6 +112,7 @@ int main(int argc, char **argv)
     if (!parse(argc, argv, &o))
         return 2;
     lpc_set_num_threads((int)o.threads);
+    if (!o.quiet) printf("kernel path: %s\n", lpc_cpu_path_name(lpc_get_cpu_path()));
     lpc_dataset *train = NULL, *test = NULL;
     lpc_status s;
     if ((s = ex_load_dataset(o.dataset, 1, &train)) != LPC_OK)
