@@ -9,32 +9,32 @@
 #include "ops/kernels.h"
 #include "lpct.h"
 
-typedef void gemm_fn(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
-                     const float *, int64_t, float, float *, int64_t);
-
 typedef struct {
-    lpc_cpu_path path;
-    lpci_sgemm_fn *fn;
-} kernel;
+    const char *name;
+    lpc_cpu_path path; /* LPC_CPU_AUTO: every CPU */
+    lpci_sgemm_fn *fn; /* NULL: BLIS */
+} impl;
 
-static const kernel kernels[] = {
+static int dispatched(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                      float *c, int64_t ldc)
+{
+    lpci_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return 1;
+}
+
+/* BLIS, the dispatched path, and each own kernel (where the CPU runs it). */
+static const impl impls[] = {
+    {"blis", LPC_CPU_AUTO, NULL},
+    {"dispatched", LPC_CPU_AUTO, dispatched},
 #if defined(__x86_64__)
-    {LPC_CPU_AVX2, lpci_sgemm_avx2},
-    {LPC_CPU_AVX512, lpci_sgemm_avx512},
+    {"avx2", LPC_CPU_AVX2, lpci_sgemm_avx2},
+    {"avx512", LPC_CPU_AVX512, lpci_sgemm_avx512},
 #elif defined(__aarch64__)
-    {LPC_CPU_NEON, lpci_sgemm_neon},
+    {"neon", LPC_CPU_NEON, lpci_sgemm_neon},
 #endif
 };
-enum { N_KERNELS = sizeof kernels / sizeof *kernels };
-
-static lpci_sgemm_fn *under_test; /* the kernel check_all's callback runs */
-
-static void kernel_or_fail(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                           float *c, int64_t ldc)
-{
-    ck_assert(under_test(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
-}
+enum { N_IMPLS = sizeof impls / sizeof *impls };
 
 static float uniform(uint64_t *s)
 {
@@ -42,9 +42,10 @@ static float uniform(uint64_t *s)
     return (float)((*s >> 40) * (1.0 / 16777216.0)) - 0.5f;
 }
 
-/* Runs f on one case and compares every element of C, padding included. */
-static void check_case(gemm_fn *f, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                       float beta)
+/* Runs every implementation on one case, on 1 and 2 threads, and compares
+ * every element of C, padding included, with one double-precision
+ * reference (computed once: under emulation it is the slow part). */
+static void check_case(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, float beta)
 {
     const int64_t pad = 3;
     int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
@@ -53,42 +54,60 @@ static void check_case(gemm_fn *f, int ta, int tb, int64_t m, int64_t n, int64_t
     float *b = malloc(sizeof(float) * (size_t)(br * ldb + 1));
     float *c = malloc(sizeof(float) * (size_t)(m * ldc + 1));
     float *c0 = malloc(sizeof(float) * (size_t)(m * ldc + 1));
-    ck_assert(a && b && c && c0);
+    double *ref = malloc(sizeof(double) * (size_t)(m * n + 1));
+    double *mag = malloc(sizeof(double) * (size_t)(m * n + 1));
+    ck_assert(a && b && c && c0 && ref && mag);
     uint64_t s = (uint64_t)(m * 1000003 + n * 1009 + k);
     for (int64_t i = 0; i < ar * lda; i++)
         a[i] = i % lda < ac ? uniform(&s) : NAN; /* padding must never be read */
     for (int64_t i = 0; i < br * ldb; i++)
         b[i] = i % ldb < bc ? uniform(&s) : NAN;
     for (int64_t i = 0; i < m * ldc; i++)
-        c[i] = c0[i] = i % ldc < n ? (beta == 0.0f ? NAN : uniform(&s)) : 7.0f;
-    f(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    for (int64_t i = 0; i < m; i++) {
-        for (int64_t j = 0; j < ldc; j++) {
-            if (j >= n) {
-                ck_assert_msg(c[i * ldc + j] == 7.0f, "padding of C written at %lld,%lld",
-                              (long long)i, (long long)j);
-                continue;
-            }
-            double ref = beta == 0.0f ? 0.0 : (double)beta * c0[i * ldc + j], mag = fabs(ref);
+        c0[i] = i % ldc < n ? (beta == 0.0f ? NAN : uniform(&s)) : 7.0f;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double r = beta == 0.0f ? 0.0 : (double)beta * c0[i * ldc + j], g = fabs(r);
             for (int64_t p = 0; p < k; p++) {
                 double x = ta ? a[p * lda + i] : a[i * lda + p];
                 double y = tb ? b[j * ldb + p] : b[p * ldb + j];
-                ref += (double)alpha * x * y;
-                mag += fabs((double)alpha * x * y);
+                r += (double)alpha * x * y;
+                g += fabs((double)alpha * x * y);
             }
-            ck_assert_msg(fabs(c[i * ldc + j] - ref) <= 1e-6 * mag + 1e-7,
-                          "ta=%d tb=%d m=%lld n=%lld k=%lld: C[%lld,%lld] = %.9g, expected %.9g",
-                          ta, tb, (long long)m, (long long)n, (long long)k, (long long)i,
-                          (long long)j, (double)c[i * ldc + j], ref);
+            ref[i * n + j] = r;
+            mag[i * n + j] = g;
+        }
+    for (int f = 0; f < N_IMPLS; f++) {
+        if (!lpc_cpu_path_supported(impls[f].path))
+            continue;
+        for (int threads = 1; threads <= 2; threads++) {
+            ck_assert_int_eq(lpc_set_num_threads(threads), LPC_OK);
+            memcpy(c, c0, sizeof(float) * (size_t)(m * ldc));
+            if (impls[f].fn)
+                ck_assert(impls[f].fn(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+            else
+                lpci_sgemm_blis(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < ldc; j++) {
+                    float got = c[i * ldc + j];
+                    if (j >= n) {
+                        ck_assert_msg(got == 7.0f, "%s: padding of C written at %lld,%lld",
+                                      impls[f].name, (long long)i, (long long)j);
+                        continue;
+                    }
+                    double want = ref[i * n + j];
+                    ck_assert_msg(fabs(got - want) <= 1e-6 * mag[i * n + j] + 1e-7,
+                                  "%s, %d threads, ta=%d tb=%d m=%lld n=%lld k=%lld: C[%lld,%lld] "
+                                  "= %.9g, expected %.9g",
+                                  impls[f].name, threads, ta, tb, (long long)m, (long long)n,
+                                  (long long)k, (long long)i, (long long)j, (double)got, want);
+                }
         }
     }
-    free(a);
-    free(b);
-    free(c);
-    free(c0);
+    ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
+    free(a), free(b), free(c), free(c0), free(ref), free(mag);
 }
 
-static void check_all(gemm_fn *f)
+START_TEST(all_match_reference)
 {
     static const int64_t sizes[][3] = {{1, 1, 1},   {12, 32, 8},   {13, 33, 9},  {11, 31, 300},
                                        {5, 100, 7}, {37, 70, 513}, {64, 17, 0},  {130, 65, 257},
@@ -97,29 +116,8 @@ static void check_all(gemm_fn *f)
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         for (int t = 0; t < 4; t++)
             for (size_t j = 0; j < sizeof ab / sizeof *ab; j++)
-                check_case(f, t & 1, t >> 1, sizes[i][0], sizes[i][1], sizes[i][2], ab[j][0],
+                check_case(t & 1, t >> 1, sizes[i][0], sizes[i][1], sizes[i][2], ab[j][0],
                            ab[j][1]);
-}
-
-START_TEST(blis_matches_reference) { check_all(lpci_sgemm_blis); }
-END_TEST
-
-START_TEST(dispatch_matches_reference) { check_all(lpci_sgemm); }
-END_TEST
-
-START_TEST(kernels_match_reference)
-{
-    for (int i = 0; i < N_KERNELS; i++) {
-        if (!lpc_cpu_path_supported(kernels[i].path)) {
-            printf("skipped %s: this CPU cannot run it\n", lpc_cpu_path_name(kernels[i].path));
-            continue;
-        }
-        under_test = kernels[i].fn;
-        check_all(kernel_or_fail);
-        ck_assert_int_eq(lpc_set_num_threads(2), LPC_OK);
-        check_all(kernel_or_fail);
-        ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
-    }
 }
 END_TEST
 
@@ -135,16 +133,16 @@ START_TEST(kernels_threads_bit_identical)
         a[i] = uniform(&s);
     for (int64_t i = 0; i < k * n; i++)
         b[i] = uniform(&s);
-    for (int i = 0; i < N_KERNELS; i++) {
-        if (!lpc_cpu_path_supported(kernels[i].path))
+    for (int i = 0; i < N_IMPLS; i++) {
+        if (!impls[i].fn || !lpc_cpu_path_supported(impls[i].path))
             continue;
         ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
-        ck_assert(kernels[i].fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n));
+        ck_assert(impls[i].fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n));
         ck_assert_int_eq(lpc_set_num_threads(3), LPC_OK);
-        ck_assert(kernels[i].fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c3, n));
+        ck_assert(impls[i].fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c3, n));
         ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
         ck_assert_msg(memcmp(c1, c3, sizeof(float) * m * n) == 0, "%s: 1 and 3 threads differ",
-                      lpc_cpu_path_name(kernels[i].path));
+                      impls[i].name);
     }
     free(a);
     free(b);
@@ -174,9 +172,7 @@ int main(void)
 {
     Suite *s = suite_create("gemm");
     TCase *tc = tcase_create("gemm");
-    tcase_add_test(tc, blis_matches_reference);
-    tcase_add_test(tc, dispatch_matches_reference);
-    tcase_add_test(tc, kernels_match_reference);
+    tcase_add_test(tc, all_match_reference);
     tcase_add_test(tc, kernels_threads_bit_identical);
     tcase_add_test(tc, blocking_is_sane);
     suite_add_tcase(s, tc);
