@@ -53,21 +53,7 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-typedef struct {
-    const char *name;
-    lpc_cpu_path path;
-    lpci_sgemm_fn *fn;
-} kernel;
-
-static const kernel kernels[] = {
-#if defined(__x86_64__)
-    {"avx2", LPC_CPU_AVX2, lpci_sgemm_avx2},
-    {"avx512", LPC_CPU_AVX512, lpci_sgemm_avx512},
-#elif defined(__aarch64__)
-    {"neon", LPC_CPU_NEON, lpci_sgemm_neon},
-#endif
-};
-enum { N_KERNELS = sizeof kernels / sizeof *kernels, N_SHAPES = sizeof shapes / sizeof *shapes };
+enum { N_SHAPES = sizeof shapes / sizeof *shapes, MOST_KERNELS = 4 };
 
 /* Best GFLOP/s over repeats of about 0.1 s in all; kernel k < 0 is BLIS. */
 static double gflops(int k, const shape *s, const float *a, const float *b, float *c)
@@ -77,7 +63,7 @@ static double gflops(int k, const shape *s, const float *a, const float *b, floa
     while (spent < 0.1) {
         double t = now();
         if (k >= 0)
-            kernels[k].fn(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+            lpci_sgemm_kernels[k].fn(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
         else
             lpci_sgemm_blis(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
         t = now() - t;
@@ -112,11 +98,11 @@ int main(int argc, char **argv)
         return 1;
     for (size_t i = 0; i < most; i++)
         a[i] = b[i] = (float)(i % 17) / 17.0f - 0.5f;
-    static double best[N_SHAPES][N_KERNELS + 1]; /* column 0: BLIS */
+    static double best[N_SHAPES][MOST_KERNELS + 1]; /* column 0: BLIS */
     for (int r = 0; r < rounds; r++)
         for (int s = 0; s < N_SHAPES; s++)
-            for (int k = -1; k < N_KERNELS; k++) {
-                if (k >= 0 && !lpc_cpu_path_supported(kernels[k].path))
+            for (int k = -1; k < lpci_sgemm_kernel_count; k++) {
+                if (k >= 0 && !lpc_cpu_path_supported(lpci_sgemm_kernels[k].path))
                     continue;
                 double g = gflops(k, &shapes[s], a, b, c);
                 if (g > best[s][k + 1])
@@ -124,23 +110,23 @@ int main(int argc, char **argv)
             }
     printf("threads=%d rounds=%d (GFLOP/s, best of the rounds; ratio = kernel / blis)\n%-28s %8s",
            threads, rounds, "shape (m n k)", "blis");
-    for (int k = 0; k < N_KERNELS; k++)
-        printf(" %8s %6s", kernels[k].name, "ratio");
-    double log_sum[N_KERNELS] = {0};
+    for (int k = 0; k < lpci_sgemm_kernel_count; k++)
+        printf(" %8s %6s", lpc_cpu_path_name(lpci_sgemm_kernels[k].path), "ratio");
+    double log_sum[MOST_KERNELS] = {0};
     for (int s = 0; s < N_SHAPES; s++) {
         printf("\n%-28s %8.1f", shapes[s].what, best[s][0]);
-        for (int k = 0; k < N_KERNELS; k++) {
+        for (int k = 0; k < lpci_sgemm_kernel_count; k++) {
             double ratio = best[s][k + 1] / best[s][0];
             log_sum[k] += best[s][k + 1] > 0 ? log(ratio) : 0.0;
             printf(" %8.1f %6.2f", best[s][k + 1], ratio);
         }
     }
     printf("\n%-37s", "geometric mean of the ratios");
-    for (int k = 0; k < N_KERNELS; k++) {
-        if (lpc_cpu_path_supported(kernels[k].path))
-            printf(" %8s %6.2f", kernels[k].name, exp(log_sum[k] / N_SHAPES));
+    for (int k = 0; k < lpci_sgemm_kernel_count; k++) {
+        if (lpc_cpu_path_supported(lpci_sgemm_kernels[k].path))
+            printf(" %8s %6.2f", lpc_cpu_path_name(lpci_sgemm_kernels[k].path), exp(log_sum[k] / N_SHAPES));
         else
-            printf(" %8s %6s", kernels[k].name, "n/a");
+            printf(" %8s %6s", lpc_cpu_path_name(lpci_sgemm_kernels[k].path), "n/a");
     }
     printf("\n");
     free(a);

@@ -15,25 +15,8 @@ typedef struct {
     lpci_sgemm_fn *fn; /* NULL: BLIS */
 } impl;
 
-static int dispatched(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                      const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                      float *c, int64_t ldc)
-{
-    lpci_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return 1;
-}
-
-/* BLIS, the dispatched path, and each own kernel (where the CPU runs it). */
-static const impl impls[] = {
-    {"blis", LPC_CPU_AUTO, NULL},
-    {"dispatched", LPC_CPU_AUTO, dispatched},
-#if defined(__x86_64__)
-    {"avx2", LPC_CPU_AVX2, lpci_sgemm_avx2},
-    {"avx512", LPC_CPU_AVX512, lpci_sgemm_avx512},
-#elif defined(__aarch64__)
-    {"neon", LPC_CPU_NEON, lpci_sgemm_neon},
-#endif
-};
+/* BLIS, then each own kernel (lpci_sgemm_kernels). */
+static const impl impls[] = {{"blis", LPC_CPU_AUTO, NULL}};
 enum { N_IMPLS = sizeof impls / sizeof *impls };
 
 static float uniform(uint64_t *s)
@@ -42,7 +25,8 @@ static float uniform(uint64_t *s)
     return (float)((*s >> 40) * (1.0 / 16777216.0)) - 0.5f;
 }
 
-/* Runs every implementation on one case, on 1 and 2 threads, and compares
+/* Runs every implementation on one case, the own kernels on 1 and 2
+ * threads (BLIS on 1: it is not ours to test), and compares
  * every element of C, padding included, with one double-precision
  * reference (computed once: under emulation it is the slow part). */
 static void check_case(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, float beta)
@@ -76,14 +60,18 @@ static void check_case(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
             ref[i * n + j] = r;
             mag[i * n + j] = g;
         }
-    for (int f = 0; f < N_IMPLS; f++) {
-        if (!lpc_cpu_path_supported(impls[f].path))
+    for (int f = 0; f < N_IMPLS + lpci_sgemm_kernel_count; f++) {
+        impl it = f < N_IMPLS ? impls[f]
+                              : (impl){lpc_cpu_path_name(lpci_sgemm_kernels[f - N_IMPLS].path),
+                                       lpci_sgemm_kernels[f - N_IMPLS].path,
+                                       lpci_sgemm_kernels[f - N_IMPLS].fn};
+        if (!lpc_cpu_path_supported(it.path))
             continue;
-        for (int threads = 1; threads <= 2; threads++) {
+        for (int threads = 1; threads <= (it.fn ? 2 : 1); threads++) {
             ck_assert_int_eq(lpc_set_num_threads(threads), LPC_OK);
             memcpy(c, c0, sizeof(float) * (size_t)(m * ldc));
-            if (impls[f].fn)
-                ck_assert(impls[f].fn(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+            if (it.fn)
+                ck_assert(it.fn(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
             else
                 lpci_sgemm_blis(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             for (int64_t i = 0; i < m; i++)
@@ -91,14 +79,14 @@ static void check_case(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
                     float got = c[i * ldc + j];
                     if (j >= n) {
                         ck_assert_msg(got == 7.0f, "%s: padding of C written at %lld,%lld",
-                                      impls[f].name, (long long)i, (long long)j);
+                                      it.name, (long long)i, (long long)j);
                         continue;
                     }
                     double want = ref[i * n + j];
                     ck_assert_msg(fabs(got - want) <= 1e-6 * mag[i * n + j] + 1e-7,
                                   "%s, %d threads, ta=%d tb=%d m=%lld n=%lld k=%lld: C[%lld,%lld] "
                                   "= %.9g, expected %.9g",
-                                  impls[f].name, threads, ta, tb, (long long)m, (long long)n,
+                                  it.name, threads, ta, tb, (long long)m, (long long)n,
                                   (long long)k, (long long)i, (long long)j, (double)got, want);
                 }
         }
@@ -133,21 +121,49 @@ START_TEST(kernels_threads_bit_identical)
         a[i] = uniform(&s);
     for (int64_t i = 0; i < k * n; i++)
         b[i] = uniform(&s);
-    for (int i = 0; i < N_IMPLS; i++) {
-        if (!impls[i].fn || !lpc_cpu_path_supported(impls[i].path))
+    for (int i = 0; i < lpci_sgemm_kernel_count; i++) {
+        const lpci_sgemm_kernel *it = &lpci_sgemm_kernels[i];
+        if (!lpc_cpu_path_supported(it->path))
             continue;
         ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
-        ck_assert(impls[i].fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n));
+        ck_assert(it->fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n));
         ck_assert_int_eq(lpc_set_num_threads(3), LPC_OK);
-        ck_assert(impls[i].fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c3, n));
+        ck_assert(it->fn(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c3, n));
         ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
         ck_assert_msg(memcmp(c1, c3, sizeof(float) * m * n) == 0, "%s: 1 and 3 threads differ",
-                      impls[i].name);
+                      lpc_cpu_path_name(it->path));
     }
     free(a);
     free(b);
     free(c1);
     free(c3);
+}
+END_TEST
+
+/* lpci_sgemm runs the kernel of the path in use (BLIS on generic). */
+START_TEST(dispatch_follows_path)
+{
+    const int64_t m = 50, n = 70, k = 90;
+    float a[50 * 90], b[90 * 70], want[50 * 70], got[50 * 70];
+    uint64_t s = 7;
+    for (int64_t i = 0; i < m * k; i++)
+        a[i] = uniform(&s);
+    for (int64_t i = 0; i < k * n; i++)
+        b[i] = uniform(&s);
+    lpc_cpu_path start = lpc_get_cpu_path();
+    for (int i = -1; i < lpci_sgemm_kernel_count; i++) {
+        lpc_cpu_path path = i < 0 ? LPC_CPU_GENERIC : lpci_sgemm_kernels[i].path;
+        if (!lpc_cpu_path_supported(path))
+            continue;
+        ck_assert_int_eq(lpc_set_cpu_path(path), LPC_OK);
+        if (i < 0)
+            lpci_sgemm_blis(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, want, n);
+        else
+            ck_assert(lpci_sgemm_kernels[i].fn(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, want, n));
+        lpci_sgemm(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, got, n);
+        ck_assert_msg(memcmp(want, got, sizeof got) == 0, "%s", lpc_cpu_path_name(path));
+    }
+    ck_assert_int_eq(lpc_set_cpu_path(start), LPC_OK);
 }
 END_TEST
 
@@ -173,6 +189,7 @@ int main(void)
     Suite *s = suite_create("gemm");
     TCase *tc = tcase_create("gemm");
     tcase_add_test(tc, all_match_reference);
+    tcase_add_test(tc, dispatch_follows_path);
     tcase_add_test(tc, kernels_threads_bit_identical);
     tcase_add_test(tc, blocking_is_sane);
     suite_add_tcase(s, tc);

@@ -130,6 +130,17 @@ static const lpci_kernels avx512 = {LPC_CPU_AVX512, lpci_sgemm_avx512, LPCI_WINO
 static const lpci_kernels neon = {LPC_CPU_NEON, lpci_sgemm_neon, LPCI_WINO_OF(neon)};
 #endif
 
+const lpci_sgemm_kernel lpci_sgemm_kernels[] = {
+#if defined(__x86_64__)
+    {LPC_CPU_AVX2, lpci_sgemm_avx2},
+    {LPC_CPU_AVX512, lpci_sgemm_avx512},
+#elif defined(__aarch64__)
+    {LPC_CPU_NEON, lpci_sgemm_neon},
+#endif
+    {LPC_CPU_GENERIC, NULL}, /* a terminator, so that the array is never empty */
+};
+const int lpci_sgemm_kernel_count = sizeof lpci_sgemm_kernels / sizeof *lpci_sgemm_kernels - 1;
+
 const lpci_kernels *lpci_kernels_now(void)
 {
     switch (lpci_cpu()) {

@@ -74,6 +74,15 @@ lpci_sgemm_fn lpci_sgemm_neon;
 #endif
 #undef LPCI_KERNELS_DECL
 
+/* This build's own sgemm kernels with their paths (lib/ops/cpu.c), for
+ * tests and benchmarks; lpci_sgemm_kernel_count of them. */
+typedef struct {
+    lpc_cpu_path path;
+    lpci_sgemm_fn *fn;
+} lpci_sgemm_kernel;
+extern const lpci_sgemm_kernel lpci_sgemm_kernels[];
+extern const int lpci_sgemm_kernel_count;
+
 /* ---- GEMM helpers shared by the kernels (lib/ops/gemm.c) ---- */
 /* An operand: element (i, j) of op(X) is p[i*ld + j], or p[j*ld + i] when
  * trans. */
