@@ -10,8 +10,8 @@
  * given thread count.
  *
  * 3x3 stride-1 pad-1 convolutions (ResNet's) run their forward product and
- * input gradient through Winograd's F(2x2, 3x3) instead (winograd.c) where
- * the CPU has AVX-512, and their weight gradient through its transpose:
+ * input gradient through Winograd's F(2x2, 3x3) instead (winograd.c, on
+ * every kernel path), and their weight gradient through its transpose:
  * 2.25x fewer multiply-adds and no column matrices. */
 #include <omp.h>
 #include <stdatomic.h>
