@@ -63,7 +63,8 @@ static double gflops(int k, const shape *s, const float *a, const float *b, floa
     while (spent < 0.1) {
         double t = now();
         if (k >= 0)
-            lpci_sgemm_kernels[k].fn(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+            lpci_sgemm_kernels[k].fn(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c,
+                                     s->n);
         else
             lpci_sgemm_blis(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
         t = now() - t;
@@ -88,7 +89,8 @@ int main(int argc, char **argv)
         }
     }
     if (lpc_set_num_threads(threads) != LPC_OK || rounds < 1) {
-        fprintf(stderr, "lpc-bench-gemm: %s\n", rounds < 1 ? "rounds must be >= 1" : lpc_last_error());
+        fprintf(stderr, "lpc-bench-gemm: %s\n",
+                rounds < 1 ? "rounds must be >= 1" : lpc_last_error());
         return 2;
     }
     size_t most = 1536 * 1536; /* the largest operand of any shape */
@@ -123,10 +125,11 @@ int main(int argc, char **argv)
     }
     printf("\n%-37s", "geometric mean of the ratios");
     for (int k = 0; k < lpci_sgemm_kernel_count; k++) {
-        if (lpc_cpu_path_supported(lpci_sgemm_kernels[k].path))
-            printf(" %8s %6.2f", lpc_cpu_path_name(lpci_sgemm_kernels[k].path), exp(log_sum[k] / N_SHAPES));
+        lpc_cpu_path path = lpci_sgemm_kernels[k].path;
+        if (lpc_cpu_path_supported(path))
+            printf(" %8s %6.2f", lpc_cpu_path_name(path), exp(log_sum[k] / N_SHAPES));
         else
-            printf(" %8s %6s", lpc_cpu_path_name(lpci_sgemm_kernels[k].path), "n/a");
+            printf(" %8s %6s", lpc_cpu_path_name(path), "n/a");
     }
     printf("\n");
     free(a);

@@ -99,7 +99,9 @@ LPCI_VECTOR_BODY int any_below_f_body(const float *g, const double *nb, double n
         any |= ni + nb[j] - 2.0 * (double)g[j] < worst;
     return any;
 }
-LPCI_VECTOR_PREDICATE(any_below_f, (const float *g, const double *nb, double ni, double worst, int64_t len), (g, nb, ni, worst, len))
+LPCI_VECTOR_PREDICATE(any_below_f,
+                      (const float *g, const double *nb, double ni, double worst, int64_t len),
+                      (g, nb, ni, worst, len))
 
 LPCI_VECTOR_BODY int any_below_d_body(const double *g, const double *nb, double ni,
                                           double worst, int64_t len)
@@ -109,7 +111,9 @@ LPCI_VECTOR_BODY int any_below_d_body(const double *g, const double *nb, double 
         any |= ni + nb[j] - 2.0 * g[j] < worst;
     return any;
 }
-LPCI_VECTOR_PREDICATE(any_below_d, (const double *g, const double *nb, double ni, double worst, int64_t len), (g, nb, ni, worst, len))
+LPCI_VECTOR_PREDICATE(any_below_d,
+                      (const double *g, const double *nb, double ni, double worst, int64_t len),
+                      (g, nb, ni, worst, len))
 
 typedef struct {
     const double *xd;   /* n x p, centred (and standardised) */

@@ -30,7 +30,10 @@ LPCI_VECTOR_BODY void affine_row_body(float *q, const float *p, const float *r, 
         }
     }
 }
-LPCI_VECTOR_KERNEL(affine_row, (float *q, const float *p, const float *r, float a, float b, int silu, int64_t len), (q, p, r, a, b, silu, len))
+LPCI_VECTOR_KERNEL(affine_row,
+                   (float *q, const float *p, const float *r, float a, float b, int silu,
+                    int64_t len),
+                   (q, p, r, a, b, silu, len))
 
 /* d = dy silu'(z) for z = a p + b (+ r), and rg (+)= d when rg is given
  * (stored when rg_fresh). */
@@ -54,7 +57,10 @@ LPCI_VECTOR_BODY void silu_grad_row_body(float *d, const float *dy, const float 
         for (int64_t k = 0; k < len; k++)
             rg[k] += d[k];
 }
-LPCI_VECTOR_KERNEL(silu_grad_row, (float *d, const float *dy, const float *p, const float *r, float *rg, int rg_fresh, float a, float b, int64_t len), (d, dy, p, r, rg, rg_fresh, a, b, len))
+LPCI_VECTOR_KERNEL(silu_grad_row,
+                   (float *d, const float *dy, const float *p, const float *r, float *rg,
+                    int rg_fresh, float a, float b, int64_t len),
+                   (d, dy, p, r, rg, rg_fresh, a, b, len))
 
 /* One row of the input gradient: dx (+)= k (g - b - a (p - mu)), stored
  * when fresh. */
@@ -68,7 +74,10 @@ LPCI_VECTOR_BODY void dx_row_body(float *dx, int fresh, const float *g, const fl
         for (int64_t q = 0; q < len; q++)
             dx[q] += k * (g[q] - b - a * (p[q] - mu));
 }
-LPCI_VECTOR_KERNEL(dx_row, (float *dx, int fresh, const float *g, const float *p, float k, float a, float b, float mu, int64_t len), (dx, fresh, g, p, k, a, b, mu, len))
+LPCI_VECTOR_KERNEL(dx_row,
+                   (float *dx, int fresh, const float *g, const float *p, float k, float a, float b,
+                    float mu, int64_t len),
+                   (dx, fresh, g, p, k, a, b, mu, len))
 
 #define LANES 8
 /* LANES floats (loaded unaligned) and LANES doubles, as GCC vectors: the
@@ -103,7 +112,10 @@ LPCI_VECTOR_BODY void channel_sums_body(const float *u, int64_t su, const float 
         *sum_uv += b[j];
     }
 }
-LPCI_VECTOR_KERNEL(channel_sums, (const float *u, int64_t su, const float *v, int64_t sv, int64_t n, int64_t hw, double *sum_u, double *sum_uv), (u, su, v, sv, n, hw, sum_u, sum_uv))
+LPCI_VECTOR_KERNEL(channel_sums,
+                   (const float *u, int64_t su, const float *v, int64_t sv, int64_t n, int64_t hw,
+                    double *sum_u, double *sum_uv),
+                   (u, su, v, sv, n, hw, sum_u, sum_uv))
 
 static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_tensor *beta,
                               lpc_tensor *rm, lpc_tensor *rv, int train, float momentum,

@@ -207,7 +207,9 @@ LPCI_VECTOR_BODY void im2col_body(const conv_geom *g, const float *x, int64_t n0
         }
     }
 }
-LPCI_VECTOR_KERNEL(im2col, (const conv_geom *g, const float *x, int64_t n0, int64_t bn, float *col), (g, x, n0, bn, col))
+LPCI_VECTOR_KERNEL(im2col,
+                   (const conv_geom *g, const float *x, int64_t n0, int64_t bn, float *col),
+                   (g, x, n0, bn, col))
 
 /* dx[n0 .. n0+bn) += col2im(dcol); dcol is scratch and may be changed. */
 LPCI_VECTOR_BODY void col2im_add_body(const conv_geom *g, float *dcol, int64_t n0,
@@ -246,7 +248,9 @@ LPCI_VECTOR_BODY void col2im_add_body(const conv_geom *g, float *dcol, int64_t n
             }
     }
 }
-LPCI_VECTOR_KERNEL(col2im_add, (const conv_geom *g, float *dcol, int64_t n0, int64_t bn, float *dx), (g, dcol, n0, bn, dx))
+LPCI_VECTOR_KERNEL(col2im_add,
+                   (const conv_geom *g, float *dcol, int64_t n0, int64_t bn, float *dx),
+                   (g, dcol, n0, bn, dx))
 
 /* Samples [n0, n0+bn) of y (N x Cout x hw) from the chunk matrix buf
  * (Cout x bn*hw), plus the bias when there is one. In place (buf is y's

@@ -87,10 +87,12 @@ static void choose(void)
                 found = i;
         const char *why = found < 0 ? "not one of auto, generic, avx2, avx512, neon"
                                     : lacking((lpc_cpu_path)found);
-        if (why) /* refused: run the portable kernels, which every CPU can */
-            snprintf(env_error, sizeof env_error, "LPC_CPU=%s: %s", want, why), path = LPC_CPU_GENERIC;
-        else if (found != LPC_CPU_AUTO)
+        if (why) { /* refused: run the portable kernels, which every CPU can */
+            snprintf(env_error, sizeof env_error, "LPC_CPU=%s: %s", want, why);
+            path = LPC_CPU_GENERIC;
+        } else if (found != LPC_CPU_AUTO) {
             path = (lpc_cpu_path)found;
+        }
     }
     atomic_store(&current, path);
 }

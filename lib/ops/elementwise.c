@@ -187,7 +187,9 @@ LPCI_VECTOR_BODY void silu_backward_span_body(const float *x, const float *dy, f
         dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
     }
 }
-LPCI_VECTOR_KERNEL(silu_backward_span, (const float *x, const float *dy, float *dx, int64_t n), (x, dy, dx, n))
+LPCI_VECTOR_KERNEL(silu_backward_span,
+                   (const float *x, const float *dy, float *dx, int64_t n),
+                   (x, dy, dx, n))
 
 static lpc_tensor *activation(lpc_ctx *ctx, int op, const char *name, lpc_tensor *x)
 {

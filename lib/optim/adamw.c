@@ -175,7 +175,10 @@ LPCI_VECTOR_BODY void update_span_body(float *restrict p, float *restrict m,
         p[i] = p[i] * c.decay - c.step * mi / (sqrtf(vi) * c.inv_sqrt_bc2 + c.eps);
     }
 }
-LPCI_VECTOR_KERNEL(update_span, (float *restrict p, float *restrict m, float *restrict v, const float *restrict g, int64_t n, coefs c), (p, m, v, g, n, c))
+LPCI_VECTOR_KERNEL(update_span,
+                   (float *restrict p, float *restrict m, float *restrict v,
+                    const float *restrict g, int64_t n, coefs c),
+                   (p, m, v, g, n, c))
 
 /* One fused pass over a parameter; each element is owned by one thread. */
 static void update(const entry *e, coefs c)
