@@ -1,11 +1,16 @@
-/* GFLOP/s of liblpc's two sgemm paths (the AVX-512 kernel and BLIS) on the
- * shapes the dense and convolutional models run, plus a large square one
- * for the peak. Usage: lpc-bench-gemm [--threads N] */
+/* GFLOP/s of BLIS and of each of liblpc's own sgemm kernels this CPU can
+ * run (AVX2, AVX-512 on x86-64; NEON on aarch64) on the shapes the dense
+ * and convolutional models run, plus a large square one for the peak, and
+ * each kernel's ratio to BLIS with their geometric means. Rounds alternate
+ * between the implementations and each keeps its best, so that load from
+ * other processes hits all alike. Usage: lpc-bench-gemm [--threads N]
+ * [--rounds R] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "core/internal.h"
+#include <math.h>
+#include "ops/kernels.h"
 
 typedef struct {
     const char *what;
@@ -48,24 +53,20 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-typedef void gemm_fn(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
-                     const float *, int64_t, float, float *, int64_t);
+enum { N_SHAPES = sizeof shapes / sizeof *shapes, MOST_KERNELS = 4 };
 
-static void run_avx512(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                       float *c, int64_t ldc)
-{
-    lpci_sgemm_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-/* Best GFLOP/s over repeats of about 0.3 s in all. */
-static double gflops(gemm_fn *f, const shape *s, const float *a, const float *b, float *c)
+/* Best GFLOP/s over repeats of about 0.1 s in all; kernel k < 0 is BLIS. */
+static double gflops(int k, const shape *s, const float *a, const float *b, float *c)
 {
     double flop = 2.0 * (double)s->m * (double)s->n * (double)s->k, best = 0.0, spent = 0.0;
     int64_t lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
-    while (spent < 0.3) {
+    while (spent < 0.1) {
         double t = now();
-        f(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+        if (k >= 0)
+            lpci_sgemm_kernels[k].fn(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c,
+                                     s->n);
+        else
+            lpci_sgemm_blis(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
         t = now() - t;
         spent += t;
         if (flop / t / 1e9 > best)
@@ -76,18 +77,22 @@ static double gflops(gemm_fn *f, const shape *s, const float *a, const float *b,
 
 int main(int argc, char **argv)
 {
-    int threads = 1;
-    if (argc == 3 && strcmp(argv[1], "--threads") == 0)
-        threads = atoi(argv[2]);
-    else if (argc != 1) {
-        fprintf(stderr, "usage: lpc-bench-gemm [--threads N]\n");
+    int threads = 1, rounds = 3;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--threads") == 0)
+            threads = atoi(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--rounds") == 0)
+            rounds = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: lpc-bench-gemm [--threads N] [--rounds R]\n");
+            return 2;
+        }
+    }
+    if (lpc_set_num_threads(threads) != LPC_OK || rounds < 1) {
+        fprintf(stderr, "lpc-bench-gemm: %s\n",
+                rounds < 1 ? "rounds must be >= 1" : lpc_last_error());
         return 2;
     }
-    if (lpc_set_num_threads(threads) != LPC_OK) {
-        fprintf(stderr, "lpc-bench-gemm: %s\n", lpc_last_error());
-        return 2;
-    }
-    int avx512 = lpci_sgemm_avx512_usable();
     size_t most = 1536 * 1536; /* the largest operand of any shape */
     float *a = malloc(most * sizeof *a), *b = malloc(most * sizeof *b);
     float *c = malloc(most * sizeof *c);
@@ -95,16 +100,38 @@ int main(int argc, char **argv)
         return 1;
     for (size_t i = 0; i < most; i++)
         a[i] = b[i] = (float)(i % 17) / 17.0f - 0.5f;
-    printf("threads=%d\n%-28s %10s %10s %7s\n", threads, "shape (m n k)", "blis", "avx512",
-           "ratio");
-    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
-        const shape *s = &shapes[i];
-        double gb = gflops(lpci_sgemm_blis, s, a, b, c);
-        double ga = avx512 ? gflops(run_avx512, s, a, b, c) : 0.0;
-        printf("%-28s %10.1f %10.1f %7.2f\n", s->what, gb, ga, ga / gb);
+    static double best[N_SHAPES][MOST_KERNELS + 1]; /* column 0: BLIS */
+    for (int r = 0; r < rounds; r++)
+        for (int s = 0; s < N_SHAPES; s++)
+            for (int k = -1; k < lpci_sgemm_kernel_count; k++) {
+                if (k >= 0 && !lpc_cpu_path_supported(lpci_sgemm_kernels[k].path))
+                    continue;
+                double g = gflops(k, &shapes[s], a, b, c);
+                if (g > best[s][k + 1])
+                    best[s][k + 1] = g;
+            }
+    printf("threads=%d rounds=%d (GFLOP/s, best of the rounds; ratio = kernel / blis)\n%-28s %8s",
+           threads, rounds, "shape (m n k)", "blis");
+    for (int k = 0; k < lpci_sgemm_kernel_count; k++)
+        printf(" %8s %6s", lpc_cpu_path_name(lpci_sgemm_kernels[k].path), "ratio");
+    double log_sum[MOST_KERNELS] = {0};
+    for (int s = 0; s < N_SHAPES; s++) {
+        printf("\n%-28s %8.1f", shapes[s].what, best[s][0]);
+        for (int k = 0; k < lpci_sgemm_kernel_count; k++) {
+            double ratio = best[s][k + 1] / best[s][0];
+            log_sum[k] += best[s][k + 1] > 0 ? log(ratio) : 0.0;
+            printf(" %8.1f %6.2f", best[s][k + 1], ratio);
+        }
     }
-    if (!avx512)
-        printf("(no AVX-512F on this CPU: liblpc uses BLIS)\n");
+    printf("\n%-37s", "geometric mean of the ratios");
+    for (int k = 0; k < lpci_sgemm_kernel_count; k++) {
+        lpc_cpu_path path = lpci_sgemm_kernels[k].path;
+        if (lpc_cpu_path_supported(path))
+            printf(" %8s %6.2f", lpc_cpu_path_name(path), exp(log_sum[k] / N_SHAPES));
+        else
+            printf(" %8s %6s", lpc_cpu_path_name(path), "n/a");
+    }
+    printf("\n");
     free(a);
     free(b);
     free(c);

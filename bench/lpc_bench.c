@@ -79,6 +79,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < batch; i++)
         y[i] = (int32_t)lpc_rng_below(rng, 10);
     lpc_ctx *ctx = lpc_ctx_new();
+    if (!ctx) { /* e.g. LPC_CPU names a path this CPU cannot run */
+        fprintf(stderr, "error: %s\n", lpc_last_error());
+        return 1;
+    }
     double t0 = 0;
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup)
@@ -96,8 +100,9 @@ int main(int argc, char **argv)
     double secs = now() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("%s images_per_s=%.1f peak_rss_mb=%.1f threads=%d steps=%d\n", name,
-           steps * batch / secs, ru.ru_maxrss / 1024.0, threads, steps);
+    printf("%s images_per_s=%.1f peak_rss_mb=%.1f threads=%d steps=%d kernel_path=%s\n", name,
+           steps * batch / secs, ru.ru_maxrss / 1024.0, threads, steps,
+           lpc_cpu_path_name(lpc_get_cpu_path()));
     lpc_ctx_free(ctx);
     free(x);
     free(y);

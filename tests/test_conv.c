@@ -194,12 +194,13 @@ static conv_outputs conv_with_grads(const conv_inputs *in)
 
 static void conv_outputs_free(conv_outputs *o) { free(o->y), free(o->dx), free(o->dw); }
 
-/* Equal up to float rounding of sums of a few hundred products of values
- * in [-1, 1]. */
+/* Equal up to float rounding of sums of a few thousand products of values
+ * in [-1, 1] (the tolerance conv_matches_reference allows against double
+ * sums: the K blocking of each kernel path rounds differently). */
 static void assert_near(const float *a, const float *b, int64_t n, const char *what)
 {
     for (int64_t i = 0; i < n; i++)
-        ck_assert_msg(fabsf(a[i] - b[i]) <= 5e-5f * (1.0f + fabsf(b[i])), "%s[%lld]: %.8g vs %.8g",
+        ck_assert_msg(fabsf(a[i] - b[i]) <= 1e-4f * (1.0f + fabsf(b[i])), "%s[%lld]: %.8g vs %.8g",
                       what, (long long)i, a[i], b[i]);
 }
 
@@ -243,8 +244,6 @@ static lpc_tensor *g_bn(lpc_ctx *c, lpc_tensor **in, void *u)
  * are chunked among threads: the same bits on 1 and 3 threads. */
 START_TEST(winograd_thread_count_invariant)
 {
-    if (!lpci_sgemm_avx512_usable())
-        return; /* no Winograd path on this CPU */
     conv_inputs in = conv_inputs_new(13, 16, 14, 14, 24, 120);
     ck_assert_int_eq(lpc_set_num_threads(1), LPC_OK);
     conv_outputs one = conv_with_grads(&in);

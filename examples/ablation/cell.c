@@ -302,6 +302,7 @@ static void write_config(jw *w, const run *r, int threads)
     jw_int(w, "deepfool_samples", c->deepfool_samples);
     jw_int(w, "threads", threads);
     jw_int(w, "ranks", r->comm ? lpc_comm_size(r->comm) : 1);
+    jw_str(w, "kernel_path", lpc_cpu_path_name(lpc_get_cpu_path()));
     jw_str(w, "identity", r->identity);
     jw_end_obj(w);
 }

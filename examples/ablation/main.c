@@ -304,6 +304,8 @@ int main(int argc, char **argv)
         return 2;
     }
     int rc;
+    if (strcmp(cmd, "report") != 0 && !o.quiet)
+        printf("kernel path: %s\n", lpc_cpu_path_name(lpc_get_cpu_path()));
     if (strcmp(cmd, "plan") == 0) {
         rc = plan(&c, o.out);
     } else if (strcmp(cmd, "run") == 0) {

@@ -182,6 +182,8 @@ static int train_and_report(const options *po, lpc_comm *comm)
     }
     const char *name = ex_model_name_at(mi);
     lpc_set_num_threads((int)o.threads);
+    if (!o.quiet && rank == 0)
+        printf("kernel path: %s\n", lpc_cpu_path_name(lpc_get_cpu_path()));
     state st = {0};
     lpc_status s;
     if ((s = ex_load_dataset(o.dataset, 1, &st.train)) != LPC_OK)

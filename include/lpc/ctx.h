@@ -17,7 +17,9 @@ typedef struct lpc_ctx lpc_ctx;
 typedef struct lpc_tensor lpc_tensor;
 
 LPC_BEGIN_DECLS
-/* New context; NULL (and lpc_last_error) when out of memory. Free with lpc_ctx_free. */
+/* New context; NULL (and lpc_last_error) when out of memory, or when the
+ * environment variable LPC_CPU names a kernel path this CPU cannot run
+ * (LPC_E_ARG, see cpu.h). Free with lpc_ctx_free. */
 LPC_API lpc_ctx *lpc_ctx_new(void);
 LPC_API void lpc_ctx_free(lpc_ctx *ctx); /* NULL is a no-op */
 /* Drop all temporaries and the tape; clears the sticky error. */

@@ -7,6 +7,7 @@
 #include "status.h"
 #include "ctx.h"
 #include "comm.h"
+#include "cpu.h"
 #include "tensor.h"
 #include "rng.h"
 #include "ops.h"

@@ -101,14 +101,17 @@ static inline void heap_replace(double *bd, int64_t *bi, int m, double d, int64_
 /* Whether any distance ni + nb[j] - 2 g[j] of a block is below worst: a
  * vectorised pre-check, so that only blocks holding a new candidate are
  * scanned element by element (with the same arithmetic). */
-LPCI_VECTOR_CLONES static int any_below_d(const double *g, const double *nb, double ni,
-                                          double worst, int64_t len)
+LPCI_VECTOR_BODY int any_below_d_body(const double *g, const double *nb, double ni,
+                                      double worst, int64_t len)
 {
     int any = 0;
     for (int64_t j = 0; j < len; j++)
         any |= ni + nb[j] - 2.0 * g[j] < worst;
     return any;
 }
+LPCI_VECTOR_PREDICATE(any_below_d,
+                      (const double *g, const double *nb, double ni, double worst, int64_t len),
+                      (g, nb, ni, worst, len))
 
 typedef struct {
     const double *xd;   /* n x p, centred (and standardised) */
@@ -171,14 +174,18 @@ static void search_double(const space *s, const int64_t *rows, int64_t count, do
 /* Per column of one distance-tile row (len a multiple of SCAN_BLOCK): bit 0
  * when the float distance ni + nb[j] - 2 g[j] is below the row's threshold
  * tr, bit 1 when below column j's tc[j]. Padding columns have nb = inf. */
-LPCI_VECTOR_CLONES static void scan_row(const float *g, const float *nb, float ni, float tr,
-                                        const float *tc, int64_t len, unsigned char *hit)
+LPCI_VECTOR_BODY void scan_row_body(const float *g, const float *nb, float ni, float tr,
+                                    const float *tc, int64_t len, unsigned char *hit)
 {
     for (int64_t j = 0; j < len; j++) {
         float d = ni + nb[j] - 2.0f * g[j];
         hit[j] = (unsigned char)((d < tr) | ((d < tc[j]) << 1));
     }
 }
+LPCI_VECTOR_KERNEL(scan_row,
+                   (const float *g, const float *nb, float ni, float tr, const float *tc,
+                    int64_t len, unsigned char *hit),
+                   (g, nb, ni, tr, tc, len, hit))
 
 /* Float pre-check threshold for a candidate buffer whose worst entry is w. */
 static inline float threshold(const space *s, double w) { return (float)(w + s->margin); }

@@ -6,6 +6,8 @@
 
 lpc_ctx *lpc_ctx_new(void)
 {
+    if (lpci_cpu_env_status() != LPC_OK) /* LPC_CPU asked for a path this CPU lacks */
+        return NULL;
     lpc_ctx *ctx = lpci_calloc(1, sizeof *ctx);
     if (!ctx)
         return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_ctx_new: out of memory");

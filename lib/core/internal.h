@@ -150,18 +150,13 @@ LPCI_OP_LIST(LPCI_OP_DECL_)
 
 /* Row-major GEMM: C (m x n) = alpha op(A) op(B) + beta C, where op(A) is
  * m x k (A stored k x m when ta), op(B) is k x n (B stored n x k when tb).
- * Runs the AVX-512 kernel where the CPU has it, BLIS otherwise. */
+ * Runs the micro-kernel of the kernel path in use (lib/ops/kernels.h), BLIS
+ * on the generic path. */
 void lpci_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                 int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
-/* The two implementations behind lpci_sgemm, for tests and benchmarks.
- * lpci_sgemm_avx512 returns 0, with C untouched, when it cannot get its
- * packing workspace; call it only when lpci_sgemm_avx512_usable(). */
+/* BLIS alone, for tests and benchmarks. */
 void lpci_sgemm_blis(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
-int lpci_sgemm_avx512_usable(void);
-int lpci_sgemm_avx512(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                      const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                      float *c, int64_t ldc);
 
 /* Tests only: 0 makes conv2d compute 3x3 convolutions by im2col + GEMM
  * instead of Winograd (to compare both); 1 restores. */
@@ -239,13 +234,51 @@ void lpci_thread_span(int64_t n, int64_t *lo, int64_t *hi);
         call;                                                                                      \
     }
 
-/* Hot elementwise kernels are compiled for the x86-64 baseline plus AVX2 and
- * AVX-512 clones, picked once at load time by the CPU's features. The
- * kernels must not contain OpenMP pragmas (outlined regions are not cloned):
- * callers split the work with lpci_thread_span and call them per span. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LPCI_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* ---- kernel path (lib/ops/cpu.c) ---- */
+/* The instruction set the kernels run on, chosen once per process. */
+lpc_cpu_path lpci_cpu(void);
+/* LPC_E_ARG with lpc_last_error set when LPC_CPU asked for a path this CPU
+ * cannot run (the kernels then run the generic path), LPC_OK otherwise. */
+lpc_status lpci_cpu_env_status(void);
+
+/* Hot elementwise kernels: written once in portable C as `name_body`, then
+ * LPCI_VECTOR_KERNEL (void) or LPCI_VECTOR_PREDICATE (int) defines
+ * `static name` that runs it compiled for the kernel path in use (on x86-64:
+ * the baseline, AVX2 + FMA or AVX-512F + FMA; elsewhere what the compiler
+ * targets). The bodies must not contain OpenMP pragmas (outlined regions
+ * keep the baseline target): callers split the work with lpci_thread_span
+ * and call the kernels per span. */
+#define LPCI_VECTOR_BODY static inline __attribute__((always_inline))
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LPCI_VECTOR_CLONES_(ret, name, params, args)                                               \
+    __attribute__((target("avx512f,fma"))) static ret name##_avx512 params                         \
+    {                                                                                              \
+        return name##_body args;                                                                   \
+    }                                                                                              \
+    __attribute__((target("avx2,fma"))) static ret name##_avx2 params { return name##_body args; } \
+    static ret name##_generic params { return name##_body args; }
+#define LPCI_VECTOR_PREDICATE(name, params, args)                                                  \
+    LPCI_VECTOR_CLONES_(int, name, params, args)                                                   \
+    static int name params                                                                         \
+    {                                                                                              \
+        lpc_cpu_path path = lpci_cpu();                                                            \
+        return path == LPC_CPU_AVX512 ? name##_avx512 args                                         \
+               : path == LPC_CPU_AVX2 ? name##_avx2 args                                           \
+                                      : name##_generic args;                                       \
+    }
+/* void functions cannot return a call: wrap the body in one that returns 0 */
+#define LPCI_VECTOR_KERNEL(name, params, args)                                                     \
+    LPCI_VECTOR_BODY int name##_int_body params                                                    \
+    {                                                                                              \
+        name##_body args;                                                                          \
+        return 0;                                                                                  \
+    }                                                                                              \
+    LPCI_VECTOR_PREDICATE(name##_int, params, args)                                                \
+    static void name params { (void)name##_int args; }
 #else
-#define LPCI_VECTOR_CLONES
+#define LPCI_VECTOR_PREDICATE(name, params, args)                                                  \
+    static int name params { return name##_body args; }
+#define LPCI_VECTOR_KERNEL(name, params, args)                                                     \
+    static void name params { name##_body args; }
 #endif
 #endif

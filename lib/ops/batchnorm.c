@@ -15,7 +15,7 @@
 #define PAR_MIN 32768 /* elements below which threads cost more than they save */
 
 /* One row of the forward pass: q = a p + b (+ r), then SiLU if asked. */
-LPCI_VECTOR_CLONES static void affine_row(float *q, const float *p, const float *r, float a,
+LPCI_VECTOR_BODY void affine_row_body(float *q, const float *p, const float *r, float a,
                                           float b, int silu, int64_t len)
 {
     if (!silu) {
@@ -33,10 +33,14 @@ LPCI_VECTOR_CLONES static void affine_row(float *q, const float *p, const float 
         }
     }
 }
+LPCI_VECTOR_KERNEL(affine_row,
+                   (float *q, const float *p, const float *r, float a, float b, int silu,
+                    int64_t len),
+                   (q, p, r, a, b, silu, len))
 
 /* d = dy silu'(z) for z = a p + b (+ r), and rg (+)= d when rg is given
  * (stored when rg_fresh). */
-LPCI_VECTOR_CLONES static void silu_grad_row(float *d, const float *dy, const float *p,
+LPCI_VECTOR_BODY void silu_grad_row_body(float *d, const float *dy, const float *p,
                                              const float *r, float *rg, int rg_fresh, float a,
                                              float b, int64_t len)
 {
@@ -56,10 +60,14 @@ LPCI_VECTOR_CLONES static void silu_grad_row(float *d, const float *dy, const fl
         for (int64_t k = 0; k < len; k++)
             rg[k] += d[k];
 }
+LPCI_VECTOR_KERNEL(silu_grad_row,
+                   (float *d, const float *dy, const float *p, const float *r, float *rg,
+                    int rg_fresh, float a, float b, int64_t len),
+                   (d, dy, p, r, rg, rg_fresh, a, b, len))
 
 /* One row of the input gradient: dx (+)= k (g - b - a (p - mu)), stored
  * when fresh. */
-LPCI_VECTOR_CLONES static void dx_row(float *dx, int fresh, const float *g, const float *p,
+LPCI_VECTOR_BODY void dx_row_body(float *dx, int fresh, const float *g, const float *p,
                                       float k, float a, float b, float mu, int64_t len)
 {
     if (fresh)
@@ -69,6 +77,10 @@ LPCI_VECTOR_CLONES static void dx_row(float *dx, int fresh, const float *g, cons
         for (int64_t q = 0; q < len; q++)
             dx[q] += k * (g[q] - b - a * (p[q] - mu));
 }
+LPCI_VECTOR_KERNEL(dx_row,
+                   (float *dx, int fresh, const float *g, const float *p, float k, float a, float b,
+                    float mu, int64_t len),
+                   (dx, fresh, g, p, k, a, b, mu, len))
 
 #define LANES 8
 /* LANES floats (loaded unaligned) and LANES doubles, as GCC vectors: the
@@ -79,7 +91,7 @@ typedef double lanes_d __attribute__((vector_size(LANES * sizeof(double))));
 /* Sums of u and of u*v over n rows of hw values, row i of u at u + i*su and
  * of v at v + i*sv, in double. Separate lanes (summed in a fixed order at
  * the end) keep the order independent of the vector width. */
-LPCI_VECTOR_CLONES static void channel_sums(const float *u, int64_t su, const float *v, int64_t sv,
+LPCI_VECTOR_BODY void channel_sums_body(const float *u, int64_t su, const float *v, int64_t sv,
                                             int64_t n, int64_t hw, double *sum_u, double *sum_uv)
 {
     lanes_d a = {0}, b = {0};
@@ -103,6 +115,10 @@ LPCI_VECTOR_CLONES static void channel_sums(const float *u, int64_t su, const fl
         *sum_uv += b[j];
     }
 }
+LPCI_VECTOR_KERNEL(channel_sums,
+                   (const float *u, int64_t su, const float *v, int64_t sv, int64_t n, int64_t hw,
+                    double *sum_u, double *sum_uv),
+                   (u, su, v, sv, n, hw, sum_u, sum_uv))
 
 static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_tensor *beta,
                               lpc_tensor *rm, lpc_tensor *rv, int train, float momentum,

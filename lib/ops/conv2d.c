@@ -10,8 +10,8 @@
  * given thread count.
  *
  * 3x3 stride-1 pad-1 convolutions (ResNet's) run their forward product and
- * input gradient through Winograd's F(2x2, 3x3) instead (winograd.c) where
- * the CPU has AVX-512, and their weight gradient through its transpose:
+ * input gradient through Winograd's F(2x2, 3x3) instead (winograd.c, on
+ * every kernel path), and their weight gradient through its transpose:
  * 2.25x fewer multiply-adds and no column matrices. */
 #include <omp.h>
 #include <stdatomic.h>
@@ -138,7 +138,7 @@ static void zero_edges(float *p, int64_t w, int64_t oy0, int64_t oy1, int64_t ox
 
 /* One column-matrix row of a same-size conv from one input plane: a single
  * shifted copy, then zeros where the tap reads padding. */
-LPCI_VECTOR_CLONES static void same_row(const conv_geom *g, const float *plane, int64_t ki,
+static inline void same_row(const conv_geom *g, const float *plane, int64_t ki,
                                         int64_t kj, float *dst)
 {
     int64_t oy0, oy1, ox0, ox1, off = same_tap(g, ki, kj, &oy0, &oy1, &ox0, &ox1), w = g->w;
@@ -155,7 +155,7 @@ LPCI_VECTOR_CLONES static void same_row(const conv_geom *g, const float *plane, 
 /* The adjoint of same_row: plane += the row, skipping the padding taps.
  * The row is scratch, so its padding entries are zeroed first and the add
  * then runs over one contiguous range. */
-LPCI_VECTOR_CLONES static void same_row_add(const conv_geom *g, float *row, int64_t ki,
+static inline void same_row_add(const conv_geom *g, float *row, int64_t ki,
                                             int64_t kj, float *plane)
 {
     int64_t oy0, oy1, ox0, ox1, off = same_tap(g, ki, kj, &oy0, &oy1, &ox0, &ox1), w = g->w;
@@ -166,7 +166,7 @@ LPCI_VECTOR_CLONES static void same_row_add(const conv_geom *g, float *row, int6
 }
 
 /* col (k x bn*hw) from samples [n0, n0 + bn) of x. */
-LPCI_VECTOR_CLONES static void im2col(const conv_geom *g, const float *x, int64_t n0, int64_t bn,
+LPCI_VECTOR_BODY void im2col_body(const conv_geom *g, const float *x, int64_t n0, int64_t bn,
                                       float *col)
 {
     int64_t l = bn * g->hw, s = g->stride;
@@ -207,9 +207,12 @@ LPCI_VECTOR_CLONES static void im2col(const conv_geom *g, const float *x, int64_
         }
     }
 }
+LPCI_VECTOR_KERNEL(im2col,
+                   (const conv_geom *g, const float *x, int64_t n0, int64_t bn, float *col),
+                   (g, x, n0, bn, col))
 
 /* dx[n0 .. n0+bn) += col2im(dcol); dcol is scratch and may be changed. */
-LPCI_VECTOR_CLONES static void col2im_add(const conv_geom *g, float *dcol, int64_t n0,
+LPCI_VECTOR_BODY void col2im_add_body(const conv_geom *g, float *dcol, int64_t n0,
                                           int64_t bn, float *dx)
 {
     int64_t l = bn * g->hw, s = g->stride, planes = bn * g->cin;
@@ -245,6 +248,9 @@ LPCI_VECTOR_CLONES static void col2im_add(const conv_geom *g, float *dcol, int64
             }
     }
 }
+LPCI_VECTOR_KERNEL(col2im_add,
+                   (const conv_geom *g, float *dcol, int64_t n0, int64_t bn, float *dx),
+                   (g, dcol, n0, bn, dx))
 
 /* Samples [n0, n0+bn) of y (N x Cout x hw) from the chunk matrix buf
  * (Cout x bn*hw), plus the bias when there is one. In place (buf is y's

@@ -172,13 +172,14 @@ void lpci_backward_BIAS_ADD(lpc_ctx *ctx, const lpci_node *node)
     }
 }
 
-LPCI_VECTOR_CLONES static void silu_span(const float *x, float *y, int64_t n)
+LPCI_VECTOR_BODY void silu_span_body(const float *x, float *y, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
         y[i] = x[i] * lpci_sigmoid(x[i]);
 }
+LPCI_VECTOR_KERNEL(silu_span, (const float *x, float *y, int64_t n), (x, y, n))
 
-LPCI_VECTOR_CLONES static void silu_backward_span(const float *x, const float *dy, float *dx,
+LPCI_VECTOR_BODY void silu_backward_span_body(const float *x, const float *dy, float *dx,
                                                   int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
@@ -186,6 +187,9 @@ LPCI_VECTOR_CLONES static void silu_backward_span(const float *x, const float *d
         dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
     }
 }
+LPCI_VECTOR_KERNEL(silu_backward_span,
+                   (const float *x, const float *dy, float *dx, int64_t n),
+                   (x, dy, dx, n))
 
 static lpc_tensor *activation(lpc_ctx *ctx, int op, const char *name, lpc_tensor *x)
 {

@@ -9,38 +9,22 @@
  * The GEMMs are M^T = V^T U^T (tiles x output channels): many tiles make a
  * tall product that fills the 12 x 32 kernel, where U V (output channels x
  * tiles) would waste much of it. The input transform runs on 16 tiles at a
- * time, the output and gradient transforms on 16 channels at a time, with
- * AVX-512 gathers and scatters whose masks skip the padding.
+ * time, the output and gradient transforms on 16 channels at a time, by
+ * the kernels of the path in use (kernels.h), which gather and scatter
+ * with masks that skip the padding.
  *
  * Threads take whole chunks of samples (each output element written by one
  * thread) and run single-threaded GEMMs. Forward and input-gradient tile
  * sums do not depend on the chunking; the weight gradient is summed from
  * per-thread partials in thread order. Results are therefore the same for
  * a given thread count. */
-#include <immintrin.h>
 #include <omp.h>
 #include <string.h>
 #include "winograd.h"
 
-#define AVX512 __attribute__((target("avx512f,fma")))
-
-enum { LANES = 16, TAPS = 16, OUTS = 4 }; /* tiles per vector, 4x4 patch, 2x2 outputs */
-
-typedef struct {
-    int64_t cin, cout, h, w, hw;
-    int64_t tw, tiles; /* tiles per row and per sample */
-    int64_t per;            /* tiles in a full chunk */
-    int64_t groups, stride; /* its groups of 16 tiles; floats between channels of V */
-} wino_geom;
-
-/* Gather/scatter tables for the tiles of one chunk, relative to its first
- * sample (chunks differ only in their base): lane offsets and masks of the
- * 16 input taps of every tile, grouped by 16 tiles, and the offsets of the
- * 4 outputs of every tile with a bit per output inside the image. */
-typedef struct {
-    int32_t *in_idx, *out_off; /* [group][tap][lane], [tile][out] */
-    uint16_t *in_mask, *out_valid; /* [group][tap], [tile] */
-} wino_tables;
+enum { LANES = LPCI_WINO_LANES, TAPS = LPCI_WINO_TAPS, OUTS = LPCI_WINO_OUTS };
+typedef lpci_wino_geom wino_geom;
+typedef lpci_wino_tables wino_tables;
 
 static void tables_init(const wino_geom *g, const wino_tables *t)
 {
@@ -110,131 +94,33 @@ static void filters_transform(const wino_geom *g, const float *w, int flip, floa
                 }
 }
 
-/* V[xi][i][tau] = (B^T d B)[xi] for the live lanes of the 16 tiles of group
- * grp of one input plane, into v (xi_step floats between entries xi). */
-AVX512 static void input_group(const wino_tables *t, const float *plane, int64_t grp,
-                               __mmask16 live, float *v, int64_t xi_step)
-{
-    __m512 d[TAPS], e[TAPS];
-    for (int k = 0; k < TAPS; k++) {
-        int64_t at = grp * TAPS + k;
-        __m512i idx = _mm512_loadu_si512(t->in_idx + at * LANES);
-        d[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), t->in_mask[at] & live, idx, plane,
-                                        4);
-    }
-    for (int c = 0; c < 4; c++) { /* rows: B^T d */
-        e[0 + c] = _mm512_sub_ps(d[0 + c], d[8 + c]);
-        e[4 + c] = _mm512_add_ps(d[4 + c], d[8 + c]);
-        e[8 + c] = _mm512_sub_ps(d[8 + c], d[4 + c]);
-        e[12 + c] = _mm512_sub_ps(d[4 + c], d[12 + c]);
-    }
-    for (int r = 0; r < 4; r++) { /* columns: (B^T d) B */
-        const __m512 *q = e + 4 * r;
-        _mm512_storeu_ps(v + (4 * r + 0) * xi_step, _mm512_sub_ps(q[0], q[2]));
-        _mm512_storeu_ps(v + (4 * r + 1) * xi_step, _mm512_add_ps(q[1], q[2]));
-        _mm512_storeu_ps(v + (4 * r + 2) * xi_step, _mm512_sub_ps(q[2], q[1]));
-        _mm512_storeu_ps(v + (4 * r + 3) * xi_step, _mm512_sub_ps(q[1], q[3]));
-    }
-}
-
-/* Gather/scatter offsets of 16 channels at one pixel: lane l is channel
- * o + l, whose plane lies l * hw further. */
-AVX512 static __m512i channel_planes(const wino_geom *g)
-{
-    __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    return _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)g->hw));
-}
-
-/* The 2x2 outputs A^T m A of tile tau for `lanes` (<= 16) output channels,
- * from m (m[xi * xi_step + lane]), into their planes from y on: stored, or
- * added to what is there. */
-AVX512 static void output_tile(const wino_geom *g, const wino_tables *t, const float *m,
-                               int64_t xi_step, int64_t tau, int lanes, float *y, int accumulate)
-{
-    __mmask16 live = (__mmask16)((1u << lanes) - 1);
-    __m512 z[8], out[OUTS];
-    for (int c = 0; c < 4; c++) { /* rows: A^T m */
-        __m512 m0 = _mm512_maskz_loadu_ps(live, m + (0 + c) * xi_step),
-               m1 = _mm512_maskz_loadu_ps(live, m + (4 + c) * xi_step),
-               m2 = _mm512_maskz_loadu_ps(live, m + (8 + c) * xi_step),
-               m3 = _mm512_maskz_loadu_ps(live, m + (12 + c) * xi_step);
-        z[c] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
-        z[4 + c] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
-    }
-    for (int r = 0; r < 2; r++) { /* columns: (A^T m) A */
-        const __m512 *q = z + 4 * r;
-        out[2 * r] = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]);
-        out[2 * r + 1] = _mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]);
-    }
-    __m512i planes = channel_planes(g);
-    for (int k = 0; k < OUTS; k++) {
-        if (!(t->out_valid[tau] >> k & 1))
-            continue;
-        float *at = y + t->out_off[tau * OUTS + k];
-        __m512 val = out[k];
-        if (accumulate)
-            val = _mm512_add_ps(val, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, planes,
-                                                              at, 4));
-        _mm512_mask_i32scatter_ps(at, live, planes, val, 4);
-    }
-}
-
-/* Z[xi][tau][o] = (A e A^T)[xi] of the 2x2 output gradient e of tile tau
- * for `lanes` (<= 16) channels, read from their planes from dy on; outputs
- * outside the image read as 0. */
-AVX512 static void grad_tile(const wino_geom *g, const wino_tables *t, const float *dy,
-                             int64_t tau, int lanes, float *z, int64_t xi_step)
-{
-    __mmask16 live = (__mmask16)((1u << lanes) - 1);
-    __m512i planes = channel_planes(g);
-    __m512 e[OUTS], f[8];
-    for (int k = 0; k < OUTS; k++)
-        e[k] = t->out_valid[tau] >> k & 1
-                   ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, planes,
-                                              dy + t->out_off[tau * OUTS + k], 4)
-                   : _mm512_setzero_ps();
-    for (int c = 0; c < 2; c++) { /* rows: A e */
-        f[0 + c] = e[c];
-        f[2 + c] = _mm512_add_ps(e[c], e[2 + c]);
-        f[4 + c] = _mm512_sub_ps(e[c], e[2 + c]);
-        f[6 + c] = _mm512_sub_ps(_mm512_setzero_ps(), e[2 + c]);
-    }
-    for (int r = 0; r < 4; r++) { /* columns: (A e) A^T */
-        const __m512 *q = f + 2 * r;
-        _mm512_mask_storeu_ps(z + (4 * r + 0) * xi_step, live, q[0]);
-        _mm512_mask_storeu_ps(z + (4 * r + 1) * xi_step, live, _mm512_add_ps(q[0], q[1]));
-        _mm512_mask_storeu_ps(z + (4 * r + 2) * xi_step, live, _mm512_sub_ps(q[0], q[1]));
-        _mm512_mask_storeu_ps(z + (4 * r + 3) * xi_step, live, _mm512_sub_ps(_mm512_setzero_ps(),
-                                                                             q[1]));
-    }
-}
-
 /* V of the chunk starting at x (bn samples) into v; returns its tiles. */
-static int64_t input_chunk(const wino_geom *g, const wino_tables *t, const float *x, int64_t bn,
-                           float *v)
+static int64_t input_chunk(const lpci_kernels *k, const wino_geom *g, const wino_tables *t,
+                           const float *x, int64_t bn, float *v)
 {
     int64_t tiles = bn * g->tiles, groups = (tiles + LANES - 1) / LANES;
     /* lanes of the last group past the chunk's tiles (a short last chunk) */
-    __mmask16 tail = (__mmask16)((1u << (tiles - (groups - 1) * LANES)) - 1);
+    uint16_t tail = (uint16_t)((1u << (tiles - (groups - 1) * LANES)) - 1);
     for (int64_t i = 0; i < g->cin; i++)
         for (int64_t grp = 0; grp < groups; grp++)
-            input_group(t, x + i * g->hw, grp, grp == groups - 1 ? tail : 0xFFFF,
+            k->wino_input(t, x + i * g->hw, grp, grp == groups - 1 ? tail : 0xFFFF,
                         v + i * g->stride + grp * LANES, g->cin * g->stride);
     return tiles;
 }
 
 /* One chunk of bn samples: transforms, the 16 GEMMs, inverse transforms. */
-static void run_chunk(const wino_geom *g, const wino_tables *t, const float *u, const float *x,
-                      int64_t bn, float *v, float *m, float *y, int accumulate)
+static void run_chunk(const lpci_kernels *k, const wino_geom *g, const wino_tables *t,
+                      const float *u, const float *x, int64_t bn, float *v, float *m, float *y,
+                      int accumulate)
 {
-    int64_t tiles = input_chunk(g, t, x, bn, v);
+    int64_t tiles = input_chunk(k, g, t, x, bn, v);
     int64_t vstep = g->cin * g->stride, mstep = tiles * g->cout, ustep = g->cout * g->cin;
     for (int xi = 0; xi < TAPS; xi++) /* M^T (tiles x cout) = V^T U^T */
         lpci_sgemm(1, 0, tiles, g->cout, g->cin, 1.0f, v + xi * vstep, g->stride, u + xi * ustep,
                    g->cout, 0.0f, m + xi * mstep, g->cout);
     for (int64_t tau = 0; tau < tiles; tau++)
         for (int64_t o = 0; o < g->cout; o += LANES)
-            output_tile(g, t, m + tau * g->cout + o, mstep, tau,
+            k->wino_output(g, t, m + tau * g->cout + o, mstep, tau,
                         (int)(g->cout - o < LANES ? g->cout - o : LANES), y + o * g->hw,
                         accumulate);
 }
@@ -263,7 +149,7 @@ int lpci_winograd_usable(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_
 {
     /* gather offsets within a chunk are 32-bit */
     int64_t most = chunk_of(n, cin, cout, h, w) * (cin > cout ? cin : cout) * h * w;
-    return lpci_sgemm_avx512_usable() && most < ((int64_t)1 << 31);
+    return most < ((int64_t)1 << 31);
 }
 
 static wino_geom geom_of(int64_t chunk, int64_t cin, int64_t cout, int64_t h, int64_t w)
@@ -305,6 +191,7 @@ int lpci_winograd_conv3x3(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, in
 {
     int64_t chunk = chunk_of(n, cin, cout, h, w);
     wino_geom g = geom_of(chunk, cin, cout, h, w);
+    const lpci_kernels *k = lpci_kernels_now();
     int64_t nu = TAPS * cout * cin, nv = TAPS * cin * g.stride, nm = TAPS * cout * g.per;
     wino_tables t;
     float *u = scratch_with_tables(ctx, &g, nu, nv + nm, &t);
@@ -317,7 +204,7 @@ int lpci_winograd_conv3x3(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout, in
     for (int64_t c = 0; c < n_chunks; c++) {
         int64_t n0 = c * chunk, bn = n - n0 < chunk ? n - n0 : chunk;
         float *v = work + omp_get_thread_num() * (nv + nm);
-        run_chunk(&g, &t, u, x + n0 * cin * g.hw, bn, v, v + nv, y + n0 * cout * g.hw,
+        run_chunk(k, &g, &t, u, x + n0 * cin * g.hw, bn, v, v + nv, y + n0 * cout * g.hw,
                   accumulate);
     }
     return 1;
@@ -358,6 +245,7 @@ int lpci_winograd_weight_grad(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout
 {
     int64_t chunk = chunk_of(n, cin, cout, h, w);
     wino_geom g = geom_of(chunk, cin, cout, h, w);
+    const lpci_kernels *k = lpci_kernels_now();
     int nt = lpci_threads();
     int64_t nu = TAPS * cout * cin, nv = TAPS * cin * g.stride, nz = TAPS * cout * g.per;
     wino_tables t;
@@ -372,11 +260,11 @@ int lpci_winograd_weight_grad(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout
         int th = omp_get_thread_num();
         int64_t n0 = c * chunk, bn = n - n0 < chunk ? n - n0 : chunk;
         float *v = work + th * (nv + nz), *z = v + nv;
-        int64_t tiles = input_chunk(&g, &t, x + n0 * cin * g.hw, bn, v), zstep = tiles * cout;
+        int64_t tiles = input_chunk(k, &g, &t, x + n0 * cin * g.hw, bn, v), zstep = tiles * cout;
         const float *dyc = dy + n0 * cout * g.hw;
         for (int64_t tau = 0; tau < tiles; tau++)
             for (int64_t o = 0; o < cout; o += LANES)
-                grad_tile(&g, &t, dyc + o * g.hw, tau, (int)(cout - o < LANES ? cout - o : LANES),
+                k->wino_grad(&g, &t, dyc + o * g.hw, tau, (int)(cout - o < LANES ? cout - o : LANES),
                           z + tau * cout + o, zstep);
         for (int xi = 0; xi < TAPS; xi++) /* dU (cout x cin) += Z^T V^T */
             lpci_sgemm(1, 1, cout, cin, tiles, 1.0f, z + xi * zstep, cout, v + xi * nv / TAPS,

@@ -1,10 +1,10 @@
 /* Winograd F(2x2, 3x3) convolution for conv2d's 3x3 stride-1 pad-1 case. */
 #ifndef LPC_OPS_WINOGRAD_H
 #define LPC_OPS_WINOGRAD_H
-#include "../core/internal.h"
+#include "kernels.h"
 
-/* Whether the Winograd path can run for n samples (AVX-512F CPU, offsets
- * within a chunk of samples fit 32 bits). */
+/* Whether the Winograd path can run for n samples (offsets within a chunk
+ * of samples fit 32 bits). */
 int lpci_winograd_usable(int64_t n, int64_t cin, int64_t cout, int64_t h, int64_t w);
 
 /* y (n x cout x h x w) = or += (accumulate) the 3x3 stride-1 pad-1

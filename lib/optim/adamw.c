@@ -127,7 +127,7 @@ double lpc_adamw_get_lr(const lpc_adamw *opt, int group)
     return opt->groups[group].lr;
 }
 
-LPCI_VECTOR_CLONES static int any_nonfinite_span(const float *g, int64_t n)
+LPCI_VECTOR_BODY int any_nonfinite_span_body(const float *g, int64_t n)
 {
     uint32_t bad = 0;
     for (int64_t i = 0; i < n; i++) { /* exponent all ones: Inf or NaN */
@@ -137,6 +137,7 @@ LPCI_VECTOR_CLONES static int any_nonfinite_span(const float *g, int64_t n)
     }
     return bad != 0;
 }
+LPCI_VECTOR_PREDICATE(any_nonfinite_span, (const float *g, int64_t n), (g, n))
 
 /* Index of the first non-finite element of g, or -1. The parallel pass only
  * answers "any?"; the rare failure path finds the index serially. */
@@ -163,7 +164,7 @@ typedef struct {
     float b1, omb1, b2, omb2, eps, step, decay, inv_sqrt_bc2;
 } coefs;
 
-LPCI_VECTOR_CLONES static void update_span(float *restrict p, float *restrict m,
+LPCI_VECTOR_BODY void update_span_body(float *restrict p, float *restrict m,
                                            float *restrict v, const float *restrict g, int64_t n,
                                            coefs c)
 {
@@ -176,6 +177,10 @@ LPCI_VECTOR_CLONES static void update_span(float *restrict p, float *restrict m,
         p[i] = p[i] * c.decay - c.step * mi / (sqrtf(vi) * c.inv_sqrt_bc2 + c.eps);
     }
 }
+LPCI_VECTOR_KERNEL(update_span,
+                   (float *restrict p, float *restrict m, float *restrict v,
+                    const float *restrict g, int64_t n, coefs c),
+                   (p, m, v, g, n, c))
 
 /* One fused pass over a parameter; each element is owned by one thread. */
 static void update(const entry *e, coefs c)

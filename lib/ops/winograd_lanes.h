@@ -1,0 +1,103 @@
+/* Winograd F(2x2, 3x3) transforms in portable C over 16 lanes (tiles or
+ * channels), written so that the compiler vectorises the lane loops for
+ * the instruction set of the file that includes it: winograd_generic.c,
+ * x86/winograd_avx2.c, arm/winograd_neon.c. That file defines WINO_ISA
+ * (the name suffix). The arithmetic is the AVX-512 kernel's, operation for
+ * operation, so every path computes the same values. The contracts are
+ * kernels.h's. */
+#include "kernels.h"
+
+#define WINO_NAME_(f, isa) f##_##isa
+#define WINO_NAME(f, isa) WINO_NAME_(f, isa)
+
+enum { L = LPCI_WINO_LANES, TAPS = LPCI_WINO_TAPS, OUTS = LPCI_WINO_OUTS };
+
+void WINO_NAME(lpci_wino_input, WINO_ISA)(const lpci_wino_tables *t, const float *plane,
+                                          int64_t grp, uint16_t live, float *v, int64_t xi_step)
+{
+    float d[TAPS][L], e[TAPS][L], out[TAPS][L];
+    for (int k = 0; k < TAPS; k++) {
+        int64_t at = grp * TAPS + k;
+        const int32_t *idx = t->in_idx + at * L;
+        unsigned mask = t->in_mask[at] & live;
+        for (int l = 0; l < L; l++)
+            d[k][l] = mask >> l & 1 ? plane[idx[l]] : 0.0f;
+    }
+    for (int c = 0; c < 4; c++) /* rows: B^T d */
+        for (int l = 0; l < L; l++) {
+            e[0 + c][l] = d[0 + c][l] - d[8 + c][l];
+            e[4 + c][l] = d[4 + c][l] + d[8 + c][l];
+            e[8 + c][l] = d[8 + c][l] - d[4 + c][l];
+            e[12 + c][l] = d[4 + c][l] - d[12 + c][l];
+        }
+    for (int r = 0; r < 4; r++) /* columns: (B^T d) B */
+        for (int l = 0; l < L; l++) {
+            const float(*q)[L] = e + 4 * r;
+            out[4 * r + 0][l] = q[0][l] - q[2][l];
+            out[4 * r + 1][l] = q[1][l] + q[2][l];
+            out[4 * r + 2][l] = q[2][l] - q[1][l];
+            out[4 * r + 3][l] = q[1][l] - q[3][l];
+        }
+    for (int xi = 0; xi < TAPS; xi++)
+        for (int l = 0; l < L; l++)
+            v[xi * xi_step + l] = out[xi][l];
+}
+
+void WINO_NAME(lpci_wino_output, WINO_ISA)(const lpci_wino_geom *g, const lpci_wino_tables *t,
+                                           const float *m, int64_t xi_step, int64_t tau,
+                                           int lanes, float *y, int accumulate)
+{
+    float mm[TAPS][L], z[8][L], out[OUTS][L];
+    for (int xi = 0; xi < TAPS; xi++)
+        for (int l = 0; l < L; l++)
+            mm[xi][l] = l < lanes ? m[xi * xi_step + l] : 0.0f;
+    for (int c = 0; c < 4; c++) /* rows: A^T m */
+        for (int l = 0; l < L; l++) {
+            z[c][l] = mm[0 + c][l] + mm[4 + c][l] + mm[8 + c][l];
+            z[4 + c][l] = mm[4 + c][l] - mm[8 + c][l] - mm[12 + c][l];
+        }
+    for (int r = 0; r < 2; r++) /* columns: (A^T m) A */
+        for (int l = 0; l < L; l++) {
+            const float(*q)[L] = z + 4 * r;
+            out[2 * r][l] = q[0][l] + q[1][l] + q[2][l];
+            out[2 * r + 1][l] = q[1][l] - q[2][l] - q[3][l];
+        }
+    for (int k = 0; k < OUTS; k++) {
+        if (!(t->out_valid[tau] >> k & 1))
+            continue;
+        float *at = y + t->out_off[tau * OUTS + k];
+        for (int l = 0; l < lanes; l++)
+            at[l * g->hw] = accumulate ? out[k][l] + at[l * g->hw] : out[k][l];
+    }
+}
+
+void WINO_NAME(lpci_wino_grad, WINO_ISA)(const lpci_wino_geom *g, const lpci_wino_tables *t,
+                                         const float *dy, int64_t tau, int lanes, float *z,
+                                         int64_t xi_step)
+{
+    float e[OUTS][L], f[8][L], out[TAPS][L];
+    for (int k = 0; k < OUTS; k++) {
+        const float *at = dy + t->out_off[tau * OUTS + k];
+        int valid = t->out_valid[tau] >> k & 1;
+        for (int l = 0; l < L; l++)
+            e[k][l] = valid && l < lanes ? at[l * g->hw] : 0.0f;
+    }
+    for (int c = 0; c < 2; c++) /* rows: A e */
+        for (int l = 0; l < L; l++) {
+            f[0 + c][l] = e[c][l];
+            f[2 + c][l] = e[c][l] + e[2 + c][l];
+            f[4 + c][l] = e[c][l] - e[2 + c][l];
+            f[6 + c][l] = 0.0f - e[2 + c][l];
+        }
+    for (int r = 0; r < 4; r++) /* columns: (A e) A^T */
+        for (int l = 0; l < L; l++) {
+            const float(*q)[L] = f + 2 * r;
+            out[4 * r + 0][l] = q[0][l];
+            out[4 * r + 1][l] = q[0][l] + q[1][l];
+            out[4 * r + 2][l] = q[0][l] - q[1][l];
+            out[4 * r + 3][l] = 0.0f - q[1][l];
+        }
+    for (int xi = 0; xi < TAPS; xi++)
+        for (int l = 0; l < lanes; l++)
+            z[xi * xi_step + l] = out[xi][l];
+}
