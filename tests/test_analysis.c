@@ -280,6 +280,85 @@ START_TEST(neural_collapse_ex2)
 }
 END_TEST
 
+/* The measures of rhubarbwu/neural-collapse and nc-toolbox on EX2, by hand:
+ * centred means (7/3, 0), (-2/3, 2), (-5/3, -2), so M M^T = (1/9) [[49, -14, -35],
+ * [-14, 40, -26], [-35, -26, 61]] and Tr(Sigma_B) = (1/3)(150/9) = 50/9; every
+ * sample is 1/sqrt(2) from its class mean: V_c = 1/2, Tr(Sigma_W) = 1/2. */
+START_TEST(neural_collapse_library_metrics)
+{
+    lpc_nc *nc = NULL;
+    ck_assert_int_eq(lpc_nc_compute(ex2_z, 6, 2, ex2_y, 3, ex2_w, NULL, NULL, &nc), LPC_OK);
+    /* Sigma_B has rank K - 1 = 2: the top-(K-1) inverse is the pseudo-inverse. */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1_SVD), 0.0688775510, 1e-9);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1_QUOTIENT), 0.5 / (50.0 / 9), 1e-14);
+    /* |mu_c - mu_c'|^2 = 13, 20, 17: CDNV = mean of 0.5/13, 0.5/20, 0.5/17. */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_CDNV), (1.0 / 26 + 1.0 / 40 + 1.0 / 34) / 3, 1e-14);
+    /* | G/|G|_F - (I - 11^T/3)/sqrt(2) |_F with |9 G|_F = sqrt(11916). */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_ETF_ERROR), 0.2381067285038805, 1e-12);
+    /* W M: rows (7/3, -2/3, -5/3), (0, 2, -2), (-7/3, -4/3, 11/3). */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_SELF_DUALITY), 0.3851750257414116, 1e-12);
+    /* cos(w_c, mu_c - mu_G) = 1, 6/sqrt(40), 11/sqrt(122): CoV. */
+    double cs[3] = {1.0, 6.0 / sqrt(40.0), 11.0 / sqrt(122.0)}, mean = (cs[0] + cs[1] + cs[2]) / 3;
+    double var = ((cs[0] - mean) * (cs[0] - mean) + (cs[1] - mean) * (cs[1] - mean) +
+                  (cs[2] - mean) * (cs[2] - mean)) / 3;
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_UNIFORM_DUALITY), sqrt(var) / mean, 1e-13);
+    LPCT_ASSERT_CLOSE(sqrt(var) / mean, 0.0237216325344491, 1e-12);
+    lpc_nc_free(nc);
+    /* Without W: the duality measures are unavailable, the rest are there. */
+    double v;
+    ck_assert_int_eq(lpc_nc_compute(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, NULL, &nc), LPC_OK);
+    ASSERT_FAILS(lpc_nc_get(nc, LPC_NC_SELF_DUALITY, &v), LPC_E_STATE);
+    ASSERT_FAILS(lpc_nc_get(nc, LPC_NC_UNIFORM_DUALITY, &v), LPC_E_STATE);
+    ASSERT_FAILS(lpc_nc_get(nc, (lpc_nc_metric)LPC_NC_METRIC_COUNT, &v), LPC_E_ARG);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_CDNV), (1.0 / 26 + 1.0 / 40 + 1.0 / 34) / 3, 1e-14);
+    lpc_nc_free(nc);
+}
+END_TEST
+
+/* The authors' conventions on EX2: each class has two members, so the
+ * per-class unbiased covariance is twice the pooled 1/N one (1/(K (N_c - 1))
+ * = 1/3 against 1/N = 1/6): NC1 and the quotient double. Predicted classes
+ * equal to the labels change nothing; the cutoff P * eps keeps both
+ * eigenvalues. */
+START_TEST(neural_collapse_conventions)
+{
+    lpc_nc *nc = NULL;
+    unsigned all = LPC_NC_BY_PREDICTION | LPC_NC_CLASS_COVARIANCE | LPC_NC_CUTOFF_P;
+    ck_assert_int_eq(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, ex2_w, NULL, NULL, all, &nc),
+                     LPC_OK);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1), 2 * 0.0688775510, 1e-9);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1_QUOTIENT), 2 * 0.5 / (50.0 / 9), 1e-14);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC3), 0.0404082058, 1e-9);
+    lpc_nc_free(nc);
+    /* Classes by given predictions: sample 3 joins class 1 -> class 1 = {(0,2)}. */
+    const int32_t pred[6] = {0, 0, 1, 2, 2, 2};
+    ck_assert_int_eq(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, pred,
+                                          LPC_NC_BY_PREDICTION, &nc), LPC_OK);
+    /* mu = (5/2, 1/2), (0, 2), (-4/3, 0); V = 1/2, 0, 44/9; squared distances
+     * 17/2, 269/18, 52/9. (-1, 3), predicted 2, is nearest to mu_1: NC4 = 1/6. */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_CDNV), (1.0 / 34 + 97.0 / 538 + 11.0 / 26) / 3, 1e-14);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC4), 1.0 / 6, 1e-15);
+    lpc_nc_free(nc);
+    /* Misuse: unknown flags, no source of predictions, singleton classes. */
+    ASSERT_FAILS(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, NULL, 8u, &nc), LPC_E_ARG);
+    ck_assert_ptr_null(nc);
+    ASSERT_FAILS(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, NULL,
+                                      LPC_NC_BY_PREDICTION, &nc), LPC_E_ARG);
+    const int32_t single[6] = {0, 0, 1, 2, 2, 2};
+    ASSERT_FAILS(lpc_nc_compute_flags(ex2_z, 6, 2, single, 3, NULL, NULL, NULL,
+                                      LPC_NC_CLASS_COVARIANCE, &nc), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_nc_compute_flags(NULL, 6, 2, ex2_y, 3, NULL, NULL, NULL, 0, &nc), LPC_E_ARG);
+    ASSERT_FAILS(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, NULL, 0, NULL), LPC_E_ARG);
+    /* Two classes with one mean: CDNV undefined; a zero classifier row: UNC3 undefined. */
+    const float z1[6] = {0, 2, 0, 2, 10, 12};
+    const int32_t y1[6] = {0, 0, 1, 1, 2, 2};
+    ASSERT_FAILS(lpc_nc_compute(z1, 6, 1, y1, 3, NULL, NULL, NULL, &nc), LPC_E_NUMERIC);
+    const float z2[4] = {0, 2, 10, 12}, w2[2] = {1, 0};
+    const int32_t y2[4] = {0, 0, 1, 1};
+    ASSERT_FAILS(lpc_nc_compute(z2, 4, 1, y2, 2, w2, NULL, NULL, &nc), LPC_E_NUMERIC);
+}
+END_TEST
+
 /* NC1 via the K x K reduction equals the P x P pseudo-inverse formula. */
 START_TEST(neural_collapse_matches_pinv)
 {
@@ -557,6 +636,8 @@ int main(void)
     tcase_add_test(tc, binarity);
     tcase_add_test(tc, neural_collapse_ex2);
     tcase_add_test(tc, neural_collapse_matches_pinv);
+    tcase_add_test(tc, neural_collapse_library_metrics);
+    tcase_add_test(tc, neural_collapse_conventions);
     tcase_add_test(tc, eigensolver);
     tcase_add_test(tc, separation_hand_cases);
     tcase_add_test(tc, degenerate_inputs);
