@@ -359,6 +359,145 @@ START_TEST(neural_collapse_conventions)
 }
 END_TEST
 
+/* Streaming equals in-memory to 1e-10 relative, for several batch sizes, on
+ * spread, unbalanced and collapsed (spread 1e-5 around means of size 3) data. */
+static void stream_case(int n, int p, int k, double spread, int balanced, int batch)
+{
+    lpc_rng *r = lpc_rng_new((uint64_t)(n * 31 + p * 7 + k));
+    float *z = malloc((size_t)n * p * sizeof *z), *w = malloc((size_t)k * p * sizeof *w);
+    float *b = malloc((size_t)k * sizeof *b), *centre = malloc((size_t)k * p * sizeof *centre);
+    int32_t *y = malloc((size_t)n * sizeof *y), *member = malloc((size_t)n * sizeof *member);
+    for (int i = 0; i < k * p; i++) {
+        centre[i] = (float)(3.0 * lpc_rng_normal(r));
+        w[i] = centre[i] + (float)(0.5 * lpc_rng_normal(r));
+    }
+    for (int c = 0; c < k; c++)
+        b[c] = (float)(0.1 * lpc_rng_normal(r));
+    for (int i = 0; i < n; i++) {
+        y[i] = i < k || balanced ? i % k : (int32_t)(lpc_rng_normal(r) * lpc_rng_normal(r) * k * 10) % k;
+        if (y[i] < 0)
+            y[i] += k;
+        for (int j = 0; j < p; j++)
+            z[i * p + j] = centre[y[i] * p + j] + (float)(spread * lpc_rng_normal(r));
+    }
+    for (int i = 0; i < n; i++) { /* argmax(W z + b): the Sigma_W membership */
+        int best = 0;
+        double top = -INFINITY;
+        for (int c = 0; c < k; c++) {
+            double t = b[c];
+            for (int j = 0; j < p; j++)
+                t += (double)w[c * p + j] * z[i * p + j];
+            if (t > top) {
+                top = t;
+                best = c;
+            }
+        }
+        member[i] = best;
+    }
+    lpc_nc *ref = NULL, *got = NULL;
+    double r_ref, sw_ref, cov_ref, v;
+    ck_assert_int_eq(lpc_nc_compute(z, n, p, y, k, w, b, NULL, &ref), LPC_OK);
+    ck_assert_int_eq(lpc_separation_ratio(z, n, p, y, k, &r_ref), LPC_OK);
+    ck_assert_int_eq(lpc_sigma_w(z, n, p, member, k, &sw_ref), LPC_OK);
+    ck_assert_int_eq(lpc_norm_cov(z, n, p, &cov_ref), LPC_OK);
+    lpc_feature_stream *st = NULL;
+    ck_assert_int_eq(lpc_feature_stream_new(p, k, w, b, 0, &st), LPC_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i0 = 0; i0 < n; i0 += batch) {
+            int rows = n - i0 < batch ? n - i0 : batch;
+            ck_assert_int_eq(lpc_feature_stream_add(st, z + (size_t)i0 * p, rows, y + i0, NULL),
+                             LPC_OK);
+        }
+        if (pass == 0) { /* R and NC4 are not there before pass 2 */
+            ck_assert_int_eq(lpc_feature_stream_end_pass(st), LPC_OK);
+            ASSERT_FAILS(lpc_feature_stream_get(st, LPC_STREAM_R, &v), LPC_E_STATE);
+            ck_assert_int_eq(lpc_feature_stream_nc(st, &got), LPC_OK);
+            ASSERT_FAILS(lpc_nc_get(got, LPC_NC_NC4, &v), LPC_E_STATE);
+            lpc_nc_free(got);
+        }
+    }
+    ck_assert_int_eq(lpc_feature_stream_end_pass(st), LPC_OK);
+    ck_assert_int_eq(lpc_feature_stream_nc(st, &got), LPC_OK);
+    for (int m = 0; m < LPC_NC_METRIC_COUNT; m++) {
+        double want = nc_value(ref, (lpc_nc_metric)m), have = nc_value(got, (lpc_nc_metric)m);
+        ck_assert_msg(fabs(have - want) <= 1e-10 * fabs(want) + 1e-300,
+                      "metric %d: stream %.17g, in memory %.17g (n %d, batch %d, spread %g)", m,
+                      have, want, n, batch, spread);
+    }
+    ck_assert_int_eq(lpc_feature_stream_get(st, LPC_STREAM_R, &v), LPC_OK);
+    LPCT_ASSERT_CLOSE(v, r_ref, 1e-10);
+    ck_assert_int_eq(lpc_feature_stream_get(st, LPC_STREAM_SIGMA_W, &v), LPC_OK);
+    LPCT_ASSERT_CLOSE(v, sw_ref, 1e-10);
+    ck_assert_int_eq(lpc_feature_stream_get(st, LPC_STREAM_NORM_COV, &v), LPC_OK);
+    LPCT_ASSERT_CLOSE(v, cov_ref, 1e-10);
+    ASSERT_FAILS(lpc_feature_stream_end_pass(st), LPC_E_STATE);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 1, y, NULL), LPC_E_STATE);
+    lpc_nc_free(ref);
+    lpc_nc_free(got);
+    lpc_feature_stream_free(st);
+    lpc_rng_free(r);
+    free(z);
+    free(w);
+    free(b);
+    free(centre);
+    free(y);
+    free(member);
+}
+
+START_TEST(stream_matches_memory)
+{
+    stream_case(600, 8, 5, 1.0, 1, 64);
+    stream_case(600, 8, 5, 1.0, 1, 1);
+    stream_case(600, 8, 5, 1.0, 1, 600);
+    stream_case(700, 6, 4, 0.8, 0, 97);
+    stream_case(500, 3, 7, 0.5, 1, 33);  /* P < K: Sigma_B rank-deficient */
+    stream_case(400, 10, 4, 1e-5, 1, 50); /* collapsed */
+    stream_case(5000, 64, 10, 0.3, 0, 1000);
+}
+END_TEST
+
+START_TEST(stream_misuse)
+{
+    const float z[8] = {0, 0, 2, 1, 10, 10, 12, 11}, w[4] = {1, 0, 0, 1}, nanw[4] = {NAN, 0, 0, 1};
+    const int32_t y[4] = {0, 0, 1, 1}, y0[4] = {0, 0, 0, 0}, bad[4] = {0, 0, 1, 2};
+    lpc_feature_stream *st = (lpc_feature_stream *)1;
+    lpc_nc *nc = (lpc_nc *)1;
+    double v;
+    ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, NULL, 0, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_new(0, 2, NULL, NULL, 0, &st), LPC_E_ARG);
+    ck_assert_ptr_null(st);
+    ASSERT_FAILS(lpc_feature_stream_new(2, 1, NULL, NULL, 0, &st), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, NULL, LPC_NC_CLASS_COVARIANCE, &st), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_new(2, 2, nanw, NULL, 0, &st), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, w, 0, &st), LPC_E_ARG); /* bias without W */
+    ASSERT_FAILS(lpc_feature_stream_add(NULL, z, 4, y, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_end_pass(NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_nc(NULL, &nc), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_get(NULL, LPC_STREAM_R, &v), LPC_E_ARG);
+    lpc_feature_stream_free(NULL);
+    ck_assert_int_eq(lpc_feature_stream_new(2, 2, w, NULL, LPC_NC_CUTOFF_P, &st), LPC_OK);
+    ASSERT_FAILS(lpc_feature_stream_end_pass(st), LPC_E_STATE); /* nothing added */
+    ASSERT_FAILS(lpc_feature_stream_nc(st, &nc), LPC_E_STATE);
+    ASSERT_FAILS(lpc_feature_stream_get(st, LPC_STREAM_SIGMA_W, &v), LPC_E_STATE);
+    ASSERT_FAILS(lpc_feature_stream_add(st, NULL, 4, y, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 4, NULL, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 4, bad, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 4, y, bad), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 0, y, NULL), LPC_E_ARG);
+    ck_assert_int_eq(lpc_feature_stream_add(st, z, 4, y0, NULL), LPC_OK);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 4, y, y), LPC_E_STATE); /* predictions now */
+    ASSERT_FAILS(lpc_feature_stream_end_pass(st), LPC_E_NUMERIC);      /* class 1 empty */
+    ck_assert_int_eq(lpc_feature_stream_add(st, z, 4, y, NULL), LPC_OK);
+    ck_assert_int_eq(lpc_feature_stream_end_pass(st), LPC_OK);
+    ASSERT_FAILS(lpc_feature_stream_get(st, (lpc_stream_metric)7, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_get(st, LPC_STREAM_R, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_nc(st, NULL), LPC_E_ARG);
+    ck_assert_int_eq(lpc_feature_stream_add(st, z, 4, y, NULL), LPC_OK);
+    ASSERT_FAILS(lpc_feature_stream_end_pass(st), LPC_E_STATE); /* pass 2 saw fewer samples */
+    lpc_feature_stream_free(st);
+}
+END_TEST
+
 /* NC1 via the K x K reduction equals the P x P pseudo-inverse formula. */
 START_TEST(neural_collapse_matches_pinv)
 {
@@ -638,6 +777,8 @@ int main(void)
     tcase_add_test(tc, neural_collapse_matches_pinv);
     tcase_add_test(tc, neural_collapse_library_metrics);
     tcase_add_test(tc, neural_collapse_conventions);
+    tcase_add_test(tc, stream_matches_memory);
+    tcase_add_test(tc, stream_misuse);
     tcase_add_test(tc, eigensolver);
     tcase_add_test(tc, separation_hand_cases);
     tcase_add_test(tc, degenerate_inputs);

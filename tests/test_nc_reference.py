@@ -16,8 +16,11 @@ Calls liblpc through ctypes. Exit 77 (skip) without NumPy/SciPy.
 Usage: test_nc_reference.py SOURCE_ROOT BUILD_ROOT"""
 import ctypes
 import glob
+import json
 import os
+import subprocess
 import sys
+import tempfile
 
 try:
     import numpy as np
@@ -153,6 +156,41 @@ def dataset(rng, n, p, k, spread, balanced=True):
     return z.astype(np.float32), y.astype(np.int32), w.astype(np.float32), b.astype(np.float32)
 
 
+def analyze_chunks(build, rng):
+    """lpc-analyze --stream over 3 .npy chunks equals lpc-analyze on the whole set."""
+    exe = os.path.join(build, "examples", "analyze", "lpc-analyze")
+    if not os.path.exists(exe):
+        print("lpc-analyze not built (-Dexamples=false): chunk check not run")
+        return 0
+    z, y, w, b = dataset(rng, 900, 12, 6, 0.8, False)
+    logits = z @ w.T
+    with tempfile.TemporaryDirectory() as tmp:
+        def save(name, a):
+            path = os.path.join(tmp, name)
+            np.save(path, a)
+            return path
+        whole = ["--features", save("z.npy", z), "--labels", save("y.npy", y),
+                 "--weights", save("w.npy", w), "--logits", save("l.npy", logits)]
+        chunked = ["--stream", "--weights", os.path.join(tmp, "w.npy")]
+        for c, (lo, hi) in enumerate([(0, 100), (100, 517), (517, 900)]):
+            chunked += ["--features", save(f"z{c}.npy", z[lo:hi]),
+                        "--labels", save(f"y{c}.npy", y[lo:hi].astype(np.int64)),
+                        "--logits", save(f"l{c}.npy", logits[lo:hi])]
+        ref = json.loads(subprocess.run([exe] + whole, check=True, capture_output=True).stdout)
+        got = json.loads(subprocess.run([exe] + chunked, check=True, capture_output=True).stdout)
+    bad = 0
+    for key, value in got.items():
+        if key not in ref or not abs(value - ref[key]) <= 1e-10 * abs(ref[key]):
+            print(f"lpc-analyze --stream: {key} = {value!r}, whole set {ref.get(key)!r}")
+            bad += 1
+    want = {"R", "sigma_w", "cov_norm", "nc1", "nc1_svd", "nc1_quotient", "cdnv", "etf_error",
+            "nc3", "self_duality", "uniform_duality", "nc4"}
+    if not want <= set(got):
+        print(f"lpc-analyze --stream: missing {sorted(want - set(got))}")
+        bad += 1
+    return bad
+
+
 def main():
     lib = load(sys.argv[2])
     rng = np.random.default_rng(18)
@@ -176,6 +214,7 @@ def main():
         pred = rng.integers(0, k, n).astype(np.int32)
         got = liblpc_nc(lib, z, y, k, pred=pred)
         bad += compare(f"{name} predictions", got, reference(z, y, k, pred=pred), 1e-8)
+    bad += analyze_chunks(sys.argv[2], rng)
     print("failures:", bad)
     return 1 if bad else 0
 

@@ -155,5 +155,49 @@ LPC_API lpc_status lpc_nc_compute_flags(const float *z, int64_t n, int p, const 
 LPC_API lpc_status lpc_nc_get(const lpc_nc *nc, lpc_nc_metric m, double *value);
 LPC_API void lpc_nc_free(lpc_nc *nc);
 
+/* ---- streaming (lib/analysis/nc_stream.c) ---- */
+
+/* Features that do not fit in memory, measured batch by batch in O(K P + P^2)
+ * memory (ImageNet-scale sets, or straight from a training run):
+ *   pass 1 (lpc_feature_stream_add, then lpc_feature_stream_end_pass): class
+ *     means, Sigma_W, Sigma_B and every lpc_nc metric except NC4, the Sigma_W
+ *     scalar and the CoV of the latent norms;
+ *   pass 2 (the same batches again, then lpc_feature_stream_end_pass): R and NC4,
+ *     which need the final class means.
+ * Results equal the in-memory functions' up to rounding (the test asks 1e-10
+ * relative). Sigma_W is accumulated around a per-class shift (each class's
+ * first sample), so collapsed features lose no precision to cancellation.
+ * Conventions: NC metrics and R by the true labels; the Sigma_W scalar by the
+ * predictions, else argmax(W z + b) when W is given, else the labels (as
+ * lpc_sigma_w's `membership`). */
+typedef struct lpc_feature_stream lpc_feature_stream;
+typedef enum {
+    LPC_STREAM_R,        /* lpc_separation_ratio (after pass 2) */
+    LPC_STREAM_SIGMA_W,  /* lpc_sigma_w (after pass 1) */
+    LPC_STREAM_NORM_COV  /* lpc_norm_cov (after pass 1) */
+} lpc_stream_metric;
+/* p >= 1 features, k >= 2 classes; w (k x p) and b (k) are optional and
+ * copied; flags: 0 or LPC_NC_CUTOFF_P (the other LPC_NC_* flags are LPC_E_ARG).
+ * On success *out is a new handle owned by the caller. */
+LPC_API lpc_status lpc_feature_stream_new(int p, int k, const float *w, const float *b,
+                                          unsigned flags, lpc_feature_stream **out);
+/* Adds a batch of n >= 1 rows (z: n x p, labels: n; predictions: n or NULL,
+ * borrowed). Give predictions with every batch or with none (LPC_E_STATE
+ * otherwise). In pass 2 the batches must be the same samples again. */
+LPC_API lpc_status lpc_feature_stream_add(lpc_feature_stream *s, const float *z, int64_t n,
+                                          const int32_t *labels, const int32_t *predictions);
+/* Ends pass 1 or pass 2. Pass 1 needs every class present (LPC_E_NUMERIC);
+ * pass 2 must have seen as many samples per class as pass 1 (LPC_E_STATE).
+ * A third call is LPC_E_STATE. */
+LPC_API lpc_status lpc_feature_stream_end_pass(lpc_feature_stream *s);
+/* After pass 1: a new lpc_nc handle (caller frees) with the metrics so far;
+ * NC4 is there after pass 2 when W or predictions were given. */
+LPC_API lpc_status lpc_feature_stream_nc(const lpc_feature_stream *s, lpc_nc **out);
+/* LPC_E_STATE before the pass that computes the metric has ended, or when it
+ * is undefined for the data (the message says why). */
+LPC_API lpc_status lpc_feature_stream_get(const lpc_feature_stream *s, lpc_stream_metric m,
+                                          double *value);
+LPC_API void lpc_feature_stream_free(lpc_feature_stream *s);
+
 LPC_END_DECLS
 #endif
