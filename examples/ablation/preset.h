@@ -4,6 +4,7 @@
 #define AB_PRESET_H
 #include <stdio.h>
 #include <lpc/lpc.h>
+#include "../common/fidelity.h"
 
 #define AB_MAX_LRS 16
 #define AB_MAX_SEEDS 64
@@ -23,6 +24,8 @@ typedef struct {
     int n_seeds;
     int models[AB_MAX_MODELS]; /* indices for lpc_model_name_at */
     int n_models;
+    ex_fidelity fid;     /* the authors' conventions and the LR decay (fidelity.h) */
+    long metrics_every;  /* training-set metrics every E epochs during training (0: off) */
 } ab_config;
 
 /* One point of the grid. */
@@ -40,7 +43,8 @@ int ab_preset_load(const char *name, ab_config *c);
 void ab_preset_list(FILE *f);
 /* Applies one override ("epochs", "lrs", "seeds", "backbone", "dataset",
  * "subset", "gamma-max", "models", "deepfool-samples", "protocol",
- * "widths", "augment"); 0 with a message on a bad value. */
+ * "widths", "augment", "metrics-every", and the options of
+ * ex_fidelity_option); 0 with a message on a bad value. */
 int ab_preset_override(ab_config *c, const char *what, const char *value);
 
 int ab_num_cells(const ab_config *c);

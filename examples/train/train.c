@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "../common/fidelity.h"
 #include "../common/options.h"
 
 typedef struct {
@@ -14,6 +15,7 @@ typedef struct {
     double lr, wd, gamma_max, reach;
     int widths[3], augment, protocol_set, quiet;
     lpc_protocol protocol;
+    ex_fidelity fid;
 } options;
 
 static void usage(FILE *f)
@@ -36,6 +38,7 @@ static void usage(FILE *f)
         "  --no-augment         no random crop / flip (default on for ResNet backbones)\n"
         "  --json FILE          write acc_test, acc_train, sigma_w_train, seconds\n"
         "  --quiet              only the summary line\n");
+    ex_fidelity_usage(f);
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -52,11 +55,17 @@ static int parse(int argc, char **argv, options *o)
         {"subset", required_argument, 0, 'n'}, {"widths", required_argument, 0, 'W'},
         {"protocol", required_argument, 0, 'p'}, {"gamma-max", required_argument, 0, 'g'},
         {"reach", required_argument, 0, 'r'}, {"no-augment", no_argument, 0, 'A'},
-        {"json", required_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'}, {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        {"json", required_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'},
+        {"lr-decay", required_argument, 0, 'F'}, {"gamma", required_argument, 0, 'F'},
+        {"margin-clamp", required_argument, 0, 'F'}, {"train-metrics", required_argument, 0, 'F'},
+        {"nc1", required_argument, 0, 'F'}, {"deepfool-pick", required_argument, 0, 'F'},
+        {"authors", no_argument, 0, 'F'}, {0, 0, 0, 0}};
+    ex_fidelity_default(&o->fid);
+    int c, at;
+    while ((c = getopt_long(argc, argv, "h", longopts, &at)) != -1) {
         int ok = 1;
         switch (c) {
+        case 'F': ok = ex_fidelity_option(&o->fid, longopts[at].name, optarg) == 1; break;
         case 'h': usage(stdout); exit(0);
         case 'm': o->model = optarg; break;
         case 'b': ok = ex_parse_backbone(optarg, &o->backbone); break;
@@ -133,7 +142,8 @@ int main(int argc, char **argv)
         (s = lpc_trainer_set(tr, LPC_TRAIN_GAMMA_MAX, o.gamma_max)) != LPC_OK ||
         (s = lpc_trainer_set(tr, LPC_TRAIN_REACH, o.reach)) != LPC_OK ||
         (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
-        (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK)
+        (s = lpc_trainer_set(tr, LPC_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK ||
+        (s = ex_fidelity_apply(&o.fid, tr)) != LPC_OK)
         return fail("setting up training", s);
     if (!o.quiet)
         printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads\n",
@@ -162,7 +172,11 @@ int main(int argc, char **argv)
     double acc_train, acc_test, sigma_w;
     if (!z || !pred)
         return fail("allocating features", LPC_E_NOMEM);
-    if ((s = lpc_model_evaluate(model, train, mean, std, 500, z, NULL, pred, &acc_train)) != LPC_OK ||
+    if ((s = o.fid.train_augmented
+                 ? ex_evaluate_augmented(model, train, mean, std, 500, o.augment ? 4 : 0,
+                                         o.augment, (uint64_t)o.seed + 1, z, pred, &acc_train)
+                 : lpc_model_evaluate(model, train, mean, std, 500, z, NULL, pred,
+                                      &acc_train)) != LPC_OK ||
         (s = lpc_model_evaluate(model, test, mean, std, 500, NULL, NULL, NULL, &acc_test)) != LPC_OK)
         return fail("evaluating", s);
     if ((s = lpc_sigma_w(z, n, p, pred, lpc_model_num_classes(model), &sigma_w)) != LPC_OK)

@@ -22,6 +22,12 @@ typedef enum {
     LPC_TRAIN_AUGMENT_PAD = 2, /* random-crop padding in pixels (0 = off, default) */
     LPC_TRAIN_AUGMENT_FLIP = 3,/* horizontal flips on (1) / off (0, default) */
     LPC_TRAIN_CHECK_FINITE = 4,/* debug: name the first op giving NaN/Inf (0 default) */
+    LPC_TRAIN_LR_DECAY = 5,    /* lpc_lr_decay of the non-classifier group (default
+                                * LPC_LR_DECAY_PROTOCOL: the protocol's own) */
+    LPC_TRAIN_GAMMA_UNCAPPED = 6, /* 1: the authors' gamma, x1.05 while < 1e6 (paper and
+                                   * compressed protocols; default 0: capped at 1e6) */
+    LPC_TRAIN_MARGIN_CLAMP = 7,/* 1: ArcFace/CosFace clamp the target after the margin
+                                * (LPC_MARGIN_CLAMP_TARGET, the authors'); default 0 */
 } lpc_train_setting;
 
 /* Trainer read-outs (lpc_trainer_get). */
@@ -79,6 +85,8 @@ LPC_API lpc_status lpc_model_forward(lpc_model *m, lpc_ctx *ctx, lpc_tensor *x,
 LPC_API lpc_tensor *lpc_model_loss(lpc_model *m, lpc_ctx *ctx, lpc_tensor *x,
                                    const int32_t *labels, double gamma, double arc_s,
                                    double arc_m, lpc_tensor **logits);
+/* Flags (LPC_MARGIN_*) passed to ArcFace/CosFace by lpc_model_loss (default 0). */
+LPC_API lpc_status lpc_model_set_margin_flags(lpc_model *m, unsigned flags);
 /* AdamW with the paper's two groups: group 0 = everything but the
  * classifier, group 1 = the classifier; both with lr and weight_decay. */
 LPC_API lpc_adamw *lpc_model_adamw_new(lpc_model *m, double lr, double weight_decay);

@@ -45,6 +45,7 @@ struct lpc_model {
     lpc_module *backbone, *penult, *classifier;
     int64_t latent_dim;
     int num_classes;
+    unsigned margin_flags; /* LPC_MARGIN_* for ArcFace / CosFace */
 };
 
 int lpc_model_count(void) { return N_RECIPES; }
@@ -174,6 +175,15 @@ void lpc_model_free(lpc_model *m)
 
 const char *lpc_model_name(const lpc_model *m) { return m ? m->r->name : NULL; }
 
+lpc_status lpc_model_set_margin_flags(lpc_model *m, unsigned flags)
+{
+    if (!m || (flags & ~LPC_MARGIN_CLAMP_TARGET))
+        return lpci_error(LPC_E_ARG, "lpc_model_set_margin_flags: NULL model or unknown flags 0x%x",
+                          flags);
+    m->margin_flags = flags;
+    return LPC_OK;
+}
+
 int lpc_model_has(const lpc_model *m, lpc_model_prop p)
 {
     if (!m)
@@ -233,8 +243,12 @@ lpc_tensor *lpc_model_loss(lpc_model *m, lpc_ctx *ctx, lpc_tensor *x, const int3
     lpc_tensor *w = lpci_own_param(m->classifier, 0);
     lpc_tensor *loss;
     switch (m->r->head) {
-    case HEAD_ARCFACE: loss = lpc_arcface(ctx, z, w, labels, (float)arc_s, (float)arc_m); break;
-    case HEAD_COSFACE: loss = lpc_cosface(ctx, z, w, labels, COSFACE_S, COSFACE_M); break;
+    case HEAD_ARCFACE:
+        loss = lpc_arcface_flags(ctx, z, w, labels, (float)arc_s, (float)arc_m, m->margin_flags);
+        break;
+    case HEAD_COSFACE:
+        loss = lpc_cosface_flags(ctx, z, w, labels, COSFACE_S, COSFACE_M, m->margin_flags);
+        break;
     default: loss = lpc_cross_entropy(ctx, lg, labels); break;
     }
     if (m->r->l2 != L2_NONE)

@@ -14,6 +14,8 @@ struct lpc_trainer {
     int64_t epochs, batch, epochs_done, steps_per_epoch;
     double lr, gamma_max, reach;
     int pad, flip;
+    lpc_lr_decay decay;
+    unsigned sched_flags;
     double mean[MAX_CHANNELS], std[MAX_CHANNELS];
     double last_loss, last_acc, last_gamma;
 };
@@ -95,6 +97,16 @@ lpc_status lpc_trainer_set(lpc_trainer *t, lpc_train_setting what, double v)
         return lpc_batcher_set_augment(t->batcher, t->pad, t->flip);
     case LPC_TRAIN_CHECK_FINITE:
         return lpc_ctx_set_check_finite(t->ctx, v != 0);
+    case LPC_TRAIN_LR_DECAY:
+        if (!(v >= LPC_LR_DECAY_PROTOCOL && v <= LPC_LR_DECAY_COSINE) || v != floor(v))
+            break;
+        t->decay = (lpc_lr_decay)v;
+        return LPC_OK;
+    case LPC_TRAIN_GAMMA_UNCAPPED:
+        t->sched_flags = v != 0 ? LPC_SCHED_GAMMA_UNCAPPED : 0;
+        return LPC_OK;
+    case LPC_TRAIN_MARGIN_CLAMP:
+        return lpc_model_set_margin_flags(t->model, v != 0 ? LPC_MARGIN_CLAMP_TARGET : 0);
     }
     return lpci_error(LPC_E_ARG, "lpc_trainer_set: value %g is invalid for setting %d", v, (int)what);
 }
@@ -115,8 +127,8 @@ double lpc_trainer_get(const lpc_trainer *t, lpc_train_value what)
 
 static lpc_status schedule(const lpc_trainer *t, lpc_sched_value what, int64_t step, double *out)
 {
-    return lpc_schedule_eval(t->protocol, what, t->epochs_done, step, t->steps_per_epoch,
-                             t->epochs, t->gamma_max, t->reach, out);
+    return lpc_schedule_eval_ex(t->protocol, what, t->epochs_done, step, t->steps_per_epoch,
+                                t->epochs, t->gamma_max, t->reach, t->decay, t->sched_flags, out);
 }
 
 static int32_t argmax_row(const float *row, int64_t k)

@@ -1,0 +1,44 @@
+/* The Latent Point Collapse authors' conventions where they differ from
+ * liblpc's specification (doc/fidelity.md), and the learning-rate decays, as
+ * options shared by lpc-train and lpc-ablation. The zero value
+ * (ex_fidelity_default) is liblpc's behaviour. */
+#ifndef LPC_EXAMPLES_FIDELITY_H
+#define LPC_EXAMPLES_FIDELITY_H
+#include <stddef.h>
+#include <stdio.h>
+#include <lpc/lpc.h>
+
+typedef struct {
+    lpc_lr_decay lr_decay; /* non-classifier learning-rate decay */
+    int gamma_uncapped;    /* gamma x1.05 while < 1e6 (paper / compressed protocols) */
+    int margin_clamp;      /* ArcFace / CosFace clamp after the margin */
+    int train_augmented;   /* training-set metrics through the training augmentation */
+    unsigned nc_flags;     /* LPC_NC_* of the neural-collapse metrics */
+    unsigned pick;         /* LPC_PICK_* of the DeepFool samples */
+} ex_fidelity;
+
+void ex_fidelity_default(ex_fidelity *f);
+/* Every convention of the authors' code (--authors); the learning-rate decay stays. */
+void ex_fidelity_authors(ex_fidelity *f);
+/* Sets one option by name: "lr-decay" (protocol|constant|halvings|cosine),
+ * "gamma" (capped|uncapped), "margin-clamp" (off|on), "train-metrics"
+ * (clean|augmented), "nc1" (liblpc|authors), "deepfool-pick"
+ * (first|random|correct|random-correct), "authors" (value ignored).
+ * Returns 1, or 0 with a message on stderr; -1 when `name` is not one of these. */
+int ex_fidelity_option(ex_fidelity *f, const char *name, const char *value);
+/* Usage lines for the options above, as --NAME VALUE. */
+void ex_fidelity_usage(FILE *out);
+/* Applies the training-side options (decay, gamma, margin clamp) to a trainer. */
+lpc_status ex_fidelity_apply(const ex_fidelity *f, lpc_trainer *t);
+/* "lr-decay=...,gamma=...,..." : the options that are not liblpc's defaults
+ * ("" when all are); for cell identities and result files. */
+void ex_fidelity_describe(const ex_fidelity *f, char *buf, size_t n);
+/* Evaluation of a data set through the training augmentation (pad-`pad`
+ * random crop, flips when `flip`; generator seeded with `seed`), in eval mode,
+ * in data-set order: z_out (N x P), pred_out (N) and *accuracy as
+ * lpc_model_evaluate. */
+lpc_status ex_evaluate_augmented(lpc_model *m, const lpc_dataset *ds, const double *mean,
+                                 const double *std, int64_t batch, int pad, int flip,
+                                 uint64_t seed, float *z_out, int32_t *pred_out,
+                                 double *accuracy);
+#endif
