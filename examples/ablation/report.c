@@ -6,8 +6,10 @@
 #include <unistd.h>
 #include <lpc/lpc.h>
 #include "cell.h"
+#include "fig5.h"
 #include "figures.h"
 #include "paper.h"
+#include "table4.h"
 
 static const struct {
     const char *key, *path;
@@ -349,8 +351,10 @@ int ab_report(const ab_config *c, const char *out, int quiet)
         fprintf(md, "\n");
         tables(md, c, ms);
         headline(md, c, ms, recs, n);
+        ab_table4(md, c, recs, n);
         fprintf(md, "\n## Figures\n\n");
         ab_figures(c, out, recs, n, md);
+        ab_fig5(c, out, recs, n, md);
         rc |= fclose(md) != 0;
     } else {
         rc = 1;
