@@ -56,7 +56,7 @@ static double now(void)
 typedef struct {
     const ab_config *c;
     ab_cell cell;
-    char identity[2048], dir[4096];
+    char identity[2048], train_identity[2048], dir[4096];
     lpc_dataset *train, *test, *test_head; /* test_head: first CURVE_SAMPLES */
     lpc_rng *rng;
     lpc_model *model;
@@ -132,7 +132,7 @@ static int train(run *r, const char *ckpt, ab_progress_mode mode)
 {
     long done = 0, epochs = r->c->epochs;
     if (access(ckpt, F_OK) == 0) {
-        if (ab_resume_load(ckpt, r->identity, r->model, r->trainer, r->log, epochs, &done))
+        if (ab_resume_load(ckpt, r->train_identity, r->model, r->trainer, r->log, epochs, &done))
             return 1;
         ab_progress_note(mode, "cell %s: resuming after epoch %ld of %ld", r->cell.name, done,
                          epochs);
@@ -158,7 +158,7 @@ static int train(run *r, const char *ckpt, ab_progress_mode mode)
             ab_collapse_measure(r->c, r->model, r->trainer, r->train,
                                 (uint64_t)r->cell.seed + 1, r->cell.name, &r->log[e]))
             return 1;
-        if (ab_resume_save(ckpt, r->identity, r->model, r->trainer, r->log, e + 1))
+        if (ab_resume_save(ckpt, r->train_identity, r->model, r->trainer, r->log, e + 1))
             return 1;
         double per = (now() - t0) / (double)(e + 1 - done);
         ab_progress_epoch(mode, r->cell.name, e + 1, epochs, r->log[e].loss, r->log[e].acc,
@@ -303,7 +303,7 @@ static void write_config(jw *w, const run *r, int threads)
     jw_int(w, "latent_dim", lpc_model_latent_dim(r->model));
     jw_int(w, "deepfool_samples", c->deepfool_samples);
     char fid[256];
-    ex_fidelity_describe(&c->fid, fid, sizeof fid);
+    ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING | EX_FIDELITY_ANALYSIS, fid, sizeof fid);
     jw_str(w, "conventions", fid[0] ? fid : "liblpc");
     jw_int(w, "metrics_every", c->metrics_every);
     jw_int(w, "threads", threads);
@@ -401,6 +401,7 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
     run r = {.c = c};
     ab_cell_at(c, index, &r.cell);
     ab_cell_identity(c, &r.cell, r.identity, sizeof r.identity);
+    ab_cell_training_identity(c, &r.cell, r.train_identity, sizeof r.train_identity);
     ab_cell_path(out, &r.cell, NULL, r.dir, sizeof r.dir);
     if (ab_cell_finished(out, &r.cell))
         return check_finished(&r, mode);

@@ -251,8 +251,18 @@ const char *ab_protocol_name(lpc_protocol p)
 
 void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
 {
+    char analysis[256];
+    size_t len;
+    ab_cell_training_identity(c, cell, buf, n);
+    ex_fidelity_describe(&c->fid, EX_FIDELITY_ANALYSIS, analysis, sizeof analysis);
+    if (analysis[0] && (len = strlen(buf)) < n)
+        snprintf(buf + len, n - len, " analysis=%s", analysis);
+}
+
+void ab_cell_training_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
+{
     char fid[256];
-    ex_fidelity_describe(&c->fid, fid, sizeof fid);
+    ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING, fid, sizeof fid);
     snprintf(buf, n,
              "model=%s lr=%.17g seed=%ld dataset=%s subset=%ld backbone=%s protocol=%s "
              "epochs=%ld batch=%ld wd=%.17g gamma_max=%.17g reach=%.17g augment=%d "

@@ -53,6 +53,11 @@ void ab_cell_at(const ab_config *c, int i, ab_cell *out);
 /* Canonical description of everything that determines a cell's training
  * (compared against checkpoints and finished results). */
 void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n);
+/* The part of the identity that determines the training (kept in checkpoints):
+ * the analysis conventions (--train-metrics, --nc1, --deepfool-pick) are left
+ * out, so a cell's checkpoint can be re-analysed under other conventions by
+ * copying it into another --out (the log keeps the metrics it was trained with). */
+void ab_cell_training_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n);
 const char *ab_backbone_name(lpc_backbone b);
 const char *ab_protocol_name(lpc_protocol p);
 #endif

@@ -92,14 +92,17 @@ lpc_status ex_fidelity_apply(const ex_fidelity *f, lpc_trainer *t)
     return s;
 }
 
-void ex_fidelity_describe(const ex_fidelity *f, char *buf, size_t n)
+void ex_fidelity_describe(const ex_fidelity *f, unsigned parts, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s%s%s%s%s%s%s", f->lr_decay ? ",lr-decay=" : "",
-             f->lr_decay ? decays[f->lr_decay] : "", f->gamma_uncapped ? ",gamma=uncapped" : "",
-             f->margin_clamp ? ",margin-clamp=on" : "",
-             f->train_augmented ? ",train-metrics=augmented" : "",
-             f->nc_flags ? ",nc1=authors" : "", f->pick ? ",deepfool-pick=" : "");
-    if (f->pick && strlen(buf) + strlen(picks[f->pick & 3]) < n)
+    int train = (parts & EX_FIDELITY_TRAINING) != 0, analysis = (parts & EX_FIDELITY_ANALYSIS) != 0;
+    snprintf(buf, n, "%s%s%s%s%s%s%s", train && f->lr_decay ? ",lr-decay=" : "",
+             train && f->lr_decay ? decays[f->lr_decay] : "",
+             train && f->gamma_uncapped ? ",gamma=uncapped" : "",
+             train && f->margin_clamp ? ",margin-clamp=on" : "",
+             analysis && f->train_augmented ? ",train-metrics=augmented" : "",
+             analysis && f->nc_flags ? ",nc1=authors" : "",
+             analysis && f->pick ? ",deepfool-pick=" : "");
+    if (analysis && f->pick && strlen(buf) + strlen(picks[f->pick & 3]) < n)
         strcat(buf, picks[f->pick & 3]);
     if (buf[0] == ',')
         memmove(buf, buf + 1, strlen(buf));

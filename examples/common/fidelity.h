@@ -31,8 +31,12 @@ void ex_fidelity_usage(FILE *out);
 /* Applies the training-side options (decay, gamma, margin clamp) to a trainer. */
 lpc_status ex_fidelity_apply(const ex_fidelity *f, lpc_trainer *t);
 /* "lr-decay=...,gamma=...,..." : the options that are not liblpc's defaults
- * ("" when all are); for cell identities and result files. */
-void ex_fidelity_describe(const ex_fidelity *f, char *buf, size_t n);
+ * ("" when all are), of the training (decay, gamma, margin clamp), of the
+ * analysis (training-set metrics, NC1, DeepFool samples) or both; for cell
+ * identities and result files. */
+#define EX_FIDELITY_TRAINING 1u
+#define EX_FIDELITY_ANALYSIS 2u
+void ex_fidelity_describe(const ex_fidelity *f, unsigned parts, char *buf, size_t n);
 /* Evaluation of a data set through the training augmentation (pad-`pad`
  * random crop, flips when `flip`; generator seeded with `seed`), in eval mode,
  * in data-set order: z_out (N x P), pred_out (N) and *accuracy as
