@@ -167,6 +167,66 @@ START_TEST(trainer_misuse)
 }
 END_TEST
 
+/* The conventions' settings: LR decays reach AdamW's non-classifier group,
+ * the margin clamp and the uncapped gamma are accepted, and the augmented
+ * evaluation equals the plain one without augmentation and is seeded. */
+START_TEST(conventions_settings)
+{
+    uint8_t img[8 * 16];
+    int32_t lab[8];
+    for (int i = 0; i < 8 * 16; i++)
+        img[i] = (uint8_t)((i * 37 + i / 16 * 11) % 251);
+    for (int i = 0; i < 8; i++)
+        lab[i] = i % 2;
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_from_memory(img, lab, 8, 1, 4, 4, 2, &ds), LPC_OK);
+    lpc_rng *rng = lpc_rng_new(5);
+    lpc_model *m = NULL;
+    lpc_trainer *tr = NULL;
+    ck_assert_int_eq(lpc_model_new("ArcFace", LPC_BACKBONE_MLP, 1, 4, 4, 2, WIDTHS, rng, &m), LPC_OK);
+    ck_assert_int_eq(lpc_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 2, 4, 1e-3, 0, 0, &tr), LPC_OK);
+    ck_assert_int_eq(lpc_trainer_set(tr, LPC_TRAIN_LR_DECAY, LPC_LR_DECAY_COSINE), LPC_OK);
+    ck_assert_int_eq(lpc_trainer_set(tr, LPC_TRAIN_GAMMA_UNCAPPED, 1), LPC_OK);
+    ck_assert_int_eq(lpc_trainer_set(tr, LPC_TRAIN_MARGIN_CLAMP, 1), LPC_OK);
+    ck_assert_int_eq(lpc_trainer_set(tr, LPC_TRAIN_LR_DECAY, 7), LPC_E_ARG);
+    ck_assert_int_eq(lpc_trainer_set(tr, LPC_TRAIN_LR_DECAY, 1.5), LPC_E_ARG);
+    ck_assert_int_eq(lpc_trainer_epoch(tr), LPC_OK);
+    /* Last step of epoch 1: global step 1 of 4. */
+    LPCT_ASSERT_CLOSE(lpc_adamw_get_lr(lpc_trainer_adamw(tr), 0),
+                      1e-3 * 0.5 * (1 + cos(M_PI / 4)), 1e-12);
+    LPCT_ASSERT_CLOSE(lpc_adamw_get_lr(lpc_trainer_adamw(tr), 1), 1e-3, 1e-12);
+    ck_assert_int_eq(lpc_model_set_margin_flags(NULL, 0), LPC_E_ARG);
+    ck_assert_int_eq(lpc_model_set_margin_flags(m, 4u), LPC_E_ARG);
+    /* Evaluation with and without augmentation. */
+    const double *mean = lpc_trainer_mean(tr), *std = lpc_trainer_std(tr);
+    int64_t p = lpc_model_latent_dim(m);
+    float *z0 = malloc((size_t)(8 * p) * sizeof *z0), *z1 = malloc((size_t)(8 * p) * sizeof *z1);
+    float *z2 = malloc((size_t)(8 * p) * sizeof *z2);
+    double a0, a1;
+    ck_assert_int_eq(lpc_model_evaluate(m, ds, mean, std, 3, z0, NULL, NULL, &a0), LPC_OK);
+    ck_assert_int_eq(lpc_model_evaluate_augmented(m, ds, mean, std, 3, 0, 0, 9, z1, NULL, NULL,
+                                                  &a1), LPC_OK);
+    ck_assert(memcmp(z0, z1, (size_t)(8 * p) * sizeof *z0) == 0 && a0 == a1);
+    ck_assert_int_eq(lpc_model_evaluate_augmented(m, ds, mean, std, 3, 1, 1, 9, z1, NULL, NULL,
+                                                  NULL), LPC_OK);
+    ck_assert_int_eq(lpc_model_evaluate_augmented(m, ds, mean, std, 3, 1, 1, 9, z2, NULL, NULL,
+                                                  NULL), LPC_OK);
+    ck_assert(memcmp(z1, z2, (size_t)(8 * p) * sizeof *z1) == 0); /* seeded */
+    ck_assert(memcmp(z0, z1, (size_t)(8 * p) * sizeof *z0) != 0); /* augmented */
+    ck_assert_int_eq(lpc_model_evaluate_augmented(m, ds, mean, std, 3, 99, 0, 9, z1, NULL, NULL,
+                                                  NULL), LPC_E_ARG);
+    ck_assert_int_eq(lpc_model_evaluate_augmented(NULL, ds, mean, std, 3, 0, 0, 9, z1, NULL, NULL,
+                                                  NULL), LPC_E_ARG);
+    free(z0);
+    free(z1);
+    free(z2);
+    lpc_trainer_free(tr);
+    lpc_model_free(m);
+    lpc_rng_free(rng);
+    lpc_dataset_free(ds);
+}
+END_TEST
+
 /* A diverging run (absurd learning rate: the second step overflows) stops
  * with LPC_E_NUMERIC naming the step, and with the debug check the op,
  * before the optimizer writes non-finite weights. */
@@ -213,6 +273,7 @@ int main(void)
     tcase_add_test(tc, loss_composition);
     tcase_add_test(tc, every_model_trains_one_epoch);
     tcase_add_test(tc, trainer_misuse);
+    tcase_add_test(tc, conventions_settings);
     tcase_add_test(tc, non_finite_loss_stops_training);
     suite_add_tcase(s, tc);
     return lpct_run(s);

@@ -181,9 +181,9 @@ static int evaluate(run *r)
     lpc_status s;
     /* The authors evaluate the training set through its training transforms. */
     int augmented = r->c->fid.train_augmented && r->c->augment;
-    if ((s = augmented ? ex_evaluate_augmented(r->model, r->train, mean, std, EVAL_BATCH, 4, 1,
-                                               (uint64_t)r->cell.seed + 1, r->z_train,
-                                               r->pred_train, &r->acc_train)
+    if ((s = augmented ? lpc_model_evaluate_augmented(r->model, r->train, mean, std, EVAL_BATCH, 4,
+                                                      1, (uint64_t)r->cell.seed + 1, r->z_train,
+                                                      NULL, r->pred_train, &r->acc_train)
                        : lpc_model_evaluate(r->model, r->train, mean, std, EVAL_BATCH,
                                             r->z_train, NULL, r->pred_train,
                                             &r->acc_train)) != LPC_OK ||

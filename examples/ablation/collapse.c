@@ -34,8 +34,8 @@ int ab_collapse_measure(const ab_config *c, lpc_model *m, lpc_trainer *t,
     lpc_status s = z && pred ? LPC_OK : LPC_E_NOMEM;
     if (s == LPC_OK)
         s = c->fid.train_augmented && c->augment
-                ? ex_evaluate_augmented(m, train, mean, std, EVAL_BATCH, 4, 1, seed, z, pred,
-                                        &e->acc_train)
+                ? lpc_model_evaluate_augmented(m, train, mean, std, EVAL_BATCH, 4, 1, seed, z, NULL,
+                                               pred, &e->acc_train)
                 : lpc_model_evaluate(m, train, mean, std, EVAL_BATCH, z, NULL, pred,
                                      &e->acc_train);
     if (s != LPC_OK) {

@@ -37,12 +37,4 @@ lpc_status ex_fidelity_apply(const ex_fidelity *f, lpc_trainer *t);
 #define EX_FIDELITY_TRAINING 1u
 #define EX_FIDELITY_ANALYSIS 2u
 void ex_fidelity_describe(const ex_fidelity *f, unsigned parts, char *buf, size_t n);
-/* Evaluation of a data set through the training augmentation (pad-`pad`
- * random crop, flips when `flip`; generator seeded with `seed`), in eval mode,
- * in data-set order: z_out (N x P), pred_out (N) and *accuracy as
- * lpc_model_evaluate. */
-lpc_status ex_evaluate_augmented(lpc_model *m, const lpc_dataset *ds, const double *mean,
-                                 const double *std, int64_t batch, int pad, int flip,
-                                 uint64_t seed, float *z_out, int32_t *pred_out,
-                                 double *accuracy);
 #endif

@@ -173,8 +173,9 @@ int main(int argc, char **argv)
     if (!z || !pred)
         return fail("allocating features", LPC_E_NOMEM);
     if ((s = o.fid.train_augmented
-                 ? ex_evaluate_augmented(model, train, mean, std, 500, o.augment ? 4 : 0,
-                                         o.augment, (uint64_t)o.seed + 1, z, pred, &acc_train)
+                 ? lpc_model_evaluate_augmented(model, train, mean, std, 500, o.augment ? 4 : 0,
+                                                o.augment, (uint64_t)o.seed + 1, z, NULL, pred,
+                                                &acc_train)
                  : lpc_model_evaluate(model, train, mean, std, 500, z, NULL, pred,
                                       &acc_train)) != LPC_OK ||
         (s = lpc_model_evaluate(model, test, mean, std, 500, NULL, NULL, NULL, &acc_test)) != LPC_OK)

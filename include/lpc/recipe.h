@@ -97,6 +97,16 @@ LPC_API lpc_status lpc_model_evaluate(lpc_model *m, const lpc_dataset *ds, const
                                       const double *std, int64_t batch, float *z_out,
                                       float *logits_out, int32_t *pred_out, double *accuracy);
 
+/* lpc_model_evaluate through the training augmentation (random crop with
+ * `pad` pixels of padding, horizontal flips when `flip`; generator seeded
+ * with `seed`), in data-set order: what the authors' code measures on the
+ * training set. pad = flip = 0 is lpc_model_evaluate. */
+LPC_API lpc_status lpc_model_evaluate_augmented(lpc_model *m, const lpc_dataset *ds,
+                                                const double *mean, const double *std,
+                                                int64_t batch, int pad, int flip, uint64_t seed,
+                                                float *z_out, float *logits_out,
+                                                int32_t *pred_out, double *accuracy);
+
 /* ---- training loop ----
  * Trains a model on a borrowed data set (both must outlive the trainer)
  * with AdamW (two groups, see lpc_model_adamw_new), batch size, seeded

@@ -12,26 +12,22 @@
 /* Whole paper epoch of t, at least 1 (schedules are constant before epoch 1). */
 static double whole_epoch(double t) { return t < 1.0 ? 1.0 : floor(t); }
 
-double lpc_gamma_paper(double t)
+/* 0.01 for epochs 1-2, then x1.05 per epoch for at most `growths` epochs. */
+static double gamma_grown(double t, double growths)
 {
     if (isnan(t))
         return NAN;
     double e = whole_epoch(t);
-    if (e <= 2.0)
-        return GAMMA_START;
-    double g = GAMMA_START * pow(1.05, e - 2.0);
-    return g > GAMMA_CAP ? GAMMA_CAP : g;
+    return e <= 2.0 ? GAMMA_START : GAMMA_START * pow(1.05, fmin(e - 2.0, growths));
 }
 
-double lpc_gamma_paper_uncapped(double t)
+double lpc_gamma_paper(double t)
 {
-    if (isnan(t))
-        return NAN;
-    double e = whole_epoch(t);
-    if (e <= 2.0)
-        return GAMMA_START;
-    return GAMMA_START * pow(1.05, fmin(e - 2.0, GAMMA_LAST_GROWTH));
+    double g = gamma_grown(t, INFINITY);
+    return g > GAMMA_CAP ? GAMMA_CAP : g; /* NaN stays NaN */
 }
+
+double lpc_gamma_paper_uncapped(double t) { return gamma_grown(t, GAMMA_LAST_GROWTH); }
 
 double lpc_lr_factor_cosine(int64_t g, int64_t total)
 {
