@@ -39,6 +39,8 @@ static void usage(FILE *f)
         "  --json FILE          write acc_test, acc_train, sigma_w_train, seconds\n"
         "  --quiet              only the summary line\n");
     ex_fidelity_usage(f);
+    fprintf(f, "  (lpc-train reports accuracy and Sigma_W only: --nc1 and --deepfool-pick act\n"
+               "  in lpc-ablation)\n");
 }
 
 static int parse(int argc, char **argv, options *o)
