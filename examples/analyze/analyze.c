@@ -3,6 +3,7 @@
  *
  *   lpc-analyze --features Z.npy --labels Y.npy [--weights W.npy]
  *               [--logits L.npy] [--k 20] [--standardize]
+ *   lpc-analyze --stream ...   features in chunks: see stream.c
  *
  * Exit status 0 on success, 2 on bad arguments or files (NaN or Inf in the
  * features, weights or logits included), and then nothing on stdout. A
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <lpc/lpc.h>
+#include "nc_keys.h"
+#include "stream.h"
 
 static const char usage[] =
     "usage: lpc-analyze --features Z.npy --labels Y.npy [--weights W.npy] [--logits L.npy] "
@@ -25,6 +28,7 @@ static const char usage[] =
     "  --logits L.npy    N x K logits: predictions for sigma_w and nc4\n"
     "  --k K             neighbours of the entropy estimate (default 20)\n"
     "  --standardize     standardise each dimension before the entropy\n"
+    "  --stream ...      features in chunks, one .npy per chunk (lpc-analyze --stream --help)\n"
     "Prints one JSON object; exit status 2 on bad arguments or files.\n";
 
 static int fail(const char *what, const char *path)
@@ -137,6 +141,8 @@ static int argmax_rows(const float *logits, int64_t n, int64_t k, int32_t *out)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--stream") == 0)
+        return analyze_stream(argc - 1, argv + 1);
     const char *features = NULL, *labels = NULL, *weights = NULL, *logits = NULL;
     long knn = LPC_KL_DEFAULT_K;
     int standardize = 0;
@@ -268,22 +274,12 @@ int main(int argc, char **argv)
     lpc_binarity_free(b);
     lpc_nc *nc = NULL;
     s = lpc_nc_compute(z, n, (int)p, y, (int)k, w, NULL, pred, &nc);
-    static const struct {
-        const char *key;
-        lpc_nc_metric m;
-    } nkeys[] = {{"nc1", LPC_NC_NC1},
-                 {"nc1_weighted", LPC_NC_NC1_WEIGHTED},
-                 {"equinorm", LPC_NC_EQUINORM},
-                 {"equiangularity", LPC_NC_EQUIANGULARITY},
-                 {"max_angle", LPC_NC_MAX_ANGLE},
-                 {"nc3", LPC_NC_NC3},
-                 {"nc4", LPC_NC_NC4}};
-    for (size_t i = 0; i < sizeof nkeys / sizeof nkeys[0]; i++) {
-        if ((nkeys[i].m == LPC_NC_NC3 && !w) || (nkeys[i].m == LPC_NC_NC4 && !w && !pred))
+    for (size_t i = 0; i < NC_KEY_COUNT; i++) {
+        if (!nc_key_wanted(i, w != NULL, pred != NULL))
             continue;
         v = 0.0;
-        lpc_status g = s == LPC_OK ? lpc_nc_get(nc, nkeys[i].m, &v) : s;
-        put(&j, nkeys[i].key, g, v);
+        lpc_status g = s == LPC_OK ? lpc_nc_get(nc, nc_keys[i].m, &v) : s;
+        put(&j, nc_keys[i].key, g, v);
     }
     lpc_nc_free(nc);
     fprintf(j.out, "}\n");
