@@ -20,7 +20,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$bin" all --out "$tmp/a" "${opts[@]}" --authors >"$tmp/a.log" 2>&1 || fail "run: $(cat "$tmp/a.log")"
 "$bin" report --out "$tmp/a" "${opts[@]}" --authors >"$tmp/r.log" 2>&1 || fail "report: $(cat "$tmp/r.log")"
 res="$tmp/a/$cell/result.json"
-grep -q '"conventions": "gamma=uncapped,margin-clamp=on,train-metrics=augmented,nc1=authors,deepfool-pick=random"' "$res" ||
+grep -Eq '"conventions":[[:space:]]*"gamma=uncapped,margin-clamp=on,train-metrics=augmented,nc1=authors,deepfool-pick=random"' "$res" ||
     fail "conventions not recorded: $(grep conventions "$res")"
 [ "$(grep -o '"nc1_weighted"' "$res" | wc -l)" -ge 4 ] || fail "training-set metrics missing from the log"
 grep -q "self_duality" "$res" || fail "library metrics missing from the result"
@@ -36,7 +36,7 @@ cp "$tmp/a/$cell/checkpoint.lpcc" "$tmp/b/$cell/"
 "$bin" run --cell 0 --out "$tmp/b" "${opts[@]}" --gamma uncapped --margin-clamp on >"$tmp/b.log" 2>&1 ||
     fail "re-analysis: $(cat "$tmp/b.log")"
 grep -q "resuming after epoch 3 of 3" "$tmp/b.log" || fail "the checkpoint was not reused: $(cat "$tmp/b.log")"
-grep -q '"conventions": "gamma=uncapped,margin-clamp=on"' "$tmp/b/$cell/result.json" || fail "b conventions"
+grep -Eq '"conventions":[[:space:]]*"gamma=uncapped,margin-clamp=on"' "$tmp/b/$cell/result.json" || fail "b conventions"
 # Other training conventions: refused.
 mkdir -p "$tmp/c/$cell"
 cp "$tmp/a/$cell/checkpoint.lpcc" "$tmp/c/$cell/"

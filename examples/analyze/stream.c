@@ -63,6 +63,16 @@ static void *load(const char *path, int want_ndim, int as_int, int64_t *rows, in
     } else {
         *rows = lpc_npy_dim(a, 0);
         *cols = want_ndim == 2 ? lpc_npy_dim(a, 1) : 1;
+        /* As in the in-memory mode: non-finite values are refused, not measured. */
+        for (int64_t i = 0; !as_int && i < numel; i++)
+            if (!isfinite(((const float *)out)[i])) {
+                fprintf(stderr, "lpc-analyze: %s: row %lld, column %lld is %g (values must be "
+                        "finite)\n", path, (long long)(i / *cols), (long long)(i % *cols),
+                        (double)((const float *)out)[i]);
+                free(out);
+                out = NULL;
+                break;
+            }
     }
     lpc_npy_free(a);
     return out;
