@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <lpc/lpc.h>
+#include "load.h"
 #include "nc_keys.h"
 #include "stream.h"
 
@@ -31,77 +32,6 @@ static const char usage[] =
     "  --stream ...      features in chunks, one .npy per chunk (lpc-analyze --stream --help)\n"
     "Prints one JSON object; exit status 2 on bad arguments or files.\n";
 
-static int fail(const char *what, const char *path)
-{
-    fprintf(stderr, "lpc-analyze: %s%s%s: %s\n", what, path ? " " : "", path ? path : "",
-            lpc_last_error());
-    return 2;
-}
-
-/* Loads a 1-D or 2-D float array (rows x cols; cols = 1 for 1-D). */
-static float *load_matrix(const char *path, int64_t *rows, int64_t *cols)
-{
-    lpc_npy *a = NULL;
-    float *data = NULL;
-    if (lpc_npy_load(path, &a) != LPC_OK) {
-        fail("cannot load", path);
-        return NULL;
-    }
-    int nd = lpc_npy_ndim(a);
-    if (nd != 2) {
-        fprintf(stderr, "lpc-analyze: %s: expected a 2-D array, got %d dimensions\n", path, nd);
-        goto done;
-    }
-    *rows = lpc_npy_dim(a, 0);
-    *cols = lpc_npy_dim(a, 1);
-    data = malloc((size_t)(lpc_npy_numel(a) ? lpc_npy_numel(a) : 1) * sizeof *data);
-    if (!data) {
-        fprintf(stderr, "lpc-analyze: %s: out of memory\n", path);
-        goto done;
-    }
-    if (lpc_npy_copy_f32(a, data, lpc_npy_numel(a)) != LPC_OK) {
-        fail("cannot read", path);
-        free(data);
-        data = NULL;
-        goto done;
-    }
-    /* Non-finite values would silently turn into predictions or null metrics. */
-    for (int64_t i = 0; i < lpc_npy_numel(a); i++)
-        if (!isfinite(data[i])) {
-            fprintf(stderr, "lpc-analyze: %s: row %lld, column %lld is %g (values must be "
-                    "finite)\n", path, (long long)(i / *cols), (long long)(i % *cols),
-                    (double)data[i]);
-            free(data);
-            data = NULL;
-            break;
-        }
-done:
-    lpc_npy_free(a);
-    return data;
-}
-
-static int32_t *load_labels(const char *path, int64_t *n)
-{
-    lpc_npy *a = NULL;
-    int32_t *y = NULL;
-    if (lpc_npy_load(path, &a) != LPC_OK) {
-        fail("cannot load", path);
-        return NULL;
-    }
-    if (lpc_npy_ndim(a) != 1) {
-        fprintf(stderr, "lpc-analyze: %s: labels must be a 1-D array\n", path);
-    } else if (!(y = malloc((size_t)(lpc_npy_numel(a) ? lpc_npy_numel(a) : 1) * sizeof *y))) {
-        fprintf(stderr, "lpc-analyze: %s: out of memory\n", path);
-    } else if (lpc_npy_copy_i32(a, y, lpc_npy_numel(a)) != LPC_OK) {
-        fail("cannot read", path);
-        free(y);
-        y = NULL;
-    } else {
-        *n = lpc_npy_numel(a);
-    }
-    lpc_npy_free(a);
-    return y;
-}
 
 /* JSON output, collected in memory and printed only when nothing failed:
  * metrics print as numbers, or null with a warning when the library calls
@@ -187,11 +117,11 @@ int main(int argc, char **argv)
     int64_t n = 0, p = 0, ny = 0, kw = 0, pw = 0, nl = 0, kl = 0;
     float *z = NULL, *w = NULL, *lg = NULL;
     int32_t *y = NULL, *pred = NULL;
-    if (!(z = load_matrix(features, &n, &p)) || !(y = load_labels(labels, &ny)))
+    if (!(z = an_load_matrix(features, &n, &p)) || !(y = an_load_labels(labels, &ny)))
         goto done;
-    if (weights && !(w = load_matrix(weights, &kw, &pw)))
+    if (weights && !(w = an_load_matrix(weights, &kw, &pw)))
         goto done;
-    if (logits && !(lg = load_matrix(logits, &nl, &kl)))
+    if (logits && !(lg = an_load_matrix(logits, &nl, &kl)))
         goto done;
     if (ny != n) {
         fprintf(stderr, "lpc-analyze: %lld labels for %lld feature rows\n", (long long)ny,

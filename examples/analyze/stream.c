@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lpc/lpc.h>
+#include "load.h"
 #include "nc_keys.h"
 #include "stream.h"
 
@@ -34,49 +35,6 @@ typedef struct {
     const char *weights;
     long classes;
 } args;
-
-static int fail_file(const char *what, const char *path)
-{
-    fprintf(stderr, "lpc-analyze: %s %s: %s\n", what, path, lpc_last_error());
-    return 2;
-}
-
-/* Loads `path` as a `want_ndim`-D array into a new float or int32 buffer. */
-static void *load(const char *path, int want_ndim, int as_int, int64_t *rows, int64_t *cols)
-{
-    lpc_npy *a = NULL;
-    void *out = NULL;
-    if (lpc_npy_load(path, &a) != LPC_OK) {
-        fail_file("cannot load", path);
-        return NULL;
-    }
-    int64_t numel = lpc_npy_numel(a);
-    if (lpc_npy_ndim(a) != want_ndim) {
-        fprintf(stderr, "lpc-analyze: %s: expected a %d-D array\n", path, want_ndim);
-    } else if (!(out = malloc((size_t)(numel ? numel : 1) * 4))) {
-        fprintf(stderr, "lpc-analyze: %s: out of memory\n", path);
-    } else if ((as_int ? lpc_npy_copy_i32(a, out, numel) : lpc_npy_copy_f32(a, out, numel)) !=
-               LPC_OK) {
-        fail_file("cannot read", path);
-        free(out);
-        out = NULL;
-    } else {
-        *rows = lpc_npy_dim(a, 0);
-        *cols = want_ndim == 2 ? lpc_npy_dim(a, 1) : 1;
-        /* As in the in-memory mode: non-finite values are refused, not measured. */
-        for (int64_t i = 0; !as_int && i < numel; i++)
-            if (!isfinite(((const float *)out)[i])) {
-                fprintf(stderr, "lpc-analyze: %s: row %lld, column %lld is %g (values must be "
-                        "finite)\n", path, (long long)(i / *cols), (long long)(i % *cols),
-                        (double)((const float *)out)[i]);
-                free(out);
-                out = NULL;
-                break;
-            }
-    }
-    lpc_npy_free(a);
-    return out;
-}
 
 static int parse(int argc, char **argv, args *a)
 {
@@ -128,8 +86,8 @@ static int scan_classes(const args *a, long *k)
 {
     *k = 0;
     for (int c = 0; c < a->nl; c++) {
-        int64_t n, one;
-        int32_t *y = load(a->labels[c], 1, 1, &n, &one);
+        int64_t n;
+        int32_t *y = an_load_labels(a->labels[c], &n);
         if (!y)
             return 2;
         for (int64_t i = 0; i < n; i++)
@@ -147,9 +105,9 @@ static int scan_classes(const args *a, long *k)
 /* Adds chunk c to the stream (one pass). */
 static int add_chunk(lpc_feature_stream *st, const args *a, int c, int64_t p, long k)
 {
-    int64_t n = 0, pc = 0, ny = 0, one, nl = 0, kl = 0;
-    float *z = load(a->features[c], 2, 0, &n, &pc), *lg = NULL;
-    int32_t *y = z ? load(a->labels[c], 1, 1, &ny, &one) : NULL, *pred = NULL;
+    int64_t n = 0, pc = 0, ny = 0, nl = 0, kl = 0;
+    float *z = an_load_matrix(a->features[c], &n, &pc), *lg = NULL;
+    int32_t *y = z ? an_load_labels(a->labels[c], &ny) : NULL, *pred = NULL;
     int rc = 2;
     if (!z || !y)
         goto done;
@@ -160,7 +118,7 @@ static int add_chunk(lpc_feature_stream *st, const args *a, int c, int64_t p, lo
         goto done;
     }
     if (a->ng) {
-        if (!(lg = load(a->logits[c], 2, 0, &nl, &kl)))
+        if (!(lg = an_load_matrix(a->logits[c], &nl, &kl)))
             goto done;
         if (nl != n || kl != k || !(pred = malloc((size_t)(n ? n : 1) * sizeof *pred))) {
             fprintf(stderr, "lpc-analyze: %s: expected %lld x %ld logits\n", a->logits[c],
@@ -176,7 +134,7 @@ static int add_chunk(lpc_feature_stream *st, const args *a, int c, int64_t p, lo
         }
     }
     if (lpc_feature_stream_add(st, z, n, y, pred) != LPC_OK) {
-        fail_file("cannot add", a->features[c]);
+        an_fail("cannot add", a->features[c]);
         goto done;
     }
     rc = 0;
@@ -213,12 +171,12 @@ int analyze_stream(int argc, char **argv)
     int64_t p, one, kw = 0, pw = 0;
     long k = a.classes;
     /* P from the first chunk's header (the chunk itself is read again below). */
-    float *z0 = load(a.features[0], 2, 0, &one, &p);
+    float *z0 = an_load_matrix(a.features[0], &one, &p);
     if (!z0)
         goto done;
     free(z0);
     if (a.weights) {
-        if (!(w = load(a.weights, 2, 0, &kw, &pw)))
+        if (!(w = an_load_matrix(a.weights, &kw, &pw)))
             goto done;
         if (pw != p || kw < 2 || kw > 1000000) {
             fprintf(stderr, "lpc-analyze: %s is %lld x %lld, expected K x %lld\n", a.weights,
