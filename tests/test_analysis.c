@@ -287,6 +287,224 @@ START_TEST(neural_collapse_ex2)
 }
 END_TEST
 
+/* The measures of rhubarbwu/neural-collapse and nc-toolbox on EX2, by hand:
+ * centred means (7/3, 0), (-2/3, 2), (-5/3, -2), so M M^T = (1/9) [[49, -14, -35],
+ * [-14, 40, -26], [-35, -26, 61]] and Tr(Sigma_B) = (1/3)(150/9) = 50/9; every
+ * sample is 1/sqrt(2) from its class mean: V_c = 1/2, Tr(Sigma_W) = 1/2. */
+START_TEST(neural_collapse_library_metrics)
+{
+    lpc_nc *nc = NULL;
+    ck_assert_int_eq(lpc_nc_compute(ex2_z, 6, 2, ex2_y, 3, ex2_w, NULL, NULL, &nc), LPC_OK);
+    /* Sigma_B has rank K - 1 = 2: the top-(K-1) inverse is the pseudo-inverse. */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1_SVD), 0.0688775510, 1e-9);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1_QUOTIENT), 0.5 / (50.0 / 9), 1e-14);
+    /* |mu_c - mu_c'|^2 = 13, 20, 17: CDNV = mean of 0.5/13, 0.5/20, 0.5/17. */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_CDNV), (1.0 / 26 + 1.0 / 40 + 1.0 / 34) / 3, 1e-14);
+    /* | G/|G|_F - (I - 11^T/3)/sqrt(2) |_F with |9 G|_F = sqrt(11916). */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_ETF_ERROR), 0.2381067285038805, 1e-12);
+    /* W M: rows (7/3, -2/3, -5/3), (0, 2, -2), (-7/3, -4/3, 11/3). */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_SELF_DUALITY), 0.3851750257414116, 1e-12);
+    /* cos(w_c, mu_c - mu_G) = 1, 6/sqrt(40), 11/sqrt(122): CoV. */
+    double cs[3] = {1.0, 6.0 / sqrt(40.0), 11.0 / sqrt(122.0)}, mean = (cs[0] + cs[1] + cs[2]) / 3;
+    double var = ((cs[0] - mean) * (cs[0] - mean) + (cs[1] - mean) * (cs[1] - mean) +
+                  (cs[2] - mean) * (cs[2] - mean)) / 3;
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_UNIFORM_DUALITY), sqrt(var) / mean, 1e-13);
+    LPCT_ASSERT_CLOSE(sqrt(var) / mean, 0.0237216325344491, 1e-12);
+    lpc_nc_free(nc);
+    /* Without W: the duality measures are unavailable, the rest are there. */
+    double v;
+    ck_assert_int_eq(lpc_nc_compute(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, NULL, &nc), LPC_OK);
+    ASSERT_FAILS(lpc_nc_get(nc, LPC_NC_SELF_DUALITY, &v), LPC_E_STATE);
+    ASSERT_FAILS(lpc_nc_get(nc, LPC_NC_UNIFORM_DUALITY, &v), LPC_E_STATE);
+    ASSERT_FAILS(lpc_nc_get(nc, (lpc_nc_metric)LPC_NC_METRIC_COUNT, &v), LPC_E_ARG);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_CDNV), (1.0 / 26 + 1.0 / 40 + 1.0 / 34) / 3, 1e-14);
+    lpc_nc_free(nc);
+}
+END_TEST
+
+/* The authors' conventions on EX2: each class has two members, so the
+ * per-class unbiased covariance is twice the pooled 1/N one (1/(K (N_c - 1))
+ * = 1/3 against 1/N = 1/6): NC1 and the quotient double. Predicted classes
+ * equal to the labels change nothing; the cutoff P * eps keeps both
+ * eigenvalues. */
+START_TEST(neural_collapse_conventions)
+{
+    lpc_nc *nc = NULL;
+    unsigned all = LPC_NC_BY_PREDICTION | LPC_NC_CLASS_COVARIANCE | LPC_NC_CUTOFF_P;
+    ck_assert_int_eq(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, ex2_w, NULL, NULL, all, &nc),
+                     LPC_OK);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1), 2 * 0.0688775510, 1e-9);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC1_QUOTIENT), 2 * 0.5 / (50.0 / 9), 1e-14);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC3), 0.0404082058, 1e-9);
+    lpc_nc_free(nc);
+    /* Classes by given predictions: sample 3 joins class 1 -> class 1 = {(0,2)}. */
+    const int32_t pred[6] = {0, 0, 1, 2, 2, 2};
+    ck_assert_int_eq(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, pred,
+                                          LPC_NC_BY_PREDICTION, &nc), LPC_OK);
+    /* mu = (5/2, 1/2), (0, 2), (-4/3, 0); V = 1/2, 0, 44/9; squared distances
+     * 17/2, 269/18, 52/9. (-1, 3), predicted 2, is nearest to mu_1: NC4 = 1/6. */
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_CDNV), (1.0 / 34 + 97.0 / 538 + 11.0 / 26) / 3, 1e-14);
+    LPCT_ASSERT_CLOSE(nc_value(nc, LPC_NC_NC4), 1.0 / 6, 1e-15);
+    lpc_nc_free(nc);
+    /* Misuse: unknown flags, no source of predictions, singleton classes. */
+    ASSERT_FAILS(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, NULL, 8u, &nc), LPC_E_ARG);
+    ck_assert_ptr_null(nc);
+    ASSERT_FAILS(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, NULL,
+                                      LPC_NC_BY_PREDICTION, &nc), LPC_E_ARG);
+    const int32_t single[6] = {0, 0, 1, 2, 2, 2};
+    ASSERT_FAILS(lpc_nc_compute_flags(ex2_z, 6, 2, single, 3, NULL, NULL, NULL,
+                                      LPC_NC_CLASS_COVARIANCE, &nc), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_nc_compute_flags(NULL, 6, 2, ex2_y, 3, NULL, NULL, NULL, 0, &nc), LPC_E_ARG);
+    ASSERT_FAILS(lpc_nc_compute_flags(ex2_z, 6, 2, ex2_y, 3, NULL, NULL, NULL, 0, NULL), LPC_E_ARG);
+    /* Two classes with one mean: CDNV undefined; a zero classifier row: UNC3 undefined. */
+    const float z1[6] = {0, 2, 0, 2, 10, 12};
+    const int32_t y1[6] = {0, 0, 1, 1, 2, 2};
+    ASSERT_FAILS(lpc_nc_compute(z1, 6, 1, y1, 3, NULL, NULL, NULL, &nc), LPC_E_NUMERIC);
+    const float z2[4] = {0, 2, 10, 12}, w2[2] = {1, 0};
+    const int32_t y2[4] = {0, 0, 1, 1};
+    ASSERT_FAILS(lpc_nc_compute(z2, 4, 1, y2, 2, w2, NULL, NULL, &nc), LPC_E_NUMERIC);
+}
+END_TEST
+
+/* Streaming equals in-memory to 1e-10 relative, for several batch sizes, on
+ * spread, unbalanced and collapsed (spread 1e-5 around means of size 3) data. */
+static void stream_case(int n, int p, int k, double spread, int balanced, int batch)
+{
+    lpc_rng *r = lpc_rng_new((uint64_t)(n * 31 + p * 7 + k));
+    float *z = malloc((size_t)n * p * sizeof *z), *w = malloc((size_t)k * p * sizeof *w);
+    float *b = malloc((size_t)k * sizeof *b), *centre = malloc((size_t)k * p * sizeof *centre);
+    int32_t *y = malloc((size_t)n * sizeof *y), *member = malloc((size_t)n * sizeof *member);
+    for (int i = 0; i < k * p; i++) {
+        centre[i] = (float)(3.0 * lpc_rng_normal(r));
+        w[i] = centre[i] + (float)(0.5 * lpc_rng_normal(r));
+    }
+    for (int c = 0; c < k; c++)
+        b[c] = (float)(0.1 * lpc_rng_normal(r));
+    for (int i = 0; i < n; i++) {
+        y[i] = i < k || balanced ? i % k : (int32_t)(lpc_rng_normal(r) * lpc_rng_normal(r) * k * 10) % k;
+        if (y[i] < 0)
+            y[i] += k;
+        for (int j = 0; j < p; j++)
+            z[i * p + j] = centre[y[i] * p + j] + (float)(spread * lpc_rng_normal(r));
+    }
+    for (int i = 0; i < n; i++) { /* argmax(W z + b): the Sigma_W membership */
+        int best = 0;
+        double top = -INFINITY;
+        for (int c = 0; c < k; c++) {
+            double t = b[c];
+            for (int j = 0; j < p; j++)
+                t += (double)w[c * p + j] * z[i * p + j];
+            if (t > top) {
+                top = t;
+                best = c;
+            }
+        }
+        member[i] = best;
+    }
+    lpc_nc *ref = NULL, *got = NULL;
+    double r_ref, sw_ref, cov_ref, v;
+    ck_assert_int_eq(lpc_nc_compute(z, n, p, y, k, w, b, NULL, &ref), LPC_OK);
+    ck_assert_int_eq(lpc_separation_ratio(z, n, p, y, k, &r_ref), LPC_OK);
+    ck_assert_int_eq(lpc_sigma_w(z, n, p, member, k, &sw_ref), LPC_OK);
+    ck_assert_int_eq(lpc_norm_cov(z, n, p, &cov_ref), LPC_OK);
+    lpc_feature_stream *st = NULL;
+    ck_assert_int_eq(lpc_feature_stream_new(p, k, w, b, 0, &st), LPC_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i0 = 0; i0 < n; i0 += batch) {
+            int rows = n - i0 < batch ? n - i0 : batch;
+            ck_assert_int_eq(lpc_feature_stream_add(st, z + (size_t)i0 * p, rows, y + i0, NULL),
+                             LPC_OK);
+        }
+        if (pass == 0) { /* R and NC4 are not there before pass 2 */
+            ck_assert_int_eq(lpc_feature_stream_end_pass(st), LPC_OK);
+            ASSERT_FAILS(lpc_feature_stream_get(st, LPC_STREAM_R, &v), LPC_E_STATE);
+            ck_assert_int_eq(lpc_feature_stream_nc(st, &got), LPC_OK);
+            ASSERT_FAILS(lpc_nc_get(got, LPC_NC_NC4, &v), LPC_E_STATE);
+            lpc_nc_free(got);
+        }
+    }
+    ck_assert_int_eq(lpc_feature_stream_end_pass(st), LPC_OK);
+    ck_assert_int_eq(lpc_feature_stream_nc(st, &got), LPC_OK);
+    for (int m = 0; m < LPC_NC_METRIC_COUNT; m++) {
+        double want = nc_value(ref, (lpc_nc_metric)m), have = nc_value(got, (lpc_nc_metric)m);
+        ck_assert_msg(fabs(have - want) <= 1e-10 * fabs(want) + 1e-300,
+                      "metric %d: stream %.17g, in memory %.17g (n %d, batch %d, spread %g)", m,
+                      have, want, n, batch, spread);
+    }
+    ck_assert_int_eq(lpc_feature_stream_get(st, LPC_STREAM_R, &v), LPC_OK);
+    LPCT_ASSERT_CLOSE(v, r_ref, 1e-10);
+    ck_assert_int_eq(lpc_feature_stream_get(st, LPC_STREAM_SIGMA_W, &v), LPC_OK);
+    LPCT_ASSERT_CLOSE(v, sw_ref, 1e-10);
+    ck_assert_int_eq(lpc_feature_stream_get(st, LPC_STREAM_NORM_COV, &v), LPC_OK);
+    LPCT_ASSERT_CLOSE(v, cov_ref, 1e-10);
+    ASSERT_FAILS(lpc_feature_stream_end_pass(st), LPC_E_STATE);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 1, y, NULL), LPC_E_STATE);
+    lpc_nc_free(ref);
+    lpc_nc_free(got);
+    lpc_feature_stream_free(st);
+    lpc_rng_free(r);
+    free(z);
+    free(w);
+    free(b);
+    free(centre);
+    free(y);
+    free(member);
+}
+
+START_TEST(stream_matches_memory)
+{
+    stream_case(600, 8, 5, 1.0, 1, 64);
+    stream_case(600, 8, 5, 1.0, 1, 1);
+    stream_case(600, 8, 5, 1.0, 1, 600);
+    stream_case(700, 6, 4, 0.8, 0, 97);
+    stream_case(500, 3, 7, 0.5, 1, 33);  /* P < K: Sigma_B rank-deficient */
+    stream_case(400, 10, 4, 1e-5, 1, 50); /* collapsed */
+    stream_case(5000, 64, 10, 0.3, 0, 1000);
+}
+END_TEST
+
+START_TEST(stream_misuse)
+{
+    const float z[8] = {0, 0, 2, 1, 10, 10, 12, 11}, w[4] = {1, 0, 0, 1}, nanw[4] = {NAN, 0, 0, 1};
+    const int32_t y[4] = {0, 0, 1, 1}, y0[4] = {0, 0, 0, 0}, bad[4] = {0, 0, 1, 2};
+    lpc_feature_stream *st = (lpc_feature_stream *)1;
+    lpc_nc *nc = (lpc_nc *)1;
+    double v;
+    ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, NULL, 0, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_new(0, 2, NULL, NULL, 0, &st), LPC_E_ARG);
+    ck_assert_ptr_null(st);
+    ASSERT_FAILS(lpc_feature_stream_new(2, 1, NULL, NULL, 0, &st), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, NULL, LPC_NC_CLASS_COVARIANCE, &st), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_new(2, 2, nanw, NULL, 0, &st), LPC_E_NUMERIC);
+    ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, w, 0, &st), LPC_E_ARG); /* bias without W */
+    ASSERT_FAILS(lpc_feature_stream_add(NULL, z, 4, y, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_end_pass(NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_nc(NULL, &nc), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_get(NULL, LPC_STREAM_R, &v), LPC_E_ARG);
+    lpc_feature_stream_free(NULL);
+    ck_assert_int_eq(lpc_feature_stream_new(2, 2, w, NULL, LPC_NC_CUTOFF_P, &st), LPC_OK);
+    ASSERT_FAILS(lpc_feature_stream_end_pass(st), LPC_E_STATE); /* nothing added */
+    ASSERT_FAILS(lpc_feature_stream_nc(st, &nc), LPC_E_STATE);
+    ASSERT_FAILS(lpc_feature_stream_get(st, LPC_STREAM_SIGMA_W, &v), LPC_E_STATE);
+    ASSERT_FAILS(lpc_feature_stream_add(st, NULL, 4, y, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 4, NULL, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 4, bad, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 4, y, bad), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 0, y, NULL), LPC_E_ARG);
+    ck_assert_int_eq(lpc_feature_stream_add(st, z, 4, y0, NULL), LPC_OK);
+    ASSERT_FAILS(lpc_feature_stream_add(st, z, 4, y, y), LPC_E_STATE); /* predictions now */
+    ASSERT_FAILS(lpc_feature_stream_end_pass(st), LPC_E_NUMERIC);      /* class 1 empty */
+    ck_assert_int_eq(lpc_feature_stream_add(st, z, 4, y, NULL), LPC_OK);
+    ck_assert_int_eq(lpc_feature_stream_end_pass(st), LPC_OK);
+    ASSERT_FAILS(lpc_feature_stream_get(st, (lpc_stream_metric)7, &v), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_get(st, LPC_STREAM_R, NULL), LPC_E_ARG);
+    ASSERT_FAILS(lpc_feature_stream_nc(st, NULL), LPC_E_ARG);
+    ck_assert_int_eq(lpc_feature_stream_add(st, z, 4, y, NULL), LPC_OK);
+    ASSERT_FAILS(lpc_feature_stream_end_pass(st), LPC_E_STATE); /* pass 2 saw fewer samples */
+    lpc_feature_stream_free(st);
+}
+END_TEST
+
 /* NC1 via the K x K reduction equals the P x P pseudo-inverse formula. */
 START_TEST(neural_collapse_matches_pinv)
 {
@@ -624,6 +842,10 @@ int main(void)
     tcase_add_test(tc, binarity);
     tcase_add_test(tc, neural_collapse_ex2);
     tcase_add_test(tc, neural_collapse_matches_pinv);
+    tcase_add_test(tc, neural_collapse_library_metrics);
+    tcase_add_test(tc, neural_collapse_conventions);
+    tcase_add_test(tc, stream_matches_memory);
+    tcase_add_test(tc, stream_misuse);
     tcase_add_test(tc, eigensolver);
     tcase_add_test(tc, separation_hand_cases);
     tcase_add_test(tc, degenerate_inputs);

@@ -179,6 +179,58 @@ START_TEST(non_finite_outputs_refused)
 }
 END_TEST
 
+/* Sample choice: first, correct only, random (distinct, ascending, seeded). */
+START_TEST(pick_samples)
+{
+    const int32_t y[8] = {0, 1, 2, 0, 1, 2, 0, 1}, pred[8] = {0, 2, 2, 0, 0, 2, 1, 1};
+    int64_t idx[8], got;
+    ck_assert_int_eq(lpc_deepfool_pick(8, 3, 0, 0, NULL, NULL, idx, &got), LPC_OK);
+    ck_assert_int_eq(got, 3);
+    ck_assert(idx[0] == 0 && idx[1] == 1 && idx[2] == 2);
+    ck_assert_int_eq(lpc_deepfool_pick(8, 8, LPC_PICK_CORRECT, 0, y, pred, idx, &got), LPC_OK);
+    ck_assert_int_eq(got, 5); /* correct: 0, 2, 3, 5, 7 */
+    const int64_t want[5] = {0, 2, 3, 5, 7};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(idx[i], want[i]);
+    /* Random: distinct, ascending, reproducible, and over many seeds every
+     * index is drawn about equally often (4 of 8: expected 0.5 each). */
+    int64_t again[4], hits[8] = {0};
+    ck_assert_int_eq(lpc_deepfool_pick(8, 4, LPC_PICK_RANDOM, 7, NULL, NULL, idx, &got), LPC_OK);
+    ck_assert_int_eq(lpc_deepfool_pick(8, 4, LPC_PICK_RANDOM, 7, NULL, NULL, again, &got), LPC_OK);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(idx[i], again[i]);
+        if (i)
+            ck_assert(idx[i] > idx[i - 1]);
+    }
+    for (uint64_t seed = 0; seed < 2000; seed++) {
+        ck_assert_int_eq(lpc_deepfool_pick(8, 4, LPC_PICK_RANDOM, seed, NULL, NULL, idx, &got),
+                         LPC_OK);
+        for (int i = 0; i < 4; i++)
+            hits[idx[i]]++;
+    }
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(hits[i] > 900 && hits[i] < 1100, "index %d drawn %lld times of 2000", i,
+                      (long long)hits[i]);
+    /* Random among the correct: only correct indices. */
+    ck_assert_int_eq(lpc_deepfool_pick(8, 2, LPC_PICK_RANDOM | LPC_PICK_CORRECT, 3, y, pred, idx,
+                                       &got), LPC_OK);
+    ck_assert_int_eq(got, 2);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(y[idx[i]], pred[idx[i]]);
+    /* Misuse. */
+    lpc_clear_error();
+    ck_assert_int_eq(lpc_deepfool_pick(8, 2, 0, 0, NULL, NULL, NULL, &got), LPC_E_ARG);
+    ck_assert_int_eq(lpc_deepfool_pick(8, 2, 0, 0, NULL, NULL, idx, NULL), LPC_E_ARG);
+    ck_assert_int_eq(lpc_deepfool_pick(-1, 2, 0, 0, NULL, NULL, idx, &got), LPC_E_ARG);
+    ck_assert_int_eq(lpc_deepfool_pick(8, 0, 0, 0, NULL, NULL, idx, &got), LPC_E_ARG);
+    ck_assert_int_eq(lpc_deepfool_pick(8, 2, 4u, 0, NULL, NULL, idx, &got), LPC_E_ARG);
+    ck_assert_int_eq(lpc_deepfool_pick(8, 2, LPC_PICK_CORRECT, 0, y, NULL, idx, &got), LPC_E_ARG);
+    ck_assert_str_ne(lpc_last_error(), "");
+    ck_assert_int_eq(lpc_deepfool_pick(0, 2, LPC_PICK_RANDOM, 0, NULL, NULL, idx, &got), LPC_OK);
+    ck_assert_int_eq(got, 0);
+}
+END_TEST
+
 START_TEST(misuse)
 {
     const float wv[4] = {1, 0, 0, 1}, bv[2] = {0, 0}, x[2] = {2, 1}, zero[2] = {0, 0};
@@ -231,6 +283,7 @@ int main(void)
     tcase_add_test(tc, mlp_flips_predictions);
     tcase_add_test(tc, non_finite_outputs_refused);
     tcase_add_test(tc, misuse);
+    tcase_add_test(tc, pick_samples);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -58,6 +58,7 @@ START_TEST(structure)
     ck_assert_double_eq(lpc_head_get(h, LPC_HEAD_SUPCON_TAU), 0.05);
     ck_assert_double_eq(lpc_head_get(h, LPC_HEAD_COSFACE_S), 32);
     ck_assert_double_eq(lpc_head_get(h, LPC_HEAD_COSFACE_M), 0.25);
+    ck_assert_double_eq(lpc_head_get(h, LPC_HEAD_MARGIN_CLAMP), 0);
     /* Two optimizer groups: the classifier alone in group 1. */
     lpc_adamw *opt = lpc_head_adamw_new(h, 1e-3, 5e-4);
     ck_assert_int_eq(lpc_adamw_num_params(opt), 5);
@@ -76,12 +77,13 @@ START_TEST(loss_configurations)
         int penult;
         lpc_head_loss_kind loss;
         lpc_l2_target l2;
-        int supcon;
+        int supcon, clamp; /* clamp: LPC_HEAD_MARGIN_CLAMP */
     } cases[] = {
-        {1, LPC_HEAD_CE, LPC_L2_ON_Z, 0},     {0, LPC_HEAD_CE, LPC_L2_ON_H, 0},
-        {1, LPC_HEAD_CE, LPC_L2_OFF, 0},      {1, LPC_HEAD_CE, LPC_L2_ON_Z, 1},
-        {1, LPC_HEAD_CE, LPC_L2_ON_H, 0},     {0, LPC_HEAD_ARCFACE, LPC_L2_OFF, 0},
-        {0, LPC_HEAD_COSFACE, LPC_L2_OFF, 0}, {1, LPC_HEAD_COSFACE, LPC_L2_ON_Z, 1},
+        {1, LPC_HEAD_CE, LPC_L2_ON_Z, 0, 0},      {0, LPC_HEAD_CE, LPC_L2_ON_H, 0, 0},
+        {1, LPC_HEAD_CE, LPC_L2_OFF, 0, 0},       {1, LPC_HEAD_CE, LPC_L2_ON_Z, 1, 0},
+        {1, LPC_HEAD_CE, LPC_L2_ON_H, 0, 0},      {0, LPC_HEAD_ARCFACE, LPC_L2_OFF, 0, 0},
+        {0, LPC_HEAD_COSFACE, LPC_L2_OFF, 0, 0},  {1, LPC_HEAD_COSFACE, LPC_L2_ON_Z, 1, 0},
+        {0, LPC_HEAD_ARCFACE, LPC_L2_OFF, 0, 1},  {1, LPC_HEAD_COSFACE, LPC_L2_ON_Z, 0, 1},
     };
     const double gamma = 3.0, arc_s = 20, arc_m = 0.2, tau = 0.1, cs = 16, cm = 0.3;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -92,15 +94,18 @@ START_TEST(loss_configurations)
         ck_assert_int_eq(lpc_head_set(h, LPC_HEAD_SUPCON_TAU, tau), LPC_OK);
         ck_assert_int_eq(lpc_head_set(h, LPC_HEAD_COSFACE_S, cs), LPC_OK);
         ck_assert_int_eq(lpc_head_set(h, LPC_HEAD_COSFACE_M, cm), LPC_OK);
+        ck_assert_int_eq(lpc_head_set(h, LPC_HEAD_MARGIN_CLAMP, cases[i].clamp), LPC_OK);
+        unsigned flags = cases[i].clamp ? LPC_MARGIN_CLAMP_TARGET : 0;
         lpc_ctx *ctx = lpc_ctx_new();
         lpc_tensor *x = lpc_tensor_from(ctx, 2, (int64_t[]){4, 3}, XV, 12);
         lpc_tensor *feat, *z, *logits, *lg2;
         ck_assert_int_eq(lpc_head_forward(h, ctx, x, &feat, &z, &logits), LPC_OK);
         lpc_tensor *w = lpc_module_find_param(lpc_head_module(h), "classifier.weight");
         double expect = cases[i].loss == LPC_HEAD_ARCFACE
-                            ? lpc_tensor_data(lpc_arcface(ctx, z, w, LABELS, arc_s, arc_m))[0]
+                            ? lpc_tensor_data(
+                                  lpc_arcface_flags(ctx, z, w, LABELS, arc_s, arc_m, flags))[0]
                         : cases[i].loss == LPC_HEAD_COSFACE
-                            ? lpc_tensor_data(lpc_cosface(ctx, z, w, LABELS, cs, cm))[0]
+                            ? lpc_tensor_data(lpc_cosface_flags(ctx, z, w, LABELS, cs, cm, flags))[0]
                             : lpc_tensor_data(lpc_cross_entropy(ctx, logits, LABELS))[0];
         if (cases[i].l2 != LPC_L2_OFF)
             expect += lpc_tensor_data(

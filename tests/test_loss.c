@@ -28,6 +28,17 @@ static lpc_tensor *g_cosface(lpc_ctx *c, lpc_tensor **in, void *u)
     return lpc_cosface(c, in[0], in[1], a->labels, a->a, a->b);
 }
 
+static lpc_tensor *g_arcface_clamp(lpc_ctx *c, lpc_tensor **in, void *u)
+{
+    loss_args *a = u;
+    return lpc_arcface_flags(c, in[0], in[1], a->labels, a->a, a->b, LPC_MARGIN_CLAMP_TARGET);
+}
+static lpc_tensor *g_cosface_clamp(lpc_ctx *c, lpc_tensor **in, void *u)
+{
+    loss_args *a = u;
+    return lpc_cosface_flags(c, in[0], in[1], a->labels, a->a, a->b, LPC_MARGIN_CLAMP_TARGET);
+}
+
 #define CHECK_GRAD(fn, inputs, n, user)                                                  \
     do {                                                                                 \
         double worst = lpct_gradcheck(fn, inputs, n, user, EPS, ATOL, RTOL);             \
@@ -224,6 +235,54 @@ START_TEST(arcface_threshold_and_clamp)
 }
 END_TEST
 
+/* The authors' clamp of the target after the margin: on z2 (target cosine
+ * -0.9) ArcFace's linear branch gives -1.1397 and CosFace's cos - m = -1.3;
+ * both become -(1 - 1e-7). Where the clamp is inactive nothing changes. */
+static double ce3(double t0, double c1, double c2, double s)
+{
+    double l[3] = {s * t0, s * c1, s * c2}, mx = fmax(l[0], fmax(l[1], l[2]));
+    return mx + log(exp(l[0] - mx) + exp(l[1] - mx) + exp(l[2] - mx)) - l[0];
+}
+
+START_TEST(margin_clamp_target)
+{
+    const float z1[7] = {8, 3, -2, 3, 3, 2, 1}, z2[7] = {-9, 1, 2, 3, 2, 1, 0};
+    margin_vector(g_arcface_clamp, z1, 64, 0.5f, 0.0006604318, 1.0f);
+    margin_vector(g_cosface_clamp, z1, 64, 0.4f, 0.0016601784, 1.0f);
+    margin_vector(g_arcface_clamp, z2, 64, 0.5f, ce3(-(1 - 1e-7), 0.1, 0.2, 64), 1.0f);
+    margin_vector(g_cosface_clamp, z2, 64, 0.4f, ce3(-(1 - 1e-7), 0.1, 0.2, 64), 1.0f);
+    margin_vector(g_cosface, z2, 64, 0.4f, ce3(-1.3, 0.1, 0.2, 64), 1.0f); /* default: no clamp */
+    /* Gradients away from the clamp equal the unclamped ones' checks. */
+    lpc_tensor *in[2] = {lpct_rand(2, (int64_t[]){5, 4}, -1, 1, 41),
+                         lpct_rand(2, (int64_t[]){3, 4}, -1, 1, 42)};
+    int32_t y[5] = {0, 2, 1, 1, 0};
+    loss_args a = {y, 8.0f, 0.3f};
+    CHECK_GRAD(g_arcface_clamp, in, 2, &a);
+    CHECK_GRAD(g_cosface_clamp, in, 2, &a);
+    lpc_tensor_free(in[0]);
+    lpc_tensor_free(in[1]);
+    /* Clamped target: no gradient reaches W_0 through the target logit. */
+    float zc[3] = {-1, 0.05f, 0}, wc[9] = {1, 0, 0, 0.3f, 0.8f, -0.1f, 0, 0.2f, 0.9f};
+    in[0] = persistent(1, 3, zc);
+    in[1] = persistent(3, 3, wc);
+    int32_t y0[1] = {0};
+    lpc_ctx *ctx = lpc_ctx_new();
+    ck_assert_int_eq(lpc_backward(ctx, lpc_cosface_flags(ctx, in[0], in[1], y0, 4.0f, 0.5f,
+                                                         LPC_MARGIN_CLAMP_TARGET)), LPC_OK);
+    for (int q = 0; q < 3; q++)
+        ck_assert_float_eq(lpc_tensor_grad(in[1])[q], 0.0f);
+    ck_assert(lpc_tensor_grad(in[1])[4] != 0.0f);
+    /* Unknown flags poison the ctx. */
+    lpc_ctx_reset(ctx);
+    lpc_arcface_flags(ctx, in[0], in[1], y0, 4.0f, 0.5f, 2u);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_ARG);
+    ck_assert_ptr_null(lpc_cosface_flags(NULL, in[0], in[1], y0, 4.0f, 0.5f, 0));
+    lpc_ctx_free(ctx);
+    lpc_tensor_free(in[0]);
+    lpc_tensor_free(in[1]);
+}
+END_TEST
+
 START_TEST(misuse)
 {
     lpc_ctx *ctx = lpc_ctx_new();
@@ -291,6 +350,7 @@ int main(void)
     tcase_add_test(tc, margin_gradients);
     tcase_add_test(tc, arcface_threshold_and_clamp);
     tcase_add_test(tc, misuse);
+    tcase_add_test(tc, margin_clamp_target);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

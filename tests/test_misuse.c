@@ -780,7 +780,8 @@ START_TEST(head)
         {LPC_HEAD_LOSS, 3}, {LPC_HEAD_LOSS, -1}, {LPC_HEAD_LOSS, 0.5}, {LPC_HEAD_L2, 3},
         {LPC_HEAD_SUPCON, 2}, {LPC_HEAD_SUPCON_TAU, 0}, {LPC_HEAD_SUPCON_TAU, 101},
         {LPC_HEAD_SUPCON_TAU, NAN}, {LPC_HEAD_COSFACE_S, 0}, {LPC_HEAD_COSFACE_S, INFINITY},
-        {LPC_HEAD_COSFACE_M, -0.1}, {LPC_HEAD_COSFACE_M, 1.5}, {(lpc_head_setting)42, 0}};
+        {LPC_HEAD_COSFACE_M, -0.1}, {LPC_HEAD_COSFACE_M, 1.5}, {LPC_HEAD_MARGIN_CLAMP, 2},
+        {LPC_HEAD_MARGIN_CLAMP, 0.5}, {(lpc_head_setting)42, 0}};
     for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
         double before = lpc_head_get(h, bounds[i].what);
         EXPECT(LPC_E_ARG, lpc_head_set(h, bounds[i].what, bounds[i].bad));

@@ -1,6 +1,7 @@
 /* The ablation's model recipes and training loop (examples/common): the
  * eleven names, their structure and parameter names, one epoch of each on a
  * Fashion-MNIST subset without NaN, raw-logit predictions, misuse. */
+#include <math.h>
 #include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,67 @@ START_TEST(trainer_misuse)
 }
 END_TEST
 
+/* The conventions' settings: LR decays reach AdamW's non-classifier group,
+ * the margin clamp reaches the head (LPC_HEAD_MARGIN_CLAMP) and the uncapped
+ * gamma is accepted, and the augmented evaluation equals the plain one
+ * without augmentation and is seeded. */
+START_TEST(conventions_settings)
+{
+    uint8_t img[8 * 16];
+    int32_t lab[8];
+    for (int i = 0; i < 8 * 16; i++)
+        img[i] = (uint8_t)((i * 37 + i / 16 * 11) % 251);
+    for (int i = 0; i < 8; i++)
+        lab[i] = i % 2;
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_from_memory(img, lab, 8, 1, 4, 4, 2, &ds), LPC_OK);
+    lpc_rng *rng = lpc_rng_new(5);
+    lpc_head *m = NULL;
+    ex_trainer *tr = NULL;
+    ck_assert_int_eq(model_new("ArcFace", 4, 4, 2, WIDTHS, rng, &m), LPC_OK);
+    ck_assert_int_eq(ex_trainer_new(m, ds, LPC_PROTOCOL_RAMP, 2, 4, 1e-3, 0, 0, &tr), LPC_OK);
+    ck_assert_int_eq(ex_trainer_set(tr, EX_TRAIN_LR_DECAY, LPC_LR_DECAY_COSINE), LPC_OK);
+    ck_assert_int_eq(ex_trainer_set(tr, EX_TRAIN_GAMMA_UNCAPPED, 1), LPC_OK);
+    ck_assert_int_eq(lpc_head_get(m, LPC_HEAD_MARGIN_CLAMP), 0);
+    ck_assert_int_eq(ex_trainer_set(tr, EX_TRAIN_MARGIN_CLAMP, 1), LPC_OK);
+    ck_assert_int_eq(lpc_head_get(m, LPC_HEAD_MARGIN_CLAMP), 1);
+    ck_assert_int_eq(ex_trainer_set(tr, EX_TRAIN_LR_DECAY, 7), LPC_E_ARG);
+    ck_assert_int_eq(ex_trainer_set(tr, EX_TRAIN_LR_DECAY, 1.5), LPC_E_ARG);
+    ck_assert_int_eq(ex_trainer_epoch(tr), LPC_OK);
+    /* Last step of epoch 1: global step 1 of 4. */
+    LPCT_ASSERT_CLOSE(lpc_adamw_get_lr(ex_trainer_adamw(tr), 0),
+                      1e-3 * 0.5 * (1 + cos(M_PI / 4)), 1e-12);
+    LPCT_ASSERT_CLOSE(lpc_adamw_get_lr(ex_trainer_adamw(tr), 1), 1e-3, 1e-12);
+    /* Evaluation with and without augmentation. */
+    const double *mean = ex_trainer_mean(tr), *std = ex_trainer_std(tr);
+    int64_t p = lpc_head_latent_dim(m);
+    float *z0 = malloc((size_t)(8 * p) * sizeof *z0), *z1 = malloc((size_t)(8 * p) * sizeof *z1);
+    float *z2 = malloc((size_t)(8 * p) * sizeof *z2);
+    double a0, a1;
+    ck_assert_int_eq(ex_evaluate(m, ds, mean, std, 3, z0, NULL, NULL, &a0), LPC_OK);
+    ck_assert_int_eq(ex_evaluate_augmented(m, ds, mean, std, 3, 0, 0, 9, z1, NULL, NULL, &a1),
+                     LPC_OK);
+    ck_assert(memcmp(z0, z1, (size_t)(8 * p) * sizeof *z0) == 0 && a0 == a1);
+    ck_assert_int_eq(ex_evaluate_augmented(m, ds, mean, std, 3, 1, 1, 9, z1, NULL, NULL, NULL),
+                     LPC_OK);
+    ck_assert_int_eq(ex_evaluate_augmented(m, ds, mean, std, 3, 1, 1, 9, z2, NULL, NULL, NULL),
+                     LPC_OK);
+    ck_assert(memcmp(z1, z2, (size_t)(8 * p) * sizeof *z1) == 0); /* seeded */
+    ck_assert(memcmp(z0, z1, (size_t)(8 * p) * sizeof *z0) != 0); /* augmented */
+    ck_assert_int_eq(ex_evaluate_augmented(m, ds, mean, std, 3, 99, 0, 9, z1, NULL, NULL, NULL),
+                     LPC_E_ARG);
+    ck_assert_int_eq(ex_evaluate_augmented(NULL, ds, mean, std, 3, 0, 0, 9, z1, NULL, NULL, NULL),
+                     LPC_E_ARG);
+    free(z0);
+    free(z1);
+    free(z2);
+    ex_trainer_free(tr);
+    lpc_head_free(m);
+    lpc_rng_free(rng);
+    lpc_dataset_free(ds);
+}
+END_TEST
+
 /* A diverging run (absurd learning rate: the second step overflows) stops
  * with LPC_E_NUMERIC naming the step, and with the debug check the op,
  * before the optimizer writes non-finite weights. */
@@ -259,6 +321,7 @@ int main(void)
     tcase_add_test(tc, layout_matches_pre_move_library);
     tcase_add_test(tc, every_model_trains_one_epoch);
     tcase_add_test(tc, trainer_misuse);
+    tcase_add_test(tc, conventions_settings);
     tcase_add_test(tc, non_finite_loss_stops_training);
     suite_add_tcase(s, tc);
     return lpct_run(s);

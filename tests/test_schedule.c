@@ -132,6 +132,79 @@ END_TEST
         ck_assert(out == 42);                                                            \
     } while (0)
 
+/* The authors' gamma: x1.05 while below 1e6, so it ends at 0.01 * 1.05^378. */
+START_TEST(gamma_uncapped)
+{
+    CLOSE(lpc_gamma_paper_uncapped(2), 0.01);
+    CLOSE(lpc_gamma_paper_uncapped(100), lpc_gamma_paper(100));
+    CLOSE(lpc_gamma_paper_uncapped(379), 0.01 * pow(1.05, 377));
+    ck_assert(lpc_gamma_paper_uncapped(379) < 1e6);
+    CLOSE(lpc_gamma_paper_uncapped(380), 0.01 * pow(1.05, 378));
+    LPCT_ASSERT_CLOSE(lpc_gamma_paper_uncapped(380), 1.0222451257501786e6, 1e-12);
+    CLOSE(lpc_gamma_paper_uncapped(800.5), 0.01 * pow(1.05, 378));
+    ck_assert(isnan(lpc_gamma_paper_uncapped(NAN)));
+    double out;
+    /* Compressed, 80 epochs x 10 steps: epoch 38 step 0 is paper epoch 381. */
+    ck_assert_int_eq(lpc_schedule_eval_ex(LPC_PROTOCOL_COMPRESSED, LPC_SCHED_GAMMA, 38, 0, 10, 80,
+                                          0, 0, LPC_LR_DECAY_PROTOCOL, LPC_SCHED_GAMMA_UNCAPPED,
+                                          &out), LPC_OK);
+    CLOSE(out, 0.01 * pow(1.05, 378));
+    ck_assert_int_eq(lpc_schedule_eval_ex(LPC_PROTOCOL_COMPRESSED, LPC_SCHED_GAMMA, 38, 0, 10, 80,
+                                          0, 0, LPC_LR_DECAY_PROTOCOL, 0, &out), LPC_OK);
+    CLOSE(out, 1e6);
+}
+END_TEST
+
+static double factor(lpc_protocol p, int64_t e, int64_t st, lpc_lr_decay d)
+{
+    double out = NAN;
+    ck_assert_int_eq(lpc_schedule_eval_ex(p, LPC_SCHED_LR_FACTOR, e, st, 8, 10, 100, 0.7, d, 0,
+                                          &out), LPC_OK);
+    return out;
+}
+
+/* Decays of the non-classifier rate: constant, the halvings on the ramp's
+ * compressed clock, cosine over the global steps. 10 epochs x 8 steps. */
+START_TEST(lr_decays)
+{
+    const lpc_protocol R = LPC_PROTOCOL_RAMP, C = LPC_PROTOCOL_COMPRESSED;
+    const lpc_sched_value F = LPC_SCHED_LR_FACTOR;
+    double out;
+    CLOSE(factor(R, 9, 7, LPC_LR_DECAY_PROTOCOL), 1.0); /* the ramp keeps its constant rate */
+    CLOSE(factor(C, 9, 7, LPC_LR_DECAY_CONSTANT), 1.0);
+    /* Paper epoch t = 80 e + 10 st + 1: e = 3, st = 6 -> 301: first halving. */
+    CLOSE(factor(R, 3, 5, LPC_LR_DECAY_HALVINGS), 1.0);
+    CLOSE(factor(R, 3, 6, LPC_LR_DECAY_HALVINGS), 0.5);
+    CLOSE(factor(R, 9, 7, LPC_LR_DECAY_HALVINGS), ldexp(1.0, -10)); /* t = 791 */
+    CLOSE(factor(C, 3, 6, LPC_LR_DECAY_PROTOCOL), 0.5);
+    /* Cosine: global step g of 80. */
+    CLOSE(factor(R, 0, 0, LPC_LR_DECAY_COSINE), 1.0);
+    CLOSE(factor(R, 5, 0, LPC_LR_DECAY_COSINE), 0.5);
+    CLOSE(factor(R, 2, 4, LPC_LR_DECAY_COSINE), 0.5 * (1 + cos(M_PI * 20 / 80)));
+    CLOSE(factor(R, 9, 7, LPC_LR_DECAY_COSINE), 0.5 * (1 + cos(M_PI * 79 / 80)));
+    CLOSE(lpc_lr_factor_cosine(-3, 10), 1.0);
+    CLOSE(lpc_lr_factor_cosine(10, 10), 0.0);
+    CLOSE(lpc_lr_factor_cosine(12, 10), 0.0);
+    ck_assert(isnan(lpc_lr_factor_cosine(1, 0)));
+    /* Decay and flags leave gamma and ArcFace alone (apart from the gamma flag). */
+    double a, b;
+    ck_assert_int_eq(lpc_schedule_eval_ex(R, LPC_SCHED_GAMMA, 4, 3, 8, 10, 100, 0.7,
+                                          LPC_LR_DECAY_COSINE, LPC_SCHED_GAMMA_UNCAPPED, &a),
+                     LPC_OK);
+    ck_assert_int_eq(lpc_schedule_eval(R, LPC_SCHED_GAMMA, 4, 3, 8, 10, 100, 0.7, &b), LPC_OK);
+    ck_assert(a == b);
+    /* Misuse. */
+    lpc_clear_error();
+    ck_assert_int_eq(lpc_schedule_eval_ex(R, F, 0, 0, 8, 10, 100, 0.7, (lpc_lr_decay)9, 0, &out),
+                     LPC_E_ARG);
+    ck_assert_int_eq(lpc_schedule_eval_ex(R, F, 0, 0, 8, 10, 100, 0.7, LPC_LR_DECAY_COSINE, 2u,
+                                          &out), LPC_E_ARG);
+    ck_assert_int_eq(lpc_schedule_eval_ex(R, F, 0, 0, 8, 10, 100, 0.7, LPC_LR_DECAY_COSINE, 0,
+                                          NULL), LPC_E_ARG);
+    ck_assert_str_ne(lpc_last_error(), "");
+}
+END_TEST
+
 START_TEST(schedule_eval_misuse)
 {
     const lpc_protocol C = LPC_PROTOCOL_COMPRESSED, R = LPC_PROTOCOL_RAMP;
@@ -169,6 +242,8 @@ int main(void)
     tcase_add_test(tc, ramp);
     tcase_add_test(tc, schedule_eval_all);
     tcase_add_test(tc, schedule_eval_misuse);
+    tcase_add_test(tc, gamma_uncapped);
+    tcase_add_test(tc, lr_decays);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

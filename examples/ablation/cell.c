@@ -10,6 +10,7 @@
 #include "../common/atomic.h"
 #include "../common/options.h"
 #include "../common/trainer.h"
+#include "collapse.h"
 #include "json.h"
 #include "lock.h"
 #include "metrics.h"
@@ -53,8 +54,8 @@ static double now(void)
 typedef struct {
     const ab_config *c;
     ab_cell cell;
-    char identity[2048], dir[4096];
-    char ckpt_identity[2560]; /* identity + AB_DATA_MARK + the data fingerprints */
+    char identity[2048], train_identity[2048], dir[4096];
+    char ckpt_identity[2560]; /* train_identity + AB_DATA_MARK + the data fingerprints */
     lpc_dataset *train, *test, *test_head; /* test_head: first CURVE_SAMPLES */
     lpc_rng *rng;
     lpc_head *model;
@@ -106,8 +107,8 @@ static int setup(run *r)
     char ftrain[200], ftest[200];
     ab_data_fingerprint("train", r->train, ftrain, sizeof ftrain);
     ab_data_fingerprint("test", r->test, ftest, sizeof ftest);
-    snprintf(r->ckpt_identity, sizeof r->ckpt_identity, "%s%s%s %s", r->identity, AB_DATA_MARK,
-             ftrain, ftest);
+    snprintf(r->ckpt_identity, sizeof r->ckpt_identity, "%s%s%s %s", r->train_identity,
+             AB_DATA_MARK, ftrain, ftest);
     int64_t head = lpc_dataset_size(r->test) < CURVE_SAMPLES ? lpc_dataset_size(r->test)
                                                               : CURVE_SAMPLES;
     if ((s = lpc_dataset_from_memory(lpc_dataset_images(r->test), lpc_dataset_labels(r->test),
@@ -132,7 +133,8 @@ static int setup(run *r)
         (s = ex_trainer_set(r->trainer, EX_TRAIN_REACH, c->reach)) != LPC_OK ||
         (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_PAD, c->augment ? 4 : 0)) != LPC_OK ||
         (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK ||
-        (s = ex_trainer_set_comm(r->trainer, r->comm)) != LPC_OK)
+        (s = ex_trainer_set_comm(r->trainer, r->comm)) != LPC_OK ||
+        (s = ex_fidelity_apply(&c->fid, r->trainer)) != LPC_OK)
         return fail(r, "setting up training", s);
     return 0;
 }
@@ -159,10 +161,16 @@ static int train(run *r, const char *ckpt, ab_progress_mode mode)
                                     ex_trainer_std(r->trainer), EVAL_BATCH, NULL, NULL, NULL,
                                     &acc_test)) != LPC_OK)
             return fail(r, "evaluating the test head", s);
-        r->log[e] = (ab_epoch_log){ex_trainer_get(r->trainer, EX_TRAIN_LOSS),
-                                   ex_trainer_get(r->trainer, EX_TRAIN_ACCURACY),
-                                   ex_trainer_get(r->trainer, EX_TRAIN_GAMMA), now() - te,
-                                   acc_test};
+        r->log[e] = (ab_epoch_log){.loss = ex_trainer_get(r->trainer, EX_TRAIN_LOSS),
+                                   .acc = ex_trainer_get(r->trainer, EX_TRAIN_ACCURACY),
+                                   .gamma = ex_trainer_get(r->trainer, EX_TRAIN_GAMMA),
+                                   .seconds = now() - te, .acc_test = acc_test};
+        ab_collapse_clear(&r->log[e]);
+        long every = r->c->metrics_every;
+        if (every > 0 && ((e + 1) % every == 0 || e + 1 == epochs) &&
+            ab_collapse_measure(r->c, r->model, r->trainer, r->train,
+                                (uint64_t)r->cell.seed + 1, r->cell.name, &r->log[e]))
+            return 1;
         if (ab_resume_save(ckpt, r->ckpt_identity, r->model, r->trainer, r->log, e + 1))
             return 1;
         double per = (now() - t0) / (double)(e + 1 - done);
@@ -184,8 +192,13 @@ static int evaluate(run *r)
     if (!r->z_train || !r->z_test || !r->pred_train || !r->pred_test)
         return fail(r, "allocating features", LPC_E_NOMEM);
     lpc_status s;
-    if ((s = ex_evaluate(r->model, r->train, mean, std, EVAL_BATCH, r->z_train, NULL,
-                                r->pred_train, &r->acc_train)) != LPC_OK ||
+    /* The authors evaluate the training set through its training transforms. */
+    int augmented = r->c->fid.train_augmented && r->c->augment;
+    if ((s = augmented ? ex_evaluate_augmented(r->model, r->train, mean, std, EVAL_BATCH, 4, 1,
+                                               (uint64_t)r->cell.seed + 1, r->z_train, NULL,
+                                               r->pred_train, &r->acc_train)
+                       : ex_evaluate(r->model, r->train, mean, std, EVAL_BATCH, r->z_train, NULL,
+                                     r->pred_train, &r->acc_train)) != LPC_OK ||
         (s = ex_evaluate(r->model, r->test, mean, std, EVAL_BATCH, r->z_test, NULL,
                                 r->pred_test, &r->acc_test)) != LPC_OK)
         return fail(r, "evaluating", s);
@@ -226,7 +239,36 @@ static int all_finite(run *r)
     return 0;
 }
 
-/* DeepFool on the first samples of the test set, normalised like training. */
+/* The test samples DeepFool measures (config fid.pick: the first ones by
+ * default), as a data set of their own. */
+static lpc_status picked_samples(const run *r, int64_t n, lpc_dataset **out)
+{
+    const lpc_dataset *t = r->test;
+    int64_t size = lpc_dataset_size(t), got = 0;
+    int64_t pixels = (int64_t)lpc_dataset_channels(t) * lpc_dataset_height(t) * lpc_dataset_width(t);
+    int64_t *idx = malloc((size_t)n * sizeof *idx);
+    uint8_t *img = malloc((size_t)(n * pixels));
+    int32_t *lab = malloc((size_t)n * sizeof *lab);
+    lpc_status s = idx && img && lab ? LPC_OK : LPC_E_NOMEM;
+    if (s == LPC_OK)
+        s = lpc_deepfool_pick(size, n, r->c->fid.pick, (uint64_t)r->cell.seed,
+                              lpc_dataset_labels(t), r->pred_test, idx, &got);
+    for (int64_t i = 0; s == LPC_OK && i < got; i++) {
+        memcpy(img + i * pixels, lpc_dataset_images(t) + idx[i] * pixels, (size_t)pixels);
+        lab[i] = lpc_dataset_labels(t)[idx[i]];
+    }
+    if (s == LPC_OK && got == 0)
+        s = LPC_E_NUMERIC;
+    if (s == LPC_OK)
+        s = lpc_dataset_from_memory(img, lab, got, lpc_dataset_channels(t), lpc_dataset_height(t),
+                                    lpc_dataset_width(t), lpc_dataset_num_classes(t), out);
+    free(idx);
+    free(img);
+    free(lab);
+    return s;
+}
+
+/* DeepFool on the chosen test samples, normalised like training. */
 static int robustness(run *r)
 {
     int64_t n = r->c->deepfool_samples;
@@ -234,12 +276,17 @@ static int robustness(run *r)
         n = lpc_dataset_size(r->test);
     if (n <= 0)
         return 0;
-    lpc_batcher *b = lpc_batcher_new(r->test, n, 0, 0, ex_trainer_mean(r->trainer),
+    lpc_dataset *chosen = NULL;
+    lpc_status s = picked_samples(r, n, &chosen);
+    if (s != LPC_OK)
+        return fail(r, "choosing the DeepFool samples", s);
+    n = lpc_dataset_size(chosen);
+    lpc_batcher *b = lpc_batcher_new(chosen, n, 0, 0, ex_trainer_mean(r->trainer),
                                      ex_trainer_std(r->trainer));
     lpc_ctx *ctx = lpc_ctx_new();
     lpc_tensor *x = NULL;
     const int32_t *y;
-    lpc_status s = LPC_E_NOMEM;
+    s = LPC_E_NOMEM;
     lpc_module *net = lpc_head_module(r->model);
     if (b && ctx && lpc_batcher_next(b, ctx, &x, &y) == n &&
         (s = lpc_module_set_train(net, 0)) == LPC_OK)
@@ -249,6 +296,7 @@ static int robustness(run *r)
                          LPC_DEEPFOOL_MAX_ITER, NULL, &r->robustness);
     lpc_ctx_free(ctx);
     lpc_batcher_free(b);
+    lpc_dataset_free(chosen);
     if (s != LPC_OK)
         return fail(r, "DeepFool", s);
     r->have_robustness = 1;
@@ -300,6 +348,10 @@ static void write_config(jw *w, const run *r, int threads)
     jw_end_arr(w);
     jw_int(w, "latent_dim", lpc_head_latent_dim(r->model));
     jw_int(w, "deepfool_samples", c->deepfool_samples);
+    char fid[256];
+    ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING | EX_FIDELITY_ANALYSIS, fid, sizeof fid);
+    jw_str(w, "conventions", fid[0] ? fid : "liblpc");
+    jw_int(w, "metrics_every", c->metrics_every);
     jw_int(w, "threads", threads);
     jw_int(w, "ranks", r->comm ? lpc_comm_size(r->comm) : 1);
     jw_str(w, "kernel_path", lpc_cpu_path_name(lpc_get_cpu_path()));
@@ -328,6 +380,7 @@ static int write_result(run *r, int threads)
         jw_num(&w, "gamma", r->log[e].gamma);
         jw_num(&w, "seconds", r->log[e].seconds);
         jw_num(&w, "acc_test_head", r->log[e].acc_test);
+        ab_collapse_write(&w, &r->log[e]);
         jw_end_obj(&w);
         train_s += r->log[e].seconds;
     }
@@ -344,10 +397,10 @@ static int write_result(run *r, int threads)
         jw_null(&w, "robustness");
     ab_metrics_write(&w, "train", r->z_train, lpc_dataset_size(r->train), p,
                      lpc_dataset_labels(r->train), r->pred_train, k, lpc_tensor_cdata(wc),
-                     r->cell.name);
+                     r->c->fid.nc_flags, r->cell.name);
     ab_metrics_write(&w, "test", r->z_test, lpc_dataset_size(r->test), p,
                      lpc_dataset_labels(r->test), r->pred_test, k, lpc_tensor_cdata(wc),
-                     r->cell.name);
+                     r->c->fid.nc_flags, r->cell.name);
     jw_end_obj(&w);
     jw_obj(&w, "seconds");
     jw_num(&w, "training", train_s);
@@ -411,6 +464,7 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
     run r = {.c = c, .comm = comm, .rank = comm ? lpc_comm_rank(comm) : 0};
     ab_cell_at(c, index, &r.cell);
     ab_cell_identity(c, &r.cell, r.identity, sizeof r.identity);
+    ab_cell_training_identity(c, &r.cell, r.train_identity, sizeof r.train_identity);
     ab_cell_path(out, &r.cell, NULL, r.dir, sizeof r.dir);
     if (ab_mkdirs(r.dir) != 0) {
         fprintf(stderr, "error: cannot create %s: %s\n", r.dir, strerror(errno));

@@ -54,6 +54,11 @@ static void usage(FILE *f)
         "  --epochs N  --lrs A,B,..  --seeds N|S1,S2,..  --models M1,M2,..  --backbone B\n"
         "  --dataset D  --subset N (0 = all)  --gamma-max X  --deepfool-samples N\n"
         "  --protocol paper|compressed|ramp  --widths M,W,N  --batch N  --augment 0|1\n"
+        "  --metrics-every E    training-set metrics every E epochs, in the cell's log\n"
+        "                       (Fig. 5; 0 = off; presets: quick 1, fmnist 5, paper 20)\n"
+        "  --lrs 1e-4,2e-4,4e-4,8e-4  the paper text's grid of four (the presets use five)\n");
+    ex_fidelity_usage(f);
+    fprintf(f,
         "Use the same options for plan, run, all and report of one experiment.\n");
 }
 
@@ -77,7 +82,14 @@ static int parse(int argc, char **argv, options *o)
         {"deepfool-samples", required_argument, 0, O_OVERRIDE},
         {"protocol", required_argument, 0, O_OVERRIDE},
         {"widths", required_argument, 0, O_OVERRIDE}, {"batch", required_argument, 0, O_OVERRIDE},
-        {"augment", required_argument, 0, O_OVERRIDE}, {0, 0, 0, 0}};
+        {"augment", required_argument, 0, O_OVERRIDE},
+        {"metrics-every", required_argument, 0, O_OVERRIDE},
+        {"lr-decay", required_argument, 0, O_OVERRIDE}, {"gamma", required_argument, 0, O_OVERRIDE},
+        {"margin-clamp", required_argument, 0, O_OVERRIDE},
+        {"train-metrics", required_argument, 0, O_OVERRIDE},
+        {"nc1", required_argument, 0, O_OVERRIDE},
+        {"deepfool-pick", required_argument, 0, O_OVERRIDE},
+        {"authors", no_argument, 0, O_OVERRIDE}, {0, 0, 0, 0}};
     int c, idx;
     while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
         int ok = 1;

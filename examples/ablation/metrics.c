@@ -36,14 +36,20 @@ static void binarity(jw *w, const float *z, int64_t n, int p, const char *cell)
 }
 
 static void neural_collapse(jw *w, const float *z, int64_t n, int p, const int32_t *labels,
-                            int k, const float *wcls, const char *cell)
+                            const int32_t *pred, int k, const float *wcls, unsigned flags,
+                            const char *cell)
 {
     static const struct { const char *key; lpc_nc_metric m; } rows[] = {
         {"nc1", LPC_NC_NC1}, {"nc1_weighted", LPC_NC_NC1_WEIGHTED},
         {"equinorm", LPC_NC_EQUINORM}, {"equiangularity", LPC_NC_EQUIANGULARITY},
-        {"max_angle", LPC_NC_MAX_ANGLE}, {"nc3", LPC_NC_NC3}, {"nc4", LPC_NC_NC4}};
+        {"max_angle", LPC_NC_MAX_ANGLE}, {"nc3", LPC_NC_NC3}, {"nc4", LPC_NC_NC4},
+        {"nc1_svd", LPC_NC_NC1_SVD}, {"nc1_quotient", LPC_NC_NC1_QUOTIENT}, {"cdnv", LPC_NC_CDNV},
+        {"etf_error", LPC_NC_ETF_ERROR}, {"self_duality", LPC_NC_SELF_DUALITY},
+        {"uniform_duality", LPC_NC_UNIFORM_DUALITY}};
     lpc_nc *nc = NULL;
-    if (lpc_nc_compute(z, n, p, labels, k, wcls, NULL, NULL, &nc) != LPC_OK) {
+    /* Predictions are needed only when classes follow them (the authors' convention). */
+    const int32_t *by = flags & LPC_NC_BY_PREDICTION ? pred : NULL;
+    if (lpc_nc_compute_flags(z, n, p, labels, k, wcls, NULL, by, flags, &nc) != LPC_OK) {
         fprintf(stderr, "warning: cell %s: neural collapse not computed: %s\n", cell,
                 lpc_last_error());
         jw_null(w, "nc");
@@ -61,7 +67,7 @@ static void neural_collapse(jw *w, const float *z, int64_t n, int p, const int32
 
 void ab_metrics_write(jw *w, const char *key, const float *z, int64_t n, int p,
                       const int32_t *labels, const int32_t *pred, int k, const float *wcls,
-                      const char *cell)
+                      unsigned nc_flags, const char *cell)
 {
     double r = 0, sw = 0, cov = 0, h = 0, hp = 0;
     jw_obj(w, key);
@@ -77,6 +83,6 @@ void ab_metrics_write(jw *w, const char *key, const float *z, int64_t n, int p,
     value(w, "H", s, h, cell);
     value(w, "H_per_dim", s, hp, cell);
     binarity(w, z, n, p, cell);
-    neural_collapse(w, z, n, p, labels, k, wcls, cell);
+    neural_collapse(w, z, n, p, labels, pred, k, wcls, nc_flags, cell);
     jw_end_obj(w);
 }

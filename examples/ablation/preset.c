@@ -19,7 +19,8 @@ static void quick(ab_config *c)
                      .protocol = LPC_PROTOCOL_RAMP, .epochs = 40, .batch = 128,
                      .subset = 10000, .deepfool_samples = 1000, .wd = 5e-4, .gamma_max = 100,
                      .reach = 0.7, .augment = 0, .widths = {64, 128, 16}, .lrs = {1e-3},
-                     .n_lrs = 1, .seeds = {0}, .n_seeds = 1};
+                     .n_lrs = 1, .seeds = {0}, .n_seeds = 1, .metrics_every = 1};
+    ex_fidelity_default(&c->fid);
 }
 
 static void fmnist(ab_config *c)
@@ -29,6 +30,7 @@ static void fmnist(ab_config *c)
     c->subset = 0;
     c->epochs = 60;
     c->augment = 1;
+    c->metrics_every = 5;
 }
 
 static void paper(ab_config *c, int cifar100)
@@ -39,6 +41,7 @@ static void paper(ab_config *c, int cifar100)
     c->backbone = cifar100 ? EX_BACKBONE_RESNET50 : EX_BACKBONE_RESNET18;
     c->protocol = LPC_PROTOCOL_PAPER;
     c->epochs = 800;
+    c->metrics_every = 20;
     c->subset = 0;
     c->augment = 1;
     if (cifar100)
@@ -205,6 +208,11 @@ int ab_preset_override(ab_config *c, const char *what, const char *v)
         c->augment = (int)on;
         return 1;
     }
+    if (strcmp(what, "metrics-every") == 0)
+        return ex_parse_long("--metrics-every", v, 0, 100000, &c->metrics_every);
+    int f = ex_fidelity_option(&c->fid, what, v);
+    if (f >= 0)
+        return f;
     if (strcmp(what, "dataset") == 0) {
         if (strlen(v) >= sizeof c->dataset) {
             fprintf(stderr, "error: --dataset is too long\n");
@@ -243,12 +251,24 @@ const char *ab_protocol_name(lpc_protocol p)
 
 void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
 {
+    char analysis[256];
+    size_t len;
+    ab_cell_training_identity(c, cell, buf, n);
+    ex_fidelity_describe(&c->fid, EX_FIDELITY_ANALYSIS, analysis, sizeof analysis);
+    if (analysis[0] && (len = strlen(buf)) < n)
+        snprintf(buf + len, n - len, " analysis=%s", analysis);
+}
+
+void ab_cell_training_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
+{
+    char fid[256];
+    ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING, fid, sizeof fid);
     snprintf(buf, n,
              "model=%s lr=%.17g seed=%ld dataset=%s subset=%ld backbone=%s protocol=%s "
              "epochs=%ld batch=%ld wd=%.17g gamma_max=%.17g reach=%.17g augment=%d "
-             "widths=%d,%d,%d",
+             "widths=%d,%d,%d%s%s metrics_every=%ld",
              cell->model, cell->lr, cell->seed, c->dataset, c->subset,
              ab_backbone_name(c->backbone), ab_protocol_name(c->protocol), c->epochs, c->batch,
              c->wd, c->gamma_max, c->reach, c->augment, c->widths[0], c->widths[1],
-             c->widths[2]);
+             c->widths[2], fid[0] ? " " : "", fid, c->metrics_every);
 }

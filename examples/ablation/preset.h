@@ -4,6 +4,7 @@
 #define AB_PRESET_H
 #include <stdio.h>
 #include <lpc/lpc.h>
+#include "../common/fidelity.h"
 #include "../common/recipes.h"
 
 #define AB_MAX_LRS 16
@@ -24,6 +25,8 @@ typedef struct {
     int n_seeds;
     int models[AB_MAX_MODELS]; /* indices for ex_model_name_at */
     int n_models;
+    ex_fidelity fid;     /* the authors' conventions and the LR decay (fidelity.h) */
+    long metrics_every;  /* training-set metrics every E epochs during training (0: off) */
 } ab_config;
 
 /* One point of the grid. */
@@ -41,7 +44,8 @@ int ab_preset_load(const char *name, ab_config *c);
 void ab_preset_list(FILE *f);
 /* Applies one override ("epochs", "lrs", "seeds", "backbone", "dataset",
  * "subset", "gamma-max", "models", "deepfool-samples", "protocol",
- * "widths", "augment"); 0 with a message on a bad value. */
+ * "widths", "augment", "metrics-every", and the options of
+ * ex_fidelity_option); 0 with a message on a bad value. */
 int ab_preset_override(ab_config *c, const char *what, const char *value);
 
 int ab_num_cells(const ab_config *c);
@@ -50,6 +54,11 @@ void ab_cell_at(const ab_config *c, int i, ab_cell *out);
 /* Canonical description of everything that determines a cell's training
  * (compared against checkpoints and finished results). */
 void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n);
+/* The part of the identity that determines the training (kept in checkpoints):
+ * the analysis conventions (--train-metrics, --nc1, --deepfool-pick) are left
+ * out, so a cell's checkpoint can be re-analysed under other conventions by
+ * copying it into another --out (the log keeps the metrics it was trained with). */
+void ab_cell_training_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n);
 const char *ab_backbone_name(ex_backbone b);
 const char *ab_protocol_name(lpc_protocol p);
 #endif

@@ -12,6 +12,8 @@
 #include "figures.h"
 #include "paper.h"
 #include "result.h"
+#include "table4.h"
+#include "fig5.h"
 
 static const struct {
     const char *key, *path;
@@ -395,8 +397,10 @@ int ab_report(const ab_config *c, const char *out, int quiet)
         fprintf(md.f, "\n");
         tables(md.f, c, ms);
         headline(md.f, c, ms, recs, n);
+        ab_table4(md.f, c, recs, n);
         fprintf(md.f, "\n## Figures\n\n");
         rc |= figures(c, out, recs, n, md.f) != 0;
+        rc |= ab_fig5(c, out, recs, n, md.f) != 0;
         rc |= output_write(&md, out, "tables.md");
     } else {
         rc = 1;

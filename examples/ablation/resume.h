@@ -10,6 +10,10 @@
  * wall seconds, and the accuracy on the first test samples (see cell.c). */
 typedef struct {
     double loss, acc, gamma, seconds, acc_test;
+    /* Training-set metrics every config.metrics_every epochs (NaN in between;
+     * collapse.c): accuracy, R, Sigma_W, norm CoV and neural collapse. */
+    double acc_train, r, sigma_w, cov, nc1, nc1_weighted, equinorm, equiangularity, max_angle,
+        nc3, nc4;
 } ab_epoch_log;
 
 /* The data part of a checkpoint identity: what (e.g. "train"), sample count,

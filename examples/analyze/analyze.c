@@ -3,6 +3,7 @@
  *
  *   lpc-analyze --features Z.npy --labels Y.npy [--weights W.npy]
  *               [--logits L.npy] [--k 20] [--standardize]
+ *   lpc-analyze --stream ...   features in chunks: see stream.c
  *
  * Exit status 0 on success, 2 on bad arguments or files (NaN or Inf in the
  * features, weights or logits included), and then nothing on stdout. A
@@ -15,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <lpc/lpc.h>
+#include "load.h"
+#include "nc_keys.h"
+#include "stream.h"
 
 static const char usage[] =
     "usage: lpc-analyze --features Z.npy --labels Y.npy [--weights W.npy] [--logits L.npy] "
@@ -25,79 +29,9 @@ static const char usage[] =
     "  --logits L.npy    N x K logits: predictions for sigma_w and nc4\n"
     "  --k K             neighbours of the entropy estimate (default 20)\n"
     "  --standardize     standardise each dimension before the entropy\n"
+    "  --stream ...      features in chunks, one .npy per chunk (lpc-analyze --stream --help)\n"
     "Prints one JSON object; exit status 2 on bad arguments or files.\n";
 
-static int fail(const char *what, const char *path)
-{
-    fprintf(stderr, "lpc-analyze: %s%s%s: %s\n", what, path ? " " : "", path ? path : "",
-            lpc_last_error());
-    return 2;
-}
-
-/* Loads a 1-D or 2-D float array (rows x cols; cols = 1 for 1-D). */
-static float *load_matrix(const char *path, int64_t *rows, int64_t *cols)
-{
-    lpc_npy *a = NULL;
-    float *data = NULL;
-    if (lpc_npy_load(path, &a) != LPC_OK) {
-        fail("cannot load", path);
-        return NULL;
-    }
-    int nd = lpc_npy_ndim(a);
-    if (nd != 2) {
-        fprintf(stderr, "lpc-analyze: %s: expected a 2-D array, got %d dimensions\n", path, nd);
-        goto done;
-    }
-    *rows = lpc_npy_dim(a, 0);
-    *cols = lpc_npy_dim(a, 1);
-    data = malloc((size_t)(lpc_npy_numel(a) ? lpc_npy_numel(a) : 1) * sizeof *data);
-    if (!data) {
-        fprintf(stderr, "lpc-analyze: %s: out of memory\n", path);
-        goto done;
-    }
-    if (lpc_npy_copy_f32(a, data, lpc_npy_numel(a)) != LPC_OK) {
-        fail("cannot read", path);
-        free(data);
-        data = NULL;
-        goto done;
-    }
-    /* Non-finite values would silently turn into predictions or null metrics. */
-    for (int64_t i = 0; i < lpc_npy_numel(a); i++)
-        if (!isfinite(data[i])) {
-            fprintf(stderr, "lpc-analyze: %s: row %lld, column %lld is %g (values must be "
-                    "finite)\n", path, (long long)(i / *cols), (long long)(i % *cols),
-                    (double)data[i]);
-            free(data);
-            data = NULL;
-            break;
-        }
-done:
-    lpc_npy_free(a);
-    return data;
-}
-
-static int32_t *load_labels(const char *path, int64_t *n)
-{
-    lpc_npy *a = NULL;
-    int32_t *y = NULL;
-    if (lpc_npy_load(path, &a) != LPC_OK) {
-        fail("cannot load", path);
-        return NULL;
-    }
-    if (lpc_npy_ndim(a) != 1) {
-        fprintf(stderr, "lpc-analyze: %s: labels must be a 1-D array\n", path);
-    } else if (!(y = malloc((size_t)(lpc_npy_numel(a) ? lpc_npy_numel(a) : 1) * sizeof *y))) {
-        fprintf(stderr, "lpc-analyze: %s: out of memory\n", path);
-    } else if (lpc_npy_copy_i32(a, y, lpc_npy_numel(a)) != LPC_OK) {
-        fail("cannot read", path);
-        free(y);
-        y = NULL;
-    } else {
-        *n = lpc_npy_numel(a);
-    }
-    lpc_npy_free(a);
-    return y;
-}
 
 /* JSON output, collected in memory and printed only when nothing failed:
  * metrics print as numbers, or null with a warning when the library calls
@@ -137,6 +71,8 @@ static int argmax_rows(const float *logits, int64_t n, int64_t k, int32_t *out)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--stream") == 0)
+        return analyze_stream(argc - 1, argv + 1);
     const char *features = NULL, *labels = NULL, *weights = NULL, *logits = NULL;
     long knn = LPC_KL_DEFAULT_K;
     int standardize = 0;
@@ -181,11 +117,11 @@ int main(int argc, char **argv)
     int64_t n = 0, p = 0, ny = 0, kw = 0, pw = 0, nl = 0, kl = 0;
     float *z = NULL, *w = NULL, *lg = NULL;
     int32_t *y = NULL, *pred = NULL;
-    if (!(z = load_matrix(features, &n, &p)) || !(y = load_labels(labels, &ny)))
+    if (!(z = an_load_matrix(features, &n, &p)) || !(y = an_load_labels(labels, &ny)))
         goto done;
-    if (weights && !(w = load_matrix(weights, &kw, &pw)))
+    if (weights && !(w = an_load_matrix(weights, &kw, &pw)))
         goto done;
-    if (logits && !(lg = load_matrix(logits, &nl, &kl)))
+    if (logits && !(lg = an_load_matrix(logits, &nl, &kl)))
         goto done;
     if (ny != n) {
         fprintf(stderr, "lpc-analyze: %lld labels for %lld feature rows\n", (long long)ny,
@@ -268,22 +204,12 @@ int main(int argc, char **argv)
     lpc_binarity_free(b);
     lpc_nc *nc = NULL;
     s = lpc_nc_compute(z, n, (int)p, y, (int)k, w, NULL, pred, &nc);
-    static const struct {
-        const char *key;
-        lpc_nc_metric m;
-    } nkeys[] = {{"nc1", LPC_NC_NC1},
-                 {"nc1_weighted", LPC_NC_NC1_WEIGHTED},
-                 {"equinorm", LPC_NC_EQUINORM},
-                 {"equiangularity", LPC_NC_EQUIANGULARITY},
-                 {"max_angle", LPC_NC_MAX_ANGLE},
-                 {"nc3", LPC_NC_NC3},
-                 {"nc4", LPC_NC_NC4}};
-    for (size_t i = 0; i < sizeof nkeys / sizeof nkeys[0]; i++) {
-        if ((nkeys[i].m == LPC_NC_NC3 && !w) || (nkeys[i].m == LPC_NC_NC4 && !w && !pred))
+    for (size_t i = 0; i < NC_KEY_COUNT; i++) {
+        if (!nc_key_wanted(i, w != NULL, pred != NULL))
             continue;
         v = 0.0;
-        lpc_status g = s == LPC_OK ? lpc_nc_get(nc, nkeys[i].m, &v) : s;
-        put(&j, nkeys[i].key, g, v);
+        lpc_status g = s == LPC_OK ? lpc_nc_get(nc, nc_keys[i].m, &v) : s;
+        put(&j, nc_keys[i].key, g, v);
     }
     lpc_nc_free(nc);
     fprintf(j.out, "}\n");

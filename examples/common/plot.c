@@ -356,6 +356,24 @@ void ex_plot_line(ex_fig *f, const ex_axes *a, const double *x, const double *y,
     cairo_restore(cr);
 }
 
+void ex_plot_vline(ex_fig *f, const ex_axes *a, double x, uint32_t rgb, double width, int dashed)
+{
+    if (!isfinite(x) || (a->logx && x <= 0))
+        return;
+    cairo_t *cr = f->cr;
+    clip(f, a);
+    set_rgb(cr, rgb);
+    cairo_set_line_width(cr, width);
+    if (dashed) {
+        const double dash[2] = {6, 4};
+        cairo_set_dash(cr, dash, 2, 0);
+    }
+    cairo_move_to(cr, ex_px(a, x), a->y);
+    cairo_line_to(cr, ex_px(a, x), a->y + a->h);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
 static void marker_path(cairo_t *cr, double x, double y, double r, ex_marker m)
 {
     switch (m) {

@@ -51,6 +51,9 @@ void ex_axes_draw(ex_fig *f, const ex_axes *a, const char *title, const char *xl
 /* Line through consecutive points; a skipped point breaks it. */
 void ex_plot_line(ex_fig *f, const ex_axes *a, const double *x, const double *y, int64_t n,
                   uint32_t rgb, double width);
+/* Vertical line at data x across the whole plot area, dashed (6 px on, 4 off)
+ * or solid. */
+void ex_plot_vline(ex_fig *f, const ex_axes *a, double x, uint32_t rgb, double width, int dashed);
 void ex_plot_points(ex_fig *f, const ex_axes *a, const double *x, const double *y, int64_t n,
                     double radius, uint32_t rgb, ex_marker m);
 /* Filled bars of `bins` equal widths over [lo, hi] rising from the bottom. */

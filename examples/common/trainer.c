@@ -16,6 +16,8 @@ struct ex_trainer {
     int64_t epochs, batch, epochs_done, steps_per_epoch;
     double lr, gamma_max, reach;
     int pad, flip;
+    lpc_lr_decay decay;
+    unsigned sched_flags;
     double *mean, *std; /* one per channel */
     double last_loss, last_acc, last_gamma;
     lpc_comm *comm; /* borrowed; NULL: this process alone */
@@ -112,6 +114,16 @@ lpc_status ex_trainer_set(ex_trainer *t, ex_train_setting what, double v)
         return lpc_batcher_set_augment(t->batcher, t->pad, t->flip);
     case EX_TRAIN_CHECK_FINITE:
         return lpc_ctx_set_check_finite(t->ctx, v != 0);
+    case EX_TRAIN_LR_DECAY:
+        if (!(v >= LPC_LR_DECAY_PROTOCOL && v <= LPC_LR_DECAY_COSINE) || v != floor(v))
+            break;
+        t->decay = (lpc_lr_decay)v;
+        return LPC_OK;
+    case EX_TRAIN_GAMMA_UNCAPPED:
+        t->sched_flags = v != 0 ? LPC_SCHED_GAMMA_UNCAPPED : 0;
+        return LPC_OK;
+    case EX_TRAIN_MARGIN_CLAMP:
+        return lpc_head_set(t->head, LPC_HEAD_MARGIN_CLAMP, v != 0);
     }
     fprintf(stderr, "error: trainer setting %d: value %g is invalid\n", (int)what, v);
     return LPC_E_ARG;
@@ -133,8 +145,8 @@ double ex_trainer_get(const ex_trainer *t, ex_train_value what)
 
 static lpc_status schedule(const ex_trainer *t, lpc_sched_value what, int64_t step, double *out)
 {
-    return lpc_schedule_eval(t->protocol, what, t->epochs_done, step, t->steps_per_epoch,
-                             t->epochs, t->gamma_max, t->reach, out);
+    return lpc_schedule_eval_ex(t->protocol, what, t->epochs_done, step, t->steps_per_epoch,
+                                t->epochs, t->gamma_max, t->reach, t->decay, t->sched_flags, out);
 }
 
 lpc_status ex_trainer_set_comm(ex_trainer *t, lpc_comm *comm)
@@ -343,6 +355,15 @@ lpc_status ex_evaluate(lpc_head *head, const lpc_dataset *ds, const double *mean
                        const double *std, int64_t batch, float *z_out, float *logits_out,
                        int32_t *pred_out, double *accuracy)
 {
+    return ex_evaluate_augmented(head, ds, mean, std, batch, 0, 0, 0, z_out, logits_out, pred_out,
+                                 accuracy);
+}
+
+lpc_status ex_evaluate_augmented(lpc_head *head, const lpc_dataset *ds, const double *mean,
+                                 const double *std, int64_t batch, int pad, int flip,
+                                 uint64_t seed, float *z_out, float *logits_out,
+                                 int32_t *pred_out, double *accuracy)
+{
     if (!head || !ds || !mean || !std || batch < 1)
         return bad("ex_evaluate: NULL argument or batch < 1");
     for (int i = 0; i < lpc_dataset_channels(ds); i++)
@@ -354,13 +375,19 @@ lpc_status ex_evaluate(lpc_head *head, const lpc_dataset *ds, const double *mean
     lpc_module *net = lpc_head_module(head);
     int was_train = lpc_module_is_train(net);
     int64_t p = lpc_head_latent_dim(head), k = lpc_head_num_classes(head);
-    lpc_batcher *b = lpc_batcher_new(ds, batch, 0, 0, mean, std);
+    lpc_batcher *b = lpc_batcher_new(ds, batch, 0, seed, mean, std);
     lpc_ctx *ctx = lpc_ctx_new();
     if (!b || !ctx) {
         fprintf(stderr, "error: ex_evaluate: %s\n", lpc_last_error());
         lpc_batcher_free(b);
         lpc_ctx_free(ctx);
         return LPC_E_NOMEM;
+    }
+    if ((pad || flip) && lpc_batcher_set_augment(b, pad, flip) != LPC_OK) {
+        fprintf(stderr, "error: ex_evaluate: %s\n", lpc_last_error());
+        lpc_batcher_free(b);
+        lpc_ctx_free(ctx);
+        return LPC_E_ARG;
     }
     lpc_module_set_train(net, 0);
     lpc_ctx_set_grad(ctx, 0);

@@ -15,6 +15,12 @@ typedef enum {
     EX_TRAIN_AUGMENT_PAD = 2,  /* random-crop padding in pixels (0 = off, default) */
     EX_TRAIN_AUGMENT_FLIP = 3, /* horizontal flips on (1) / off (0, default) */
     EX_TRAIN_CHECK_FINITE = 4, /* debug: name the first op giving NaN/Inf (0 default) */
+    EX_TRAIN_LR_DECAY = 5,     /* lpc_lr_decay of the non-classifier group (default
+                                * LPC_LR_DECAY_PROTOCOL: the protocol's own) */
+    EX_TRAIN_GAMMA_UNCAPPED = 6, /* 1: the authors' gamma, x1.05 while < 1e6 (paper and
+                                  * compressed protocols; default 0: capped at 1e6) */
+    EX_TRAIN_MARGIN_CLAMP = 7, /* 1: ArcFace/CosFace clamp the target after the margin
+                                * (the head's LPC_HEAD_MARGIN_CLAMP); default 0 */
 } ex_train_setting;
 
 /* Read-outs (ex_trainer_get). */
@@ -69,6 +75,14 @@ lpc_status ex_trainer_set_epoch(ex_trainer *t, int64_t epochs);
 lpc_status ex_evaluate(lpc_head *head, const lpc_dataset *ds, const double *mean,
                        const double *std, int64_t batch, float *z_out, float *logits_out,
                        int32_t *pred_out, double *accuracy);
+/* ex_evaluate through the training augmentation (random crop with `pad`
+ * pixels of padding, horizontal flips when `flip`; generator seeded with
+ * `seed`), in data-set order: what the authors' code measures on the
+ * training set. pad = flip = 0 is ex_evaluate. */
+lpc_status ex_evaluate_augmented(lpc_head *head, const lpc_dataset *ds, const double *mean,
+                                 const double *std, int64_t batch, int pad, int flip,
+                                 uint64_t seed, float *z_out, float *logits_out,
+                                 int32_t *pred_out, double *accuracy);
 /* Checks before training that a data set fits a network: same image shape
  * and class count as the training set (prints the difference). */
 int ex_same_shape(const lpc_dataset *train, const lpc_dataset *test);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../common/comm_mpi.h"
+#include "../common/fidelity.h"
 #include "../common/options.h"
 #include "../common/trainer.h"
 
@@ -20,6 +21,7 @@ typedef struct {
     double lr, wd, gamma_max, reach;
     int widths[3], augment, protocol_set, quiet;
     lpc_protocol protocol;
+    ex_fidelity fid;
 } options;
 
 static void usage(FILE *f)
@@ -42,6 +44,9 @@ static void usage(FILE *f)
         "  --no-augment         no random crop / flip (default on for ResNet backbones)\n"
         "  --json FILE          write acc_test, acc_train, sigma_w_train, seconds\n"
         "  --quiet              only the summary line\n");
+    ex_fidelity_usage(f);
+    fprintf(f, "  (lpc-train reports accuracy and Sigma_W only: --nc1 and --deepfool-pick act\n"
+               "  in lpc-ablation)\n");
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -58,11 +63,17 @@ static int parse(int argc, char **argv, options *o)
         {"subset", required_argument, 0, 'n'}, {"widths", required_argument, 0, 'W'},
         {"protocol", required_argument, 0, 'p'}, {"gamma-max", required_argument, 0, 'g'},
         {"reach", required_argument, 0, 'r'}, {"no-augment", no_argument, 0, 'A'},
-        {"json", required_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'}, {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        {"json", required_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'},
+        {"lr-decay", required_argument, 0, 'F'}, {"gamma", required_argument, 0, 'F'},
+        {"margin-clamp", required_argument, 0, 'F'}, {"train-metrics", required_argument, 0, 'F'},
+        {"nc1", required_argument, 0, 'F'}, {"deepfool-pick", required_argument, 0, 'F'},
+        {"authors", no_argument, 0, 'F'}, {0, 0, 0, 0}};
+    ex_fidelity_default(&o->fid);
+    int c, at;
+    while ((c = getopt_long(argc, argv, "h", longopts, &at)) != -1) {
         int ok = 1;
         switch (c) {
+        case 'F': ok = ex_fidelity_option(&o->fid, longopts[at].name, optarg) == 1; break;
         case 'h': usage(stdout); exit(0);
         case 'm': o->model = optarg; break;
         case 'b': ok = ex_parse_backbone(optarg, &o->backbone); break;
@@ -211,7 +222,8 @@ static int train_and_report(const options *po, lpc_comm *comm)
         (s = ex_trainer_set(st.trainer, EX_TRAIN_REACH, o.reach)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK ||
-        (s = ex_trainer_set_comm(st.trainer, comm)) != LPC_OK)
+        (s = ex_trainer_set_comm(st.trainer, comm)) != LPC_OK ||
+        (s = ex_fidelity_apply(&o.fid, st.trainer)) != LPC_OK)
         return fail(&st, "setting up training", s);
     if (!o.quiet && rank == 0)
         printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads, "
@@ -246,8 +258,12 @@ static int train_and_report(const options *po, lpc_comm *comm)
     double acc_train, acc_test, sigma_w;
     if (!st.z || !st.pred)
         return fail(&st, "allocating features", LPC_E_NOMEM);
-    if ((s = ex_evaluate(st.model, st.train, mean, std, 500, st.z, NULL, st.pred, &acc_train)) !=
-            LPC_OK ||
+    if ((s = o.fid.train_augmented
+                 ? ex_evaluate_augmented(st.model, st.train, mean, std, 500, o.augment ? 4 : 0,
+                                         o.augment, (uint64_t)o.seed + 1, st.z, NULL, st.pred,
+                                         &acc_train)
+                 : ex_evaluate(st.model, st.train, mean, std, 500, st.z, NULL, st.pred,
+                               &acc_train)) != LPC_OK ||
         (s = ex_evaluate(st.model, st.test, mean, std, 500, NULL, NULL, NULL, &acc_test)) != LPC_OK)
         return fail(&st, "evaluating", s);
     if ((s = lpc_sigma_w(st.z, n, p, st.pred, lpc_head_num_classes(st.model), &sigma_w)) != LPC_OK)

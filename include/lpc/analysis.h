@@ -105,8 +105,29 @@ typedef enum {
     LPC_NC_EQUIANGULARITY, /* population std of the cosines between centred means, pairs c < c' */
     LPC_NC_MAX_ANGLE,      /* mean over pairs c < c' of |cos + 1/(K-1)| */
     LPC_NC_NC3,            /* || W^T/|W|_F - M/|M|_F ||_F^2, M = [mu_c - mu_G] (P x K) */
-    LPC_NC_NC4             /* fraction of samples whose prediction differs from the nearest class mean */
+    LPC_NC_NC4,            /* fraction of samples whose prediction differs from the nearest class mean */
+    /* The measures of the neural-collapse libraries in use (rhubarbwu/neural-collapse,
+     * felixsh/nc-toolbox), lib/analysis/nc_metrics.c: */
+    LPC_NC_NC1_SVD,        /* Han et al. 2022 (arXiv:2106.02073): Tr(Sigma_W Sigma_B^-1)/K with the
+                            * inverse from the top K-1 eigenpairs of Sigma_B (those above the cutoff) */
+    LPC_NC_NC1_QUOTIENT,   /* Tirer et al. 2023 (ICML, PMLR 202): Tr(Sigma_W) / Tr(Sigma_B) */
+    LPC_NC_CDNV,           /* Galanti et al. 2022 (arXiv:2112.15121): mean over pairs c < c' of
+                            * (V_c + V_c') / (2 |mu_c - mu_c'|^2), V_c = (1/N_c) sum |z_i - mu_c|^2 */
+    LPC_NC_ETF_ERROR,      /* Kothapalli 2023 (arXiv:2206.04041): | S/|S|_F - E |_F with
+                            * S = M^T M (K x K Gram of the centred means) and
+                            * E = (I - 11^T/K)/sqrt(K-1), the normalised simplex-ETF Gram */
+    LPC_NC_SELF_DUALITY,   /* Kothapalli 2023, NC3: the same with S = W M (S_cd = w_c . (mu_d - mu_G)) */
+    LPC_NC_UNIFORM_DUALITY /* Wu & Papyan 2024 (arXiv:2405.17767, UNC3): std / mean (population)
+                            * over classes of cos(w_c, mu_c - mu_G) */
 } lpc_nc_metric;
+#define LPC_NC_METRIC_COUNT 13
+
+/* Flags of lpc_nc_compute_flags: the conventions of the Latent Point Collapse
+ * authors' code (doc/fidelity.md); 0 is liblpc's (SPEC.md §6). */
+#define LPC_NC_BY_PREDICTION 1u   /* classes by the predictions (or argmax(W z + b)), not labels */
+#define LPC_NC_CLASS_COVARIANCE 2u /* Sigma_W = mean over classes of the per-class unbiased
+                                    * covariances (every class needs >= 2 members) */
+#define LPC_NC_CUTOFF_P 4u        /* pseudo-inverse keeps eigenvalues > P * eps * lambda_max */
 /* Neural-collapse metrics (Papyan et al. 2020) with classes by the true
  * `labels` (k >= 2, every class present). mu_G is the global sample mean,
  * Sigma_W = (1/N) sum_i (z_i - mu_{y_i})(z_i - mu_{y_i})^T,
@@ -123,9 +144,62 @@ typedef enum {
 LPC_API lpc_status lpc_nc_compute(const float *z, int64_t n, int p, const int32_t *labels, int k,
                                   const float *w, const float *b, const int32_t *predictions,
                                   lpc_nc **out);
-/* LPC_E_STATE when the metric was not computed (NC3/NC4 without their inputs). */
+/* lpc_nc_compute with conventions (LPC_NC_* flags above; unknown bits are
+ * LPC_E_ARG). LPC_NC_BY_PREDICTION needs `predictions` or `w`; every
+ * predicted class must then be present. CDNV, the NC1 variants and the ETF
+ * error follow the same class membership and Sigma_W convention (CDNV always
+ * uses the population V_c of Galanti et al.). */
+LPC_API lpc_status lpc_nc_compute_flags(const float *z, int64_t n, int p, const int32_t *labels,
+                                        int k, const float *w, const float *b,
+                                        const int32_t *predictions, unsigned flags, lpc_nc **out);
+/* LPC_E_STATE when the metric was not computed (NC3, NC4, self- and uniform
+ * duality without their inputs). */
 LPC_API lpc_status lpc_nc_get(const lpc_nc *nc, lpc_nc_metric m, double *value);
 LPC_API void lpc_nc_free(lpc_nc *nc);
+
+/* ---- streaming (lib/analysis/nc_stream.c) ---- */
+
+/* Features that do not fit in memory, measured batch by batch in O(K P + P^2)
+ * memory (ImageNet-scale sets, or straight from a training run):
+ *   pass 1 (lpc_feature_stream_add, then lpc_feature_stream_end_pass): class
+ *     means, Sigma_W, Sigma_B and every lpc_nc metric except NC4, the Sigma_W
+ *     scalar and the CoV of the latent norms;
+ *   pass 2 (the same batches again, then lpc_feature_stream_end_pass): R and NC4,
+ *     which need the final class means.
+ * Results equal the in-memory functions' up to rounding (the test asks 1e-10
+ * relative). Sigma_W is accumulated around a per-class shift (each class's
+ * first sample), so collapsed features lose no precision to cancellation.
+ * Conventions: NC metrics and R by the true labels; the Sigma_W scalar by the
+ * predictions, else argmax(W z + b) when W is given, else the labels (as
+ * lpc_sigma_w's `membership`). */
+typedef struct lpc_feature_stream lpc_feature_stream;
+typedef enum {
+    LPC_STREAM_R,        /* lpc_separation_ratio (after pass 2) */
+    LPC_STREAM_SIGMA_W,  /* lpc_sigma_w (after pass 1) */
+    LPC_STREAM_NORM_COV  /* lpc_norm_cov (after pass 1) */
+} lpc_stream_metric;
+/* p >= 1 features, k >= 2 classes; w (k x p) and b (k) are optional and
+ * copied; flags: 0 or LPC_NC_CUTOFF_P (the other LPC_NC_* flags are LPC_E_ARG).
+ * On success *out is a new handle owned by the caller. */
+LPC_API lpc_status lpc_feature_stream_new(int p, int k, const float *w, const float *b,
+                                          unsigned flags, lpc_feature_stream **out);
+/* Adds a batch of n >= 1 rows (z: n x p, labels: n; predictions: n or NULL,
+ * borrowed). Give predictions with every batch or with none (LPC_E_STATE
+ * otherwise). In pass 2 the batches must be the same samples again. */
+LPC_API lpc_status lpc_feature_stream_add(lpc_feature_stream *s, const float *z, int64_t n,
+                                          const int32_t *labels, const int32_t *predictions);
+/* Ends pass 1 or pass 2. Pass 1 needs every class present (LPC_E_NUMERIC);
+ * pass 2 must have seen as many samples per class as pass 1 (LPC_E_STATE).
+ * A third call is LPC_E_STATE. */
+LPC_API lpc_status lpc_feature_stream_end_pass(lpc_feature_stream *s);
+/* After pass 1: a new lpc_nc handle (caller frees) with the metrics so far;
+ * NC4 is there after pass 2 when W or predictions were given. */
+LPC_API lpc_status lpc_feature_stream_nc(const lpc_feature_stream *s, lpc_nc **out);
+/* LPC_E_STATE before the pass that computes the metric has ended, or when it
+ * is undefined for the data (the message says why). */
+LPC_API lpc_status lpc_feature_stream_get(const lpc_feature_stream *s, lpc_stream_metric m,
+                                          double *value);
+LPC_API void lpc_feature_stream_free(lpc_feature_stream *s);
 
 LPC_END_DECLS
 #endif

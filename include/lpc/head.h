@@ -46,6 +46,9 @@ typedef enum {
     LPC_HEAD_SUPCON_TAU = 3, /* SupCon temperature, (0, 100] (default 0.05) */
     LPC_HEAD_COSFACE_S = 4,  /* CosFace scale, (0, 1e4] (default 32) */
     LPC_HEAD_COSFACE_M = 5,  /* CosFace margin, [0, 1] (default 0.25) */
+    LPC_HEAD_MARGIN_CLAMP = 6, /* 1: ArcFace/CosFace clamp the target after the margin
+                                * (LPC_MARGIN_CLAMP_TARGET, the authors' code); 0 off
+                                * (default) */
 } lpc_head_setting;
 
 LPC_BEGIN_DECLS

@@ -18,5 +18,15 @@ LPC_API lpc_tensor *lpc_arcface(lpc_ctx *ctx, lpc_tensor *z, lpc_tensor *w,
 /* CosFace CE with scale s and additive cosine margin m; z (N x P), W (K x P). */
 LPC_API lpc_tensor *lpc_cosface(lpc_ctx *ctx, lpc_tensor *z, lpc_tensor *w,
                                 const int32_t *labels, float s, float m);
+/* Flag of lpc_arcface_flags / lpc_cosface_flags: the authors' clamp of the
+ * target value after the margin (ArcFace's phi, CosFace's cos - m) to
+ * +-(1 - 1e-7), with no gradient where it is active (doc/fidelity.md). */
+#define LPC_MARGIN_CLAMP_TARGET 1u
+/* lpc_arcface / lpc_cosface with flags (0 = the plain functions; unknown
+ * bits poison the ctx with LPC_E_ARG). */
+LPC_API lpc_tensor *lpc_arcface_flags(lpc_ctx *ctx, lpc_tensor *z, lpc_tensor *w,
+                                      const int32_t *labels, float s, float m, unsigned flags);
+LPC_API lpc_tensor *lpc_cosface_flags(lpc_ctx *ctx, lpc_tensor *z, lpc_tensor *w,
+                                      const int32_t *labels, float s, float m, unsigned flags);
 LPC_END_DECLS
 #endif

@@ -22,6 +22,23 @@ typedef enum {
     LPC_SCHED_ARC_M = 3,     /* ArcFace margin m */
 } lpc_sched_value;
 
+/* Learning-rate decay of the non-classifier group (lpc_schedule_eval_ex).
+ * The classifier keeps the base rate in every case, as in the paper. */
+typedef enum {
+    LPC_LR_DECAY_PROTOCOL = 0, /* the protocol's own: halvings (PAPER, COMPRESSED), constant (RAMP) */
+    LPC_LR_DECAY_CONSTANT = 1, /* factor 1 throughout */
+    LPC_LR_DECAY_HALVINGS = 2, /* the paper's halvings at paper epochs 301, 351, ..., 751 on the
+                                * compressed clock t (lpc_paper_epoch), whatever the protocol */
+    LPC_LR_DECAY_COSINE = 3,   /* 0.5 (1 + cos(pi g / G)) at global step g of G (the authors'
+                                * newer code; lpc_lr_factor_cosine) */
+} lpc_lr_decay;
+
+/* Flag of lpc_schedule_eval_ex: gamma as the authors' code computes it,
+ * x1.05 per epoch while gamma < 1e6, so it ends at the first value above,
+ * 0.01 * 1.05^378 = 1.0218e6 (lpc_gamma_paper_uncapped), instead of
+ * min(., 1e6). PAPER and COMPRESSED protocols only. */
+#define LPC_SCHED_GAMMA_UNCAPPED 1u
+
 LPC_BEGIN_DECLS
 /* ---- AdamW ---- */
 /* betas (beta1, beta2) and eps as PyTorch (0.9, 0.999, 1e-8 are the defaults). */
@@ -70,6 +87,11 @@ LPC_API double lpc_paper_epoch(int64_t epoch, int64_t step, int64_t steps_per_ep
  * 0.01 (gamma_max/0.01)^min(g/(reach*total), 1). NaN when total <= 0,
  * gamma_max <= 0 or reach is not in (0, 1]. */
 LPC_API double lpc_gamma_ramp(int64_t g, int64_t total, double gamma_max, double reach);
+/* lpc_gamma_paper without the cap: 0.01 * 1.05^min(floor(t) - 2, 378) from epoch 3. */
+LPC_API double lpc_gamma_paper_uncapped(double t);
+/* Cosine decay factor 0.5 (1 + cos(pi g / total)) for 0 <= g <= total (g is
+ * clamped to that range); NaN when total <= 0. */
+LPC_API double lpc_lr_factor_cosine(int64_t g, int64_t total);
 /* One schedule value for a protocol at (epoch from 0, step within the epoch).
  * PAPER: the compressed mapping with 800 epochs (total_epochs ignored).
  * COMPRESSED: the mapping above. RAMP: gamma from lpc_gamma_ramp at global step
@@ -82,5 +104,12 @@ LPC_API lpc_status lpc_schedule_eval(lpc_protocol p, lpc_sched_value what, int64
                                      int64_t step, int64_t steps_per_epoch,
                                      int64_t total_epochs, double gamma_max, double reach,
                                      double *out);
+/* lpc_schedule_eval with a learning-rate decay (used for LPC_SCHED_LR_FACTOR)
+ * and LPC_SCHED_* flags; lpc_schedule_eval is this with
+ * (LPC_LR_DECAY_PROTOCOL, 0). LPC_E_ARG also for an unknown decay or flag. */
+LPC_API lpc_status lpc_schedule_eval_ex(lpc_protocol p, lpc_sched_value what, int64_t epoch,
+                                        int64_t step, int64_t steps_per_epoch,
+                                        int64_t total_epochs, double gamma_max, double reach,
+                                        lpc_lr_decay decay, unsigned flags, double *out);
 LPC_END_DECLS
 #endif

@@ -45,5 +45,21 @@ LPC_API lpc_status lpc_deepfool(lpc_module *model, const float *x, int64_t n, in
 LPC_API lpc_status lpc_deepfool_perturb(lpc_module *model, const float *x, int64_t n, int c,
                                         int h, int w, int num_candidates, double overshoot,
                                         int max_iter, float *r, int *iterations);
+/* Which test samples DeepFool measures (flags of lpc_deepfool_pick):
+ * 0 is liblpc's default, the first `count` samples; the authors draw 1,000
+ * random test images (LPC_PICK_RANDOM), and their newer code measures
+ * correctly classified samples only (LPC_PICK_CORRECT). Both together draw
+ * at random among the correctly classified. */
+#define LPC_PICK_RANDOM 1u
+#define LPC_PICK_CORRECT 2u
+/* Writes up to `count` distinct sample indices in [0, n), ascending, to idx
+ * (count entries) and their number to *picked (less than count only when
+ * fewer samples qualify). LPC_PICK_CORRECT needs labels and predictions (n
+ * each); LPC_PICK_RANDOM draws uniformly without replacement from a generator
+ * seeded with `seed` (same seed, same picks). LPC_E_ARG for NULL outputs,
+ * n < 0, count < 1, unknown flags or missing labels. */
+LPC_API lpc_status lpc_deepfool_pick(int64_t n, int64_t count, unsigned flags, uint64_t seed,
+                                     const int32_t *labels, const int32_t *predictions,
+                                     int64_t *idx, int64_t *picked);
 LPC_END_DECLS
 #endif

@@ -12,6 +12,7 @@ struct lpc_head {
     lpc_head_loss_kind loss;
     lpc_l2_target l2;
     int supcon;
+    int margin_clamp; /* LPC_HEAD_MARGIN_CLAMP */
     double supcon_tau, cosface_s, cosface_m;
 };
 
@@ -108,6 +109,11 @@ lpc_status lpc_head_set(lpc_head *h, lpc_head_setting what, double v)
             break;
         h->cosface_m = v;
         return LPC_OK;
+    case LPC_HEAD_MARGIN_CLAMP:
+        if (v != 0 && v != 1)
+            break;
+        h->margin_clamp = (int)v;
+        return LPC_OK;
     }
     return lpci_error(LPC_E_ARG, "lpc_head_set: value %g is out of bounds for setting %d "
                       "(see lpc/head.h)", v, (int)what);
@@ -126,6 +132,7 @@ double lpc_head_get(const lpc_head *h, lpc_head_setting what)
     case LPC_HEAD_SUPCON_TAU: return h->supcon_tau;
     case LPC_HEAD_COSFACE_S: return h->cosface_s;
     case LPC_HEAD_COSFACE_M: return h->cosface_m;
+    case LPC_HEAD_MARGIN_CLAMP: return h->margin_clamp;
     }
     lpci_error(LPC_E_ARG, "lpc_head_get: unknown setting %d", (int)what);
     return NAN;
@@ -178,10 +185,14 @@ lpc_tensor *lpc_head_loss(lpc_head *m, lpc_ctx *ctx, lpc_tensor *x, const int32_
         *logits = lg;
     lpc_tensor *w = lpci_own_param(m->classifier, 0);
     lpc_tensor *loss;
+    unsigned flags = m->margin_clamp ? LPC_MARGIN_CLAMP_TARGET : 0;
     switch (m->loss) {
-    case LPC_HEAD_ARCFACE: loss = lpc_arcface(ctx, z, w, labels, (float)arc_s, (float)arc_m); break;
+    case LPC_HEAD_ARCFACE:
+        loss = lpc_arcface_flags(ctx, z, w, labels, (float)arc_s, (float)arc_m, flags);
+        break;
     case LPC_HEAD_COSFACE:
-        loss = lpc_cosface(ctx, z, w, labels, (float)m->cosface_s, (float)m->cosface_m);
+        loss = lpc_cosface_flags(ctx, z, w, labels, (float)m->cosface_s, (float)m->cosface_m,
+                                 flags);
         break;
     default: loss = lpc_cross_entropy(ctx, lg, labels); break;
     }

@@ -1,7 +1,11 @@
 /* ArcFace and CosFace (SPEC §4): cross-entropy on s * cos(z, W_j) with a
  * margin on the target class. Cosines are computed in double from the
  * float inputs (O(N K P), small next to the backbone), so the margins and
- * the clamp act on accurate values. */
+ * the clamp act on accurate values. With LPC_MARGIN_CLAMP_TARGET the target
+ * logit's value after the margin (ArcFace's phi, CosFace's cos - m) is clamped
+ * to +-(1 - 1e-7) as well, as the Latent Point Collapse authors' code does;
+ * then ArcFace's linear branch below cos(pi - m) (which goes below -1)
+ * saturates at -(1 - 1e-7) and passes no gradient. */
 #include <math.h>
 #include "../core/internal.h"
 
@@ -41,7 +45,7 @@ static double target(int kind, double c, double m, double *dt)
 }
 
 static lpc_tensor *margin_ce(lpc_ctx *ctx, const char *op, int kind, lpc_tensor *z, lpc_tensor *w,
-                             const int32_t *labels, float s, float m)
+                             const int32_t *labels, float s, float m, unsigned flags)
 {
     lpc_tensor *in[2] = {z, w};
     if (!lpci_op_check(ctx, op, 2, in))
@@ -56,6 +60,8 @@ static lpc_tensor *margin_ce(lpc_ctx *ctx, const char *op, int kind, lpc_tensor 
     if (!isfinite(m) || m < 0.0f || (kind == ARCFACE && m >= (float)M_PI))
         return lpci_ctx_fail(ctx, LPC_E_ARG, "%s: margin m must be in [0, %s), got %g", op,
                              kind == ARCFACE ? "pi" : "inf", (double)m);
+    if (flags & ~LPC_MARGIN_CLAMP_TARGET)
+        return lpci_ctx_fail(ctx, LPC_E_ARG, "%s: unknown flags 0x%x", op, flags);
     int64_t n = z->shape[0], k = w->shape[0], p = z->shape[1];
     if (!lpci_check_labels(ctx, op, labels, n, k))
         return &ctx->poison;
@@ -87,6 +93,10 @@ static lpc_tensor *margin_ce(lpc_ctx *ctx, const char *op, int kind, lpc_tensor 
             c = fmin(fmax(c, -hi), hi);
             di[j] = 1.0;
             double t = j == labels[i] ? target(kind, c, m, &di[j]) : c;
+            if ((flags & LPC_MARGIN_CLAMP_TARGET) && (t > hi || t < -hi)) {
+                t = fmin(fmax(t, -hi), hi); /* the authors' clamp after the margin */
+                clamped = 1;
+            }
             if (clamped)
                 di[j] = 0.0; /* the clamp cuts the gradient */
             g[j] = s * t;
@@ -178,13 +188,25 @@ static void margin_backward(lpc_ctx *ctx, const lpci_node *node)
 lpc_tensor *lpc_arcface(lpc_ctx *ctx, lpc_tensor *z, lpc_tensor *w, const int32_t *labels,
                         float s, float m)
 {
-    return margin_ce(ctx, "arcface", ARCFACE, z, w, labels, s, m);
+    return margin_ce(ctx, "arcface", ARCFACE, z, w, labels, s, m, 0);
 }
 
 lpc_tensor *lpc_cosface(lpc_ctx *ctx, lpc_tensor *z, lpc_tensor *w, const int32_t *labels,
                         float s, float m)
 {
-    return margin_ce(ctx, "cosface", COSFACE, z, w, labels, s, m);
+    return margin_ce(ctx, "cosface", COSFACE, z, w, labels, s, m, 0);
+}
+
+lpc_tensor *lpc_arcface_flags(lpc_ctx *ctx, lpc_tensor *z, lpc_tensor *w, const int32_t *labels,
+                              float s, float m, unsigned flags)
+{
+    return margin_ce(ctx, "arcface", ARCFACE, z, w, labels, s, m, flags);
+}
+
+lpc_tensor *lpc_cosface_flags(lpc_ctx *ctx, lpc_tensor *z, lpc_tensor *w, const int32_t *labels,
+                              float s, float m, unsigned flags)
+{
+    return margin_ce(ctx, "cosface", COSFACE, z, w, labels, s, m, flags);
 }
 
 void lpci_backward_ARCFACE(lpc_ctx *ctx, const lpci_node *node) { margin_backward(ctx, node); }

@@ -7,19 +7,34 @@
 #define PAPER_EPOCHS 800
 #define GAMMA_START 0.01
 #define GAMMA_CAP 1e6
+#define GAMMA_LAST_GROWTH 378 /* first n with 0.01 * 1.05^n >= 1e6 */
 
 /* Whole paper epoch of t, at least 1 (schedules are constant before epoch 1). */
 static double whole_epoch(double t) { return t < 1.0 ? 1.0 : floor(t); }
 
-double lpc_gamma_paper(double t)
+/* 0.01 for epochs 1-2, then x1.05 per epoch for at most `growths` epochs. */
+static double gamma_grown(double t, double growths)
 {
     if (isnan(t))
         return NAN;
     double e = whole_epoch(t);
-    if (e <= 2.0)
-        return GAMMA_START;
-    double g = GAMMA_START * pow(1.05, e - 2.0);
-    return g > GAMMA_CAP ? GAMMA_CAP : g;
+    return e <= 2.0 ? GAMMA_START : GAMMA_START * pow(1.05, fmin(e - 2.0, growths));
+}
+
+double lpc_gamma_paper(double t)
+{
+    double g = gamma_grown(t, INFINITY);
+    return g > GAMMA_CAP ? GAMMA_CAP : g; /* NaN stays NaN */
+}
+
+double lpc_gamma_paper_uncapped(double t) { return gamma_grown(t, GAMMA_LAST_GROWTH); }
+
+double lpc_lr_factor_cosine(int64_t g, int64_t total)
+{
+    if (total <= 0)
+        return NAN;
+    double frac = g < 0 ? 0.0 : g > total ? 1.0 : (double)g / (double)total;
+    return 0.5 * (1.0 + cos(M_PI * frac));
 }
 
 double lpc_lr_factor_paper(double t)
@@ -68,12 +83,38 @@ lpc_status lpc_schedule_eval(lpc_protocol p, lpc_sched_value what, int64_t epoch
                              int64_t steps_per_epoch, int64_t total_epochs, double gamma_max,
                              double reach, double *out)
 {
+    return lpc_schedule_eval_ex(p, what, epoch, step, steps_per_epoch, total_epochs, gamma_max,
+                                reach, LPC_LR_DECAY_PROTOCOL, 0, out);
+}
+
+/* Non-classifier LR factor of a decay at paper epoch t, global step g of G. */
+static double lr_factor(lpc_protocol p, lpc_lr_decay decay, double t, int64_t g, int64_t total)
+{
+    if (decay == LPC_LR_DECAY_PROTOCOL)
+        decay = p == LPC_PROTOCOL_RAMP ? LPC_LR_DECAY_CONSTANT : LPC_LR_DECAY_HALVINGS;
+    switch (decay) {
+    case LPC_LR_DECAY_HALVINGS: return lpc_lr_factor_paper(t);
+    case LPC_LR_DECAY_COSINE: return lpc_lr_factor_cosine(g, total);
+    default: return 1.0;
+    }
+}
+
+lpc_status lpc_schedule_eval_ex(lpc_protocol p, lpc_sched_value what, int64_t epoch,
+                                int64_t step, int64_t steps_per_epoch, int64_t total_epochs,
+                                double gamma_max, double reach, lpc_lr_decay decay,
+                                unsigned flags, double *out)
+{
     if (!out)
         return lpci_error(LPC_E_ARG, "lpc_schedule_eval: out is NULL");
     if (p < LPC_PROTOCOL_PAPER || p > LPC_PROTOCOL_RAMP)
         return lpci_error(LPC_E_ARG, "lpc_schedule_eval: unknown protocol %d", (int)p);
     if (what < LPC_SCHED_GAMMA || what > LPC_SCHED_ARC_M)
         return lpci_error(LPC_E_ARG, "lpc_schedule_eval: unknown schedule value %d", (int)what);
+    if (decay < LPC_LR_DECAY_PROTOCOL || decay > LPC_LR_DECAY_COSINE)
+        return lpci_error(LPC_E_ARG, "lpc_schedule_eval: unknown learning-rate decay %d",
+                          (int)decay);
+    if (flags & ~LPC_SCHED_GAMMA_UNCAPPED)
+        return lpci_error(LPC_E_ARG, "lpc_schedule_eval: unknown flags 0x%x", flags);
     if (steps_per_epoch <= 0 || steps_per_epoch > INT32_MAX || epoch < 0 || epoch > INT32_MAX ||
         step < 0 || step >= steps_per_epoch)
         return lpci_error(LPC_E_ARG,
@@ -91,15 +132,15 @@ lpc_status lpc_schedule_eval(lpc_protocol p, lpc_sched_value what, int64_t epoch
     /* The paper's protocol is the compressed mapping with E = 800. */
     int64_t e_total = p == LPC_PROTOCOL_PAPER ? PAPER_EPOCHS : total_epochs;
     double t = lpc_paper_epoch(epoch, step, steps_per_epoch, e_total);
+    int64_t g = epoch * steps_per_epoch + step, total = e_total * steps_per_epoch;
     switch (what) {
     case LPC_SCHED_GAMMA:
-        *out = p == LPC_PROTOCOL_RAMP
-                   ? lpc_gamma_ramp(epoch * steps_per_epoch + step, total_epochs * steps_per_epoch,
-                                    gamma_max, reach)
-                   : lpc_gamma_paper(t);
+        *out = p == LPC_PROTOCOL_RAMP ? lpc_gamma_ramp(g, total, gamma_max, reach)
+               : flags & LPC_SCHED_GAMMA_UNCAPPED ? lpc_gamma_paper_uncapped(t)
+                                                  : lpc_gamma_paper(t);
         break;
     case LPC_SCHED_LR_FACTOR:
-        *out = p == LPC_PROTOCOL_RAMP ? 1.0 : lpc_lr_factor_paper(t);
+        *out = lr_factor(p, decay, t, g, total);
         break;
     case LPC_SCHED_ARC_S:
         *out = lpc_arcface_scale(t);

@@ -16,8 +16,18 @@ from ._lib import LPC_E_NUMERIC, LPCError, check, error, lib
 KL_DEFAULT_K = 20
 
 _BINARITY = {"l": 0, "sigma": 1, "mu": 2, "l_min": 3, "sigma_min": 4, "mu_min": 5}
-_NC = {"nc1": 0, "nc1_weighted": 1, "equinorm": 2, "equiangularity": 3, "max_angle": 4,
-       "nc3": 5, "nc4": 6}
+# lpc_nc_metric values, in lpc-analyze's key order (examples/analyze/nc_keys.h);
+# _NC_NEEDS: 1 needs W, 2 needs W or predictions.
+_NC = {"nc1": 0, "nc1_weighted": 1, "nc1_svd": 7, "nc1_quotient": 8, "cdnv": 9, "equinorm": 2,
+       "equiangularity": 3, "max_angle": 4, "etf_error": 10, "nc3": 5, "self_duality": 11,
+       "uniform_duality": 12, "nc4": 6}
+_NC_NEEDS = {"nc3": 1, "self_duality": 1, "uniform_duality": 1, "nc4": 2}
+
+
+def _nc_keys(have_w, have_pred):
+    """The neural-collapse keys computed with these inputs, in order."""
+    need = {0: True, 1: have_w, 2: have_w or have_pred}
+    return [key for key in _NC if need[_NC_NEEDS.get(key, 0)]]
 
 
 def _features(z, name="z"):
@@ -130,12 +140,16 @@ def binarity(z):
         lib.lpc_binarity_free(h)
 
 
-def neural_collapse(z, labels, k=None, weights=None, bias=None, predictions=None):
-    """Neural-collapse metrics (Papyan et al. 2020) with classes by labels.
-    weights (K x P) enable nc3 and nc4, bias (K) enters nc4's argmax,
-    predictions (N) replace that argmax. Returns a dict of the metrics that
-    the inputs allow ("nc1", "nc1_weighted", "equinorm", "equiangularity",
-    "max_angle" and, when available, "nc3", "nc4")."""
+def neural_collapse(z, labels, k=None, weights=None, bias=None, predictions=None, *,
+                    _undefined_as_none=False):
+    """Neural-collapse metrics (Papyan et al. 2020 and the measures of the
+    collapse libraries, doc/analysis.md) with classes by labels. weights
+    (K x P) enable nc3, self_duality, uniform_duality and nc4, bias (K)
+    enters nc4's argmax, predictions (N) replace that argmax. Returns a dict
+    of the metrics that the inputs allow ("nc1", "nc1_weighted", "nc1_svd",
+    "nc1_quotient", "cdnv", "equinorm", "equiangularity", "max_angle",
+    "etf_error" and, when available, "nc3", "self_duality",
+    "uniform_duality", "nc4")."""
     z, n, p = _features(z)
     y = _arrays.labels(labels, "labels", n)
     k = _arrays.num_classes(y, k)
@@ -153,15 +167,20 @@ def neural_collapse(z, labels, k=None, weights=None, bias=None, predictions=None
                              ctypes.byref(h)))
     try:
         out = {}
-        for key, metric in _NC.items():
-            if (key == "nc3" and w is None) or (key == "nc4" and w is None and pred is None):
-                continue
-            v = _out()
-            check(lib.lpc_nc_get(h, metric, ctypes.byref(v)))
-            out[key] = v.value
+        for key in _nc_keys(w is not None, pred is not None):
+            if _undefined_as_none:
+                _metric(out, key, lambda key=key: _nc_get(h, key))
+            else:
+                out[key] = _nc_get(h, key)
         return out
     finally:
         lib.lpc_nc_free(h)
+
+
+def _nc_get(h, key):
+    v = _out()
+    check(lib.lpc_nc_get(h, _NC[key], ctypes.byref(v)))
+    return v.value
 
 
 def _metric(out, key, fn):
@@ -229,13 +248,9 @@ def analyze(z, y, weights=None, logits=None, k=KL_DEFAULT_K, standardize=False):
                       stacklevel=2)
         for key in bkeys:
             out["gmm_" + key] = None
-    nkeys = ["nc1", "nc1_weighted", "equinorm", "equiangularity", "max_angle"]
-    if w is not None:
-        nkeys.append("nc3")
-    if w is not None or pred is not None:
-        nkeys.append("nc4")
+    nkeys = _nc_keys(w is not None, pred is not None)
     try:
-        nc = neural_collapse(z, y, kc, weights=w, predictions=pred)
+        nc = neural_collapse(z, y, kc, weights=w, predictions=pred, _undefined_as_none=True)
         for key in nkeys:
             out[key] = nc[key]
     except LPCError as e:

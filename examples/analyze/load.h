@@ -1,0 +1,15 @@
+/* The .npy inputs of lpc-analyze (load.c), shared by the in-memory and the
+ * streaming modes. Each failure prints a message naming the file. */
+#ifndef LPC_ANALYZE_LOAD_H
+#define LPC_ANALYZE_LOAD_H
+#include <stdint.h>
+#include <lpc/lpc.h>
+
+/* Prints "lpc-analyze: what path: lpc_last_error()"; returns 2 (the exit status). */
+int an_fail(const char *what, const char *path);
+/* A 2-D float array (rows x cols) of finite values (NaN or Inf is refused,
+ * naming the entry); NULL on failure. The caller frees it. */
+float *an_load_matrix(const char *path, int64_t *rows, int64_t *cols);
+/* A 1-D array of labels as int32 (*n of them); NULL on failure. */
+int32_t *an_load_labels(const char *path, int64_t *n);
+#endif
