@@ -3,7 +3,7 @@
  *   - a custom op: a leaky ReLU with its own backward (lpc_op_new);
  *   - a custom module: a residual block, y = act(bn(conv(act(bn(conv x)))) + x)
  *     (lpc_module_new, children added by name);
- * builds a small CNN from them, puts the LPC head on it (linear 64 -> 64
+ * builds a small CNN from them, puts the LPC head on it (linear 128 -> 64
  * penultimate, bias-free classifier, CE + gamma * mean(z^2)) and, for
  * comparison, the same network with the NoPen head (CE only), trains both
  * on Fashion-MNIST, prints accuracy, R, Sigma_W and DeepFool robustness, and
@@ -19,6 +19,7 @@
 #include "../common/trainer.h"
 
 #define SLOPE 0.05f
+#define D 128 /* feature dimension of the backbone */
 
 /* ---- the custom op: leaky ReLU ---- */
 static lpc_status leaky_forward(void *user, int n, const lpc_tensor *const *in, lpc_tensor *out)
@@ -100,7 +101,9 @@ static int add_conv_bn_act(lpc_module *seq, const char *name, int64_t cin, int64
            lpc_sequential_add(s, NULL, lpc_module_new(act_forward, NULL, NULL)) == LPC_OK;
 }
 
-/* 1x28x28 -> 16@28 -> 32@14 -> res -> 64@7 -> res -> pool: h has D = 64. */
+/* 1x28x28 -> 16@28 -> 32@14 -> res -> 64@7 -> res -> flatten -> linear
+ * 3136 -> 128 -> act: h has D = 128. The fully connected layer keeps where
+ * on the image a feature is (a global average pool at 7x7 would lose it). */
 static lpc_module *backbone_new(lpc_rng *rng)
 {
     lpc_module *seq = lpc_sequential_new();
@@ -109,20 +112,22 @@ static lpc_module *backbone_new(lpc_rng *rng)
         lpc_sequential_add(seq, "res1", resblock_new(32, rng)) != LPC_OK ||
         !add_conv_bn_act(seq, "down2", 32, 64, 2, rng) ||
         lpc_sequential_add(seq, "res2", resblock_new(64, rng)) != LPC_OK ||
-        lpc_sequential_add(seq, "pool", lpc_global_avgpool_new()) != LPC_OK) {
+        lpc_sequential_add(seq, "flatten", lpc_flatten_new()) != LPC_OK ||
+        lpc_sequential_add(seq, "fc", lpc_linear_new(64 * 7 * 7, D, 1, rng)) != LPC_OK ||
+        lpc_sequential_add(seq, "act", lpc_module_new(act_forward, NULL, NULL)) != LPC_OK) {
         lpc_module_free(seq);
         return NULL;
     }
     return seq;
 }
 
-/* The LPC head (penultimate 64 -> 64, gamma * mean(z^2) on z) or NoPen (z = h, CE only). */
+/* The LPC head (penultimate D -> 64, gamma * mean(z^2) on z) or NoPen (z = h, CE only). */
 static lpc_head *network_new(int lpc, uint64_t seed)
 {
     lpc_rng *rng = lpc_rng_new(seed);
     lpc_module *bb = rng ? backbone_new(rng) : NULL;
     lpc_head *h = NULL;
-    if (bb && lpc_head_new(bb, 64, lpc ? lpc_linear_new(64, 64, 1, rng) : NULL, 64, 10, rng,
+    if (bb && lpc_head_new(bb, D, lpc ? lpc_linear_new(D, 64, 1, rng) : NULL, lpc ? 64 : D, 10, rng,
                            &h) == LPC_OK &&
         lpc_head_set(h, LPC_HEAD_L2, lpc ? LPC_L2_ON_Z : LPC_L2_OFF) != LPC_OK) {
         lpc_head_free(h);
