@@ -101,7 +101,7 @@ static int add_conv_bn_act(lpc_module *seq, const char *name, int64_t cin, int64
            lpc_sequential_add(s, NULL, lpc_module_new(act_forward, NULL, NULL)) == LPC_OK;
 }
 
-/* 1x28x28 -> 16@28 -> 32@14 -> res -> 64@7 -> res -> flatten -> linear
+/* 1x28x28 -> 16@28 -> 32@14 -> 64@7 -> res -> flatten -> linear
  * 3136 -> 128 -> act: h has D = 128. The fully connected layer keeps where
  * on the image a feature is (a global average pool at 7x7 would lose it). */
 static lpc_module *backbone_new(lpc_rng *rng)
@@ -109,9 +109,8 @@ static lpc_module *backbone_new(lpc_rng *rng)
     lpc_module *seq = lpc_sequential_new();
     if (!seq || !add_conv_bn_act(seq, "stem", 1, 16, 1, rng) ||
         !add_conv_bn_act(seq, "down1", 16, 32, 2, rng) ||
-        lpc_sequential_add(seq, "res1", resblock_new(32, rng)) != LPC_OK ||
         !add_conv_bn_act(seq, "down2", 32, 64, 2, rng) ||
-        lpc_sequential_add(seq, "res2", resblock_new(64, rng)) != LPC_OK ||
+        lpc_sequential_add(seq, "res", resblock_new(64, rng)) != LPC_OK ||
         lpc_sequential_add(seq, "flatten", lpc_flatten_new()) != LPC_OK ||
         lpc_sequential_add(seq, "fc", lpc_linear_new(64 * 7 * 7, D, 1, rng)) != LPC_OK ||
         lpc_sequential_add(seq, "act", lpc_module_new(act_forward, NULL, NULL)) != LPC_OK) {
