@@ -9,7 +9,8 @@
  * on Fashion-MNIST, prints accuracy, R, Sigma_W and DeepFool robustness, and
  * round-trips the LPC network through a checkpoint file.
  *
- *   lpc-custom [--data DIR] [--epochs N] [--subset N] [--deepfool N] [--threads N] */
+ *   lpc-custom [--data DIR] [--epochs N] [--subset N] [--deepfool N] [--threads N]
+ *              [--head lpc|nopen]   (default: both, one after the other) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,7 @@ int main(int argc, char **argv)
 {
     const char *dir = "/usr/share/datasets/fashion-mnist";
     long epochs = 3, subset = 0, n_deepfool = 1000, threads = 2;
+    int first = 0, last = 1; /* heads to train: 0 LPC, 1 NoPen */
     for (int i = 1; i < argc; i += 2) {
         long *v = !strcmp(argv[i], "--epochs") ? &epochs : !strcmp(argv[i], "--subset") ? &subset
                   : !strcmp(argv[i], "--deepfool") ? &n_deepfool
@@ -225,10 +227,13 @@ int main(int argc, char **argv)
         char *end = NULL;
         if (i + 1 < argc && !strcmp(argv[i], "--data"))
             dir = argv[i + 1];
+        else if (i + 1 < argc && !strcmp(argv[i], "--head") &&
+                 (!strcmp(argv[i + 1], "lpc") || !strcmp(argv[i + 1], "nopen")))
+            first = last = !strcmp(argv[i + 1], "nopen");
         else if (i + 1 >= argc || !v || (*v = strtol(argv[i + 1], &end, 10)) < (v != &subset) ||
                  *end) {
             fprintf(stderr, "usage: lpc-custom [--data DIR] [--epochs N] [--subset N] "
-                            "[--deepfool N] [--threads N]\n");
+                            "[--deepfool N] [--threads N] [--head lpc|nopen]\n");
             return 2;
         }
     }
@@ -254,17 +259,17 @@ int main(int argc, char **argv)
     lpc_head *nets[2] = {network_new(1, 0), network_new(0, 0)};
     const char *names[2] = {"LPC", "NoPen"};
     int rc = !leaky || !nets[0] || !nets[1];
-    for (int i = 0; i < 2 && !rc; i++) {
+    for (int i = first; i <= last && !rc; i++) {
         printf("%s head, %lld weights:\n", names[i],
                (long long)lpc_module_num_weights(lpc_head_module(nets[i])));
         rc = run(nets[i], train, test, epochs, n_deepfool, &r[i]);
     }
-    for (int i = 0; i < 2 && !rc; i++)
+    for (int i = first; i <= last && !rc; i++)
         printf("%-5s test accuracy %.4f  R %.3f  Sigma_W(train) %.3e  DeepFool robustness %.4f\n",
                names[i], r[i].acc, r[i].r, r[i].sigma_w, r[i].robustness);
-    if (!rc)
+    if (!rc && first < last)
         printf("Sigma_W ratio NoPen / LPC: %.3g\n", r[1].sigma_w / r[0].sigma_w);
-    rc = rc || round_trip(nets[0], test);
+    rc = rc || (first == 0 && round_trip(nets[0], test));
     lpc_head_free(nets[0]);
     lpc_head_free(nets[1]);
     lpc_op_free(leaky);
