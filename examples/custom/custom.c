@@ -160,6 +160,7 @@ static int run(lpc_head *net, const lpc_dataset *train, const lpc_dataset *test,
         if (!rc)
             printf("  epoch %ld: loss %.4f, training accuracy %.4f\n", e + 1,
                    ex_trainer_get(t, EX_TRAIN_LOSS), ex_trainer_get(t, EX_TRAIN_ACCURACY));
+        fflush(stdout); /* progress shows in a log file too */
     }
     const double *mean = ex_trainer_mean(t), *std = ex_trainer_std(t);
     rc = rc || ex_evaluate(net, train, mean, std, 500, z, NULL, pred, NULL) != LPC_OK ||
