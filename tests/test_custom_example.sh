@@ -14,3 +14,5 @@ echo "$out" | grep -q '^NoPen test accuracy' || { echo "no NoPen line"; exit 1; 
 echo "$out" | grep -q '^checkpoint round trip: identical logits' || { echo "round trip failed"; exit 1; }
 ratio=$(echo "$out" | sed -n 's/^Sigma_W ratio NoPen \/ LPC: //p')
 awk -v r="$ratio" 'BEGIN { exit !(r > 10) }' || { echo "Sigma_W ratio $ratio is not > 10"; exit 1; }
+# --head takes lpc or nopen only.
+if "$build/examples/custom/lpc-custom" --head both >/dev/null 2>&1; then echo "--head both accepted"; exit 1; fi

@@ -3,13 +3,14 @@
  *   - a custom op: a leaky ReLU with its own backward (lpc_op_new);
  *   - a custom module: a residual block, y = act(bn(conv(act(bn(conv x)))) + x)
  *     (lpc_module_new, children added by name);
- * builds a small CNN from them, puts the LPC head on it (linear 64 -> 64
+ * builds a small CNN from them, puts the LPC head on it (linear 128 -> 64
  * penultimate, bias-free classifier, CE + gamma * mean(z^2)) and, for
  * comparison, the same network with the NoPen head (CE only), trains both
  * on Fashion-MNIST, prints accuracy, R, Sigma_W and DeepFool robustness, and
  * round-trips the LPC network through a checkpoint file.
  *
- *   lpc-custom [--data DIR] [--epochs N] [--subset N] [--deepfool N] [--threads N] */
+ *   lpc-custom [--data DIR] [--epochs N] [--subset N] [--deepfool N] [--threads N]
+ *              [--head lpc|nopen]   (default: both, one after the other) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "../common/trainer.h"
 
 #define SLOPE 0.05f
+#define D 128 /* feature dimension of the backbone */
 
 /* ---- the custom op: leaky ReLU ---- */
 static lpc_status leaky_forward(void *user, int n, const lpc_tensor *const *in, lpc_tensor *out)
@@ -100,29 +102,32 @@ static int add_conv_bn_act(lpc_module *seq, const char *name, int64_t cin, int64
            lpc_sequential_add(s, NULL, lpc_module_new(act_forward, NULL, NULL)) == LPC_OK;
 }
 
-/* 1x28x28 -> 16@28 -> 32@14 -> res -> 64@7 -> res -> pool: h has D = 64. */
+/* 1x28x28 -> 16@28 -> 32@14 -> 64@7 -> res -> flatten -> linear
+ * 3136 -> 128 -> act: h has D = 128. The fully connected layer keeps where
+ * on the image a feature is (a global average pool at 7x7 would lose it). */
 static lpc_module *backbone_new(lpc_rng *rng)
 {
     lpc_module *seq = lpc_sequential_new();
     if (!seq || !add_conv_bn_act(seq, "stem", 1, 16, 1, rng) ||
         !add_conv_bn_act(seq, "down1", 16, 32, 2, rng) ||
-        lpc_sequential_add(seq, "res1", resblock_new(32, rng)) != LPC_OK ||
         !add_conv_bn_act(seq, "down2", 32, 64, 2, rng) ||
-        lpc_sequential_add(seq, "res2", resblock_new(64, rng)) != LPC_OK ||
-        lpc_sequential_add(seq, "pool", lpc_global_avgpool_new()) != LPC_OK) {
+        lpc_sequential_add(seq, "res", resblock_new(64, rng)) != LPC_OK ||
+        lpc_sequential_add(seq, "flatten", lpc_flatten_new()) != LPC_OK ||
+        lpc_sequential_add(seq, "fc", lpc_linear_new(64 * 7 * 7, D, 1, rng)) != LPC_OK ||
+        lpc_sequential_add(seq, "act", lpc_module_new(act_forward, NULL, NULL)) != LPC_OK) {
         lpc_module_free(seq);
         return NULL;
     }
     return seq;
 }
 
-/* The LPC head (penultimate 64 -> 64, gamma * mean(z^2) on z) or NoPen (z = h, CE only). */
+/* The LPC head (penultimate D -> 64, gamma * mean(z^2) on z) or NoPen (z = h, CE only). */
 static lpc_head *network_new(int lpc, uint64_t seed)
 {
     lpc_rng *rng = lpc_rng_new(seed);
     lpc_module *bb = rng ? backbone_new(rng) : NULL;
     lpc_head *h = NULL;
-    if (bb && lpc_head_new(bb, 64, lpc ? lpc_linear_new(64, 64, 1, rng) : NULL, 64, 10, rng,
+    if (bb && lpc_head_new(bb, D, lpc ? lpc_linear_new(D, 64, 1, rng) : NULL, lpc ? 64 : D, 10, rng,
                            &h) == LPC_OK &&
         lpc_head_set(h, LPC_HEAD_L2, lpc ? LPC_L2_ON_Z : LPC_L2_OFF) != LPC_OK) {
         lpc_head_free(h);
@@ -155,6 +160,7 @@ static int run(lpc_head *net, const lpc_dataset *train, const lpc_dataset *test,
         if (!rc)
             printf("  epoch %ld: loss %.4f, training accuracy %.4f\n", e + 1,
                    ex_trainer_get(t, EX_TRAIN_LOSS), ex_trainer_get(t, EX_TRAIN_ACCURACY));
+        fflush(stdout); /* progress shows in a log file too */
     }
     const double *mean = ex_trainer_mean(t), *std = ex_trainer_std(t);
     rc = rc || ex_evaluate(net, train, mean, std, 500, z, NULL, pred, NULL) != LPC_OK ||
@@ -214,6 +220,7 @@ int main(int argc, char **argv)
 {
     const char *dir = "/usr/share/datasets/fashion-mnist";
     long epochs = 3, subset = 0, n_deepfool = 1000, threads = 2;
+    int first = 0, last = 1; /* heads to train: 0 LPC, 1 NoPen */
     for (int i = 1; i < argc; i += 2) {
         long *v = !strcmp(argv[i], "--epochs") ? &epochs : !strcmp(argv[i], "--subset") ? &subset
                   : !strcmp(argv[i], "--deepfool") ? &n_deepfool
@@ -221,10 +228,13 @@ int main(int argc, char **argv)
         char *end = NULL;
         if (i + 1 < argc && !strcmp(argv[i], "--data"))
             dir = argv[i + 1];
+        else if (i + 1 < argc && !strcmp(argv[i], "--head") &&
+                 (!strcmp(argv[i + 1], "lpc") || !strcmp(argv[i + 1], "nopen")))
+            first = last = !strcmp(argv[i + 1], "nopen");
         else if (i + 1 >= argc || !v || (*v = strtol(argv[i + 1], &end, 10)) < (v != &subset) ||
                  *end) {
             fprintf(stderr, "usage: lpc-custom [--data DIR] [--epochs N] [--subset N] "
-                            "[--deepfool N] [--threads N]\n");
+                            "[--deepfool N] [--threads N] [--head lpc|nopen]\n");
             return 2;
         }
     }
@@ -250,17 +260,17 @@ int main(int argc, char **argv)
     lpc_head *nets[2] = {network_new(1, 0), network_new(0, 0)};
     const char *names[2] = {"LPC", "NoPen"};
     int rc = !leaky || !nets[0] || !nets[1];
-    for (int i = 0; i < 2 && !rc; i++) {
+    for (int i = first; i <= last && !rc; i++) {
         printf("%s head, %lld weights:\n", names[i],
                (long long)lpc_module_num_weights(lpc_head_module(nets[i])));
         rc = run(nets[i], train, test, epochs, n_deepfool, &r[i]);
     }
-    for (int i = 0; i < 2 && !rc; i++)
+    for (int i = first; i <= last && !rc; i++)
         printf("%-5s test accuracy %.4f  R %.3f  Sigma_W(train) %.3e  DeepFool robustness %.4f\n",
                names[i], r[i].acc, r[i].r, r[i].sigma_w, r[i].robustness);
-    if (!rc)
+    if (!rc && first < last)
         printf("Sigma_W ratio NoPen / LPC: %.3g\n", r[1].sigma_w / r[0].sigma_w);
-    rc = rc || round_trip(nets[0], test);
+    rc = rc || (first == 0 && round_trip(nets[0], test));
     lpc_head_free(nets[0]);
     lpc_head_free(nets[1]);
     lpc_op_free(leaky);
