@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../common/comm_mpi.h"
+#include "../common/atomic.h"
 #include "../common/fidelity.h"
 #include "../common/options.h"
 #include "../common/trainer.h"
@@ -145,28 +146,15 @@ static int fail(state *st, const char *what, lpc_status s)
     return 1;
 }
 
-/* Writes the summary JSON atomically (temporary file, fsync, rename). */
+/* Writes the summary JSON atomically (ex_write_atomic). */
 static int write_json(const char *path, const char *model, double acc_test, double acc_train,
                       double sigma_w, double seconds)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        fprintf(stderr, "error: path too long: %s\n", path);
-        return 1;
-    }
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fprintf(f, "{\"model\": \"%s\", \"acc_test\": %.6f, \"acc_train\": %.6f, "
-                             "\"sigma_w_train\": %.6e, \"seconds\": %.3f}\n",
-                          model, acc_test, acc_train, sigma_w, seconds) > 0 &&
-             fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f && fclose(f) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
-        remove(tmp);
-        return 1;
-    }
-    return 0;
+    char text[512];
+    int n = snprintf(text, sizeof text, "{\"model\": \"%s\", \"acc_test\": %.6f, "
+                     "\"acc_train\": %.6f, \"sigma_w_train\": %.6e, \"seconds\": %.3f}\n",
+                     model, acc_test, acc_train, sigma_w, seconds);
+    return n < 0 || n >= (int)sizeof text || ex_write_atomic(path, text, (size_t)n) != 0;
 }
 
 static int train_and_report(const options *po, lpc_comm *comm);
