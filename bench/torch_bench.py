@@ -94,7 +94,7 @@ def main():
         opt.step()
     secs = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"{name} images_per_s={steps * 128 / secs:.1f} peak_rss_mb={rss:.1f} threads={threads} steps={steps}")
+    print(f"{name} images_per_s={steps * 128 / secs:.1f} peak_rss_mb={rss:.1f} threads={threads} steps={steps} torch={torch.__version__}")
 
 
 if __name__ == "__main__":

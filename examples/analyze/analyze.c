@@ -57,18 +57,6 @@ static void put(json *j, const char *key, lpc_status s, double v)
         fprintf(j->out, "null");
 }
 
-static int argmax_rows(const float *logits, int64_t n, int64_t k, int32_t *out)
-{
-    for (int64_t i = 0; i < n; i++) {
-        int64_t best = 0;
-        for (int64_t c = 1; c < k; c++)
-            if (logits[i * k + c] > logits[i * k + best])
-                best = c;
-        out[i] = (int32_t)best;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--stream") == 0)
@@ -165,7 +153,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "lpc-analyze: out of memory\n");
             goto done;
         }
-        argmax_rows(lg, n, kl, pred);
+        an_argmax_rows(lg, n, kl, pred);
     }
 
     char *text = NULL;

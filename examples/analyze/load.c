@@ -74,3 +74,14 @@ int32_t *an_load_labels(const char *path, int64_t *n)
     lpc_npy_free(a);
     return y;
 }
+
+void an_argmax_rows(const float *logits, int64_t n, int64_t k, int32_t *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        int64_t best = 0;
+        for (int64_t c = 1; c < k; c++)
+            if (logits[i * k + c] > logits[i * k + best])
+                best = c;
+        out[i] = (int32_t)best;
+    }
+}

@@ -12,4 +12,6 @@ int an_fail(const char *what, const char *path);
 float *an_load_matrix(const char *path, int64_t *rows, int64_t *cols);
 /* A 1-D array of labels as int32 (*n of them); NULL on failure. */
 int32_t *an_load_labels(const char *path, int64_t *n);
+/* out[i] = the first column of row i of the n x k logits with the largest value. */
+void an_argmax_rows(const float *logits, int64_t n, int64_t k, int32_t *out);
 #endif

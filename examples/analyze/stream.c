@@ -125,13 +125,7 @@ static int add_chunk(lpc_feature_stream *st, const args *a, int c, int64_t p, lo
                     (long long)n, k);
             goto done;
         }
-        for (int64_t i = 0; i < n; i++) {
-            int64_t best = 0;
-            for (int64_t j = 1; j < kl; j++)
-                if (lg[i * kl + j] > lg[i * kl + best])
-                    best = j;
-            pred[i] = (int32_t)best;
-        }
+        an_argmax_rows(lg, n, kl, pred);
     }
     if (lpc_feature_stream_add(st, z, n, y, pred) != LPC_OK) {
         an_fail("cannot add", a->features[c]);

@@ -15,6 +15,11 @@ lpc_status lpci_error(lpc_status s, const char *fmt, ...)
 /* After a failed lpci_error-reporting call: prefixes "<context>: " to its
  * message and returns its status (the cause stays what it was). */
 lpc_status lpci_error_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* LPC_E_FORMAT with "<who>: '<src>' refused: <reason> (at byte <at>)", the
+ * reason printf-style: the message of a file parser that finds its input
+ * malformed. */
+lpc_status lpci_format_error(const char *who, const char *src, size_t at, const char *fmt,
+                             va_list ap) __attribute__((format(printf, 4, 0)));
 /* Set a NULL-returning function's failure: records and returns NULL. */
 #define LPCI_FAIL_NULL(s, ...) (lpci_error((s), __VA_ARGS__), NULL)
 

@@ -40,6 +40,14 @@ lpc_status lpci_error(lpc_status s, const char *fmt, ...)
     return s;
 }
 
+lpc_status lpci_format_error(const char *who, const char *src, size_t at, const char *fmt,
+                             va_list ap)
+{
+    char reason[256];
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    return lpci_error(LPC_E_FORMAT, "%s: '%s' refused: %s (at byte %zu)", who, src, reason, at);
+}
+
 lpc_status lpci_error_context(const char *fmt, ...)
 {
     char inner[sizeof last_error], context[256];

@@ -19,13 +19,10 @@ typedef struct {
 static int fail(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(reader *r, const char *fmt, ...)
 {
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    r->status = lpci_format_error("lpc_checkpoint_load", r->src, r->off, fmt, ap);
     va_end(ap);
-    r->status = lpci_error(LPC_E_FORMAT, "lpc_checkpoint_load: '%s' refused: %s (at byte %zu)",
-                           r->src, msg, r->off);
     return 0;
 }
 

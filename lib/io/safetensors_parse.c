@@ -29,13 +29,10 @@ static int fail(parser *p, const char *fmt, ...)
 {
     if (p->status != LPC_OK)
         return 0; /* keep the first reason */
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    p->status = lpci_format_error("lpc_safetensors_load", p->src, p->i + 8, fmt, ap);
     va_end(ap);
-    p->status = lpci_error(LPC_E_FORMAT, "lpc_safetensors_load: '%s' refused: %s (at byte %zu)",
-                           p->src, msg, p->i + 8);
     return 0;
 }
 

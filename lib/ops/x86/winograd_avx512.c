@@ -1,23 +1,40 @@
 /* AVX-512F Winograd F(2x2, 3x3) transforms (compiled with -mavx512f): 16
- * tiles or 16 channels per zmm register, with masked gathers and scatters
- * that skip the padding. The contracts are kernels.h's. */
+ * tiles or 16 channels per zmm register, gathered and scattered by scalar
+ * loads and stores that skip the padding. The contracts are kernels.h's. */
 #include <immintrin.h>
 #include "../kernels.h"
 
 enum { LANES = LPCI_WINO_LANES, TAPS = LPCI_WINO_TAPS, OUTS = LPCI_WINO_OUTS };
+
+/* The 16 taps of the 16 tiles of group grp (0 outside the image and for
+ * lanes not live) by scalar loads. On an AMD EPYC (Zen 5 class) the masked
+ * vgatherdps these replace cost a resnet-small training step 28% of its
+ * time, and the masked scatters of the output transform 10%; scalar loads
+ * and stores cut the step's CPU time by 12% (doc/performance.md). Not
+ * vectorised, or the compiler would make the gathers again. */
+__attribute__((optimize("no-tree-vectorize"))) static void
+load_taps(const lpci_wino_tables *t, const float *plane, int64_t grp, uint16_t live,
+          float d[TAPS][LANES])
+{
+    for (int k = 0; k < TAPS; k++) {
+        int64_t at = grp * TAPS + k;
+        const int32_t *idx = t->in_idx + at * LANES;
+        unsigned mask = t->in_mask[at] & live;
+        for (int l = 0; l < LANES; l++)
+            d[k][l] = mask >> l & 1 ? plane[idx[l]] : 0.0f;
+    }
+}
 
 /* V[xi][i][tau] = (B^T d B)[xi] for the live lanes of the 16 tiles of group
  * grp of one input plane, into v (xi_step floats between entries xi). */
 void lpci_wino_input_avx512(const lpci_wino_tables *t, const float *plane, int64_t grp,
                             uint16_t live, float *v, int64_t xi_step)
 {
+    float taps[TAPS][LANES] __attribute__((aligned(64)));
+    load_taps(t, plane, grp, live, taps);
     __m512 d[TAPS], e[TAPS];
-    for (int k = 0; k < TAPS; k++) {
-        int64_t at = grp * TAPS + k;
-        __m512i idx = _mm512_loadu_si512(t->in_idx + at * LANES);
-        d[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), (__mmask16)(t->in_mask[at] & live), idx, plane,
-                                        4);
-    }
+    for (int k = 0; k < TAPS; k++)
+        d[k] = _mm512_load_ps(taps[k]);
     for (int c = 0; c < 4; c++) { /* rows: B^T d */
         e[0 + c] = _mm512_sub_ps(d[0 + c], d[8 + c]);
         e[4 + c] = _mm512_add_ps(d[4 + c], d[8 + c]);
@@ -33,12 +50,22 @@ void lpci_wino_input_avx512(const lpci_wino_tables *t, const float *plane, int64
     }
 }
 
-/* Gather/scatter offsets of 16 channels at one pixel: lane l is channel
- * o + l, whose plane lies l * hw further. */
-static __m512i channel_planes(const lpci_wino_geom *g)
+/* Strided channel accesses (lane l is channel o + l, whose plane lies
+ * l * hw further) by scalar loads and stores, for the reason load_taps
+ * gives; not vectorised, or the compiler would make gathers and scatters.
+ * The sum is the one the vector code made: value + what is there. */
+__attribute__((optimize("no-tree-vectorize"))) static void
+store_channels(const float *val, int lanes, int64_t hw, float *at, int accumulate)
 {
-    __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    return _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)g->hw));
+    for (int l = 0; l < lanes; l++)
+        at[l * hw] = accumulate ? val[l] + at[l * hw] : val[l];
+}
+
+__attribute__((optimize("no-tree-vectorize"))) static void
+load_channels(const float *at, int lanes, int64_t hw, float *val)
+{
+    for (int l = 0; l < LANES; l++)
+        val[l] = l < lanes ? at[l * hw] : 0.0f;
 }
 
 /* The 2x2 outputs A^T m A of tile tau for `lanes` (<= 16) output channels,
@@ -62,16 +89,12 @@ void lpci_wino_output_avx512(const lpci_wino_geom *g, const lpci_wino_tables *t,
         out[2 * r] = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]);
         out[2 * r + 1] = _mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]);
     }
-    __m512i planes = channel_planes(g);
     for (int k = 0; k < OUTS; k++) {
         if (!(t->out_valid[tau] >> k & 1))
             continue;
-        float *at = y + t->out_off[tau * OUTS + k];
-        __m512 val = out[k];
-        if (accumulate)
-            val = _mm512_add_ps(val, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, planes,
-                                                              at, 4));
-        _mm512_mask_i32scatter_ps(at, live, planes, val, 4);
+        float val[LANES] __attribute__((aligned(64)));
+        _mm512_store_ps(val, out[k]);
+        store_channels(val, lanes, g->hw, y + t->out_off[tau * OUTS + k], accumulate);
     }
 }
 
@@ -82,13 +105,16 @@ void lpci_wino_grad_avx512(const lpci_wino_geom *g, const lpci_wino_tables *t, c
                            int64_t tau, int lanes, float *z, int64_t xi_step)
 {
     __mmask16 live = (__mmask16)((1u << lanes) - 1);
-    __m512i planes = channel_planes(g);
     __m512 e[OUTS], f[8];
-    for (int k = 0; k < OUTS; k++)
-        e[k] = t->out_valid[tau] >> k & 1
-                   ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, planes,
-                                              dy + t->out_off[tau * OUTS + k], 4)
-                   : _mm512_setzero_ps();
+    for (int k = 0; k < OUTS; k++) {
+        float val[LANES] __attribute__((aligned(64)));
+        if (t->out_valid[tau] >> k & 1) {
+            load_channels(dy + t->out_off[tau * OUTS + k], lanes, g->hw, val);
+            e[k] = _mm512_load_ps(val);
+        } else {
+            e[k] = _mm512_setzero_ps();
+        }
+    }
     for (int c = 0; c < 2; c++) { /* rows: A e */
         f[0 + c] = e[c];
         f[2 + c] = _mm512_add_ps(e[c], e[2 + c]);
