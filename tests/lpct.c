@@ -95,6 +95,12 @@ int lpct_count_temps(const char *path)
     return n;
 }
 
+int lpct_emulated(void)
+{
+    const char *e = getenv("LPCT_EMULATED");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
 int lpct_run(Suite *s)
 {
     /* run with LPC_CPU naming a kernel path this CPU lacks: skip (77) */

@@ -30,6 +30,11 @@ char *lpct_tmpfile(const char *name);
 void lpct_limit_file_size(long bytes);
 /* Number of temporary files "<path>.tmp*" left next to path by an atomic write. */
 int lpct_count_temps(const char *path);
+/* Nonzero when LPCT_EMULATED is set: scripts/test sets it for the suites it
+ * runs under qemu-user, where training runs about a hundred times slower.
+ * A suite that trains models on real data then trains on fewer images,
+ * checking the same properties. */
+int lpct_emulated(void);
 /* Runs one suite; returns the process exit status. */
 int lpct_run(Suite *s);
 

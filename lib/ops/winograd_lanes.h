@@ -1,7 +1,7 @@
 /* Winograd F(2x2, 3x3) transforms in portable C over 16 lanes (tiles or
  * channels), written so that the compiler vectorises the lane loops for
  * the instruction set of the file that includes it: winograd_generic.c,
- * x86/winograd_avx2.c, arm/winograd_neon.c. That file defines WINO_ISA
+ * arm/winograd_neon.c. That file defines WINO_ISA
  * (the name suffix). The arithmetic is the AVX-512 kernel's, operation for
  * operation, so every path computes the same values. The contracts are
  * kernels.h's. */

@@ -1,29 +1,10 @@
 /* AVX-512F Winograd F(2x2, 3x3) transforms (compiled with -mavx512f): 16
  * tiles or 16 channels per zmm register, gathered and scattered by scalar
- * loads and stores that skip the padding. The contracts are kernels.h's. */
+ * loads and stores that skip the padding (wino_access.h). The contracts are kernels.h's. */
 #include <immintrin.h>
-#include "../kernels.h"
+#include "wino_access.h"
 
 enum { LANES = LPCI_WINO_LANES, TAPS = LPCI_WINO_TAPS, OUTS = LPCI_WINO_OUTS };
-
-/* The 16 taps of the 16 tiles of group grp (0 outside the image and for
- * lanes not live) by scalar loads. On an AMD EPYC (Zen 5 class) the masked
- * vgatherdps these replace cost a resnet-small training step 28% of its
- * time, and the masked scatters of the output transform 10%; scalar loads
- * and stores cut the step's CPU time by 12% (doc/performance.md). Not
- * vectorised, or the compiler would make the gathers again. */
-__attribute__((optimize("no-tree-vectorize"))) static void
-load_taps(const lpci_wino_tables *t, const float *plane, int64_t grp, uint16_t live,
-          float d[TAPS][LANES])
-{
-    for (int k = 0; k < TAPS; k++) {
-        int64_t at = grp * TAPS + k;
-        const int32_t *idx = t->in_idx + at * LANES;
-        unsigned mask = t->in_mask[at] & live;
-        for (int l = 0; l < LANES; l++)
-            d[k][l] = mask >> l & 1 ? plane[idx[l]] : 0.0f;
-    }
-}
 
 /* V[xi][i][tau] = (B^T d B)[xi] for the live lanes of the 16 tiles of group
  * grp of one input plane, into v (xi_step floats between entries xi). */
@@ -48,24 +29,6 @@ void lpci_wino_input_avx512(const lpci_wino_tables *t, const float *plane, int64
         _mm512_storeu_ps(v + (4 * r + 2) * xi_step, _mm512_sub_ps(q[2], q[1]));
         _mm512_storeu_ps(v + (4 * r + 3) * xi_step, _mm512_sub_ps(q[1], q[3]));
     }
-}
-
-/* Strided channel accesses (lane l is channel o + l, whose plane lies
- * l * hw further) by scalar loads and stores, for the reason load_taps
- * gives; not vectorised, or the compiler would make gathers and scatters.
- * The sum is the one the vector code made: value + what is there. */
-__attribute__((optimize("no-tree-vectorize"))) static void
-store_channels(const float *val, int lanes, int64_t hw, float *at, int accumulate)
-{
-    for (int l = 0; l < lanes; l++)
-        at[l * hw] = accumulate ? val[l] + at[l * hw] : val[l];
-}
-
-__attribute__((optimize("no-tree-vectorize"))) static void
-load_channels(const float *at, int lanes, int64_t hw, float *val)
-{
-    for (int l = 0; l < LANES; l++)
-        val[l] = l < lanes ? at[l * hw] : 0.0f;
 }
 
 /* The 2x2 outputs A^T m A of tile tau for `lanes` (<= 16) output channels,
@@ -109,7 +72,7 @@ void lpci_wino_grad_avx512(const lpci_wino_geom *g, const lpci_wino_tables *t, c
     for (int k = 0; k < OUTS; k++) {
         float val[LANES] __attribute__((aligned(64)));
         if (t->out_valid[tau] >> k & 1) {
-            load_channels(dy + t->out_off[tau * OUTS + k], lanes, g->hw, val);
+            load_channels(dy + t->out_off[tau * OUTS + k], lanes, LANES, g->hw, val);
             e[k] = _mm512_load_ps(val);
         } else {
             e[k] = _mm512_setzero_ps();
