@@ -5,7 +5,7 @@
  * (the name suffix). The arithmetic is the AVX-512 kernel's, operation for
  * operation, so every path computes the same values. The contracts are
  * kernels.h's. */
-#include "kernels.h"
+#include "winograd_access.h"
 
 #define WINO_NAME_(f, isa) f##_##isa
 #define WINO_NAME(f, isa) WINO_NAME_(f, isa)
@@ -16,13 +16,7 @@ void WINO_NAME(lpci_wino_input, WINO_ISA)(const lpci_wino_tables *t, const float
                                           int64_t grp, uint16_t live, float *v, int64_t xi_step)
 {
     float d[TAPS][L], e[TAPS][L], out[TAPS][L];
-    for (int k = 0; k < TAPS; k++) {
-        int64_t at = grp * TAPS + k;
-        const int32_t *idx = t->in_idx + at * L;
-        unsigned mask = t->in_mask[at] & live;
-        for (int l = 0; l < L; l++)
-            d[k][l] = mask >> l & 1 ? plane[idx[l]] : 0.0f;
-    }
+    load_taps(t, plane, grp, live, d);
     for (int c = 0; c < 4; c++) /* rows: B^T d */
         for (int l = 0; l < L; l++) {
             e[0 + c][l] = d[0 + c][l] - d[8 + c][l];
@@ -65,9 +59,7 @@ void WINO_NAME(lpci_wino_output, WINO_ISA)(const lpci_wino_geom *g, const lpci_w
     for (int k = 0; k < OUTS; k++) {
         if (!(t->out_valid[tau] >> k & 1))
             continue;
-        float *at = y + t->out_off[tau * OUTS + k];
-        for (int l = 0; l < lanes; l++)
-            at[l * g->hw] = accumulate ? out[k][l] + at[l * g->hw] : out[k][l];
+        store_channels(out[k], lanes, g->hw, y + t->out_off[tau * OUTS + k], accumulate);
     }
 }
 
@@ -76,12 +68,9 @@ void WINO_NAME(lpci_wino_grad, WINO_ISA)(const lpci_wino_geom *g, const lpci_win
                                          int64_t xi_step)
 {
     float e[OUTS][L], f[8][L], out[TAPS][L];
-    for (int k = 0; k < OUTS; k++) {
-        const float *at = dy + t->out_off[tau * OUTS + k];
-        int valid = t->out_valid[tau] >> k & 1;
-        for (int l = 0; l < L; l++)
-            e[k][l] = valid && l < lanes ? at[l * g->hw] : 0.0f;
-    }
+    for (int k = 0; k < OUTS; k++)
+        load_channels(dy + t->out_off[tau * OUTS + k], t->out_valid[tau] >> k & 1 ? lanes : 0, L,
+                      g->hw, e[k]);
     for (int c = 0; c < 2; c++) /* rows: A e */
         for (int l = 0; l < L; l++) {
             f[0 + c][l] = e[c][l];

@@ -1,10 +1,10 @@
 /* AVX2 Winograd F(2x2, 3x3) transforms (compiled with -mavx2 -mfma): the
  * 16 tiles or 16 channels of a call in two halves of 8 lanes, one ymm
- * register each, with the strided reads and writes of wino_access.h. The
+ * register each, with the strided reads and writes of winograd_access.h. The
  * arithmetic is the AVX-512 kernel's, operation for operation, so both
  * paths compute the same values. The contracts are kernels.h's. */
 #include <immintrin.h>
-#include "wino_access.h"
+#include "../winograd_access.h"
 
 enum { LANES = LPCI_WINO_LANES, TAPS = LPCI_WINO_TAPS, OUTS = LPCI_WINO_OUTS, HALF = 8 };
 

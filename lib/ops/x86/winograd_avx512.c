@@ -1,8 +1,8 @@
 /* AVX-512F Winograd F(2x2, 3x3) transforms (compiled with -mavx512f): 16
  * tiles or 16 channels per zmm register, gathered and scattered by scalar
- * loads and stores that skip the padding (wino_access.h). The contracts are kernels.h's. */
+ * loads and stores that skip the padding (winograd_access.h). The contracts are kernels.h's. */
 #include <immintrin.h>
-#include "wino_access.h"
+#include "../winograd_access.h"
 
 enum { LANES = LPCI_WINO_LANES, TAPS = LPCI_WINO_TAPS, OUTS = LPCI_WINO_OUTS };
 

@@ -1,13 +1,14 @@
-/* The strided reads and writes of the x86 Winograd transforms
- * (winograd_avx2.c, winograd_avx512.c), by scalar loads and stores. On an
+/* The strided reads and writes of the Winograd transforms of every path
+ * (x86/winograd_avx2.c, x86/winograd_avx512.c, winograd_lanes.h), by
+ * scalar loads and stores. On an
  * AMD EPYC (Zen 5 class) the masked vgatherdps and vscatterdps they
  * replace cost a resnet-small training step 38% of its time on the AVX-512
  * path; the scalar accesses cut the step's CPU time by 12%
  * (doc/performance.md). Not vectorised, or the compiler would make the
  * gathers again. */
-#ifndef LPC_OPS_X86_WINO_ACCESS_H
-#define LPC_OPS_X86_WINO_ACCESS_H
-#include "../kernels.h"
+#ifndef LPC_OPS_WINOGRAD_ACCESS_H
+#define LPC_OPS_WINOGRAD_ACCESS_H
+#include "kernels.h"
 
 #define WINO_SCALAR __attribute__((optimize("no-tree-vectorize"))) static inline
 
