@@ -77,14 +77,11 @@ void lpci_wino_grad_avx2(const lpci_wino_geom *g, const lpci_wino_tables *t, con
         int n = lanes - h < HALF ? lanes - h : HALF;
         __m256i live = first_lanes(n);
         __m256 e[OUTS], f[8], zero = _mm256_setzero_ps();
-        for (int k = 0; k < OUTS; k++) {
+        for (int k = 0; k < OUTS; k++) { /* outputs outside the image read as 0 */
             float val[HALF] __attribute__((aligned(32)));
-            if (t->out_valid[tau] >> k & 1) {
-                load_channels(dy + t->out_off[tau * OUTS + k] + h * g->hw, n, HALF, g->hw, val);
-                e[k] = _mm256_load_ps(val);
-            } else {
-                e[k] = zero;
-            }
+            load_channels(dy + t->out_off[tau * OUTS + k] + h * g->hw,
+                          t->out_valid[tau] >> k & 1 ? n : 0, HALF, g->hw, val);
+            e[k] = _mm256_load_ps(val);
         }
         for (int c = 0; c < 2; c++) { /* rows: A e */
             f[0 + c] = e[c];

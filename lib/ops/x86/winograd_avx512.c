@@ -69,14 +69,11 @@ void lpci_wino_grad_avx512(const lpci_wino_geom *g, const lpci_wino_tables *t, c
 {
     __mmask16 live = (__mmask16)((1u << lanes) - 1);
     __m512 e[OUTS], f[8];
-    for (int k = 0; k < OUTS; k++) {
+    for (int k = 0; k < OUTS; k++) { /* outputs outside the image read as 0 */
         float val[LANES] __attribute__((aligned(64)));
-        if (t->out_valid[tau] >> k & 1) {
-            load_channels(dy + t->out_off[tau * OUTS + k], lanes, LANES, g->hw, val);
-            e[k] = _mm512_load_ps(val);
-        } else {
-            e[k] = _mm512_setzero_ps();
-        }
+        load_channels(dy + t->out_off[tau * OUTS + k], t->out_valid[tau] >> k & 1 ? lanes : 0,
+                      LANES, g->hw, val);
+        e[k] = _mm512_load_ps(val);
     }
     for (int c = 0; c < 2; c++) { /* rows: A e */
         f[0 + c] = e[c];
