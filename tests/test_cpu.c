@@ -101,11 +101,6 @@ static int refused_in_child(const char *value, const char *says)
 
 START_TEST(environment_refused)
 {
-    const char *fork_mode = getenv("CK_FORK");
-    if (fork_mode && strcmp(fork_mode, "no") == 0) { /* scripts/test's qemu-user stage */
-        printf("skipped: forked children hang under qemu-user (CK_FORK=no)\n");
-        return;
-    }
     ck_assert_int_eq(refused_in_child(lpc_cpu_path_name(FOREIGN), lpc_cpu_path_name(FOREIGN)), 0);
     ck_assert_int_eq(refused_in_child("sse9", "not one of"), 0);
 }

@@ -1,5 +1,6 @@
 /* The strided reads and writes of the Winograd transforms of every path
- * (x86/winograd_avx2.c, x86/winograd_avx512.c, winograd_lanes.h), by
+ * (x86/winograd_avx2.c, x86/winograd_avx512.c, arm/winograd_neon.c,
+ * winograd_generic.c), by
  * scalar loads and stores. On an
  * AMD EPYC (Zen 5 class) the masked vgatherdps and vscatterdps they
  * replace cost a resnet-small training step 38% of its time on the AVX-512
