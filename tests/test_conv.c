@@ -755,7 +755,7 @@ END_TEST
 /* The Winograd transforms of every kernel path this CPU runs give the
  * generic path's values bit for bit (the same operations in the same
  * order), on random tables: padding and dead lanes, short channel groups,
- * stores and accumulation. */
+ * and the plane values the stores must leave alone. */
 enum { WT_PLANE = 4096, WT_HW = 97, WT_STEP = 40 };
 
 typedef struct {
@@ -765,13 +765,12 @@ typedef struct {
 } wino_results;
 
 static void wino_run(const lpci_kernels *k, const lpci_wino_tables *t, const lpci_wino_geom *g,
-                     const float *plane, const float *m, uint16_t live, int lanes, int accumulate,
-                     wino_results *r)
+                     const float *plane, const float *m, uint16_t live, int lanes, wino_results *r)
 {
     memset(r, 0, sizeof *r);
     memcpy(r->out, plane, sizeof r->out);
     k->wino_input(t, plane, 0, live, r->in, WT_STEP);
-    k->wino_output(g, t, m, WT_STEP, 0, lanes, r->out, accumulate);
+    k->wino_output(g, t, m, WT_STEP, 0, lanes, r->out);
     k->wino_grad(g, t, plane, 0, lanes, r->grad, WT_STEP);
 }
 
@@ -780,7 +779,7 @@ START_TEST(winograd_paths_bit_identical)
     static float plane[WT_PLANE], m[LPCI_WINO_TAPS * WT_STEP];
     int32_t in_idx[LPCI_WINO_TAPS * LPCI_WINO_LANES], out_off[LPCI_WINO_OUTS];
     uint16_t in_mask[LPCI_WINO_TAPS], out_valid[1];
-    lpci_wino_tables t = {in_idx, out_off, in_mask, out_valid};
+    lpci_wino_tables t = {in_idx, out_off, in_mask, out_valid, NULL};
     lpci_wino_geom g = {0};
     g.hw = WT_HW;
     lpc_rng *rng = lpc_rng_new(11);
@@ -800,15 +799,15 @@ START_TEST(winograd_paths_bit_identical)
             out_off[i] = base + 20 * i + (int32_t)lpc_rng_below(rng, 20);
         out_valid[0] = (uint16_t)lpc_rng_below(rng, 16);
         uint16_t live = trial % 3 ? 0xFFFF : (uint16_t)lpc_rng_below(rng, 65536);
-        int lanes = trial % 2 ? 16 : 1 + (int)lpc_rng_below(rng, 16), accumulate = trial % 4 < 2;
+        int lanes = trial % 2 ? 16 : 1 + (int)lpc_rng_below(rng, 16);
         static wino_results want, got;
         ck_assert_int_eq(lpc_set_cpu_path(LPC_CPU_GENERIC), LPC_OK);
-        wino_run(lpci_kernels_now(), &t, &g, plane, m, live, lanes, accumulate, &want);
+        wino_run(lpci_kernels_now(), &t, &g, plane, m, live, lanes, &want);
         for (int p = LPC_CPU_AVX2; p <= LPC_CPU_NEON; p++) {
             if (!lpc_cpu_path_supported((lpc_cpu_path)p))
                 continue;
             ck_assert_int_eq(lpc_set_cpu_path((lpc_cpu_path)p), LPC_OK);
-            wino_run(lpci_kernels_now(), &t, &g, plane, m, live, lanes, accumulate, &got);
+            wino_run(lpci_kernels_now(), &t, &g, plane, m, live, lanes, &got);
             ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "%s differs from generic (trial %d)",
                           lpc_cpu_path_name((lpc_cpu_path)p), trial);
         }

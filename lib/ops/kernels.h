@@ -23,10 +23,13 @@ typedef struct {
 /* Gather/scatter tables for the tiles of one chunk, relative to its first
  * sample (chunks differ only in their base): lane offsets and masks of the
  * 16 input taps of every tile, grouped by 16 tiles, and the offsets of the
- * 4 outputs of every tile with a bit per output inside the image. */
+ * 4 outputs of every tile with a bit per output inside the image; out_band
+ * has the outputs' offsets within their row of tiles (r * w + x, for
+ * winograd.c's band buffer), which the kernels do not read. */
 typedef struct {
     int32_t *in_idx, *out_off;     /* [group][tap][lane], [tile][out] */
     uint16_t *in_mask, *out_valid; /* [group][tap], [tile] */
+    int32_t *out_band;             /* [tile][out] */
 } lpci_wino_tables;
 
 /* V[xi][i][tau] = (B^T d B)[xi] for the lanes set in `live` of the 16 tiles
@@ -35,11 +38,11 @@ typedef struct {
 typedef void lpci_wino_input_fn(const lpci_wino_tables *t, const float *plane, int64_t grp,
                                 uint16_t live, float *v, int64_t xi_step);
 /* The 2x2 outputs A^T m A of tile tau for `lanes` (<= 16) output channels,
- * from m (m[xi * xi_step + lane]), into their planes from y on (plane l at
- * y + l * hw): stored, or added to what is there. */
+ * from m (m[xi * xi_step + lane]), stored into their planes from y on
+ * (plane l at y + l * hw). */
 typedef void lpci_wino_output_fn(const lpci_wino_geom *g, const lpci_wino_tables *t,
                                  const float *m, int64_t xi_step, int64_t tau, int lanes,
-                                 float *y, int accumulate);
+                                 float *y);
 /* Z[xi][tau][o] = (A e A^T)[xi] of the 2x2 output gradient e of tile tau
  * for `lanes` (<= 16) channels, read from their planes from dy on; outputs
  * outside the image read as 0. Only the `lanes` first values are written. */

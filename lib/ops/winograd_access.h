@@ -28,12 +28,12 @@ WINO_SCALAR void load_taps(const lpci_wino_tables *t, const float *plane, int64_
 }
 
 /* One value per channel at one pixel: channel l's plane lies l * hw after
- * at. store_channels writes val[0..lanes) (accumulate: val + what is
- * there); load_channels reads lanes of the width values, the rest 0. */
-WINO_SCALAR void store_channels(const float *val, int lanes, int64_t hw, float *at, int accumulate)
+ * at. store_channels writes val[0..lanes); load_channels reads lanes of
+ * the width values, the rest 0. */
+WINO_SCALAR void store_channels(const float *val, int lanes, int64_t hw, float *at)
 {
     for (int l = 0; l < lanes; l++)
-        at[l * hw] = accumulate ? val[l] + at[l * hw] : val[l];
+        at[l * hw] = val[l];
 }
 
 WINO_SCALAR void load_channels(const float *at, int lanes, int width, int64_t hw, float *val)

@@ -33,7 +33,7 @@ void lpci_wino_input_generic(const lpci_wino_tables *t, const float *plane, int6
 }
 
 void lpci_wino_output_generic(const lpci_wino_geom *g, const lpci_wino_tables *t, const float *m,
-                              int64_t xi_step, int64_t tau, int lanes, float *y, int accumulate)
+                              int64_t xi_step, int64_t tau, int lanes, float *y)
 {
     float mm[TAPS][L], z[8][L], out[OUTS][L];
     for (int xi = 0; xi < TAPS; xi++)
@@ -53,7 +53,7 @@ void lpci_wino_output_generic(const lpci_wino_geom *g, const lpci_wino_tables *t
     for (int k = 0; k < OUTS; k++) {
         if (!(t->out_valid[tau] >> k & 1))
             continue;
-        store_channels(out[k], lanes, g->hw, y + t->out_off[tau * OUTS + k], accumulate);
+        store_channels(out[k], lanes, g->hw, y + t->out_off[tau * OUTS + k]);
     }
 }
 

@@ -46,7 +46,7 @@ static float32x4_t load_first(const float *p, int n)
 }
 
 void lpci_wino_output_neon(const lpci_wino_geom *g, const lpci_wino_tables *t, const float *m,
-                           int64_t xi_step, int64_t tau, int lanes, float *y, int accumulate)
+                           int64_t xi_step, int64_t tau, int lanes, float *y)
 {
     for (int h = 0; h < lanes; h += QUARTER) {
         int n = lanes - h < QUARTER ? lanes - h : QUARTER;
@@ -69,7 +69,7 @@ void lpci_wino_output_neon(const lpci_wino_geom *g, const lpci_wino_tables *t, c
                 continue;
             float val[QUARTER];
             vst1q_f32(val, out[k]);
-            store_channels(val, n, g->hw, y + t->out_off[tau * OUTS + k] + h * g->hw, accumulate);
+            store_channels(val, n, g->hw, y + t->out_off[tau * OUTS + k] + h * g->hw);
         }
     }
 }

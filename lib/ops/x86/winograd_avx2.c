@@ -41,7 +41,7 @@ void lpci_wino_input_avx2(const lpci_wino_tables *t, const float *plane, int64_t
 }
 
 void lpci_wino_output_avx2(const lpci_wino_geom *g, const lpci_wino_tables *t, const float *m,
-                           int64_t xi_step, int64_t tau, int lanes, float *y, int accumulate)
+                           int64_t xi_step, int64_t tau, int lanes, float *y)
 {
     for (int h = 0; h < lanes; h += HALF) {
         int n = lanes - h < HALF ? lanes - h : HALF;
@@ -65,7 +65,7 @@ void lpci_wino_output_avx2(const lpci_wino_geom *g, const lpci_wino_tables *t, c
                 continue;
             float val[HALF] __attribute__((aligned(32)));
             _mm256_store_ps(val, out[k]);
-            store_channels(val, n, g->hw, y + t->out_off[tau * OUTS + k] + h * g->hw, accumulate);
+            store_channels(val, n, g->hw, y + t->out_off[tau * OUTS + k] + h * g->hw);
         }
     }
 }

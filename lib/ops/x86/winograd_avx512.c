@@ -32,10 +32,9 @@ void lpci_wino_input_avx512(const lpci_wino_tables *t, const float *plane, int64
 }
 
 /* The 2x2 outputs A^T m A of tile tau for `lanes` (<= 16) output channels,
- * from m (m[xi * xi_step + lane]), into their planes from y on: stored, or
- * added to what is there. */
+ * from m (m[xi * xi_step + lane]), stored into their planes from y on. */
 void lpci_wino_output_avx512(const lpci_wino_geom *g, const lpci_wino_tables *t, const float *m,
-                             int64_t xi_step, int64_t tau, int lanes, float *y, int accumulate)
+                             int64_t xi_step, int64_t tau, int lanes, float *y)
 {
     __mmask16 live = (__mmask16)((1u << lanes) - 1);
     __m512 z[8], out[OUTS];
@@ -57,7 +56,7 @@ void lpci_wino_output_avx512(const lpci_wino_geom *g, const lpci_wino_tables *t,
             continue;
         float val[LANES] __attribute__((aligned(64)));
         _mm512_store_ps(val, out[k]);
-        store_channels(val, lanes, g->hw, y + t->out_off[tau * OUTS + k], accumulate);
+        store_channels(val, lanes, g->hw, y + t->out_off[tau * OUTS + k]);
     }
 }
 
