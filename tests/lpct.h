@@ -31,7 +31,7 @@ void lpct_limit_file_size(long bytes);
 /* Number of temporary files "<path>.tmp*" left next to path by an atomic write. */
 int lpct_count_temps(const char *path);
 /* Nonzero when LPCT_EMULATED is set: scripts/test sets it for the suites it
- * runs under qemu-user, where training runs about a hundred times slower.
+ * runs under qemu-user, where training runs about two hundred times slower.
  * A suite that trains models on real data then trains on fewer images,
  * checking the same properties. */
 int lpct_emulated(void);

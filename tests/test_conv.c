@@ -779,7 +779,7 @@ START_TEST(winograd_paths_bit_identical)
     static float plane[WT_PLANE], m[LPCI_WINO_TAPS * WT_STEP];
     int32_t in_idx[LPCI_WINO_TAPS * LPCI_WINO_LANES], out_off[LPCI_WINO_OUTS];
     uint16_t in_mask[LPCI_WINO_TAPS], out_valid[1];
-    lpci_wino_tables t = {in_idx, out_off, in_mask, out_valid, NULL};
+    lpci_wino_tables t = {in_idx, out_off, in_mask, out_valid};
     lpci_wino_geom g = {0};
     g.hw = WT_HW;
     lpc_rng *rng = lpc_rng_new(11);

@@ -20,16 +20,15 @@ typedef struct {
     int64_t groups, stride; /* its groups of 16 tiles; floats between channels of V */
 } lpci_wino_geom;
 
-/* Gather/scatter tables for the tiles of one chunk, relative to its first
- * sample (chunks differ only in their base): lane offsets and masks of the
- * 16 input taps of every tile, grouped by 16 tiles, and the offsets of the
- * 4 outputs of every tile with a bit per output inside the image; out_band
- * has the outputs' offsets within their row of tiles (r * w + x, for
- * winograd.c's band buffer), which the kernels do not read. */
+/* Gather/scatter tables for the tiles of one chunk: lane offsets and masks
+ * of the 16 input taps of every tile, grouped by 16 tiles, relative to the
+ * chunk's first sample (chunks differ only in their base); and the offsets
+ * of the 4 outputs of every tile within its row of tiles (r * w + x: the
+ * outputs and output gradients pass through winograd.c's band buffer of
+ * two image rows per channel), with a bit per output inside the image. */
 typedef struct {
     int32_t *in_idx, *out_off;     /* [group][tap][lane], [tile][out] */
     uint16_t *in_mask, *out_valid; /* [group][tap], [tile] */
-    int32_t *out_band;             /* [tile][out] */
 } lpci_wino_tables;
 
 /* V[xi][i][tau] = (B^T d B)[xi] for the lanes set in `live` of the 16 tiles

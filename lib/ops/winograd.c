@@ -12,7 +12,7 @@
  * time, the output and gradient transforms on 16 channels at a time, by
  * the kernels of the path in use (kernels.h), which skip the padding; the
  * output and gradient transforms write and read a row of tiles through a
- * small band buffer (band_view).
+ * small band buffer (band_geom).
  *
  * Threads take whole chunks of samples (each output element written by one
  * thread) and run single-threaded GEMMs. Forward and input-gradient tile
@@ -33,7 +33,6 @@ static void tables_init(const wino_geom *g, const wino_tables *t)
     memset(t->out_valid, 0, (size_t)g->per * sizeof *t->out_valid);
     memset(t->in_idx, 0, (size_t)(g->groups * TAPS * LANES) * sizeof *t->in_idx);
     memset(t->out_off, 0, (size_t)(g->per * OUTS) * sizeof *t->out_off);
-    memset(t->out_band, 0, (size_t)(g->per * OUTS) * sizeof *t->out_band);
     for (int64_t tau = 0; tau < g->per; tau++) {
         int64_t b = tau / g->tiles, ty = tau % g->tiles / g->tw, tx = tau % g->tw;
         int64_t grp = tau / LANES, lane = tau % LANES;
@@ -50,8 +49,7 @@ static void tables_init(const wino_geom *g, const wino_tables *t)
                 int64_t y = 2 * ty + r, x = 2 * tx + s, k = r * 2 + s;
                 if (y >= g->h || x >= g->w)
                     continue;
-                t->out_off[tau * OUTS + k] = (int32_t)(b * g->cout * g->hw + y * g->w + x);
-                t->out_band[tau * OUTS + k] = (int32_t)(r * g->w + x);
+                t->out_off[tau * OUTS + k] = (int32_t)(r * g->w + x);
                 t->out_valid[tau] |= (uint16_t)(1u << k);
             }
     }
@@ -126,13 +124,13 @@ static int64_t input_chunk(const lpci_kernels *k, const wino_geom *g, const wino
  * straight in the planes, 16 channels hw floats apart (the same cache set
  * when hw is a power of two), the scattered stores took 13% of a resnet18
  * step on the AMD EPYC. The band holds two rows of each of 16 channels;
- * the kernels see it through band_view. */
-static void band_view(const wino_geom *g, const wino_tables *t, wino_geom *gb, wino_tables *tb)
+ * the kernels see it as planes of 2w floats (the tables' out_off are
+ * offsets within a row of tiles). */
+static wino_geom band_geom(const wino_geom *g)
 {
-    *gb = *g;
-    gb->hw = 2 * g->w;
-    *tb = *t;
-    tb->out_off = t->out_band;
+    wino_geom gb = *g;
+    gb.hw = 2 * g->w;
+    return gb;
 }
 
 /* Row `row` of the chunk's rows of tiles: the offset of its first pixel in
@@ -181,16 +179,14 @@ static void run_chunk(const lpci_kernels *k, const wino_geom *g, const wino_tabl
     for (int xi = 0; xi < TAPS; xi++) /* M^T (tiles x cout) = V^T U^T */
         lpci_sgemm(1, 0, tiles, g->cout, g->cin, 1.0f, v + xi * vstep, g->stride, u + xi * ustep,
                    g->cout, 0.0f, m + xi * mstep, g->cout);
-    wino_geom gb;
-    wino_tables tb;
-    band_view(g, t, &gb, &tb);
+    wino_geom gb = band_geom(g);
     for (int64_t row = 0; row < tiles / g->tw; row++) {
         int64_t rows;
         float *yr = y + tile_row(g, row, &rows);
         for (int64_t o = 0; o < g->cout; o += LANES) {
             int lanes = (int)(g->cout - o < LANES ? g->cout - o : LANES);
             for (int64_t tau = row * g->tw; tau < (row + 1) * g->tw; tau++)
-                k->wino_output(&gb, &tb, m + tau * g->cout + o, mstep, tau, lanes, band);
+                k->wino_output(&gb, t, m + tau * g->cout + o, mstep, tau, lanes, band);
             band_flush(g, band, lanes, rows, yr + o * g->hw, accumulate);
         }
     }
@@ -235,7 +231,7 @@ static wino_geom geom_of(int64_t chunk, int64_t cin, int64_t cout, int64_t h, in
 
 static int64_t tables_floats(const wino_geom *g)
 {
-    return g->groups * TAPS * LANES + 2 * g->per * OUTS + (g->groups * TAPS + g->per + 1) / 2;
+    return g->groups * TAPS * LANES + g->per * OUTS + (g->groups * TAPS + g->per + 1) / 2;
 }
 
 /* Scratch of `lead` floats, then per-thread regions of `each` floats, then
@@ -250,8 +246,7 @@ static float *scratch_with_tables(lpc_ctx *ctx, const wino_geom *g, int64_t lead
         return NULL;
     t->in_idx = (int32_t *)(void *)(p + lead + nt * each);
     t->out_off = t->in_idx + g->groups * TAPS * LANES;
-    t->out_band = t->out_off + g->per * OUTS;
-    t->in_mask = (uint16_t *)(void *)(t->out_band + g->per * OUTS);
+    t->in_mask = (uint16_t *)(void *)(t->out_off + g->per * OUTS);
     t->out_valid = t->in_mask + g->groups * TAPS;
     tables_init(g, t);
     return p;
@@ -329,14 +324,13 @@ int lpci_winograd_weight_grad(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout
     int nt = lpci_threads();
     int64_t nu = TAPS * cout * cin, nv = TAPS * cin * g.stride, nz = TAPS * cout * g.per;
     int64_t nband = LANES * 2 * w;
-    wino_tables t, tb;
+    wino_tables t;
     float *du = scratch_with_tables(ctx, &g, nt * nu, nv + nz + nband, &t);
     if (!du)
         return 0;
     float *work = du + (nt * nu + 15) / 16 * 16;
     memset(du, 0, (size_t)(nt * nu) * sizeof *du);
-    wino_geom gb;
-    band_view(&g, &t, &gb, &tb);
+    wino_geom gb = band_geom(&g);
     int64_t n_chunks = (n + chunk - 1) / chunk;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t c = 0; c < n_chunks; c++) {
@@ -351,7 +345,7 @@ int lpci_winograd_weight_grad(lpc_ctx *ctx, int64_t n, int64_t cin, int64_t cout
                 int lanes = (int)(cout - o < LANES ? cout - o : LANES);
                 band_fill(&g, dyr + o * g.hw, lanes, rows, band);
                 for (int64_t tau = row * g.tw; tau < (row + 1) * g.tw; tau++)
-                    k->wino_grad(&gb, &tb, band, tau, lanes, z + tau * cout + o, zstep);
+                    k->wino_grad(&gb, &t, band, tau, lanes, z + tau * cout + o, zstep);
             }
         }
         for (int xi = 0; xi < TAPS; xi++) /* dU (cout x cin) += Z^T V^T */
