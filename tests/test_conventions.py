@@ -36,6 +36,8 @@ FORBIDDEN = [
     (re.compile(r"\bSPEC\b"), "cites the team notes (SPEC); cite doc/method.md"),
     (re.compile(r"\bissue\s+#?\d+", re.I), "speaks of an issue number"),
     (re.compile(r"acceptance check", re.I), "speaks of an acceptance check"),
+    (re.compile(r"\b(?:this|last|next|earlier|previous) (?:round|session)\b|\bround \d+\b", re.I),
+     "speaks of the team's rounds or sessions"),
 ]
 
 
