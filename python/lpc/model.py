@@ -499,7 +499,7 @@ class Model:
         x = self._input(x)
         n = x.shape[0]
         c, h, w = (x.shape[1], 1, 1) if x.ndim == 2 else x.shape[1:]
-        c, h, w = (_args.c_int(v, f"x: dimension {i + 1} ({v})") for i, v in enumerate((c, h, w)))
+        c, h, w = (_args.c_int(v, f"x: dimension {i + 1}") for i, v in enumerate((c, h, w)))
         num_candidates = _args.c_int(num_candidates, "num_candidates")
         overshoot = _args.real(overshoot, "overshoot")
         max_iter = _args.c_int(max_iter, "max_iter")
