@@ -212,7 +212,8 @@ def check_spec(spec):
     if p is not None:
         where = "spec['penultimate']"
         _dict(p, where, ("nonlinear", "in_features", "width", "bias"))
-        out["penultimate"] = {"nonlinear": bool(_args.flag(p["nonlinear"], where + "['nonlinear']")),
+        nonlinear = bool(_args.flag(p["nonlinear"], where + "['nonlinear']"))
+        out["penultimate"] = {"nonlinear": nonlinear,
                               "in_features": _positive(p, "in_features", where, _args.c_int64),
                               "width": _positive(p, "width", where, _args.c_int64),
                               "bias": bool(_args.flag(p["bias"], where + "['bias']"))}

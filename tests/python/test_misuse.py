@@ -11,7 +11,6 @@ calls from several threads must give the sequential results.
 Needs only the library (LPC_LIBRARY) and NumPy; the lpc.torchnet part runs
 when PyTorch is importable and LPC_TEST_TORCH is not 0. Exit status 77
 (skip) when NumPy is missing."""
-import ctypes
 import json
 import os
 import struct
@@ -499,9 +498,9 @@ def test_threads():
     def worker(i):
         try:
             for rep in range(10):
-                x = xs[(i + rep) % 4]
-                got = m.forward(x, batch_size=4)
-                results[(i, rep)] = all(np.array_equal(a, b) for a, b in zip(got, ref[(i + rep) % 4]))
+                j = (i + rep) % 4
+                got = m.forward(xs[j], batch_size=4)
+                results[(i, rep)] = all(np.array_equal(a, b) for a, b in zip(got, ref[j]))
                 if i == 0 and rep % 2 == 0:
                     results[(i, rep, "df")] = m.deepfool(xs[0][:2], max_iter=5)[1] == ref_df[1]
                 if i == 1:
