@@ -119,17 +119,21 @@ def infer_spec(shapes, prefix=""):
         spec["backbone"] = {"kind": "mlp", "in_features": fc1[1], "width": fc1[0]}
     else:
         conv1 = need("backbone.conv1.weight", 4)
-        stages = sorted({int(m.group(1)) for n in s
-                         for m in [re.match(r"backbone\.layer(\d+)\.", n)] if m})
+        # One pass over the names: stage -> its blocks (by their conv1).
+        found = {}
+        for n in s:
+            m = re.match(r"backbone\.layer(\d+)\.(?:(\d+)\.conv1\.weight$)?", n)
+            if m:
+                ids = found.setdefault(int(m.group(1)), set())
+                if m.group(2) is not None:
+                    ids.add(int(m.group(2)))
+        stages = sorted(found)
         if stages != list(range(1, len(stages) + 1)) or not stages:
-            raise ValueError(f"cannot infer the architecture: ResNet stages {stages}")
+            shown = stages if len(stages) < 10 else stages[:10] + ["..."]
+            raise ValueError(f"cannot infer the architecture: ResNet stages {shown}")
         bottleneck = "backbone.layer1.0.conv3.weight" in s
-        widths, blocks = [], []
-        for st in stages:
-            ids = {int(m.group(1)) for n in s
-                   for m in [re.match(rf"backbone\.layer{st}\.(\d+)\.conv1\.weight$", n)] if m}
-            widths.append(need(f"backbone.layer{st}.0.conv1.weight", 4)[0])
-            blocks.append(len(ids))
+        widths = [need(f"backbone.layer{st}.0.conv1.weight", 4)[0] for st in stages]
+        blocks = [len(found[st]) for st in stages]
         spec["backbone"] = {"kind": "resnet", "block": "bottleneck" if bottleneck else "basic",
                             "in_channels": conv1[1], "stem_width": conv1[0],
                             "widths": widths, "blocks": blocks}

@@ -176,11 +176,19 @@ def write_safetensors(path, tensors, metadata=None):
     atomically: into a temporary file beside path, renamed over it when
     complete (as liblpc writes files)."""
     path = _args.c_path(path)
+    if not isinstance(tensors, dict):
+        raise TypeError(f"tensors: needs a dict {{name: tensor}}, got {type(tensors).__name__}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata: needs a dict or None, got {type(metadata).__name__}")
     codes = {v[0]: k for k, v in _DTYPES.items()}
     header, blobs, offset = {}, [], 0
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     for name, t in tensors.items():
+        if not isinstance(name, str) or name == "__metadata__":
+            raise ValueError(f"tensors: {name!r} cannot name a tensor")
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"tensors['{name}']: needs a torch.Tensor, got {type(t).__name__}")
         t = t.detach().cpu().contiguous()
         if t.dtype not in codes:
             raise TypeError(f"tensors['{name}']: dtype {t.dtype} is not one of "
@@ -230,6 +238,8 @@ def save(path, net, description=None):
     lpc.Model.load(path, names=net.names). The batch counters
     (num_batches_tracked) are kept in the torchvision style and left out in
     the native one, as liblpc writes them."""
+    if not isinstance(net, Net):
+        raise TypeError(f"net: needs an lpc.torchnet.Net, got {type(net).__name__}")
     meta = {"format": "pt"}
     if description is not None and not isinstance(description, str):
         raise TypeError(f"description: needs a str, got {type(description).__name__}")

@@ -327,6 +327,12 @@ def test_specs():
     raises(TypeError, lpc.infer_spec, [("backbone.fc1.weight", (8, 2))], contains="dict")
     raises(TypeError, lpc.infer_spec, {}, prefix=3, contains="prefix")
     raises(ValueError, lpc.infer_spec, {}, contains="no tensor")
+    # Names are read in one pass: 20 000 stages take no quadratic time.
+    many = {"backbone.conv1.weight": (4, 3, 3, 3), "classifier.weight": (2, 4)}
+    many.update({f"backbone.layer{st}.0.conv1.weight": (4, 4, 3, 3) for st in range(1, 20001)})
+    t0 = time.monotonic()
+    raises(ValueError, lpc.infer_spec, many, contains="backbone.bn1.weight")
+    expect(time.monotonic() - t0 < 10, "infer_spec of 20 000 stages took long")
 
 
 def huge_resnet_file(path):
@@ -607,8 +613,17 @@ def test_torchnet(tmp):
     huge = os.path.join(tmp, "huge-torch.safetensors")
     huge_resnet_file(huge)
     raises(ValueError, torchnet.load, huge, contains="backbone.layer1.0.conv1.weight")
-    raises(TypeError, torchnet.write_safetensors, os.path.join(tmp, "x.st"),
+    out = os.path.join(tmp, "x.st")
+    raises(TypeError, torchnet.write_safetensors, out,
            {"a": torch.zeros(2, dtype=torch.complex64)}, contains="dtype")
+    raises(TypeError, torchnet.write_safetensors, out, [torch.zeros(2)], contains="tensors")
+    raises(TypeError, torchnet.write_safetensors, out, {"a": [1.0]}, contains="tensors['a']")
+    raises(ValueError, torchnet.write_safetensors, out, {"__metadata__": torch.zeros(1)},
+           contains="__metadata__")
+    raises(TypeError, torchnet.write_safetensors, out, {}, metadata=[1], contains="metadata")
+    raises(ValueError, torchnet.write_safetensors, out + "\0", {}, contains="NUL")
+    raises(TypeError, torchnet.save, out, torch.nn.Linear(2, 2), contains="torchnet.Net")
+    raises(ValueError, torchnet.load, good, names="keras", contains="names")
     # Atomic: a refused write leaves the old file whole and no temporary file.
     before = sorted(os.listdir(tmp))
     raises(TypeError, torchnet.write_safetensors, good, {"a": torch.zeros(2, dtype=torch.bool)})
