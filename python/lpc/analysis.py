@@ -44,8 +44,8 @@ def _out():
 
 def separation_ratio(z, labels, k=None):
     """Class-separation ratio R: the mean over samples of the distance to the
-    nearest other class centroid over the distance to the own centroid
-    (SPEC.md §6). k defaults to the largest label + 1."""
+    nearest other class centroid over the distance to the own centroid.
+    k defaults to the largest label + 1."""
     z, n, p = _features(z)
     y = _arrays.labels(labels, "labels", n)
     r = _out()
