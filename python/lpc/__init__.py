@@ -8,28 +8,30 @@ A NumPy binding over liblpc's C ABI (ctypes; no compiler needed):
 - ``Model``: a liblpc network loaded from a checkpoint or safetensors file,
   with forward/evaluate on NumPy batches and DeepFool robustness;
 - ``LPCError``: raised when the library refuses a call, with the lpc_status
-  name (``.name``) and the library's message (``.message``).
+  name (``.name``) and the library's message (``.message``); TypeError,
+  ValueError and OverflowError for arguments the package refuses before
+  calling the library (doc/python.md, "Errors").
 
 The library is found through the LPC_LIBRARY environment variable or the
 path it was installed to. See doc/python.md."""
-from ._lib import LPCError, lib as _lib, text as _text
+from . import _args
+from ._lib import LPCError, call as _call, lib as _c, text as _text
 from .analysis import (KL_DEFAULT_K, analyze, binarity, gmm1d_fit, kl_entropy,
                        ln_unit_ball_volume, neural_collapse, norm_cov, pearson,
                        separation_ratio, sigma_w)
 from .model import Model, infer_spec, read_shapes
 
-__version__ = _text(_lib.lpc_version_string())
+__version__ = _text(_c.lpc_version_string())
 
 
 def set_num_threads(n):
-    """Threads used by liblpc's kernels (process-wide; default 1)."""
-    from ._lib import check
-    check(_lib.lpc_set_num_threads(int(n)))
+    """Threads used by liblpc's kernels (process-wide, 1..1024; default 1)."""
+    _call(_c.lpc_set_num_threads, _args.c_int(n, "n"))
 
 
 def get_num_threads():
     """Threads used by liblpc's kernels."""
-    return _lib.lpc_get_num_threads()
+    return _c.lpc_get_num_threads()
 
 
 __all__ = ["LPCError", "Model", "analyze", "binarity", "gmm1d_fit", "get_num_threads",

@@ -11,6 +11,8 @@ import ctypes
 
 import numpy as np
 
+from . import _args
+
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -58,11 +60,16 @@ def labels(a, name, n=None):
     return np.ascontiguousarray(a, dtype=np.int32)
 
 
-def num_classes(y, k):
-    """k, or the largest label + 1 when k is None."""
+def num_classes(y, k, name):
+    """k (a C int), or the largest label of y (the argument name) + 1 when k
+    is None."""
     if k is not None:
-        return int(k)
-    return int(y.max()) + 1 if y.size else 0
+        return _args.c_int(k, "k")
+    k = int(y.max()) + 1 if y.size else 0
+    if k > _args.INT_MAX:
+        raise OverflowError(f"{name}: the largest label {k - 1} makes {k} classes, "
+                            f"more than a C int holds; give k or smaller labels")
+    return k
 
 
 def ptr(a, ctype):

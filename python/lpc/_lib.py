@@ -65,6 +65,7 @@ status = ctypes.c_int
 _SIGNATURES = {
     # status and version
     "lpc_status_name": (cstr, [cint]),
+    "lpc_strerror": (cstr, [cint]),
     "lpc_last_error": (cstr, []),
     "lpc_clear_error": (None, []),
     "lpc_version_string": (cstr, []),
@@ -147,7 +148,7 @@ for _name, (_res, _args) in _SIGNATURES.items():
     _f.restype = _res
     _f.argtypes = _args
 
-LPC_E_NUMERIC = -6
+LPC_E_ARG, LPC_E_NOMEM, LPC_E_IO, LPC_E_FORMAT, LPC_E_NUMERIC, LPC_E_STATE = -1, -3, -4, -5, -6, -7
 
 
 def text(b):
@@ -155,23 +156,36 @@ def text(b):
     return None if b is None else b.decode("utf-8", errors="replace")
 
 
-def error(s, message=None):
-    """The LPCError for status s, with lpc_last_error() unless message is given."""
+def error(s, message=None, where=None):
+    """The LPCError for status s with message, or lpc_last_error() when
+    message is None. An empty message becomes what the status means and
+    where (the function called), so that no error is without text."""
     name = text(lib.lpc_status_name(s))
-    return LPCError(s, name, text(lib.lpc_last_error()) if message is None else message)
+    if message is None:
+        message = text(lib.lpc_last_error())
+    if not message:
+        message = f"{where or 'liblpc'}: {text(lib.lpc_strerror(s))} (no detail given)"
+    return LPCError(s, name, message)
 
 
-def check(s):
-    """Raises LPCError when a liblpc status is not LPC_OK."""
+def call(fn, *args):
+    """fn(*args) for a liblpc function returning lpc_status; raises LPCError
+    unless it returns LPC_OK. The thread's last error is cleared first, so
+    that a stale message never describes this failure."""
+    lib.lpc_clear_error()
+    s = fn(*args)
     if s != 0:
-        raise error(s)
+        raise error(s, where=fn.__name__)
 
 
-def check_handle(h, what):
-    """Returns handle h, or raises LPCError when a builder returned NULL (the
-    status is not returned then: LPC_E_NOMEM when the message says so,
-    LPC_E_ARG otherwise)."""
+def handle(fn, *args):
+    """fn(*args) for a liblpc function returning a handle; raises LPCError
+    when it returns NULL (the status is not returned then: LPC_E_NOMEM when
+    the message says so, LPC_E_ARG otherwise)."""
+    lib.lpc_clear_error()
+    h = fn(*args)
     if not h:
-        msg = text(lib.lpc_last_error()) or f"{what} failed"
-        raise error(-3 if "out of memory" in msg else -1, msg)
+        msg = text(lib.lpc_last_error())
+        raise error(LPC_E_NOMEM if "out of memory" in msg else LPC_E_ARG, msg,
+                    where=fn.__name__)
     return h

@@ -4,14 +4,15 @@ Features ``z`` are N x P (float32 is passed by pointer; other real dtypes are
 converted to float32, as lpc-analyze does), labels are N integers in
 [0, k). Every function raises LPCError with the library's status name and
 message when the library refuses the input (labels out of range, non-finite
-values, degenerate data)."""
+values, degenerate data), and TypeError, ValueError or OverflowError (naming
+the argument) for values that cannot reach the library intact."""
 import ctypes
 import warnings
 
 import numpy as np
 
-from . import _arrays
-from ._lib import LPC_E_NUMERIC, LPCError, check, error, lib
+from . import _args, _arrays
+from ._lib import LPC_E_NUMERIC, LPCError, call, error, lib
 
 KL_DEFAULT_K = 20
 
@@ -33,8 +34,7 @@ def _nc_keys(have_w, have_pred):
 def _features(z, name="z"):
     z = _arrays.floats(z, name)
     n, p = z.shape
-    if p >= 2**31:
-        raise ValueError(f"{name}: {p} columns are too many")
+    _args.c_int(p, f"{name}: the number of columns")
     return z, n, p
 
 
@@ -44,14 +44,14 @@ def _out():
 
 def separation_ratio(z, labels, k=None):
     """Class-separation ratio R: the mean over samples of the distance to the
-    nearest other class centroid over the distance to the own centroid
-    (SPEC.md §6). k defaults to the largest label + 1."""
+    nearest other class centroid over the distance to the own centroid.
+    k defaults to the largest label + 1."""
     z, n, p = _features(z)
     y = _arrays.labels(labels, "labels", n)
     r = _out()
-    check(lib.lpc_separation_ratio(_arrays.ptr(z, ctypes.c_float), n, p,
+    call(lib.lpc_separation_ratio, _arrays.ptr(z, ctypes.c_float), n, p,
                                    _arrays.ptr(y, ctypes.c_int32),
-                                   _arrays.num_classes(y, k), ctypes.byref(r)))
+                                   _arrays.num_classes(y, k, "labels"), ctypes.byref(r))
     return r.value
 
 
@@ -62,8 +62,8 @@ def sigma_w(z, membership, k=None):
     z, n, p = _features(z)
     y = _arrays.labels(membership, "membership", n)
     r = _out()
-    check(lib.lpc_sigma_w(_arrays.ptr(z, ctypes.c_float), n, p, _arrays.ptr(y, ctypes.c_int32),
-                          _arrays.num_classes(y, k), ctypes.byref(r)))
+    call(lib.lpc_sigma_w, _arrays.ptr(z, ctypes.c_float), n, p, _arrays.ptr(y, ctypes.c_int32),
+                          _arrays.num_classes(y, k, "membership"), ctypes.byref(r))
     return r.value
 
 
@@ -71,7 +71,7 @@ def norm_cov(z):
     """Coefficient of variation of the latent norms, std(|z_i|) / mean(|z_i|)."""
     z, n, p = _features(z)
     r = _out()
-    check(lib.lpc_norm_cov(_arrays.ptr(z, ctypes.c_float), n, p, ctypes.byref(r)))
+    call(lib.lpc_norm_cov, _arrays.ptr(z, ctypes.c_float), n, p, ctypes.byref(r))
     return r.value
 
 
@@ -82,14 +82,14 @@ def pearson(x, y):
     if x.shape != y.shape:
         raise ValueError(f"pearson: x has {x.shape[0]} values, y {y.shape[0]}")
     r = _out()
-    check(lib.lpc_pearson(_arrays.ptr(x, ctypes.c_double), _arrays.ptr(y, ctypes.c_double),
-                          x.shape[0], ctypes.byref(r)))
+    call(lib.lpc_pearson, _arrays.ptr(x, ctypes.c_double), _arrays.ptr(y, ctypes.c_double),
+                          x.shape[0], ctypes.byref(r))
     return r.value
 
 
 def ln_unit_ball_volume(d):
     """ln of the volume of the d-dimensional unit ball (NaN for d < 0)."""
-    return lib.lpc_ln_unit_ball_volume(int(d))
+    return lib.lpc_ln_unit_ball_volume(_args.c_int(d, "d"))
 
 
 def kl_entropy(z, k=KL_DEFAULT_K, standardize=False):
@@ -97,9 +97,11 @@ def kl_entropy(z, k=KL_DEFAULT_K, standardize=False):
     returns (H, H / P). standardize: each dimension scaled to unit
     population std first."""
     z, n, p = _features(z)
+    k = _args.c_int(k, "k")
+    standardize = _args.flag(standardize, "standardize")
     h, hp = _out(), _out()
-    check(lib.lpc_kl_entropy(_arrays.ptr(z, ctypes.c_float), n, p, int(k),
-                             1 if standardize else 0, ctypes.byref(h), ctypes.byref(hp)))
+    call(lib.lpc_kl_entropy, _arrays.ptr(z, ctypes.c_float), n, p, k, standardize,
+         ctypes.byref(h), ctypes.byref(hp))
     return h.value, hp.value
 
 
@@ -109,8 +111,8 @@ def gmm1d_fit(x):
     x = _arrays.floats(x, "x", 1, np.float64)
     w, m, v = (ctypes.c_double * 2)(), (ctypes.c_double * 2)(), (ctypes.c_double * 2)()
     ll = _out()
-    check(lib.lpc_gmm1d_fit(_arrays.ptr(x, ctypes.c_double), x.shape[0], w, m, v,
-                            ctypes.byref(ll)))
+    call(lib.lpc_gmm1d_fit, _arrays.ptr(x, ctypes.c_double), x.shape[0], w, m, v,
+                            ctypes.byref(ll))
     return {"weights": np.array(w[:]), "means": np.array(m[:]), "variances": np.array(v[:]),
             "mean_loglik": ll.value}
 
@@ -122,17 +124,17 @@ def binarity(z):
     ("l_dim", "sigma_dim", "mu_dim")."""
     z, n, p = _features(z)
     h = ctypes.c_void_p()
-    check(lib.lpc_binarity_compute(_arrays.ptr(z, ctypes.c_float), n, p, ctypes.byref(h)))
+    call(lib.lpc_binarity_compute, _arrays.ptr(z, ctypes.c_float), n, p, ctypes.byref(h))
     try:
         out = {}
         for key, metric in _BINARITY.items():
             v = _out()
-            check(lib.lpc_binarity_get(h, metric, ctypes.byref(v)))
+            call(lib.lpc_binarity_get, h, metric, ctypes.byref(v))
             out[key] = v.value
         dims = np.zeros((3, p))
         for j in range(p):
             a, b, c = _out(), _out(), _out()
-            check(lib.lpc_binarity_dim(h, j, ctypes.byref(a), ctypes.byref(b), ctypes.byref(c)))
+            call(lib.lpc_binarity_dim, h, j, ctypes.byref(a), ctypes.byref(b), ctypes.byref(c))
             dims[:, j] = a.value, b.value, c.value
         out["l_dim"], out["sigma_dim"], out["mu_dim"] = dims
         return out
@@ -152,7 +154,7 @@ def neural_collapse(z, labels, k=None, weights=None, bias=None, predictions=None
     "uniform_duality", "nc4")."""
     z, n, p = _features(z)
     y = _arrays.labels(labels, "labels", n)
-    k = _arrays.num_classes(y, k)
+    k = _arrays.num_classes(y, k, "labels")
     w = None if weights is None else _arrays.floats(weights, "weights")
     if w is not None and w.shape != (k, p):
         raise ValueError(f"weights: shape {w.shape}, expected ({k}, {p})")
@@ -161,10 +163,10 @@ def neural_collapse(z, labels, k=None, weights=None, bias=None, predictions=None
         raise ValueError(f"bias: shape {b.shape}, expected ({k},)")
     pred = None if predictions is None else _arrays.labels(predictions, "predictions", n)
     h = ctypes.c_void_p()
-    check(lib.lpc_nc_compute(_arrays.ptr(z, ctypes.c_float), n, p,
+    call(lib.lpc_nc_compute, _arrays.ptr(z, ctypes.c_float), n, p,
                              _arrays.ptr(y, ctypes.c_int32), k, _arrays.ptr(w, ctypes.c_float),
                              _arrays.ptr(b, ctypes.c_float), _arrays.ptr(pred, ctypes.c_int32),
-                             ctypes.byref(h)))
+                             ctypes.byref(h))
     try:
         out = {}
         for key in _nc_keys(w is not None, pred is not None):
@@ -179,7 +181,7 @@ def neural_collapse(z, labels, k=None, weights=None, bias=None, predictions=None
 
 def _nc_get(h, key):
     v = _out()
-    check(lib.lpc_nc_get(h, _NC[key], ctypes.byref(v)))
+    call(lib.lpc_nc_get, h, _NC[key], ctypes.byref(v))
     return v.value
 
 
@@ -205,12 +207,14 @@ def analyze(z, y, weights=None, logits=None, k=KL_DEFAULT_K, standardize=False):
     RuntimeWarning), as lpc-analyze prints null."""
     z, n, p = _features(z)
     y = _arrays.labels(y, "y", n)
+    k = _args.c_int(k, "k")
+    standardize = _args.flag(standardize, "standardize")
     if n < 1 or p < 1:
         raise ValueError("z: needs N, P >= 1")
     if y.size and y.min() < 0:
         i = int(np.argmin(y))
         raise error(-1, f"label {int(y[i])} of sample {i} is negative")
-    kc = _arrays.num_classes(y, None)
+    kc = _arrays.num_classes(y, None, "y")
     w = None if weights is None else _arrays.floats(weights, "weights")
     lg = None if logits is None else _arrays.floats(logits, "logits")
     if w is not None and (w.shape[1] != p or w.shape[0] < kc):

@@ -18,14 +18,16 @@ The safetensors reader and writer here are plain Python (the file format is
 an 8-byte header length, a JSON header and raw little-endian bytes), so the
 ``safetensors`` package is not needed."""
 import json
+import os
 import struct
+import tempfile
 from collections import OrderedDict
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import model as _model
+from . import _args, model as _model
 
 BN_EPS = 1e-5  # liblpc's batch norm (LPCI_BN_EPS) and momentum 0.1 are PyTorch's defaults
 
@@ -96,6 +98,9 @@ class Net(nn.Module):
 
     def __init__(self, spec, names="native"):
         super().__init__()
+        if names not in ("native", "torchvision"):
+            raise ValueError(f"names must be 'native' or 'torchvision', got {names!r}")
+        spec = _model.check_spec(spec)
         self.names = names
         b = spec["backbone"]
         shortcut = "downsample" if names == "torchvision" else "shortcut"
@@ -119,32 +124,75 @@ _DTYPES = {"F32": (torch.float32, "<f4"), "F64": (torch.float64, "<f8"),
            "I64": (torch.int64, "<i8"), "I32": (torch.int32, "<i4")}
 
 
+def _bad(path, what):
+    return ValueError(f"{os.fsdecode(path)}: not a safetensors file this reader takes: {what}")
+
+
 def read_safetensors(path):
     """{name: tensor} of a safetensors file (F32, F64, I32, I64 tensors) and
-    its metadata dict."""
-    with open(path, "rb") as f:
+    its metadata dict. LPCError LPC_E_IO when the file cannot be opened or
+    is not a regular file; ValueError naming the file and the flaw when the
+    bytes are not such a file (header length, JSON, dtypes, shapes and data
+    offsets are all checked against the file's size)."""
+    path = _args.c_path(path)
+    with _args.open_regular(path, "lpc.torchnet.read_safetensors") as f:
         raw = f.read()
+    if len(raw) < 8:
+        raise _bad(path, f"{len(raw)} bytes")
     (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
+    if n > len(raw) - 8:
+        raise _bad(path, f"header of {n} bytes in a file of {len(raw)}")
+    try:
+        header = json.loads(raw[8:8 + n])
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _bad(path, f"header: {e}") from None
+    if not isinstance(header, dict):
+        raise _bad(path, "header is not a JSON object")
     meta = header.pop("__metadata__", {})
+    if not isinstance(meta, dict):
+        raise _bad(path, "__metadata__ is not an object")
     data = raw[8 + n:]
     out = {}
     for name, e in header.items():
-        begin, end = e["data_offsets"]
-        dtype, np_dtype = _DTYPES[e["dtype"]]
-        a = np.frombuffer(data[begin:end], dtype=np_dtype).reshape(e["shape"])
+        try:
+            dtype, np_dtype = _DTYPES[e["dtype"]]
+            shape = [int(d) for d in e["shape"]]
+            begin, end = (int(v) for v in e["data_offsets"])
+            if any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in e["shape"]):
+                raise ValueError(f"shape {e['shape']}")
+        except (KeyError, TypeError, ValueError) as err:
+            raise _bad(path, f"tensor '{name}': {err!r}") from None
+        size = int(np.prod(shape, dtype=object)) * np.dtype(np_dtype).itemsize
+        if not 0 <= begin <= end <= len(data) or end - begin != size:
+            raise _bad(path, f"tensor '{name}': data offsets [{begin}, {end}) for {size} bytes "
+                             f"of {len(data)}")
+        a = np.frombuffer(data[begin:end], dtype=np_dtype).reshape(shape)
         out[name] = torch.from_numpy(a.copy()).to(dtype)
     return out, meta
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """Writes {name: tensor} (float32/float64/int32/int64) as safetensors."""
+    """Writes {name: tensor} (float32/float64/int32/int64) as safetensors,
+    atomically: into a temporary file beside path, renamed over it when
+    complete (as liblpc writes files)."""
+    path = _args.c_path(path)
+    if not isinstance(tensors, dict):
+        raise TypeError(f"tensors: needs a dict {{name: tensor}}, got {type(tensors).__name__}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata: needs a dict or None, got {type(metadata).__name__}")
     codes = {v[0]: k for k, v in _DTYPES.items()}
     header, blobs, offset = {}, [], 0
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     for name, t in tensors.items():
+        if not isinstance(name, str) or name == "__metadata__":
+            raise ValueError(f"tensors: {name!r} cannot name a tensor")
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"tensors['{name}']: needs a torch.Tensor, got {type(t).__name__}")
         t = t.detach().cpu().contiguous()
+        if t.dtype not in codes:
+            raise TypeError(f"tensors['{name}']: dtype {t.dtype} is not one of "
+                            f"{sorted(str(c) for c in codes)}")
         b = t.numpy().astype(_DTYPES[codes[t.dtype]][1], copy=False).tobytes()
         header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(b)]}
@@ -152,8 +200,18 @@ def write_safetensors(path, tensors, metadata=None):
         offset += len(b)
     h = json.dumps(header, separators=(",", ":")).encode()
     h += b" " * (-(8 + len(h)) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    folder, base = os.path.split(path)
+    fd, tmp = tempfile.mkstemp(prefix=base + b".tmp-", dir=folder or b".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def load(path, names="native"):
@@ -162,7 +220,12 @@ def load(path, names="native"):
     Every stored tensor must fit (strict load_state_dict); only the batch
     counters that native-named files lack are left at their defaults."""
     tensors, _ = read_safetensors(path)
-    net = Net(_model.infer_spec({k: tuple(v.shape) for k, v in tensors.items()}), names)
+    shapes = {k: tuple(v.shape) for k, v in tensors.items()}
+    try:
+        spec = _model.infer_spec(shapes)
+    except ValueError as e:
+        raise _bad(_args.c_path(path), str(e)) from None
+    net = Net(spec, names)
     missing, unexpected = net.load_state_dict(tensors, strict=False)
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     if missing or unexpected:
@@ -175,7 +238,11 @@ def save(path, net, description=None):
     lpc.Model.load(path, names=net.names). The batch counters
     (num_batches_tracked) are kept in the torchvision style and left out in
     the native one, as liblpc writes them."""
+    if not isinstance(net, Net):
+        raise TypeError(f"net: needs an lpc.torchnet.Net, got {type(net).__name__}")
     meta = {"format": "pt"}
+    if description is not None and not isinstance(description, str):
+        raise TypeError(f"description: needs a str, got {type(description).__name__}")
     if description is not None:
         meta["description"] = description
     state = {k: v for k, v in net.state_dict().items()

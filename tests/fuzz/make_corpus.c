@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 #include "lpc/lpc.h"
+#include "targets.h"
 
 static const char *root;
 
@@ -248,6 +249,67 @@ static void safetensors_seeds(void)
     lpc_rng_free(rng);
 }
 
+/* model_file seeds: the selector byte, then the file at tmp (removed). */
+static void selected(const char *file, unsigned sel, const char *tmp)
+{
+    FILE *f = fopen(tmp, "rb");
+    static uint8_t buf[1 << 16];
+    buf[0] = (uint8_t)sel;
+    size_t n = f ? fread(buf + 1, 1, sizeof buf - 1, f) : 0;
+    if (!f || !feof(f) || fclose(f) != 0) {
+        fprintf(stderr, "make_corpus: cannot read back %s\n", tmp);
+        exit(1);
+    }
+    remove(tmp);
+    put("model_file", file, buf, n + 1);
+}
+
+/* Each network of lpcf_model_new as lpc.Model.load reads it: safetensors
+ * in both name styles, with and without the "model." prefix, and
+ * checkpoints as lpc-ablation writes them. */
+static void model_file_seeds(void)
+{
+    static const struct {
+        const char *file;
+        unsigned sel; /* arch | 4: "model." | 8: torchvision names */
+        int checkpoint;
+    } seeds[] = {
+        {"mlp-native", 0, 0},
+        {"mlp-silu-prefixed", 1 | 4, 0},
+        {"resnet-basic-torchvision", 2 | 8, 0},
+        {"resnet-bottleneck-torchvision-prefixed", 3 | 4 | 8, 0},
+        {"mlp-checkpoint", 0, 1},
+        {"resnet-basic-checkpoint-prefixed", 2 | 4, 1},
+    };
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s/model_file.tmp", root);
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        int64_t shape[4];
+        int ndim;
+        lpc_module *net = lpcf_model_new(seeds[i].sel, shape, &ndim);
+        const char *prefix = seeds[i].sel & 4 ? "model." : NULL;
+        lpc_status s = LPC_E_NOMEM;
+        if (net && seeds[i].checkpoint) {
+            lpc_checkpoint *ck = lpc_checkpoint_new();
+            s = ck ? lpc_checkpoint_add_module(ck, prefix ? prefix : "", net) : LPC_E_NOMEM;
+            if (s == LPC_OK)
+                s = lpc_checkpoint_save(ck, tmp);
+            lpc_checkpoint_free(ck);
+        } else if (net) {
+            s = lpc_safetensors_save_module(tmp, net, prefix,
+                                            seeds[i].sel & 8 ? LPC_NAMES_TORCHVISION
+                                                             : LPC_NAMES_NATIVE,
+                                            "seed");
+        }
+        lpc_module_free(net);
+        if (s != LPC_OK) {
+            fprintf(stderr, "make_corpus: model_file %s: %s\n", seeds[i].file, lpc_last_error());
+            exit(1);
+        }
+        selected(seeds[i].file, seeds[i].sel, tmp);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -262,5 +324,6 @@ int main(int argc, char **argv)
     checkpoint_seeds();
     npy_seeds();
     safetensors_seeds();
+    model_file_seeds();
     return 0;
 }

@@ -192,6 +192,86 @@ int lpcf_safetensors(const uint8_t *data, size_t size)
     return 1;
 }
 
+/* lpc.read_shapes on a parsed file: every name, shape and dtype. */
+static void list_checkpoint(const lpc_checkpoint *ck)
+{
+    for (int i = 0; i < lpc_checkpoint_num_tensors(ck); i++) {
+        const lpc_tensor *t = lpc_checkpoint_tensor(ck, lpc_checkpoint_tensor_name(ck, i));
+        for (int d = 0; t && d < lpc_tensor_ndim(t); d++)
+            lpc_tensor_dim(t, d);
+    }
+}
+
+static void list_safetensors(const lpc_safetensors *st)
+{
+    for (int i = 0; i < lpc_safetensors_num_tensors(st); i++) {
+        lpc_safetensors_tensor_name(st, i);
+        lpc_safetensors_tensor_dtype(st, i);
+        for (int d = 0; d < lpc_safetensors_tensor_ndim(st, i); d++)
+            lpc_safetensors_tensor_dim(st, i, d);
+    }
+    static const char *const keys[] = {"format", "liblpc_version", "description"};
+    for (int k = 0; k < 3; k++)
+        lpc_safetensors_metadata(st, keys[k]);
+}
+
+/* Model.forward on a batch of zeros: the restored weights in use. */
+static void forward_zeros(lpc_module *net, const int64_t *shape, int ndim)
+{
+    lpc_ctx *ctx = lpc_ctx_new();
+    if (!ctx)
+        return;
+    lpc_ctx_set_grad(ctx, 0);
+    float x[2 * 16] = {0};
+    lpc_tensor *t = lpc_tensor_from(ctx, ndim, shape, x, ndim == 2 ? 8 : 32);
+    const char *parts[] = {"backbone", "penultimate", "classifier"};
+    for (int i = 0; i < 3; i++) {
+        lpc_module *m = lpc_module_find(net, parts[i]);
+        if (m)
+            t = lpc_module_forward(m, ctx, t);
+    }
+    if (lpc_ctx_status(ctx) == LPC_OK) {
+        volatile float last = lpc_tensor_cdata(t)[lpc_tensor_numel(t) - 1];
+        (void)last;
+    }
+    lpc_ctx_free(ctx);
+}
+
+int lpcf_model_file(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    unsigned sel = data[0];
+    data++, size--;
+    const char *prefix = sel & 4 ? "model." : "";
+    int64_t shape[4];
+    int ndim = 0, ok = 0;
+    lpc_module *net = lpcf_model_new(sel & 3, shape, &ndim);
+    if (!net)
+        return 0;
+    if (size >= 8 && memcmp(data, LPCI_CK_MAGIC, 8) == 0) {
+        lpc_checkpoint *ck = NULL;
+        if (lpci_checkpoint_parse(data, size, "fuzz.lpcc", &ck) == LPC_OK) {
+            list_checkpoint(ck);
+            ok = lpc_checkpoint_restore_module(ck, prefix, net) == LPC_OK;
+            lpc_checkpoint_free(ck);
+        }
+    } else {
+        lpc_safetensors *st = NULL;
+        if (lpci_safetensors_parse(data, size, "fuzz.safetensors", &st) == LPC_OK) {
+            list_safetensors(st);
+            ok = lpc_safetensors_restore_module(st, prefix, net, sel & 8 ? LPC_NAMES_TORCHVISION
+                                                                         : LPC_NAMES_NATIVE) ==
+                 LPC_OK;
+            lpc_safetensors_free(st);
+        }
+    }
+    if (ok)
+        forward_zeros(net, shape, ndim);
+    lpc_module_free(net);
+    return ok;
+}
+
 /* What `lpc-ablation report` reads of a result.json: every metric and every
  * field of the epoch log. */
 int lpcf_result_json(const uint8_t *data, size_t size)
@@ -222,7 +302,7 @@ const lpcf_target lpcf_targets[] = {
     {"idx", lpcf_idx},           {"idx_gz", lpcf_idx_gz},
     {"cifar", lpcf_cifar},       {"png", lpcf_png},
     {"checkpoint", lpcf_checkpoint}, {"npy", lpcf_npy},
-    {"safetensors", lpcf_safetensors},
+    {"safetensors", lpcf_safetensors}, {"model_file", lpcf_model_file},
     {"result_json", lpcf_result_json},
 };
 const int lpcf_num_targets = (int)(sizeof lpcf_targets / sizeof lpcf_targets[0]);

@@ -29,6 +29,22 @@ int lpcf_result_json(const uint8_t *data, size_t size);
  * a restore into a small linear layer. */
 int lpcf_safetensors(const uint8_t *data, size_t size);
 
+/* What lpc.Model.load (the Python binding) does with a file: a selector
+ * byte, then a checkpoint or safetensors file image. The selector picks the
+ * network (bits 0-1, lpcf_model_new), the prefix "model." (bit 2) and the
+ * torchvision names (bit 3). The file is parsed, its tensors listed as
+ * lpc.read_shapes lists them, restored into the network and, when that
+ * succeeds (accepted), a batch of zeros is run through it. */
+int lpcf_model_file(const uint8_t *data, size_t size);
+
+struct lpc_module;
+/* The network lpc.Model builds for a small spec, in evaluation mode:
+ * arch 0 MLP 4-3-3 + classifier; 1 the same + linear/SiLU penultimate;
+ * 2 basic ResNet (1 channel, stem 2, widths 2, 3) + linear penultimate
+ * without bias; 3 bottleneck ResNet (widths 1, 1). Writes the shape of a
+ * 2-sample input batch (models.c). NULL when out of memory. */
+struct lpc_module *lpcf_model_new(unsigned arch, int64_t input_shape[4], int *input_ndim);
+
 typedef struct {
     const char *name; /* also the corpus directory tests/fuzz/corpus/<name> */
     int (*fn)(const uint8_t *data, size_t size);
