@@ -18,6 +18,36 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double median_sorted(const double *v, int64_t n)
+{
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Median over the samples with a non-zero gradient norm of bound / norm,
+ * the bound of f_y - f_j for the largest other logit j (tmp: n doubles). */
+static lpc_status looseness(const lpc_lipschitz_cert *cert, const float *logits, int64_t n,
+                            int64_t k, const int32_t *y, const double *norms, double *tmp,
+                            double *median)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const float *f = logits + i * k;
+        int64_t js = -1;
+        for (int64_t j = 0; j < k; j++)
+            if (j != y[i] && (js < 0 || f[j] > f[js]))
+                js = j;
+        double bound;
+        lpc_status s = lpc_lipschitz_cert_pair(cert, y[i], (int)js, &bound);
+        if (s != LPC_OK)
+            return s;
+        if (norms[i] > 0)
+            tmp[m++] = bound / norms[i];
+    }
+    qsort(tmp, (size_t)m, sizeof *tmp, cmp_double);
+    *median = m ? median_sorted(tmp, m) : 0.0;
+    return LPC_OK;
+}
+
 /* Logits of the n inputs x (in chunks) into logits (n x k). */
 static lpc_status forward_logits(lpc_head *head, const float *x, int64_t n, int c, int h, int w,
                                  float *logits)
@@ -50,11 +80,11 @@ lpc_status ex_lipschitz_measure(lpc_head *head, const lpc_dataset *test, const d
     lpc_batcher *b = lpc_batcher_new(test, n, 0, 0, mean, std);
     lpc_ctx *ctx = lpc_ctx_new();
     float *logits = malloc((size_t)(n * k) * sizeof *logits);
-    double *r = malloc((size_t)n * sizeof *r);
+    double *r = malloc((size_t)n * sizeof *r), *norms = malloc((size_t)n * sizeof *norms);
     lpc_lipschitz_cert *cert = NULL;
     lpc_tensor *x = NULL;
     const int32_t *y = NULL;
-    lpc_status s = b && ctx && logits && r ? LPC_OK : LPC_E_NOMEM;
+    lpc_status s = b && ctx && logits && r && norms ? LPC_OK : LPC_E_NOMEM;
     if (s == LPC_OK && lpc_batcher_next(b, ctx, &x, &y) != n)
         s = LPC_E_STATE;
     if (s == LPC_OK)
@@ -62,7 +92,7 @@ lpc_status ex_lipschitz_measure(lpc_head *head, const lpc_dataset *test, const d
     *out = (ex_lipschitz){.grad.size = sizeof out->grad};
     double t0 = now();
     if (s == LPC_OK)
-        s = lpc_lipschitz_estimate(net, lpc_tensor_cdata(x), n, c, h, w, y, NULL, NULL,
+        s = lpc_lipschitz_estimate(net, lpc_tensor_cdata(x), n, c, h, w, y, NULL, norms,
                                    &out->grad);
     double t1 = now();
     if (s == LPC_OK)
@@ -80,7 +110,8 @@ lpc_status ex_lipschitz_measure(lpc_head *head, const lpc_dataset *test, const d
         s = lpc_certified_accuracy(r, n, radii, EX_CERT_RADII, out->cert_acc);
     if (s == LPC_OK) {
         qsort(r, (size_t)n, sizeof *r, cmp_double);
-        out->median_radius = n % 2 ? r[n / 2] : 0.5 * (r[n / 2 - 1] + r[n / 2]);
+        out->median_radius = median_sorted(r, n);
+        s = looseness(cert, logits, n, k, y, norms, r, &out->median_looseness);
     }
     if (s != LPC_OK)
         fprintf(stderr, "error: Lipschitz measures: %s (%s)\n", lpc_last_error(),
@@ -91,5 +122,6 @@ lpc_status ex_lipschitz_measure(lpc_head *head, const lpc_dataset *test, const d
     lpc_batcher_free(b);
     free(logits);
     free(r);
+    free(norms);
     return s;
 }

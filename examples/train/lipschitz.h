@@ -12,6 +12,9 @@ typedef struct {
     double radii[EX_CERT_RADII];      /* certified accuracy at these L2 radii */
     double cert_acc[EX_CERT_RADII];
     double median_radius;             /* over the test set (0 when misclassified) */
+    double median_looseness;          /* median over samples of the certified bound of
+                                       * f_y - f_j (j the competing class) over the
+                                       * measured norm of its gradient */
     double seconds_estimate, seconds_bound;
 } ex_lipschitz;
 

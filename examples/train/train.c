@@ -160,9 +160,10 @@ static int lipschitz_json(char *text, size_t size, const ex_lipschitz *lip)
     int n = snprintf(text, size, ", \"lipschitz_grad_max\": %.6e, \"lipschitz_grad_mean\": %.6e, "
                      "\"lipschitz_grad_max_correct\": %.6e, \"lipschitz_grad_mean_correct\": "
                      "%.6e, \"lipschitz_latent_bound\": %.6e, \"certified_median_radius\": "
-                     "%.6e, \"certified_accuracy\": {", lip->grad.max, lip->grad.mean,
-                     lip->grad.max_correct, lip->grad.mean_correct, lip->latent_bound,
-                     lip->median_radius);
+                     "%.6e, \"certified_bound_over_grad_median\": %.6e, \"certified_accuracy\": {",
+                     lip->grad.max, lip->grad.mean, lip->grad.max_correct,
+                     lip->grad.mean_correct, lip->latent_bound, lip->median_radius,
+                     lip->median_looseness);
     for (int r = 0; r < EX_CERT_RADII && n >= 0 && (size_t)n < size; r++)
         n += snprintf(text + n, size - (size_t)n, "%s\"%g\": %.6f", r ? ", " : "",
                       lip->radii[r], lip->cert_acc[r]);
@@ -295,9 +296,10 @@ static int train_and_report(const options *po, lpc_comm *comm)
             return 1;
         }
         printf("lipschitz grad_max=%.4g grad_mean=%.4g grad_max_correct=%.4g "
-               "grad_mean_correct=%.4g latent_bound=%.4g median_radius=%.4g", lip.grad.max,
-               lip.grad.mean, lip.grad.max_correct, lip.grad.mean_correct, lip.latent_bound,
-               lip.median_radius);
+               "grad_mean_correct=%.4g latent_bound=%.4g median_radius=%.4g "
+               "bound_over_grad=%.4g", lip.grad.max, lip.grad.mean, lip.grad.max_correct,
+               lip.grad.mean_correct, lip.latent_bound, lip.median_radius,
+               lip.median_looseness);
         for (int r = 0; r < EX_CERT_RADII; r++)
             printf(" cert_acc@%g=%.4f", lip.radii[r], lip.cert_acc[r]);
         printf(" seconds=%.1f+%.1f\n", lip.seconds_estimate, lip.seconds_bound);
