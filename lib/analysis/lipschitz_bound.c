@@ -2,10 +2,10 @@
  * a walk of the module tree that multiplies the bounds of its parts, with
  * the input shape carried along (a conv's norm depends on its input size).
  * Linear operators get their spectral norm: dense layers from the
- * eigenvalues of their Gram matrix (or power iteration when large), convs
- * (a conv followed by a batch norm as one operator) by power iteration on
- * A^T A with the library's conv op forward and its input gradient, the
- * adjoint. */
+ * eigenvalues of their Gram matrix (Lanczos when large), convs (a conv
+ * followed by a batch norm as one operator) by Lanczos on A^T A with the
+ * library's conv op forward and its input gradient, the adjoint. Messages
+ * name the module by its path; the caller prefixes its own name. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -14,7 +14,6 @@
 #include "analysis_internal.h"
 #include "lipschitz_internal.h"
 
-#define WHO "lpc_lipschitz_bound"
 #define PATH_MAX_LEN 256
 
 typedef struct {
@@ -212,14 +211,14 @@ static lpc_status conv_norm(walker *wk, const char *path, const lpc_tensor *weig
     conv_op op = {wk->ctx, lpc_tensor_new(4, weight->shape), stride, pad,
                   {1, in->c, in->h, in->w}};
     if (!op.w)
-        return lpci_error(LPC_E_NOMEM, WHO ": out of memory for the operator at '%s'", path);
+        return lpci_error(LPC_E_NOMEM, "out of memory for the operator at '%s'", path);
     int64_t per_out = weight->numel / weight->shape[0];
     lpc_status s = LPC_OK;
     for (int64_t i = 0; i < weight->numel && s == LPC_OK; i++) {
         double v = (double)weight->data[i] * (scale ? scale[i / per_out] : 1.0);
         op.w->data[i] = (float)v;
         if (!isfinite(v) || !isfinite(op.w->data[i]))
-            s = lpci_error(LPC_E_NUMERIC, WHO ": the weights of '%s'%s are not finite", path,
+            s = lpci_error(LPC_E_NUMERIC, "the weights of '%s'%s are not finite", path,
                            scale ? " (scaled by its batch norm)" : "");
     }
     double lambda = 0.0;
@@ -227,7 +226,7 @@ static lpc_status conv_norm(walker *wk, const char *path, const lpc_tensor *weig
         s = lpci_lanczos_max(in->c * in->h * in->w, conv_gram, &op, wk->o.max_iter, wk->o.tol,
                              wk->rng, &lambda);
         if (s != LPC_OK)
-            s = lpci_error_context(WHO ": the conv at '%s'", path);
+            s = lpci_error_context("the conv at '%s'", path);
     }
     if (s == LPC_OK)
         *norm = sqrt(lambda);
@@ -241,9 +240,13 @@ static int is_kind(const lpc_module *m, const char *kind)
     return m && strcmp(m->vt->kind, kind) == 0;
 }
 
+/* What messages call the module walked from (parameter names start below it). */
+static const char top_path[] = "(model)";
+
 static void child_path(char *out, const char *path, const char *name)
 {
-    snprintf(out, PATH_MAX_LEN, "%s%s%s", path, path[0] ? "." : "", name);
+    int top = !path[0] || strcmp(path, top_path) == 0;
+    snprintf(out, PATH_MAX_LEN, "%s%s%s", top ? "" : path, top ? "" : ".", name);
 }
 
 /* |gamma| / sqrt(var + eps) per channel of a batch-norm module. */
@@ -251,16 +254,16 @@ static lpc_status bn_scale(lpc_module *bn, const char *path, int64_t c, double *
 {
     lpc_tensor *gamma = lpci_own_param(bn, 0), *var = bn->buffers[1].t;
     if (gamma->numel != c)
-        return lpci_error(LPC_E_SHAPE, WHO ": the batch norm at '%s' has %lld channels, its "
+        return lpci_error(LPC_E_SHAPE, "the batch norm at '%s' has %lld channels, its "
                           "input %lld", path, (long long)gamma->numel, (long long)c);
     double *sc = lpci_malloc((size_t)c * sizeof *sc);
     if (!sc)
-        return lpci_error(LPC_E_NOMEM, WHO ": out of memory");
+        return lpci_error(LPC_E_NOMEM, "out of memory");
     for (int64_t i = 0; i < c; i++) {
         sc[i] = fabs((double)gamma->data[i]) / sqrt((double)var->data[i] + (double)LPCI_BN_EPS);
         if (!isfinite(sc[i]) || !(var->data[i] >= 0.0f)) {
             lpci_free(sc);
-            return lpci_error(LPC_E_NUMERIC, WHO ": the batch norm at '%s' has a non-finite "
+            return lpci_error(LPC_E_NUMERIC, "the batch norm at '%s' has a non-finite "
                               "weight or a negative or non-finite running variance (channel "
                               "%lld)", path, (long long)i);
         }
@@ -277,14 +280,14 @@ static lpc_status conv_bn(walker *wk, lpc_module *conv, const char *path, lpc_mo
     const lpc_tensor *w = lpci_own_param(conv, 0);
     int64_t k = w->shape[2];
     if (s->ndim != 4 || s->c != w->shape[1])
-        return lpci_error(LPC_E_SHAPE, WHO ": the conv at '%s' takes %lld channels of "
+        return lpci_error(LPC_E_SHAPE, "the conv at '%s' takes %lld channels of "
                           "images, its input has %s%lld", path, (long long)w->shape[1],
                           s->ndim != 4 ? "no image shape, width " : "channels ",
                           (long long)s->c);
     int64_t ho = (s->h + 2 * cfg->pad - k) / cfg->stride + 1;
     int64_t wo = (s->w + 2 * cfg->pad - k) / cfg->stride + 1;
     if (s->h + 2 * cfg->pad < k || s->w + 2 * cfg->pad < k)
-        return lpci_error(LPC_E_SHAPE, WHO ": the %lldx%lld conv at '%s' does not fit its "
+        return lpci_error(LPC_E_SHAPE, "the %lldx%lld conv at '%s' does not fit its "
                           "%lldx%lld input", (long long)k, (long long)k, path,
                           (long long)s->h, (long long)s->w);
     double *scale = NULL;
@@ -356,7 +359,7 @@ static lpc_status walk_block(walker *wk, lpc_module *m, int n_convs, const char 
             return st;
     }
     if (in.ndim != s->ndim || in.c != s->c || in.h != s->h || in.w != s->w)
-        return lpci_error(LPC_E_SHAPE, WHO ": the shortcut and the branch of '%s' give "
+        return lpci_error(LPC_E_SHAPE, "the shortcut and the branch of '%s' give "
                           "different shapes", path);
     *l = wk->silu * (branch + sc);
     return LPC_OK;
@@ -386,17 +389,17 @@ static lpc_status walk_custom(walker *wk, lpc_module *m, const char *path, shape
                               double *l)
 {
     if (!wk->o.custom)
-        return lpci_error(LPC_E_STATE, WHO ": cannot bound module '%s' of kind '%s' (give a "
+        return lpci_error(LPC_E_STATE, "cannot bound module '%s' of kind '%s' (give a "
                           "bound through the options' custom callback)",
-                          path[0] ? path : "(top)", m->vt->kind);
+                          path, m->vt->kind);
     int64_t in_shape[4] = {1, s->c, s->h, s->w};
     double b = NAN;
     lpc_status st = wk->o.custom(m, s->ndim, in_shape, wk->o.custom_user, &b);
     if (st != LPC_OK)
-        return lpci_error(st, WHO ": the custom bound of '%s' failed: %s", path,
+        return lpci_error(st, "the custom bound of '%s' failed: %s", path,
                           lpc_last_error());
     if (!(b >= 0.0) || !isfinite(b))
-        return lpci_error(LPC_E_NUMERIC, WHO ": the custom bound of '%s' is %g (needs finite "
+        return lpci_error(LPC_E_NUMERIC, "the custom bound of '%s' is %g (needs finite "
                           ">= 0)", path, b);
     lpc_ctx *ctx = wk->ctx;
     lpc_ctx_reset(ctx);
@@ -406,9 +409,9 @@ static lpc_status walk_custom(walker *wk, lpc_module *m, const char *path, shape
     lpc_tensor *y = lpc_module_forward(m, ctx, x);
     st = lpc_ctx_status(ctx);
     if (st != LPC_OK)
-        return lpci_error(st, WHO ": forward of '%s': %s", path, lpc_ctx_error(ctx));
+        return lpci_error(st, "forward of '%s': %s", path, lpc_ctx_error(ctx));
     if ((y->ndim != 2 && y->ndim != 4) || y->shape[0] != 1)
-        return lpci_error(LPC_E_SHAPE, WHO ": '%s' gives a %d-d output; the walk follows "
+        return lpci_error(LPC_E_SHAPE, "'%s' gives a %d-d output; the walk follows "
                           "1 x C or 1 x C x H x W", path, y->ndim);
     *s = y->ndim == 2 ? (shape){2, y->shape[1], 1, 1}
                       : (shape){4, y->shape[1], y->shape[2], y->shape[3]};
@@ -426,12 +429,14 @@ static lpc_status walk(walker *wk, lpc_module *m, const char *path, shape *s, do
     if (is_kind(m, "linear")) {
         const lpc_tensor *w = lpci_own_param(m, 0);
         if (s->ndim != 2 || s->c != w->shape[1])
-            return lpci_error(LPC_E_SHAPE, WHO ": the linear layer at '%s' takes %lld "
+            return lpci_error(LPC_E_SHAPE, "the linear layer at '%s' takes %lld "
                               "features, its input is %s%lld", path, (long long)w->shape[1],
                               s->ndim != 2 ? "an image with channels " : "of width ",
                               (long long)s->c);
         *s = (shape){2, w->shape[0], 1, 1};
-        return lpci_dense_norm(WHO, w->data, w->shape[0], w->shape[1], wk->o.dense_limit,
+        char what[PATH_MAX_LEN + 32];
+        snprintf(what, sizeof what, "the linear layer at '%s'", path);
+        return lpci_dense_norm(what, w->data, w->shape[0], w->shape[1], wk->o.dense_limit,
                                wk->o.max_iter, wk->o.tol, wk->o.seed, l);
     }
     if (is_kind(m, "batchnorm2d")) {
@@ -456,7 +461,7 @@ static lpc_status walk(walker *wk, lpc_module *m, const char *path, shape *s, do
     }
     if (is_kind(m, "global_avgpool")) {
         if (s->ndim != 4)
-            return lpci_error(LPC_E_SHAPE, WHO ": the pooling at '%s' needs images", path);
+            return lpci_error(LPC_E_SHAPE, "the pooling at '%s' needs images", path);
         *l = 1.0 / sqrt((double)(s->h * s->w));
         *s = (shape){2, s->c, 1, 1};
         return LPC_OK;
@@ -491,12 +496,14 @@ lpc_status lpci_lipschitz_walk(const char *who, lpc_module *const *chain, int n_
     for (int i = 0; st == LPC_OK && i < n_chain; i++) {
         double l;
         lpc_module *m = chain[i];
-        char path[PATH_MAX_LEN] = "";
+        char path[PATH_MAX_LEN];
+        snprintf(path, sizeof path, "%s", top_path);
         if (m->parent) /* name it as the caller addresses it (the head's children) */
             for (int j = 0; j < m->parent->n_children; j++)
                 if (m->parent->children[j] == m)
                     child_path(path, "", m->parent->child_names[j]);
-        st = walk(&wk, m, path, &s, &l);
+        if ((st = walk(&wk, m, path, &s, &l)) != LPC_OK)
+            st = lpci_error_context("%s", who);
         total *= l;
     }
     if (st == LPC_OK && !isfinite(total))
@@ -512,6 +519,6 @@ lpc_status lpc_lipschitz_bound(lpc_module *model, int c, int h, int w,
                                const lpc_lipschitz_bound_options *opt, double *bound)
 {
     if (!model || !bound)
-        return lpci_error(LPC_E_ARG, WHO ": model or bound is NULL");
-    return lpci_lipschitz_walk(WHO, &model, 1, c, h, w, opt, bound);
+        return lpci_error(LPC_E_ARG, "lpc_lipschitz_bound: model or bound is NULL");
+    return lpci_lipschitz_walk("lpc_lipschitz_bound", &model, 1, c, h, w, opt, bound);
 }
