@@ -267,6 +267,42 @@ START_TEST(conv_norm_matches_svd)
 }
 END_TEST
 
+START_TEST(pooling_and_flatten)
+{
+    /* conv -> global average pool, and conv -> flatten -> linear: the bound
+     * is at least the explicit operator's norm; pooling alone is 1/sqrt(HW)
+     * exactly. */
+    lpc_rng *rng = lpc_rng_new(17);
+    for (int tail = 0; tail < 2; tail++) {
+        lpc_module *seq = lpc_sequential_new();
+        ck_assert_int_eq(lpc_sequential_add(seq, "conv", lpc_conv2d_new(2, 3, 3, 1, 1, 0, rng)),
+                         LPC_OK);
+        if (tail == 0) {
+            ck_assert_int_eq(lpc_sequential_add(seq, "pool", lpc_global_avgpool_new()), LPC_OK);
+        } else {
+            ck_assert_int_eq(lpc_sequential_add(seq, "flat", lpc_flatten_new()), LPC_OK);
+            ck_assert_int_eq(lpc_sequential_add(seq, "fc", lpc_linear_new(3 * 16, 5, 1, rng)),
+                             LPC_OK);
+        }
+        lpc_module_set_train(seq, 0);
+        int64_t r;
+        double *a = explicit_matrix(seq, 2, 4, 4, &r), bound;
+        ck_assert_int_eq(lpc_lipschitz_bound(seq, 2, 4, 4, NULL, &bound), LPC_OK);
+        double ref = svd_max(a, (int)r, 32);
+        ck_assert_msg(bound >= ref * (1 - 1e-6) && bound < 10 * ref, "%g vs %g", bound, ref);
+        free(a);
+        lpc_module_free(seq);
+    }
+    lpc_module *pool = lpc_global_avgpool_new();
+    lpc_module_set_train(pool, 0);
+    double b;
+    ck_assert_int_eq(lpc_lipschitz_bound(pool, 3, 4, 5, NULL, &b), LPC_OK);
+    LPCT_ASSERT_CLOSE(b, 1 / sqrt(20.0), 1e-15);
+    lpc_module_free(pool);
+    lpc_rng_free(rng);
+}
+END_TEST
+
 /* ---- nonlinear networks: bounds above sampled slopes ---- */
 
 /* Head: backbone linear(IN, H) -> act, penultimate linear(H, P), K classes. */
@@ -324,6 +360,14 @@ START_TEST(mlp_bound_above_sampled_slopes)
                 worst = fmax(worst, sqrt(dz / dx));
         }
         ck_assert_msg(worst <= lz * (1 + 1e-5), "slope %g above the bound %g", worst, lz);
+        /* The whole network's bound is L_z times the classifier's norm (dense
+         * layers this small get exact norms). */
+        double whole, wnorm;
+        ck_assert_int_eq(lpc_lipschitz_bound(lpc_head_module(h), IN, 1, 1, NULL, &whole), LPC_OK);
+        ck_assert_int_eq(lpc_lipschitz_bound(lpc_module_find(lpc_head_module(h), "classifier"),
+                                             P, 1, 1, NULL, &wnorm),
+                         LPC_OK);
+        LPCT_ASSERT_CLOSE(whole, lz * wnorm, 1e-14);
         ck_assert_msg(worst > 0.05 * lz, "bound %g is not near the slopes (%g)", lz, worst);
         /* Gradient norms of every sampled margin stay below the pair bound. */
         lpc_module *net = lpc_head_module(h);
@@ -444,6 +488,74 @@ START_TEST(resnet_bound_above_sampled_slopes)
 }
 END_TEST
 
+/* Norm of the conv + batch norm pair at `conv` / `bn` of m (copies in a
+ * sequential of their own) for inputs c x h x w. */
+static double pair_norm(lpc_module *m, const char *conv, const char *bn, int stride, int pad,
+                        int c, int h, int w)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s.weight", conv);
+    lpc_tensor *wt = lpc_module_find_param(m, name);
+    lpc_rng *rng = lpc_rng_new(1);
+    lpc_module *seq = lpc_sequential_new();
+    ck_assert_int_eq(lpc_sequential_add(seq, "c", lpc_conv2d_new(lpc_tensor_dim(wt, 1),
+                                                                 lpc_tensor_dim(wt, 0),
+                                                                 (int)lpc_tensor_dim(wt, 2),
+                                                                 stride, pad, 0, rng)),
+                     LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(seq, "b", lpc_batchnorm2d_new(lpc_tensor_dim(wt, 0))),
+                     LPC_OK);
+    static const char *parts[4] = {"weight", "bias", "running_mean", "running_var"};
+    memcpy(lpc_tensor_data(lpc_module_find_param(seq, "c.weight")), lpc_tensor_cdata(wt),
+           (size_t)lpc_tensor_numel(wt) * sizeof(float));
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "%s.%s", bn, parts[i]);
+        lpc_tensor *src = NULL, *dst = NULL;
+        if (i < 2) {
+            src = lpc_module_find_param(m, name);
+            dst = lpc_module_param(seq, 1 + i);
+        } else {
+            for (int b = 0; b < lpc_module_num_buffers(m); b++)
+                if (strcmp(lpc_module_buffer_name(m, b), name) == 0)
+                    src = lpc_module_buffer(m, b);
+            dst = lpc_module_buffer(seq, i - 2);
+        }
+        ck_assert_ptr_nonnull(src);
+        memcpy(lpc_tensor_data(dst), lpc_tensor_cdata(src),
+               (size_t)lpc_tensor_numel(src) * sizeof(float));
+    }
+    lpc_module_set_train(seq, 0);
+    double n;
+    ck_assert_int_eq(lpc_lipschitz_bound(seq, c, h, w, NULL, &n), LPC_OK);
+    lpc_module_free(seq);
+    lpc_rng_free(rng);
+    return n;
+}
+
+START_TEST(resnet_bound_composes_its_parts)
+{
+    /* stem 3 -> 4, layer1.0 (4 -> 4, identity shortcut), layer2.0 (4 -> 6,
+     * stride 2, projection shortcut), 8 x 8 inputs, pool over 4 x 4. */
+    static const int widths[2] = {4, 6}, blocks[2] = {1, 1};
+    lpc_rng *rng = lpc_rng_new(61);
+    lpc_module *m = lpc_resnet_new(LPC_RESNET_BASIC, 3, 4, 2, widths, blocks, rng);
+    randomise_bn(m, rng);
+    lpc_module_set_train(m, 0);
+    double got, k = lpci_silu_max_slope();
+    ck_assert_int_eq(lpc_lipschitz_bound(m, 3, 8, 8, NULL, &got), LPC_OK);
+    double stem = pair_norm(m, "conv1", "bn1", 1, 1, 3, 8, 8);
+    double b1 = k * (pair_norm(m, "layer1.0.conv2", "layer1.0.bn2", 1, 1, 4, 8, 8) * k *
+                         pair_norm(m, "layer1.0.conv1", "layer1.0.bn1", 1, 1, 4, 8, 8) +
+                     1.0);
+    double b2 = k * (pair_norm(m, "layer2.0.conv2", "layer2.0.bn2", 1, 1, 6, 4, 4) * k *
+                         pair_norm(m, "layer2.0.conv1", "layer2.0.bn1", 2, 1, 4, 8, 8) +
+                     pair_norm(m, "layer2.0.shortcut.0", "layer2.0.shortcut.1", 2, 0, 4, 8, 8));
+    LPCT_ASSERT_CLOSE(got, k * stem * b1 * b2 / 4.0, 1e-5);
+    lpc_module_free(m);
+    lpc_rng_free(rng);
+}
+END_TEST
+
 /* ---- custom modules and determinism ---- */
 
 static lpc_tensor *double_it(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x, void *user)
@@ -544,9 +656,11 @@ int main(void)
     TCase *tc = tcase_create("lipschitz");
     tcase_add_test(tc, linear_classifier_exact);
     tcase_add_test(tc, conv_norm_matches_svd);
+    tcase_add_test(tc, pooling_and_flatten);
     tcase_add_test(tc, mlp_bound_above_sampled_slopes);
     tcase_add_test(tc, silu_slope);
     tcase_add_test(tc, resnet_bound_above_sampled_slopes);
+    tcase_add_test(tc, resnet_bound_composes_its_parts);
     tcase_add_test(tc, custom_module_needs_a_bound);
     tcase_add_test(tc, deterministic_across_threads);
     suite_add_tcase(s, tc);
