@@ -57,13 +57,15 @@ typedef lpc_status (*lpc_lipschitz_custom_fn)(lpc_module *m, int in_ndim,
 
 typedef struct {
     size_t size;
-    double tol;      /* power iteration stops once the relative change of the norm
-                      * estimate in one step is <= tol, in (0, 0.1] (default 1e-6) */
-    int max_iter;    /* and after at most this many steps, >= 1 (default 1000) */
-    uint64_t seed;   /* of the power iteration's start vectors (default 0) */
+    double tol;      /* each operator norm (Lanczos on A^T A) is refined until its
+                      * residual, or its change over a restart, is <= tol times it;
+                      * in (0, 0.1] (default 1e-6) */
+    int max_iter;    /* at most this many operator products per norm, >= 1
+                      * (default 1000) */
+    uint64_t seed;   /* of the start vectors (default 0) */
     int dense_limit; /* linear layers whose smaller side is <= dense_limit get their
                       * exact spectral norm from a symmetric eigensolver, larger
-                      * ones power iteration; 0 .. 4096 (default 256) */
+                      * ones Lanczos; 0 .. 4096 (default 256) */
     lpc_lipschitz_custom_fn custom; /* bounds for custom modules (default NULL) */
     void *custom_user;              /* passed to custom */
 } lpc_lipschitz_bound_options;
@@ -86,7 +88,9 @@ LPC_API lpc_status lpc_lipschitz_estimate(lpc_module *model, const float *x, int
 
 LPC_API void lpc_lipschitz_bound_options_init(lpc_lipschitz_bound_options *o);
 /* An upper bound of the L2 Lipschitz constant of the model's map for inputs
- * of shape c x h x w (or c when h = w = 1), into *bound. Linear and conv
+ * of shape c x h x w (or c when h = w = 1), into *bound: the product of its
+ * parts' bounds, each operator norm converged to tol from below (see
+ * doc/robustness.md on how exact and how loose it is). Linear and conv
  * layers by their operator norms (a conv followed by a batch norm as one
  * operator), batch norm by max |gamma| / sqrt(var + eps), ReLU by 1, SiLU by
  * its largest slope 1.0998..., residual blocks by slope * (branch +
