@@ -740,6 +740,125 @@ START_TEST(deepfool)
 }
 END_TEST
 
+START_TEST(lipschitz)
+{
+    lpc_rng *rng = lpc_rng_new(13);
+    lpc_module *m = lpc_linear_new(4, 3, 1, rng);
+    float x[8] = {1, 2, 3, 4, 0, 0, 0, 0}, w[6] = {1, 0, 0, 1, 1, 1}, logits[6] = {1, 0, 0};
+    int32_t labels[2] = {0, 1}, bad_label[2] = {3, 0};
+    double norms[2] = {-1, -1}, b = -1, radii[2], eps[2] = {0, 1}, acc[2];
+    lpc_lipschitz_summary sum = {.size = sizeof sum};
+    lpc_lipschitz_estimate_options eo;
+    lpc_lipschitz_bound_options bo;
+    lpc_lipschitz_estimate_options_init(NULL); /* no-ops */
+    lpc_lipschitz_bound_options_init(NULL);
+    /* estimate */
+    EXPECT(LPC_E_STATE, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, NULL, norms, &sum));
+    EXPECT(LPC_E_STATE, lpc_lipschitz_bound(m, 4, 1, 1, NULL, &b)); /* train mode */
+    lpc_module_set_train(m, 0);
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(NULL, x, 2, 4, 1, 1, labels, NULL, norms, &sum));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, NULL, 2, 4, 1, 1, labels, NULL, norms, &sum));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, NULL, NULL, norms, &sum));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 0, 4, 1, 1, labels, NULL, norms, &sum));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 0, 1, labels, NULL, norms, &sum));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, bad_label, NULL, norms, &sum));
+    EXPECT(LPC_E_SHAPE, lpc_lipschitz_estimate(m, x, 2, 2, 1, 2, labels, NULL, norms, &sum));
+    lpc_lipschitz_estimate_options_init(&eo);
+    eo.chunk = 0;
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, &eo, norms, &sum));
+    lpc_lipschitz_estimate_options_init(&eo);
+    eo.min_norm = NAN;
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, &eo, norms, &sum));
+    eo.size = 0;
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, &eo, norms, &sum));
+    sum.size = 0;
+    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, NULL, norms, &sum));
+    ck_assert(norms[0] == -1 && norms[1] == -1); /* untouched on failure */
+    float inf_x[8] = {INFINITY, 0, 0, 0, 1, 1, 1, 1};
+    EXPECT(LPC_E_NUMERIC, lpc_lipschitz_estimate(m, inf_x, 2, 4, 1, 1, labels, NULL, norms,
+                                                 NULL));
+    /* bound */
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound(NULL, 4, 1, 1, NULL, &b));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound(m, 4, 1, 1, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound(m, 0, 1, 1, NULL, &b));
+    EXPECT(LPC_E_SHAPE, lpc_lipschitz_bound(m, 5, 1, 1, NULL, &b));
+    EXPECT(LPC_E_SHAPE, lpc_lipschitz_bound(m, 4, 2, 2, NULL, &b)); /* images into a linear */
+    lpc_lipschitz_bound_options_init(&bo);
+    bo.tol = 0;
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound(m, 4, 1, 1, &bo, &b));
+    lpc_lipschitz_bound_options_init(&bo);
+    bo.max_iter = 0;
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound(m, 4, 1, 1, &bo, &b));
+    lpc_lipschitz_bound_options_init(&bo);
+    bo.dense_limit = -1;
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound(m, 4, 1, 1, &bo, &b));
+    bo.size = 1;
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound(m, 4, 1, 1, &bo, &b));
+    ck_assert(b == -1);
+    lpc_tensor_data(lpc_module_param(m, 0))[2] = NAN;
+    EXPECT(LPC_E_NUMERIC, lpc_lipschitz_bound(m, 4, 1, 1, NULL, &b));
+    lpc_module *conv = lpc_conv2d_new(2, 2, 3, 1, 0, 0, rng);
+    lpc_module_set_train(conv, 0);
+    EXPECT(LPC_E_SHAPE, lpc_lipschitz_bound(conv, 2, 2, 2, NULL, &b)); /* kernel > input */
+    EXPECT(LPC_E_SHAPE, lpc_lipschitz_bound(conv, 3, 4, 4, NULL, &b)); /* channels */
+    lpc_module_free(conv);
+    /* certificates */
+    lpc_lipschitz_cert *cert = (lpc_lipschitz_cert *)&b;
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_new(1.0, NULL, 3, 2, &cert));
+    ck_assert_ptr_null(cert);
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_new(1.0, w, 3, 2, NULL));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_new(1.0, w, 1, 2, &cert));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_new(1.0, w, 3, 0, &cert));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_new(-1.0, w, 3, 2, &cert));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_new(INFINITY, w, 3, 2, &cert));
+    float nan_w[6] = {1, 0, NAN, 1, 1, 1};
+    EXPECT(LPC_E_NUMERIC, lpc_lipschitz_cert_new(1.0, nan_w, 3, 2, &cert));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_head(NULL, 4, 1, 1, NULL, &cert));
+    ck_assert_int_eq(lpc_lipschitz_cert_new(1.0, w, 3, 2, &cert), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_latent(NULL, &b));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_latent(cert, NULL));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_pair(NULL, 0, 1, &b));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_pair(cert, 0, 1, NULL));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_pair(cert, 0, 3, &b));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_pair(cert, -1, 0, &b));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_radii(NULL, logits, 2, labels, radii));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_radii(cert, NULL, 2, labels, radii));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_radii(cert, logits, 2, NULL, radii));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_radii(cert, logits, 2, labels, NULL));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_radii(cert, logits, 0, labels, radii));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_radii(cert, logits, 2, bad_label, radii));
+    logits[4] = NAN;
+    EXPECT(LPC_E_NUMERIC, lpc_lipschitz_cert_radii(cert, logits, 2, labels, radii));
+    lpc_lipschitz_cert_free(cert);
+    lpc_lipschitz_cert_free(NULL);
+    radii[0] = 0.5;
+    radii[1] = 0.0;
+    EXPECT(LPC_E_ARG, lpc_certified_accuracy(NULL, 2, eps, 2, acc));
+    EXPECT(LPC_E_ARG, lpc_certified_accuracy(radii, 2, NULL, 2, acc));
+    EXPECT(LPC_E_ARG, lpc_certified_accuracy(radii, 2, eps, 2, NULL));
+    EXPECT(LPC_E_ARG, lpc_certified_accuracy(radii, 0, eps, 2, acc));
+    EXPECT(LPC_E_ARG, lpc_certified_accuracy(radii, 2, eps, 0, acc));
+    eps[1] = -1;
+    EXPECT(LPC_E_ARG, lpc_certified_accuracy(radii, 2, eps, 2, acc));
+    eps[1] = 1;
+    radii[1] = NAN;
+    EXPECT(LPC_E_ARG, lpc_certified_accuracy(radii, 2, eps, 2, acc));
+    lpc_module_free(m);
+    /* A head in training mode; a head with a custom backbone and no bound. */
+    lpc_head *h = NULL;
+    ck_assert_int_eq(lpc_head_new(lpc_linear_new(4, 3, 1, rng), 3, NULL, 3, 2, rng, &h),
+                     LPC_OK);
+    EXPECT(LPC_E_STATE, lpc_lipschitz_cert_head(h, 4, 1, 1, NULL, &cert));
+    lpc_module_set_train(lpc_head_module(h), 0);
+    EXPECT(LPC_E_ARG, lpc_lipschitz_cert_head(h, 4, 1, 1, NULL, NULL));
+    EXPECT(LPC_E_SHAPE, lpc_lipschitz_cert_head(h, 5, 1, 1, NULL, &cert));
+    ck_assert_ptr_null(cert);
+    lpc_head_free(h);
+    lpc_rng_free(rng);
+}
+END_TEST
+
 START_TEST(head)
 {
     lpc_rng *rng = lpc_rng_new(11);
@@ -824,6 +943,7 @@ int main(void)
     tcase_add_test(tc, checkpoints);
     tcase_add_test(tc, analysis);
     tcase_add_test(tc, deepfool);
+    tcase_add_test(tc, lipschitz);
     tcase_add_test(tc, head);
     suite_add_tcase(s, tc);
     return lpct_run(s);

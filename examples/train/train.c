@@ -14,13 +14,14 @@
 #include "../common/fidelity.h"
 #include "../common/options.h"
 #include "../common/trainer.h"
+#include "lipschitz.h"
 
 typedef struct {
     const char *model, *dataset, *json;
     ex_backbone backbone;
     long epochs, seed, threads, subset, batch;
     double lr, wd, gamma_max, reach;
-    int widths[3], augment, protocol_set, quiet;
+    int widths[3], augment, protocol_set, quiet, lipschitz;
     lpc_protocol protocol;
     ex_fidelity fid;
 } options;
@@ -44,7 +45,10 @@ static void usage(FILE *f)
         "  --reach X            ramp protocol fraction of steps to reach it (default 0.7)\n"
         "  --no-augment         no random crop / flip (default on for ResNet backbones)\n"
         "  --json FILE          write acc_test, acc_train, sigma_w_train, seconds\n"
-        "  --quiet              only the summary line\n");
+        "  --quiet              only the summary line\n"
+        "  --lipschitz          also measure on the test set the margin-gradient norm\n"
+        "                       (max, mean; all and correct samples), the certified\n"
+        "                       bound of x -> z and certified accuracy (doc/robustness.md)\n");
     ex_fidelity_usage(f);
     fprintf(f, "  (lpc-train reports accuracy and Sigma_W only: --nc1 and --deepfool-pick act\n"
                "  in lpc-ablation)\n");
@@ -65,6 +69,7 @@ static int parse(int argc, char **argv, options *o)
         {"protocol", required_argument, 0, 'p'}, {"gamma-max", required_argument, 0, 'g'},
         {"reach", required_argument, 0, 'r'}, {"no-augment", no_argument, 0, 'A'},
         {"json", required_argument, 0, 'j'}, {"quiet", no_argument, 0, 'q'},
+        {"lipschitz", no_argument, 0, 'L'},
         {"lr-decay", required_argument, 0, 'F'}, {"gamma", required_argument, 0, 'F'},
         {"margin-clamp", required_argument, 0, 'F'}, {"train-metrics", required_argument, 0, 'F'},
         {"nc1", required_argument, 0, 'F'}, {"deepfool-pick", required_argument, 0, 'F'},
@@ -93,6 +98,7 @@ static int parse(int argc, char **argv, options *o)
         case 'A': o->augment = 0; break;
         case 'j': o->json = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 'L': o->lipschitz = 1; break;
         default: ok = 0;
         }
         if (!ok) {
@@ -146,14 +152,37 @@ static int fail(state *st, const char *what, lpc_status s)
     return 1;
 }
 
-/* Writes the summary JSON atomically (ex_write_atomic). */
-static int write_json(const char *path, const char *model, double acc_test, double acc_train,
-                      double sigma_w, double seconds)
+/* The Lipschitz fields of the summary JSON (", ..." or "" without lip). */
+static int lipschitz_json(char *text, size_t size, const ex_lipschitz *lip)
 {
-    char text[512];
+    if (!lip)
+        return snprintf(text, size, "%s", "");
+    int n = snprintf(text, size, ", \"lipschitz_grad_max\": %.6e, \"lipschitz_grad_mean\": %.6e, "
+                     "\"lipschitz_grad_max_correct\": %.6e, \"lipschitz_grad_mean_correct\": "
+                     "%.6e, \"lipschitz_latent_bound\": %.6e, \"certified_median_radius\": "
+                     "%.6e, \"certified_bound_over_grad_median\": %.6e, \"certified_accuracy\": {",
+                     lip->grad.max, lip->grad.mean, lip->grad.max_correct,
+                     lip->grad.mean_correct, lip->latent_bound, lip->median_radius,
+                     lip->median_looseness);
+    for (int r = 0; r < EX_CERT_RADII && n >= 0 && (size_t)n < size; r++)
+        n += snprintf(text + n, size - (size_t)n, "%s\"%g\": %.6f", r ? ", " : "",
+                      lip->radii[r], lip->cert_acc[r]);
+    if (n >= 0 && (size_t)n < size)
+        n += snprintf(text + n, size - (size_t)n, "}");
+    return n;
+}
+
+/* Writes the summary JSON atomically (ex_write_atomic); lip may be NULL. */
+static int write_json(const char *path, const char *model, double acc_test, double acc_train,
+                      double sigma_w, double seconds, const ex_lipschitz *lip)
+{
+    char text[1536], extra[1024];
+    int m = lipschitz_json(extra, sizeof extra, lip);
+    if (m < 0 || m >= (int)sizeof extra)
+        return 1;
     int n = snprintf(text, sizeof text, "{\"model\": \"%s\", \"acc_test\": %.6f, "
-                     "\"acc_train\": %.6f, \"sigma_w_train\": %.6e, \"seconds\": %.3f}\n",
-                     model, acc_test, acc_train, sigma_w, seconds);
+                     "\"acc_train\": %.6f, \"sigma_w_train\": %.6e, \"seconds\": %.3f%s}\n",
+                     model, acc_test, acc_train, sigma_w, seconds, extra);
     return n < 0 || n >= (int)sizeof text || ex_write_atomic(path, text, (size_t)n) != 0;
 }
 
@@ -260,7 +289,24 @@ static int train_and_report(const options *po, lpc_comm *comm)
         printf("test accuracy %.4f\n", acc_test);
     printf("summary model=%s acc_test=%.4f acc_train=%.4f sigma_w_train=%.4e seconds=%.1f\n",
            name, acc_test, acc_train, sigma_w, seconds);
-    int rc = o.json ? write_json(o.json, name, acc_test, acc_train, sigma_w, seconds) : 0;
+    ex_lipschitz lip;
+    if (o.lipschitz) {
+        if ((s = ex_lipschitz_measure(st.model, st.test, mean, std, &lip)) != LPC_OK) {
+            release(&st);
+            return 1;
+        }
+        printf("lipschitz grad_max=%.4g grad_mean=%.4g grad_max_correct=%.4g "
+               "grad_mean_correct=%.4g latent_bound=%.4g median_radius=%.4g "
+               "bound_over_grad=%.4g", lip.grad.max, lip.grad.mean, lip.grad.max_correct,
+               lip.grad.mean_correct, lip.latent_bound, lip.median_radius,
+               lip.median_looseness);
+        for (int r = 0; r < EX_CERT_RADII; r++)
+            printf(" cert_acc@%g=%.4f", lip.radii[r], lip.cert_acc[r]);
+        printf(" seconds=%.1f+%.1f\n", lip.seconds_estimate, lip.seconds_bound);
+    }
+    int rc = o.json ? write_json(o.json, name, acc_test, acc_train, sigma_w, seconds,
+                                 o.lipschitz ? &lip : NULL)
+                    : 0;
     release(&st);
     return rc;
 }

@@ -4,9 +4,7 @@
 #include "../ops/batchnorm.h"
 #include "module_internal.h"
 
-typedef struct {
-    int stride, pad;
-} conv_cfg;
+typedef lpci_conv_cfg conv_cfg;
 
 static lpc_tensor *conv_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
 {

@@ -33,6 +33,12 @@ struct lpc_module {
     int n_flat_params, n_flat_buffers, flat_valid;
 };
 
+/* A conv2d module's geometry (its impl; lib/nn/conv.c), read by walks of
+ * the module tree such as the Lipschitz bound. */
+typedef struct {
+    int stride, pad;
+} lpci_conv_cfg;
+
 /* New module of a kind; impl is owned (freed with vt->free_impl or lpci_free). */
 lpc_module *lpci_module_new(const lpci_module_vt *vt, void *impl);
 /* Register an own parameter (set requires_grad) or buffer; takes ownership of
