@@ -29,7 +29,7 @@ static void load_fixture(fixture *fx)
         char path[4200], why[256];
         snprintf(fx->dir[m], sizeof fx->dir[m], "%s/%s", LPCT_FIXTURES "/figures", models[m]);
         snprintf(path, sizeof path, "%s/result.json", fx->dir[m]);
-        fx->json[m] = jv_load(path, why, sizeof why);
+        fx->json[m] = jv_load(path, 1 << 20, why, sizeof why);
         ck_assert_msg(fx->json[m] != NULL, "%s: %s", path, why);
         fx->runs[m] = (ab_fig_run){models[m], m, 1, jv_num(fx->json[m], "final.train.R", 0),
                                    jv_num(fx->json[m], "final.robustness", 0),

@@ -7,9 +7,11 @@
 #include <unistd.h>
 #include <lpc/lpc.h>
 #include "../common/atomic.h"
+#include "../common/files.h"
 #include "../common/recipes.h"
 #include "cell.h"
 #include "figures.h"
+#include "lock.h"
 #include "paper.h"
 #include "result.h"
 #include "table4.h"
@@ -339,12 +341,16 @@ static int figures(const ab_config *c, const char *out, const ab_record *recs, i
 
 int ab_report(const ab_config *c, const char *out, int quiet)
 {
-    int n = ab_num_cells(c), finished = 0;
+    int n = ab_num_cells(c), finished = 0, rc;
+    int lock_fd = ab_lock_results(out, &rc);
+    if (lock_fd < 0)
+        return rc;
     ab_record *recs = calloc((size_t)n, sizeof *recs);
     model_summary *ms = calloc((size_t)c->n_models, sizeof *ms);
     if (!recs || !ms) {
         free(recs);
         free(ms);
+        close(lock_fd);
         return 1;
     }
     for (int i = 0; i < n; i++) {
@@ -354,7 +360,7 @@ int ab_report(const ab_config *c, const char *out, int quiet)
         r->model = model_index(c, r->cell.model);
         ab_cell_path(out, &r->cell, "result.json", path, sizeof path);
         ab_cell_identity(c, &r->cell, id, sizeof id);
-        r->state = ab_result_load(path, id, &r->json, why, sizeof why);
+        r->state = ab_result_load(path, id, c->epochs, &r->json, why, sizeof why);
         if (r->state == AB_RESULT_DAMAGED || r->state == AB_RESULT_FOREIGN)
             fprintf(stderr, "warning: %s is %s (%s); counted as missing\n", path,
                     r->state == AB_RESULT_DAMAGED ? "damaged" : "not this configuration's", why);
@@ -372,11 +378,7 @@ int ab_report(const ab_config *c, const char *out, int quiet)
                 ms[m].lrs[ms[m].n_seeds++] = recs[i].cell.lr;
     }
 
-    int rc = 0;
-    if (ab_mkdirs(out) != 0) {
-        fprintf(stderr, "error: cannot create %s: %s\n", out, strerror(errno));
-        rc = 1;
-    }
+    rc = 0;
     output md, csv, js;
     if (!rc && output_open(&md)) {
         fprintf(md.f, "# Ablation report: preset %s\n\n%s, %s backbone, %s protocol, %ld epochs, "
@@ -439,5 +441,6 @@ int ab_report(const ab_config *c, const char *out, int quiet)
         jv_free(recs[i].json);
     free(recs);
     free(ms);
+    close(lock_fd);
     return rc;
 }

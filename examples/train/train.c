@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "../common/closeout.h"
 #include "../common/comm_mpi.h"
+#include "../common/files.h"
 #include "../common/atomic.h"
 #include "../common/fidelity.h"
 #include "../common/options.h"
@@ -161,11 +163,12 @@ static int train_and_report(const options *po, lpc_comm *comm);
 
 int main(int argc, char **argv)
 {
+    ex_closeout_init("lpc-train");
     lpc_comm *comm = NULL;
     if (ex_comm_start(&argc, &argv, &comm) != 0)
         return 1;
     options o;
-    if (!parse(argc, argv, &o))
+    if (!parse(argc, argv, &o) || (o.json && !ex_check_file_option("--json", o.json)))
         return ex_comm_end(comm, 2);
     return ex_comm_end(comm, train_and_report(&o, comm));
 }

@@ -200,8 +200,8 @@ int lpcf_result_json(const uint8_t *data, size_t size)
     if (temp_file(data, size, path) != 0)
         return 0;
     jv *v = NULL;
-    ab_result_state st = ab_result_load(path, "fuzz", &v, why, sizeof why);
-    jv *all = st == AB_RESULT_DAMAGED ? NULL : jv_load(path, why, sizeof why);
+    ab_result_state st = ab_result_load(path, "fuzz", 2, &v, why, sizeof why);
+    jv *all = st == AB_RESULT_DAMAGED ? NULL : jv_load(path, 1 << 20, why, sizeof why);
     static const char *const paths[] = {"final.acc_test", "final.acc_train", "final.train.R",
                                         "final.test.R", "final.train.sigma_w",
                                         "final.robustness", "config.identity.x", ""};
