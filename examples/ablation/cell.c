@@ -70,7 +70,7 @@ static void release(run *r)
 
 static int fail(const run *r, const char *what, lpc_status s)
 {
-    fprintf(stderr, "error: cell %s: %s: %s (%s)\n", r->cell.name, what, lpc_last_error(),
+    fprintf(stderr, "error: cell %s: %s: %s (%s)\n", r->cell.name, what, ex_status_reason(s),
             lpc_status_name(s));
     return 1;
 }
@@ -81,6 +81,8 @@ static int setup(run *r)
     lpc_status s;
     if ((s = ex_load_dataset(c->dataset, 1, &r->train)) != LPC_OK)
         return fail(r, "loading the training set", s);
+    if (!ex_enough_classes(c->dataset, r->train))
+        return 1;
     if ((s = ex_load_dataset(c->dataset, 0, &r->test)) != LPC_OK)
         return fail(r, "loading the test set", s);
     if (c->subset && c->subset < lpc_dataset_size(r->train)) {

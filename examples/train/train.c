@@ -143,7 +143,7 @@ static void release(state *st)
 
 static int fail(state *st, const char *what, lpc_status s)
 {
-    fprintf(stderr, "error: %s: %s (%s)\n", what, lpc_last_error(), lpc_status_name(s));
+    fprintf(stderr, "error: %s: %s (%s)\n", what, ex_status_reason(s), lpc_status_name(s));
     release(st);
     return 1;
 }
@@ -190,6 +190,10 @@ static int train_and_report(const options *po, lpc_comm *comm)
     lpc_status s;
     if ((s = ex_load_dataset(o.dataset, 1, &st.train)) != LPC_OK)
         return fail(&st, "loading the training set", s);
+    if (!ex_enough_classes(o.dataset, st.train)) {
+        release(&st);
+        return 1;
+    }
     if ((s = ex_load_dataset(o.dataset, 0, &st.test)) != LPC_OK)
         return fail(&st, "loading the test set", s);
     if (!ex_same_shape(st.train, st.test)) { /* before training, not after */
