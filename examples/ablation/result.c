@@ -9,7 +9,7 @@
 #define FIXED_BYTES ((size_t)64 << 10)
 #define ENTRY_BYTES ((size_t)2 << 10)
 
-size_t ab_result_max_bytes(long epochs)
+static size_t max_bytes(long epochs)
 {
     return FIXED_BYTES + (size_t)(epochs > 0 ? epochs : 0) * ENTRY_BYTES;
 }
@@ -24,7 +24,7 @@ ab_result_state ab_result_load(const char *path, const char *identity, long epoc
         snprintf(why, why_size, "not finished");
         return AB_RESULT_NONE;
     }
-    jv *v = jv_load(path, ab_result_max_bytes(epochs), why, why_size);
+    jv *v = jv_load(path, max_bytes(epochs), why, why_size);
     if (!v)
         return AB_RESULT_DAMAGED;
     const char *id = jv_str(v, "config.identity");

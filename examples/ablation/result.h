@@ -13,11 +13,10 @@ typedef enum {
     AB_RESULT_FOREIGN, /* a finished result of another configuration */
 } ab_result_state;
 
-/* The largest result.json a cell of `epochs` epochs writes: a bound on
- * what is read, so that a huge file is refused as damaged, not parsed. */
-size_t ab_result_max_bytes(long epochs);
 /* Loads path and checks config.identity against identity and the log
  * against the cell's epochs (one entry per epoch; more or fewer: damaged).
+ * What is read is bounded by the epochs: a file larger than a cell of that
+ * many epochs writes is damaged, without being parsed.
  * With AB_RESULT_OK *out (if out is not NULL) holds the parsed file
  * (jv_free it); otherwise *out is NULL and why says what is wrong. */
 ab_result_state ab_result_load(const char *path, const char *identity, long epochs, jv **out,
