@@ -77,13 +77,15 @@ static lpc_status list_dir(const char *dir, int want_dirs, name_list *out)
             int err = too_long ? ENAMETOOLONG : errno;
             if (want_dirs)
                 continue;
+            /* The message first: closedir frees e. */
+            lpc_status s = lpci_error(LPC_E_IO, "%s/%s: cannot read the image: %s%s", dir,
+                                      e->d_name, strerror(err),
+                                      err == ENOENT || err == ELOOP
+                                          ? " (a dangling or looping symbolic link)"
+                                          : "");
             closedir(d);
             names_free(out);
-            return lpci_error(LPC_E_IO, "%s/%s: cannot read the image: %s%s", dir, e->d_name,
-                              strerror(err),
-                              err == ENOENT || err == ELOOP
-                                  ? " (a dangling or looping symbolic link)"
-                                  : "");
+            return s;
         }
         if (want_dirs ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
             continue;
