@@ -554,6 +554,38 @@ START_TEST(pngdir_grey)
 }
 END_TEST
 
+/* A dangling or looping *.png link in a class folder is an error naming it
+ * (it was skipped without a word); a dangling link to a class folder is
+ * still no class. */
+START_TEST(pngdir_broken_links_named)
+{
+    mkdir_rel("a_cat");
+    mkdir_rel("b_dog");
+    grey_png("a_cat/0.png", 10);
+    grey_png("b_dog/0.png", 20);
+    char *gone = path_of("b_dog/gone.png"), *loop = path_of("b_dog/loop.png");
+    char *noclass = path_of("c_none");
+    ck_assert_int_eq(symlink("/nonexistent-lpc/x.png", gone), 0);
+    ck_assert_int_eq(symlink("/nonexistent-lpc/dir", noclass), 0);
+    lpc_dataset *ds = NULL;
+    EXPECT_FAIL(lpc_dataset_load_pngdir(g_root, &ds), LPC_E_IO,
+                "b_dog/gone.png: cannot read the image: No such file or directory (a dangling");
+    ck_assert_ptr_null(ds);
+    ck_assert_int_eq(unlink(gone), 0);
+    ck_assert_int_eq(symlink("loop.png", loop), 0);
+    EXPECT_FAIL(lpc_dataset_load_pngdir(g_root, &ds), LPC_E_IO,
+                "b_dog/loop.png: cannot read the image: Too many levels of symbolic links");
+    ck_assert_int_eq(unlink(loop), 0);
+    ck_assert_msg(lpc_dataset_load_pngdir(g_root, &ds) == LPC_OK, "%s", lpc_last_error());
+    ck_assert_int_eq(lpc_dataset_num_classes(ds), 2);
+    lpc_dataset_free(ds);
+    unlink(noclass);
+    free(gone);
+    free(loop);
+    free(noclass);
+}
+END_TEST
+
 /* A test folder lacking a class keeps the training folders' labels (it used
  * to number its own folders, so c_frog became class 1); an unknown class is
  * refused by name. */
@@ -1189,6 +1221,7 @@ int main(void)
     tcase_add_test(tc, cifar100_fine_and_coarse);
     tcase_add_test(tc, pngdir_grey);
     tcase_add_test(tc, pngdir_test_classes_by_name);
+    tcase_add_test(tc, pngdir_broken_links_named);
     tcase_add_test(tc, pngdir_colour_conversions);
     tcase_add_test(tc, pngdir_malformed);
     tcase_add_test(tc, parsers_survive_garbage);

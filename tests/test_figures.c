@@ -29,7 +29,7 @@ static void load_fixture(fixture *fx)
         char path[4200], why[256];
         snprintf(fx->dir[m], sizeof fx->dir[m], "%s/%s", LPCT_FIXTURES "/figures", models[m]);
         snprintf(path, sizeof path, "%s/result.json", fx->dir[m]);
-        fx->json[m] = jv_load(path, why, sizeof why);
+        fx->json[m] = jv_load(path, 1 << 20, why, sizeof why);
         ck_assert_msg(fx->json[m] != NULL, "%s: %s", path, why);
         fx->runs[m] = (ab_fig_run){models[m], m, 1, jv_num(fx->json[m], "final.train.R", 0),
                                    jv_num(fx->json[m], "final.robustness", 0),
@@ -205,6 +205,60 @@ START_TEST(missing_data_is_skipped_and_write_errors_counted)
 }
 END_TEST
 
+/* A log axis over values up to 1.7e308: the range stays finite (its upper
+ * end was 10^308.33 = inf, and the decade count then overflowed an int). */
+START_TEST(log_axis_of_huge_values)
+{
+    const double v[2] = {1.0, 1.7e308};
+    double r[2], labels[64];
+    ck_assert_int_eq(ex_range(v, 2, 1, r), 0);
+    ck_assert_msg(isfinite(r[0]) && isfinite(r[1]) && r[0] <= 1.0 && r[1] >= 1.7e308,
+                  "range %g..%g", r[0], r[1]);
+    ex_fig fig = {0};
+    ck_assert_int_eq(ex_fig_init(&fig, 400, 300), 0);
+    ex_axes a = {.x = 60, .y = 20, .w = 300, .h = 240, .xr = {0, 1}, .yr = {r[0], r[1]},
+                 .logy = 1};
+    ex_axes_draw(&fig, &a, "huge", "x", "y", 11);
+    int n = ex_axis_labels(&fig, &a, 0, 11, labels, 64);
+    ck_assert_int_ge(n, 2);
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(isfinite(labels[i]) && labels[i] > 0, "label %d is %g", i, labels[i]);
+    ex_fig_done(&fig);
+}
+END_TEST
+
+/* Minor labels of a log axis never overlap: over 0.0055..0.0105 (the
+ * weighted-NC1 panel) 0.006..0.009 were all printed, on top of one another
+ * and of 10^-2 on a short axis. */
+START_TEST(log_axis_minor_labels_do_not_collide)
+{
+    ex_fig fig = {0};
+    ck_assert_int_eq(ex_fig_init(&fig, 600, 400), 0);
+    const double font = 11;
+    for (int h = 40; h <= 320; h += 20) {
+        for (int horizontal = 0; horizontal < 2; horizontal++) {
+            ex_axes a = {.x = 60, .y = 20, .w = horizontal ? 2 * h : 300, .h = horizontal ? 200 : h,
+                         .xr = {0.0055, 0.0105}, .yr = {0.0055, 0.0105}, .logx = 1, .logy = 1};
+            double v[64];
+            int n = ex_axis_labels(&fig, &a, horizontal, font, v, 64);
+            ck_assert_int_ge(n, 1);
+            for (int i = 0; i < n; i++)
+                for (int j = i + 1; j < n; j++) {
+                    double gap = horizontal ? fabs(ex_px(&a, v[i]) - ex_px(&a, v[j]))
+                                            : fabs(ex_py(&a, v[i]) - ex_py(&a, v[j]));
+                    /* Vertical: one text line (font * 1.2); horizontal: "0.009" is
+                     * about 2.7 font sizes wide. */
+                    double need = horizontal ? 2.7 * font : 1.2 * font;
+                    ck_assert_msg(gap >= need, "%s axis of %d px: labels %g and %g %.1f px "
+                                  "apart (< %.1f)", horizontal ? "x" : "y", h, v[i], v[j], gap,
+                                  need);
+                }
+        }
+    }
+    ex_fig_done(&fig);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("figures");
@@ -212,6 +266,8 @@ int main(void)
     tcase_add_test(tc, histograms_one_panel_per_node);
     tcase_add_test(tc, scatter_and_curves_show_every_series);
     tcase_add_test(tc, missing_data_is_skipped_and_write_errors_counted);
+    tcase_add_test(tc, log_axis_of_huge_values);
+    tcase_add_test(tc, log_axis_minor_labels_do_not_collide);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

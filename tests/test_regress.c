@@ -174,7 +174,7 @@ START_TEST(result_json_truncated_is_damaged)
         ck_assert_uint_eq(fwrite(v[i].data, 1, v[i].size, f), v[i].size);
         fclose(f);
         jv *out = (jv *)1;
-        ck_assert_int_eq(ab_result_load(path, "x", &out, why, sizeof why), AB_RESULT_DAMAGED);
+        ck_assert_int_eq(ab_result_load(path, "x", 1, &out, why, sizeof why), AB_RESULT_DAMAGED);
         ck_assert_ptr_null(out);
         ck_assert_msg(strstr(why, "damaged") && strstr(why, "of 100"), "why: %s", why);
         unlink(path);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../common/atomic.h"
+#include "../common/files.h"
 #include "../common/options.h"
 #include "../common/trainer.h"
 #include "collapse.h"
@@ -24,23 +25,6 @@
 void ab_cell_path(const char *out, const ab_cell *cell, const char *file, char *buf, size_t n)
 {
     snprintf(buf, n, "%s/cells/%s%s%s", out, cell->name, file ? "/" : "", file ? file : "");
-}
-
-int ab_mkdirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return -1;
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
-            if (!(*p = c))
-                return 0;
-        }
-    }
 }
 
 static double now(void)
@@ -86,7 +70,7 @@ static void release(run *r)
 
 static int fail(const run *r, const char *what, lpc_status s)
 {
-    fprintf(stderr, "error: cell %s: %s: %s (%s)\n", r->cell.name, what, lpc_last_error(),
+    fprintf(stderr, "error: cell %s: %s: %s (%s)\n", r->cell.name, what, ex_status_reason(s),
             lpc_status_name(s));
     return 1;
 }
@@ -97,6 +81,8 @@ static int setup(run *r)
     lpc_status s;
     if ((s = ex_load_dataset(c->dataset, 1, &r->train)) != LPC_OK)
         return fail(r, "loading the training set", s);
+    if (!ex_enough_classes(c->dataset, r->train))
+        return 1;
     if ((s = ex_load_dataset(c->dataset, 0, &r->test)) != LPC_OK)
         return fail(r, "loading the test set", s);
     if (c->subset && c->subset < lpc_dataset_size(r->train)) {
@@ -427,7 +413,7 @@ static int check_result(const run *r, ab_progress_mode mode, int *done)
     char path[4200], why[256];
     snprintf(path, sizeof path, "%s/result.json", r->dir);
     *done = 1;
-    switch (ab_result_load(path, r->identity, NULL, why, sizeof why)) {
+    switch (ab_result_load(path, r->identity, r->c->epochs, NULL, why, sizeof why)) {
     case AB_RESULT_OK:
         ab_progress_note(mode, "cell %s is already finished; nothing to do", r->cell.name);
         return 0;
@@ -450,7 +436,7 @@ ab_result_state ab_cell_result(const ab_config *c, const char *out, const ab_cel
     char path[4200], id[2048], why[256];
     ab_cell_path(out, cell, "result.json", path, sizeof path);
     ab_cell_identity(c, cell, id, sizeof id);
-    return ab_result_load(path, id, NULL, why, sizeof why);
+    return ab_result_load(path, id, c->epochs, NULL, why, sizeof why);
 }
 
 int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
@@ -466,7 +452,7 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
     ab_cell_identity(c, &r.cell, r.identity, sizeof r.identity);
     ab_cell_training_identity(c, &r.cell, r.train_identity, sizeof r.train_identity);
     ab_cell_path(out, &r.cell, NULL, r.dir, sizeof r.dir);
-    if (ab_mkdirs(r.dir) != 0) {
+    if (ex_mkdirs(r.dir) != 0) {
         fprintf(stderr, "error: cannot create %s: %s\n", r.dir, strerror(errno));
         return 1;
     }
@@ -480,7 +466,7 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
         return rc > 0 ? AB_EXIT_LOCKED : 1;
     }
     if (r.rank == 0)
-        ab_lock_remove_stale_temps(r.dir);
+        ex_remove_stale_temps(r.dir);
     if ((rc = check_result(&r, mode, &done)) != 0 || done) {
         if (lock_fd >= 0)
             close(lock_fd);

@@ -22,6 +22,4 @@ ab_result_state ab_cell_result(const ab_config *c, const char *out, const ab_cel
  * other ranks return. */
 int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
                 ab_progress_mode mode, lpc_comm *comm);
-/* mkdir -p; 0 on success. */
-int ab_mkdirs(const char *path);
 #endif

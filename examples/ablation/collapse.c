@@ -46,11 +46,19 @@ int ab_collapse_measure(const ab_config *c, lpc_head *m, ex_trainer *t,
     }
     const int32_t *labels = lpc_dataset_labels(train);
     double v = 0;
-    e->r = checked(lpc_separation_ratio(z, n, (int)p, labels, k, &v), v, "R", cell);
-    e->sigma_w = checked(lpc_sigma_w(z, n, (int)p, pred, k, &v), v, "Sigma_W", cell);
-    e->cov = checked(lpc_norm_cov(z, n, (int)p, &v), v, "CoV", cell);
+    /* Each status is taken before its value is read: the order in which a
+     * call's arguments are evaluated is unspecified. */
+    lpc_status s1 = lpc_separation_ratio(z, n, (int)p, labels, k, &v);
+    e->r = checked(s1, v, "R", cell);
+    s1 = lpc_sigma_w(z, n, (int)p, pred, k, &v);
+    e->sigma_w = checked(s1, v, "Sigma_W", cell);
+    s1 = lpc_norm_cov(z, n, (int)p, &v);
+    e->cov = checked(s1, v, "CoV", cell);
     lpc_nc *nc = NULL;
-    lpc_status ns = lpc_nc_compute_flags(z, n, (int)p, labels, k, lpc_tensor_cdata(w), NULL, pred,
+    /* Classes follow the predictions only under that convention, as in the
+     * final metrics (metrics.c). */
+    const int32_t *by = c->fid.nc_flags & LPC_NC_BY_PREDICTION ? pred : NULL;
+    lpc_status ns = lpc_nc_compute_flags(z, n, (int)p, labels, k, lpc_tensor_cdata(w), NULL, by,
                                          c->fid.nc_flags, &nc);
     static const struct {
         size_t at;
@@ -63,6 +71,7 @@ int ab_collapse_measure(const ab_config *c, lpc_head *m, ex_trainer *t,
                 {offsetof(ab_epoch_log, nc3), LPC_NC_NC3},
                 {offsetof(ab_epoch_log, nc4), LPC_NC_NC4}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        v = 0;
         lpc_status g = ns == LPC_OK ? lpc_nc_get(nc, rows[i].m, &v) : ns;
         *(double *)((char *)e + rows[i].at) = checked(g, v, "neural collapse", cell);
     }

@@ -37,11 +37,12 @@ static const jv *log_of(const ab_record *recs, int n, int m)
 /* First epoch whose measured training accuracy is 100%, or 0. */
 static double perfect_epoch(const jv *log)
 {
-    int n = cJSON_GetArraySize(log);
-    for (int e = 0; e < n; e++) {
-        const jv *row = cJSON_GetArrayItem(log, e);
+    int e = 0;
+    const jv *row;
+    cJSON_ArrayForEach(row, log) {
+        e++;
         if (jv_num(row, "acc_train", 0) >= 1.0)
-            return jv_num(row, "epoch", e + 1);
+            return jv_num(row, "epoch", e);
     }
     return 0;
 }
@@ -63,12 +64,14 @@ static int panel(const ab_config *c, const char *out, const ab_record *recs, int
     int total = 0, shown = 0, bad = 0;
     for (int m = 0; x && y && count && labels && rgb && marks && m < c->n_models; m++) {
         const jv *log = log_of(recs, n, m);
-        int rows = log ? cJSON_GetArraySize(log) : 0;
-        for (int e = 0; e < rows && e < epochs; e++) {
-            const jv *row = cJSON_GetArrayItem(log, e);
+        long e = 0;
+        const jv *row;
+        cJSON_ArrayForEach(row, log) { /* in order: one pass, not one per entry */
+            if (e++ == epochs)
+                break;
             double v = jv_num(row, panels[which].field, NAN);
             if (isfinite(v) && v > 0) {
-                x[total + count[m]] = jv_num(row, "epoch", e + 1);
+                x[total + count[m]] = jv_num(row, "epoch", (double)e);
                 y[total + count[m]++] = v;
             }
         }

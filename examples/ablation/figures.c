@@ -261,8 +261,13 @@ static int curves(const char *out, const char *const *models, int n_models,
         if (!r || !cJSON_IsArray(r->log))
             continue;
         double *row = all + (size_t)shown * (size_t)epochs;
-        for (int e = 0; e < epochs; e++)
-            row[e] = jv_num(cJSON_GetArrayItem(r->log, e), field, NAN);
+        int e = 0;
+        const jv *entry;
+        cJSON_ArrayForEach(entry, r->log) /* in order: one pass, not one per entry */
+            if (e < epochs)
+                row[e++] = jv_num(entry, field, NAN);
+        while (e < epochs)
+            row[e++] = NAN;
         labels[shown] = models[m];
         rgb[shown++] = ex_color(m);
     }

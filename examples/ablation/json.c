@@ -4,9 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#define MAX_FILE (64L << 20)
+#include "../common/files.h"
 
 /* ---- writer ---- */
 
@@ -100,17 +98,17 @@ static jv *fail(char *why, size_t n, const char *fmt, ...)
     return NULL;
 }
 
-jv *jv_load(const char *path, char *why, size_t why_size)
+jv *jv_load(const char *path, size_t max_bytes, char *why, size_t why_size)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat st;
+    size_t size = 0;
+    FILE *f = ex_fopen_regular(path, &size, why, why_size);
     if (!f)
-        return fail(why, why_size, "%s", strerror(errno));
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE) {
+        return NULL;
+    if (size > max_bytes) {
         fclose(f);
-        return fail(why, why_size, "not a regular file of at most %ld bytes", MAX_FILE);
+        return fail(why, why_size, "damaged: %zu bytes, more than the %zu its settings allow",
+                    size, max_bytes);
     }
-    size_t size = (size_t)st.st_size;
     char *buf = malloc(size + 1);
     size_t got = buf ? fread(buf, 1, size + 1, f) : 0;
     int err = ferror(f) ? errno : 0;

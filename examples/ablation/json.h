@@ -28,10 +28,11 @@ void jw_null(jw *w, const char *key);
 
 /* ---- reader ---- */
 typedef cJSON jv;
-/* Reads and parses a JSON file of at most 64 MiB. NULL when it cannot be
- * read (why: the errno text) or is not valid JSON (why: "damaged: ..." with
- * the byte offset); why may be NULL. */
-jv *jv_load(const char *path, char *why, size_t why_size);
+/* Reads and parses a JSON file of at most max_bytes: a regular file only
+ * (a FIFO, device or folder is refused without waiting on it). NULL when it
+ * cannot be read (why: the cause) or is larger or not valid JSON (why:
+ * "damaged: ..." with the size or the byte offset). */
+jv *jv_load(const char *path, size_t max_bytes, char *why, size_t why_size);
 void jv_free(jv *v);
 /* Member of an object by a dotted path ("final.train.R"), NULL when absent. */
 const jv *jv_get(const jv *v, const char *path);

@@ -1,10 +1,11 @@
 #include "lock.h"
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "../common/atomic.h"
+#include "../common/files.h"
 
 static void lock_path(const char *dir, char *path, size_t n)
 {
@@ -22,7 +23,8 @@ long ab_lock_holder(const char *dir)
 {
     char path[4200];
     lock_path(dir, path, sizeof path);
-    int f = open(path, O_RDONLY | O_CLOEXEC);
+    char why[128];
+    int f = ex_open_regular(path, O_RDONLY, 0, why, sizeof why);
     if (f < 0)
         return 0;
     long pid = conflicting(f);
@@ -36,9 +38,10 @@ int ab_lock_cell(const char *dir, int *fd, long *holder)
     lock_path(dir, path, sizeof path);
     *fd = -1;
     *holder = 0;
-    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    char why[128];
+    int f = ex_open_regular(path, O_RDWR | O_CREAT, 0644, why, sizeof why);
     if (f < 0) {
-        fprintf(stderr, "error: cannot open the lock file %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "error: cannot open the lock file %s: %s\n", path, why);
         return -1;
     }
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
@@ -57,23 +60,23 @@ int ab_lock_cell(const char *dir, int *fd, long *holder)
     return 1;
 }
 
-/* The suffix mkstemp gives the atomic writers' temporary files. */
-static int is_temp_name(const char *name)
+int ab_lock_results(const char *out, int *rc)
 {
-    const char *t = strstr(name, ".tmp-");
-    return t && strlen(t) == strlen(".tmp-XXXXXX");
-}
-
-void ab_lock_remove_stale_temps(const char *dir)
-{
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
-        char path[4200];
-        if (!is_temp_name(e->d_name))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
+    int fd = -1;
+    long holder = 0;
+    *rc = 1;
+    if (ex_mkdirs(out) != 0) {
+        fprintf(stderr, "error: cannot create %s: %s\n", out, strerror(errno));
+        return -1;
     }
-    if (d)
-        closedir(d);
+    int locked = ab_lock_cell(out, &fd, &holder);
+    if (locked > 0) {
+        fprintf(stderr, "error: process %ld is writing a report or job script in %s; "
+                        "try again when it has finished\n", holder, out);
+        *rc = AB_EXIT_LOCKED;
+    }
+    if (locked != 0)
+        return -1;
+    ex_remove_stale_temps(out);
+    return fd;
 }

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../common/closeout.h"
 #include "../common/comm_mpi.h"
+#include "../common/files.h"
 #include "../common/options.h"
 #include "cell.h"
 #include "lock.h"
@@ -35,7 +37,8 @@ static void usage(FILE *f)
         "  run --cell N         train and analyse one cell (resumes from its checkpoint);\n"
         "                       exits 75 when another process is running that cell\n"
         "  all [--jobs J]       run every unfinished cell, J processes at a time (default 1);\n"
-        "                       a cell another process is running (locked) is skipped\n"
+        "                       a cell another process is running (locked) is skipped;\n"
+        "                       SIGTERM or Ctrl-C stops the running cells too (they resume)\n"
         "  slurm [--submit]     write DIR/slurm-array.sh, a Slurm job array of the unfinished\n"
         "                       cells (--jobs J: at most J tasks at once, --threads N per task,\n"
         "                       default 1; --sbatch ARG: a further #SBATCH line, repeatable;\n"
@@ -202,13 +205,45 @@ static char **child_argv(int argc, char **argv, int cell, long threads, char *bu
     return a;
 }
 
-static pid_t spawn(char **args, int *fd)
+/* The signal that stops `all` (SIGTERM, SIGINT or SIGHUP), 0 while none came. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+}
+
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGHUP};
+
+/* Handlers for the stop signals (no SA_RESTART: a wait returns at once), or
+ * back to the default action; *mask gets the set of them. */
+static void catch_stop_signals(int on, sigset_t *mask)
+{
+    sigemptyset(mask);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) {
+        struct sigaction sa = {.sa_handler = on ? on_stop : SIG_DFL};
+        sigemptyset(&sa.sa_mask);
+        sigaction(stop_signals[i], &sa, NULL);
+        sigaddset(mask, stop_signals[i]);
+    }
+}
+
+/* Starts a child with args and its stdout on a pipe (*fd). The stop signals
+ * are blocked meanwhile, so that the caller records the child before a stop
+ * signal can ask for its PID; the child gets the default actions back. */
+static pid_t spawn(char **args, int *fd, const sigset_t *stops)
 {
     int p[2];
     if (pipe(p) != 0)
         return -1;
+    sigset_t old;
+    sigprocmask(SIG_BLOCK, stops, &old);
     pid_t pid = fork();
     if (pid == 0) {
+        for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+            signal(stop_signals[i], SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
         dup2(p[1], STDOUT_FILENO);
         close(p[0]);
         close(p[1]);
@@ -216,13 +251,16 @@ static pid_t spawn(char **args, int *fd)
         fprintf(stderr, "error: cannot execute /proc/self/exe: %s\n", strerror(errno));
         _exit(127);
     }
+    int err = errno;
     close(p[1]);
     if (pid < 0) {
         close(p[0]);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        errno = err;
         return -1;
     }
     *fd = p[0];
-    return pid;
+    return pid; /* the caller unblocks after recording it */
 }
 
 /* A child `run` ends done (0), skipped (its cell was locked meanwhile) or failed. */
@@ -230,6 +268,17 @@ static void count_exit(int status, int *ok, int *skipped, int *failed)
 {
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     ++*(code == 0 ? ok : code == AB_EXIT_LOCKED ? skipped : failed);
+}
+
+/* Stopped: the running cells stop too (they resume from their checkpoints
+ * next time), and their locks go with them. */
+static void forward(const pid_t *kids, long jobs, int running)
+{
+    for (long j = 0; j < jobs; j++)
+        if (kids[j])
+            kill(kids[j], stop_signal);
+    fprintf(stderr, "lpc-ablation: %s: stopping %d running cell(s)\n", strsignal(stop_signal),
+            running);
 }
 
 static int run_all(const ab_config *c, const options *o, int argc, char **argv)
@@ -261,34 +310,83 @@ static int run_all(const ab_config *c, const options *o, int argc, char **argv)
     if (!board)
         return 1;
     signal(SIGPIPE, SIG_IGN);
-    int next = 0, running = 0, failed = 0, ok = 0;
+    sigset_t stops;
+    catch_stop_signals(1, &stops);
+    pid_t *kids = calloc((size_t)jobs, sizeof *kids);
+    if (!kids) {
+        fprintf(stderr, "error: out of memory\n");
+        ab_board_free(board);
+        return 1;
+    }
+    int next = 0, running = 0, failed = 0, ok = 0, forwarded = 0;
     while (next < n_pending || running > 0) {
-        while (running < jobs && next < n_pending) {
+        while (!stop_signal && running < jobs && next < n_pending) {
             char b0[32], b1[32], *bufs[2] = {b0, b1};
             char **args = child_argv(argc, argv, pending[next], threads, bufs);
             ab_cell cell;
             ab_cell_at(c, pending[next], &cell);
             int fd = -1;
-            pid_t pid = args ? spawn(args, &fd) : -1;
+            pid_t pid = args ? spawn(args, &fd, &stops) : -1;
             free(args);
             if (pid < 0) {
                 fprintf(stderr, "error: cannot start cell %s: %s\n", cell.name, strerror(errno));
                 failed++;
             } else {
+                for (long j = 0; j < jobs; j++)
+                    if (!kids[j]) {
+                        kids[j] = pid;
+                        break;
+                    }
+                sigprocmask(SIG_UNBLOCK, &stops, NULL);
                 ab_board_attach(board, fd, cell.name);
                 running++;
             }
             next++;
         }
+        if (stop_signal && !forwarded) {
+            forward(kids, jobs, running);
+            forwarded = 1;
+            next = n_pending;
+        }
         running -= ab_board_poll(board, 500);
         int status;
         pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            for (long j = 0; j < jobs; j++)
+                if (kids[j] == pid)
+                    kids[j] = 0;
+            if (!forwarded)
+                count_exit(status, &ok, &skipped, &failed);
+        }
+        if (forwarded && pid < 0 && errno == ECHILD)
+            break; /* every child is gone, whatever its pipe says */
+    }
+    for (;;) { /* the children whose output ended before they did */
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (stop_signal && !forwarded) {
+            forward(kids, jobs, running);
+            forwarded = 1;
+        }
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0)
+            break;
+        for (long j = 0; j < jobs; j++)
+            if (kids[j] == pid)
+                kids[j] = 0;
+        if (!forwarded)
             count_exit(status, &ok, &skipped, &failed);
     }
-    int status;
-    while (waitpid(-1, &status, 0) > 0)
-        count_exit(status, &ok, &skipped, &failed);
+    free(kids);
+    if (stop_signal) {
+        ab_board_free(board);
+        int sig = stop_signal;
+        catch_stop_signals(0, &stops);
+        fflush(stdout);
+        raise(sig); /* the conventional end: killed by that signal */
+        return 128 + sig;
+    }
     ab_board_free(board);
     ab_progress_note(mode == AB_QUIET ? AB_PLAIN : mode,
                      "%d cell(s) done, %d skipped (locked by another process), %d failed%s", ok,
@@ -299,6 +397,7 @@ static int run_all(const ab_config *c, const options *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    ex_closeout_init("lpc-ablation");
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -311,7 +410,8 @@ int main(int argc, char **argv)
     memcpy(orig, argv, (size_t)(argc + 1) * sizeof *orig);
     options o;
     ab_config c;
-    if (!parse(argc - 1, argv + 1, &o) || !configure(&o, &c)) {
+    if (!parse(argc - 1, argv + 1, &o) || !ex_check_dir_option("--out", o.out) ||
+        !configure(&o, &c)) {
         free(orig);
         return 2;
     }

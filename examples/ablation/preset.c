@@ -113,9 +113,23 @@ static int parse_lrs(ab_config *c, const char *v)
         fprintf(stderr, "error: --lrs needs 1..%d comma-separated rates\n", AB_MAX_LRS);
         return 0;
     }
-    for (int i = 0; i < k; i++)
+    for (int i = 0; i < k; i++) {
         if (!ex_parse_double("--lrs", tok[i], 1e-12, 10, &c->lrs[i]))
             return 0;
+        /* Two equal rates would be two cells of one run, averaged as two;
+         * rates equal in the cell names' %g form would share a folder. */
+        for (int j = 0; j < i; j++) {
+            char a[32], b[32];
+            snprintf(a, sizeof a, "%g", c->lrs[i]);
+            snprintf(b, sizeof b, "%g", c->lrs[j]);
+            if (c->lrs[i] == c->lrs[j] || strcmp(a, b) == 0) {
+                fprintf(stderr, "error: --lrs lists the rate %s twice ('%s' and '%s')%s\n", a,
+                        tok[j], tok[i],
+                        c->lrs[i] == c->lrs[j] ? "" : "; rates must differ in 6 digits");
+                return 0;
+            }
+        }
+    }
     c->n_lrs = k;
     return 1;
 }
@@ -139,9 +153,16 @@ static int parse_seeds(ab_config *c, const char *v)
                 AB_MAX_SEEDS);
         return 0;
     }
-    for (int i = 0; i < k; i++)
+    for (int i = 0; i < k; i++) {
         if (!ex_parse_long("--seeds", tok[i], 0, 1L << 40, &c->seeds[i]))
             return 0;
+        for (int j = 0; j < i; j++)
+            if (c->seeds[i] == c->seeds[j]) {
+                fprintf(stderr, "error: --seeds lists the seed %ld twice ('%s' and '%s')\n",
+                        c->seeds[i], tok[j], tok[i]);
+                return 0;
+            }
+    }
     c->n_seeds = k;
     return 1;
 }
@@ -166,6 +187,10 @@ static int parse_models(ab_config *c, const char *v)
             for (int m = 0; m < ex_model_count(); m++)
                 fprintf(stderr, " %s", ex_model_name_at(m));
             fprintf(stderr, "\n");
+            return 0;
+        }
+        if (chosen[found]) {
+            fprintf(stderr, "error: --models lists the model %s twice\n", ex_model_name_at(found));
             return 0;
         }
         chosen[found] = 1;

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../common/atomic.h"
+#include "../common/files.h"
 #include "cell.h"
+#include "lock.h"
 
 /* Writes s as one single-quoted shell word. */
 static void shell_word(FILE *f, const char *s)
@@ -133,6 +135,50 @@ static int submit(const char *script)
     return 0;
 }
 
+/* s with its control characters written as C escapes (\n, \x1b, ...). */
+static void put_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\n')
+            fputs("\\n", f);
+        else if (ch == '\r')
+            fputs("\\r", f);
+        else if (ch == '\t')
+            fputs("\\t", f);
+        else if (ch < 0x20 || ch == 0x7f)
+            fprintf(f, "\\x%02x", ch);
+        else
+            fputc(ch, f);
+    }
+}
+
+/* A value written into the script must stay on its line: no newline (it
+ * would become a command of its own) nor any other control character. */
+static int script_safe(const char *what, const char *v)
+{
+    if (!ex_has_control(v))
+        return 1;
+    fprintf(stderr, "error: %s '", what);
+    put_escaped(stderr, v);
+    fprintf(stderr, "' holds a control character; it cannot go into the job script\n");
+    return 0;
+}
+
+static int all_script_safe(const ab_slurm_opts *o, const char *self, const char *out)
+{
+    char what[80];
+    int ok = script_safe("this program's path", self) && script_safe("--out", out) &&
+             script_safe("--preset", o->preset);
+    for (int i = 0; ok && i < o->n_extra; i++)
+        ok = script_safe("--sbatch", o->extra[i]);
+    for (int i = 0; ok && i < o->n_ov; i++) {
+        snprintf(what, sizeof what, "--%s", o->ov_what[i]);
+        ok = script_safe(what, o->ov_value[i]);
+    }
+    return ok;
+}
+
 int ab_slurm(const ab_config *c, const ab_slurm_opts *o)
 {
     char out[PATH_MAX], self[PATH_MAX], dir[PATH_MAX + 16], script[PATH_MAX + 32];
@@ -142,30 +188,40 @@ int ab_slurm(const ab_config *c, const ab_slurm_opts *o)
         return 1;
     }
     self[n] = '\0';
+    if (!all_script_safe(o, self, o->out))
+        return 2;
     /* Tasks may start in any directory: the script names absolute paths. */
-    if (ab_mkdirs(o->out) != 0 || !realpath(o->out, out)) {
+    if (ex_mkdirs(o->out) != 0 || !realpath(o->out, out)) {
         fprintf(stderr, "error: cannot create %s: %s\n", o->out, strerror(errno));
         return 1;
     }
     snprintf(dir, sizeof dir, "%s/logs", out);
-    if (ab_mkdirs(dir) != 0) {
+    if (ex_mkdirs(dir) != 0) {
         fprintf(stderr, "error: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
-    int cells = 0;
+    if (!script_safe("--out", out)) /* the absolute path, through symbolic links */
+        return 2;
+    int cells = 0, rc;
+    int lock_fd = ab_lock_results(out, &rc);
+    if (lock_fd < 0)
+        return rc;
     char *text = script_text(c, o, self, out, &cells);
     if (!text) {
         fprintf(stderr, "error: out of memory writing the job script\n");
+        close(lock_fd);
         return 1;
     }
     if (cells == 0) {
         free(text);
+        close(lock_fd);
         printf("all %d cells in %s are finished; nothing to submit\n", ab_num_cells(c), out);
         return 0;
     }
     snprintf(script, sizeof script, "%s/slurm-array.sh", out);
-    int rc = ex_write_atomic(script, text, strlen(text)); /* prints its error */
+    rc = ex_write_atomic(script, text, strlen(text)); /* prints its error */
     free(text);
+    close(lock_fd);
     if (rc != 0)
         return 1;
     printf("wrote %s: %d of %d cells, %ld rank(s) of %ld thread(s) each\n", script, cells,

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <lpc/lpc.h>
+#include "../common/closeout.h"
 #include "load.h"
 #include "nc_keys.h"
 #include "stream.h"
@@ -59,6 +60,7 @@ static void put(json *j, const char *key, lpc_status s, double v)
 
 int main(int argc, char **argv)
 {
+    ex_closeout_init("lpc-analyze");
     if (argc > 1 && strcmp(argv[1], "--stream") == 0)
         return analyze_stream(argc - 1, argv + 1);
     const char *features = NULL, *labels = NULL, *weights = NULL, *logits = NULL;
@@ -144,8 +146,9 @@ int main(int argc, char **argv)
         k = kw;
     else if (lg)
         k = kl;
-    if (k > 1000000) {
-        fprintf(stderr, "lpc-analyze: too many classes (%lld)\n", (long long)k);
+    if (k > AN_MAX_CLASSES) {
+        fprintf(stderr, "lpc-analyze: %lld classes (largest label %lld); at most %d\n",
+                (long long)k, (long long)k - 1, AN_MAX_CLASSES);
         goto done;
     }
     if (lg) {

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <lpc/lpc.h>
 
+/* The most classes (largest label + 1) lpc-analyze accepts. */
+#define AN_MAX_CLASSES 1000000
+
 /* Prints "lpc-analyze: what path: lpc_last_error()"; returns 2 (the exit status). */
 int an_fail(const char *what, const char *path);
 /* A 2-D float array (rows x cols) of finite values (NaN or Inf is refused,

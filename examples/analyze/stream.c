@@ -64,8 +64,10 @@ static int parse(int argc, char **argv, args *a)
             char *end;
             errno = 0;
             a->classes = strtol(argv[++i], &end, 10);
-            if (errno || *end || end == argv[i] || a->classes < 2 || a->classes > 1000000) {
-                fprintf(stderr, "lpc-analyze: --classes needs an integer in 2..1000000\n");
+            if (errno || *end || end == argv[i] || a->classes < 2 ||
+                a->classes > AN_MAX_CLASSES) {
+                fprintf(stderr, "lpc-analyze: --classes needs an integer in 2..%d, got '%s'\n",
+                        AN_MAX_CLASSES, argv[i]);
                 return 2;
             }
         } else {
@@ -90,9 +92,17 @@ static int scan_classes(const args *a, long *k)
         int32_t *y = an_load_labels(a->labels[c], &n);
         if (!y)
             return 2;
-        for (int64_t i = 0; i < n; i++)
+        for (int64_t i = 0; i < n; i++) {
+            if (y[i] < 0 || y[i] >= AN_MAX_CLASSES) {
+                fprintf(stderr, "lpc-analyze: %s: label %ld of sample %lld is %s (labels are "
+                        "0..%d)\n", a->labels[c], (long)y[i], (long long)i,
+                        y[i] < 0 ? "negative" : "too large", AN_MAX_CLASSES - 1);
+                free(y);
+                return 2;
+            }
             if (y[i] >= *k)
                 *k = (long)y[i] + 1;
+        }
         free(y);
     }
     if (*k < 2) {
@@ -172,7 +182,7 @@ int analyze_stream(int argc, char **argv)
     if (a.weights) {
         if (!(w = an_load_matrix(a.weights, &kw, &pw)))
             goto done;
-        if (pw != p || kw < 2 || kw > 1000000) {
+        if (pw != p || kw < 2 || kw > AN_MAX_CLASSES) {
             fprintf(stderr, "lpc-analyze: %s is %lld x %lld, expected K x %lld\n", a.weights,
                     (long long)kw, (long long)pw, (long long)p);
             goto done;

@@ -3,12 +3,14 @@
  * with CE + gamma * mean(z^2) and gamma growing per step collapses each
  * class onto one point of the latent plane. Writes PNG frames of the plane
  * and prints the within-class spread per frame. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include "../common/closeout.h"
+#include "../common/files.h"
 #include "../common/options.h"
 #include "../common/plot.h"
 
@@ -68,21 +70,6 @@ static int parse(int argc, char **argv, options *o)
         }
     }
     return optind == argc || (usage(stderr), 0);
-}
-
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return -1;
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(buf, 0755);
-            *p = '/';
-        }
-    struct stat st;
-    return mkdir(buf, 0755) == 0 || (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : -1;
 }
 
 /* Class means on a sphere of radius 2.5, unit-variance noise. */
@@ -197,11 +184,12 @@ static int draw(const char *out, long frame, const float *z, const int32_t *y, l
 
 int main(int argc, char **argv)
 {
+    ex_closeout_init("lpc-collapse2d");
     options o;
-    if (!parse(argc, argv, &o))
+    if (!parse(argc, argv, &o) || !ex_check_dir_option("--out", o.out))
         return 2;
-    if (mkdir_p(o.out) != 0) {
-        fprintf(stderr, "error: cannot create %s\n", o.out);
+    if (ex_mkdirs(o.out) != 0) {
+        fprintf(stderr, "error: cannot create %s: %s\n", o.out, strerror(errno));
         return 1;
     }
     lpc_set_num_threads((int)o.threads);

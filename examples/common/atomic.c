@@ -1,4 +1,6 @@
 #include "atomic.h"
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -72,4 +74,33 @@ int ex_write_atomic(const char *path, const void *data, size_t len)
     }
     sync_dir(path);
     return 0;
+}
+
+/* The temporary names ex_write_atomic makes: PATH.tmp-XXXXXX, where mkstemp
+ * replaces the six X with letters and digits. */
+static int is_temp_name(const char *name)
+{
+    size_t n = strlen(name), suffix = strlen(".tmp-XXXXXX");
+    if (n <= suffix || strncmp(name + n - suffix, ".tmp-", 5) != 0)
+        return 0;
+    for (const char *p = name + n - 6; *p; p++)
+        if (!isalnum((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
+void ex_remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        char path[4200];
+        struct stat st;
+        if (!is_temp_name(e->d_name) ||
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
 }

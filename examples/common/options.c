@@ -59,6 +59,26 @@ void ex_report_empty_classes(const char *spec, int train, const lpc_dataset *ds)
     free(seen);
 }
 
+const char *ex_status_reason(lpc_status s)
+{
+    const char *why = lpc_last_error();
+    if (why && why[0])
+        return why;
+    return s == LPC_E_NOMEM ? "out of memory" : "the message above says why";
+}
+
+int ex_enough_classes(const char *spec, const lpc_dataset *ds)
+{
+    int k = lpc_dataset_num_classes(ds);
+    if (k >= 2)
+        return 1;
+    const char *name = k == 1 ? lpc_dataset_class_name(ds, 0) : NULL;
+    fprintf(stderr, "error: the training set of %s has %d class%s%s%s%s; a classifier needs at "
+            "least 2\n", spec, k, k == 1 ? "" : "es", name ? " (" : "", name ? name : "",
+            name ? ")" : "");
+    return 0;
+}
+
 lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out)
 {
     lpc_status s = load_dataset(spec, train, out);

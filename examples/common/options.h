@@ -13,6 +13,13 @@ lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out);
 /* Classes of ds without a sample, on stderr: a warning for a training set
  * (the model still has an output for them), a note for a test set. */
 void ex_report_empty_classes(const char *spec, int train, const lpc_dataset *ds);
+/* The library's message for a failure s, or when it gave none (a failure of
+ * the programs' own code, e.g. an allocation) what s means. */
+const char *ex_status_reason(lpc_status s);
+/* Whether the training set ds (of spec) has the two classes or more a
+ * classifier needs; 0 after "error: the training set of SPEC has 1 class
+ * (NAME) ..." on stderr. */
+int ex_enough_classes(const char *spec, const lpc_dataset *ds);
 /* "mlp", "resnet-small", "resnet18", "resnet50". */
 int ex_parse_backbone(const char *name, ex_backbone *out);
 /* Strict parsers: whole string, finite, in range; print an error and return 0 otherwise. */

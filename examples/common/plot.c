@@ -1,4 +1,5 @@
 #include "plot.h"
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,16 +120,21 @@ int ex_range(const double *v, int64_t n, int log, double r[2])
     if (!(lo <= hi))
         return -1;
     if (log) {
-        /* 25% margins, then out to the nearer decade if none is in view. */
-        double a = log10(lo) - 0.097, b = log10(hi) + 0.097;
+        /* 25% margins, then out to the nearer decade if none is in view;
+         * inside the normal doubles, so that both ends and their decades
+         * stay finite (a value near DBL_MAX or a subnormal one is drawn at
+         * the edge). */
+        double top = log10(DBL_MAX), bottom = log10(DBL_MIN);
+        double a = fmin(fmax(log10(lo) - 0.097, bottom), top - 0.2);
+        double b = fmin(fmax(log10(hi) + 0.097, a + 0.2), top);
         if (floor(b) < ceil(a)) {
-            if (a - floor(a) <= ceil(b) - b)
+            if (a - floor(a) <= ceil(b) - b || ceil(b) > top)
                 a = floor(a);
             else
                 b = ceil(b);
         }
         r[0] = pow(10, a);
-        r[1] = pow(10, b);
+        r[1] = fmin(pow(10, b), DBL_MAX); /* 10^log10(DBL_MAX) may round up to inf */
     } else if (hi > lo) {
         r[0] = lo - 0.05 * (hi - lo);
         r[1] = hi + 0.05 * (hi - lo);
@@ -225,10 +231,17 @@ static int linear_ticks(ex_fig *f, const double r[2], double len, int horizontal
 /* Log ticks: decades labelled (every other one or fewer when there are
  * many), minor ticks at 2..9. With less than two decades in view the minor
  * ticks at 2 and 5 are labelled too, and all of them if that still makes
- * fewer than three labels. */
-static int log_ticks(const double r[2], tick *t)
+ * fewer than three labels; a minor label is kept only where it does not
+ * touch a label kept before it (decades first, then 5, 2 and the others). */
+static int log_ticks(ex_fig *f, const double r[2], double len, int horizontal, double font,
+                     tick *t)
 {
-    int k0 = (int)ceil(log10(r[0]) - 1e-9), k1 = (int)floor(log10(r[1]) + 1e-9), n = 0;
+    /* Decades within the doubles (ex_range gives such a range; the bounds
+     * keep any other from overflowing an int). */
+    double l0 = fmin(fmax(log10(r[0]), -330), 330), l1 = fmin(fmax(log10(r[1]), l0), 330);
+    if (!(l1 > l0))
+        return 0;
+    int k0 = (int)ceil(l0 - 1e-9), k1 = (int)floor(l1 + 1e-9), n = 0;
     int every = (k1 - k0) / 8 + 1, labelled = 0;
     for (int k = k0 - 1; k <= k1 && n < MAX_TICKS - 9; k++) {
         double d = pow(10, k);
@@ -249,6 +262,27 @@ static int log_ticks(const double r[2], tick *t)
         if (t[i].major && !t[i].is_decade)
             snprintf(t[i].label, sizeof t[i].label, "%g", t[i].v);
     }
+    /* Extents along the axis of the labels kept so far, in pixels. */
+    double lo[MAX_TICKS], hi[MAX_TICKS];
+    int kept = 0;
+    static const int order[] = {0, 5, 2, 3, 4, 6, 7, 8, 9}; /* 0: the decades */
+    for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
+        for (int i = 0; i < n; i++) {
+            int m = t[i].is_decade ? 0 : (int)lround(t[i].v / pow(10, floor(log10(t[i].v) + 1e-9)));
+            if (!t[i].major || m != order[o])
+                continue;
+            double at = (log10(t[i].v) - l0) / (l1 - l0) * len;
+            double half = (horizontal ? label_width(f, &t[i], font) : font * 1.2) / 2 + 2;
+            int clear = 1;
+            for (int j = 0; j < kept && clear; j++)
+                clear = at + half <= lo[j] || at - half >= hi[j];
+            if (!clear && m != 0) {
+                t[i].major = 0; /* a plain minor tick */
+                continue;
+            }
+            lo[kept] = at - half;
+            hi[kept++] = at + half;
+        }
     return n;
 }
 
@@ -289,15 +323,32 @@ static void draw_tick(ex_fig *f, const ex_axes *a, const tick *t, int horizontal
         decade_label(f, x, y, t->decade, font, ax, ay);
 }
 
+/* The ticks of one axis; returns their number. */
+static int ticks_of(ex_fig *f, const ex_axes *a, int horizontal, double font, tick *t)
+{
+    const double *r = horizontal ? a->xr : a->yr;
+    double len = horizontal ? a->w : a->h;
+    return (horizontal ? a->logx : a->logy) ? log_ticks(f, r, len, horizontal, font, t)
+                                            : linear_ticks(f, r, len, horizontal, font, t);
+}
+
 static void axis_ticks(ex_fig *f, const ex_axes *a, int horizontal, double font)
 {
     tick t[MAX_TICKS];
-    const double *r = horizontal ? a->xr : a->yr;
-    int n = (horizontal ? a->logx : a->logy)
-                ? log_ticks(r, t)
-                : linear_ticks(f, r, horizontal ? a->w : a->h, horizontal, font, t);
+    int n = ticks_of(f, a, horizontal, font, t);
     for (int i = 0; i < n; i++)
         draw_tick(f, a, &t[i], horizontal, font);
+}
+
+int ex_axis_labels(ex_fig *f, const ex_axes *a, int horizontal, double font, double *values,
+                   int max)
+{
+    tick t[MAX_TICKS];
+    int n = ticks_of(f, a, horizontal, font, t), got = 0;
+    for (int i = 0; i < n; i++)
+        if (t[i].major && got < max)
+            values[got++] = t[i].v;
+    return got;
 }
 
 void ex_axes_draw(ex_fig *f, const ex_axes *a, const char *title, const char *xlabel,

@@ -48,6 +48,11 @@ double ex_py(const ex_axes *a, double y);
  * log axis), light grid, title and axis labels (each may be NULL). */
 void ex_axes_draw(ex_fig *f, const ex_axes *a, const char *title, const char *xlabel,
                   const char *ylabel, double font);
+/* The values of the labelled ticks ex_axes_draw draws on the x
+ * (horizontal) or y axis of a, at most max of them into values; returns
+ * their number. No two labels touch along the axis. */
+int ex_axis_labels(ex_fig *f, const ex_axes *a, int horizontal, double font, double *values,
+                   int max);
 /* Line through consecutive points; a skipped point breaks it. */
 void ex_plot_line(ex_fig *f, const ex_axes *a, const double *x, const double *y, int64_t n,
                   uint32_t rgb, double width);

@@ -117,8 +117,9 @@ lpc_status ex_model_new(int i, ex_backbone backbone, int c, int h, int w, int k,
     if (i < 0 || i >= N_RECIPES || !widths || !out || !rng || backbone < EX_BACKBONE_MLP ||
         backbone > EX_BACKBONE_RESNET50 || widths[recipes[i].width] < 1 || c < 1 || h < 1 ||
         w < 1 || k < 2) {
-        fprintf(stderr, "error: cannot build model %d (%s) for %dx%dx%d inputs and %d classes\n",
-                i, i >= 0 && i < N_RECIPES ? recipes[i].name : "unknown", c, h, w, k);
+        fprintf(stderr, "error: cannot build model %d (%s) for %dx%dx%d inputs and %d classes "
+                "(needs a known model and backbone, positive sizes and widths, 2 classes or "
+                "more)\n", i, i >= 0 && i < N_RECIPES ? recipes[i].name : "unknown", c, h, w, k);
         return LPC_E_ARG;
     }
     const recipe *r = &recipes[i];

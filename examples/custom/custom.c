@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <lpc/lpc.h>
+#include "../common/closeout.h"
 #include "../common/trainer.h"
 
 #define SLOPE 0.05f
@@ -218,6 +219,7 @@ static int round_trip(lpc_head *net, const lpc_dataset *test)
 
 int main(int argc, char **argv)
 {
+    ex_closeout_init("lpc-custom");
     const char *dir = "/usr/share/datasets/fashion-mnist";
     long epochs = 3, subset = 0, n_deepfool = 1000, threads = 2;
     int first = 0, last = 1; /* heads to train: 0 LPC, 1 NoPen */
@@ -237,6 +239,11 @@ int main(int argc, char **argv)
                             "[--deepfool N] [--threads N] [--head lpc|nopen]\n");
             return 2;
         }
+    }
+    if (!dir[0] || strlen(dir) > 4000) {
+        fprintf(stderr, "error: --data needs a folder path (got %s)\n",
+                dir[0] ? "a path of over 4000 characters" : "an empty one");
+        return 2;
     }
     lpc_set_num_threads((int)threads);
     char img[2][4096], lab[2][4096];

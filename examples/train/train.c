@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "../common/closeout.h"
 #include "../common/comm_mpi.h"
+#include "../common/files.h"
 #include "../common/atomic.h"
 #include "../common/fidelity.h"
 #include "../common/options.h"
@@ -147,7 +149,7 @@ static void release(state *st)
 
 static int fail(state *st, const char *what, lpc_status s)
 {
-    fprintf(stderr, "error: %s: %s (%s)\n", what, lpc_last_error(), lpc_status_name(s));
+    fprintf(stderr, "error: %s: %s (%s)\n", what, ex_status_reason(s), lpc_status_name(s));
     release(st);
     return 1;
 }
@@ -190,11 +192,12 @@ static int train_and_report(const options *po, lpc_comm *comm);
 
 int main(int argc, char **argv)
 {
+    ex_closeout_init("lpc-train");
     lpc_comm *comm = NULL;
     if (ex_comm_start(&argc, &argv, &comm) != 0)
         return 1;
     options o;
-    if (!parse(argc, argv, &o))
+    if (!parse(argc, argv, &o) || (o.json && !ex_check_file_option("--json", o.json)))
         return ex_comm_end(comm, 2);
     return ex_comm_end(comm, train_and_report(&o, comm));
 }
@@ -216,6 +219,10 @@ static int train_and_report(const options *po, lpc_comm *comm)
     lpc_status s;
     if ((s = ex_load_dataset(o.dataset, 1, &st.train)) != LPC_OK)
         return fail(&st, "loading the training set", s);
+    if (!ex_enough_classes(o.dataset, st.train)) {
+        release(&st);
+        return 1;
+    }
     if ((s = ex_load_dataset(o.dataset, 0, &st.test)) != LPC_OK)
         return fail(&st, "loading the test set", s);
     if (!ex_same_shape(st.train, st.test)) { /* before training, not after */

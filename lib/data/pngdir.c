@@ -58,7 +58,8 @@ static int is_png_name(const char *s)
 }
 
 /* Sorted entries of `dir`: sub-folders (want_dirs) or regular *.png files.
- * Hidden entries are skipped. */
+ * Hidden entries are skipped. A *.png that cannot be followed (a dangling
+ * or looping symbolic link, a path too long) is an error naming it. */
 static lpc_status list_dir(const char *dir, int want_dirs, name_list *out)
 {
     memset(out, 0, sizeof *out);
@@ -71,9 +72,21 @@ static lpc_status list_dir(const char *dir, int want_dirs, name_list *out)
         if (e->d_name[0] == '.' || (!want_dirs && !is_png_name(e->d_name)))
             continue;
         struct stat st;
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
-            stat(path, &st) != 0)
-            continue;
+        int too_long = snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path;
+        if (too_long || stat(path, &st) != 0) {
+            int err = too_long ? ENAMETOOLONG : errno;
+            if (want_dirs)
+                continue;
+            /* The message first: closedir frees e. */
+            lpc_status s = lpci_error(LPC_E_IO, "%s/%s: cannot read the image: %s%s", dir,
+                                      e->d_name, strerror(err),
+                                      err == ENOENT || err == ELOOP
+                                          ? " (a dangling or looping symbolic link)"
+                                          : "");
+            closedir(d);
+            names_free(out);
+            return s;
+        }
         if (want_dirs ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
             continue;
         if (names_push(out, e->d_name) != 0) {
