@@ -761,6 +761,26 @@ START_TEST(head)
     EXPECT(LPC_E_ARG, lpc_head_new(owned, 4, NULL, 4, 3, rng, &h));
     ck_assert_ptr_null(h);
     lpc_module_free(seq);
+    /* A head's network belongs to the head: freeing it or adopting it
+     * elsewhere is refused (both used to free it twice). */
+    ck_assert_int_eq(lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 3, rng, &h), LPC_OK);
+    lpc_module *net = lpc_head_module(h);
+    lpc_clear_error();
+    lpc_module_free(net);
+    ck_assert_msg(strstr(lpc_last_error(), "owned by a head"), "%s", lpc_last_error());
+    seq = lpc_sequential_new();
+    EXPECT(LPC_E_ARG, lpc_sequential_add(seq, "net", net));
+    ck_assert_msg(strstr(lpc_last_error(), "belongs to a head"), "%s", lpc_last_error());
+    lpc_module *custom = lpc_module_new(identity_forward, NULL, NULL);
+    EXPECT(LPC_E_ARG, lpc_module_add_child(custom, "net", net));
+    lpc_head *h2 = NULL;
+    EXPECT(LPC_E_ARG, lpc_head_new(net, 3, NULL, 3, 2, rng, &h2));
+    ck_assert_ptr_null(h2);
+    ck_assert_int_eq(lpc_module_num_params(net), 3); /* still whole */
+    lpc_module_free(custom);
+    lpc_module_free(seq);
+    lpc_head_free(h);
+    h = NULL;
     lpc_head_free(NULL);
     EXPECT(LPC_E_ARG, lpc_head_set(NULL, LPC_HEAD_LOSS, 0));
     ck_assert(isnan(lpc_head_get(NULL, LPC_HEAD_LOSS)));

@@ -44,6 +44,7 @@ lpc_status lpc_head_new(lpc_module *backbone, int64_t feature_dim, lpc_module *p
         discard(backbone, penultimate);
         return lpci_error(LPC_E_NOMEM, "lpc_head_new: out of memory");
     }
+    net->holder = "a head"; /* lpc_module_free and adoption refuse it */
     *h = (lpc_head){.net = net, .backbone = backbone, .penult = penultimate,
                     .latent_dim = latent_dim, .num_classes = num_classes, .loss = LPC_HEAD_CE,
                     .l2 = LPC_L2_ON_Z, .supcon_tau = 0.05, .cosface_s = 32.0, .cosface_m = 0.25};
@@ -70,6 +71,8 @@ void lpc_head_free(lpc_head *h)
 {
     if (!h)
         return;
+    if (h->net)
+        h->net->holder = NULL;
     lpc_module_free(h->net);
     lpci_free(h);
 }
