@@ -474,6 +474,10 @@ START_TEST(stream_misuse)
     ASSERT_FAILS(lpc_feature_stream_new(0, 2, NULL, NULL, 0, &st), LPC_E_ARG);
     ck_assert_ptr_null(st);
     ASSERT_FAILS(lpc_feature_stream_new(2, 1, NULL, NULL, 0, &st), LPC_E_ARG);
+    /* P x P and K x P doubles beyond size_t: refused before allocating. */
+    ASSERT_FAILS(lpc_feature_stream_new(INT_MAX, INT_MAX, NULL, NULL, 0, &st), LPC_E_ARG);
+    ck_assert_msg(strstr(lpc_last_error(), "2147483647 classes x 2147483647 features"), "%s",
+                  lpc_last_error());
     ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, NULL, LPC_NC_CLASS_COVARIANCE, &st), LPC_E_ARG);
     ASSERT_FAILS(lpc_feature_stream_new(2, 2, nanw, NULL, 0, &st), LPC_E_NUMERIC);
     ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, w, 0, &st), LPC_E_ARG); /* bias without W */
@@ -819,6 +823,11 @@ START_TEST(extreme_values)
                   lpc_last_error());
     ck_assert_int_eq(lpc_nc_compute(z, 10, 2, lab, INT_MAX, NULL, NULL, NULL, &nc),
                      LPC_E_NUMERIC);
+    /* By the predictions, too (it allocated k x k doubles first). */
+    ck_assert_int_eq(lpc_nc_compute_flags(z, 10, 2, lab, INT_MAX, NULL, NULL, lab,
+                                          LPC_NC_BY_PREDICTION, &nc), LPC_E_NUMERIC);
+    ck_assert_msg(strstr(lpc_last_error(), "2147483647 predicted classes but 10 samples"), "%s",
+                  lpc_last_error());
     ck_assert_int_eq(lpc_separation_ratio(z, 10, 2, lab, 3, &r), LPC_E_NUMERIC);
     ck_assert_msg(strstr(lpc_last_error(), "class 2 has no samples"), "%s", lpc_last_error());
     ck_assert_int_eq(lpc_sigma_w(z, 10, 2, lab, 2, &sw2), LPC_OK);

@@ -622,6 +622,9 @@ START_TEST(checkpoints)
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(ck, NULL, t));
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(ck, "u", NULL));
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_blob(ck, "b", NULL, 3));
+    /* Sizes no object can have: refused before n + 1 is allocated (it wrapped). */
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_blob(ck, "b", "x", SIZE_MAX));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_blob(ck, "b", "x", (size_t)PTRDIFF_MAX));
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_rng(ck, "r", NULL));
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_adamw(ck, "o", NULL));
     EXPECT(LPC_E_ARG, lpc_checkpoint_set_u64(ck, "bad\nname", 1));

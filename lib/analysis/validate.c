@@ -64,6 +64,18 @@ lpc_status lpci_check_classes(const char *fn, const int32_t *labels, int64_t n, 
     return LPC_OK;
 }
 
+lpc_status lpci_check_matrix_sizes(const char *fn, int k, int p, int square_p)
+{
+    size_t kk, kp, pp = 0;
+    if (lpci_mul_size((size_t)k, (size_t)k * sizeof(double), &kk) ||
+        lpci_mul_size((size_t)k, (size_t)p * sizeof(double), &kp) ||
+        (square_p && lpci_mul_size((size_t)p, (size_t)p * sizeof(double), &pp)))
+        return lpci_error(LPC_E_ARG, "%s: %d classes x %d features: the class matrices (k x k, "
+                          "k x p%s doubles) exceed the address space", fn, k, p,
+                          square_p ? ", p x p" : "");
+    return LPC_OK;
+}
+
 void lpci_class_means(const float *z, int64_t n, int p, const int32_t *labels, int k,
                       const int64_t *counts, double *means)
 {

@@ -226,6 +226,9 @@ lpc_status lpc_checkpoint_add_blob(lpc_checkpoint *ck, const char *name, const v
     const char *fn = "lpc_checkpoint_add_blob";
     if (!data && n)
         return lpci_error(LPC_E_ARG, "%s: data is NULL", fn);
+    if (n > (size_t)PTRDIFF_MAX - 1) /* no object is that large; n + 1 is allocated */
+        return lpci_error(LPC_E_ARG, "%s: blob of %zu bytes is larger than any object can be "
+                          "(at most %td)", fn, n, PTRDIFF_MAX - 1);
     lpci_ck_entry *e;
     lpc_status s = new_entry(ck, LPCI_CK_BLOB, name, fn, &e);
     if (s != LPC_OK)
