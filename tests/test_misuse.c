@@ -143,6 +143,32 @@ START_TEST(ctx_and_tensor)
     lpc_tensor_set_requires_grad(t, 1);
     lpc_tensor *y = lpc_scale(ctx, t, 2.0f);
     EXPECT_FAIL(lpc_backward(ctx, y));
+    /* Another ctx's temporaries are refused, naming the op and the input
+     * (taped here, they dangled once their ctx was freed); persistent
+     * tensors work with any ctx. */
+    lpc_ctx *other = lpc_ctx_new();
+    lpc_ctx_reset(ctx);
+    lpc_tensor *foreign = lpc_scale(other, t, 3.0f), *view = lpc_reshape(other, foreign, 1,
+                                                                          (int64_t[]){6});
+    ck_assert_int_eq(lpc_ctx_status(other), LPC_OK);
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_add(ctx, t, foreign));
+    ck_assert_msg(strstr(lpc_ctx_error(ctx), "add: input 1 is a temporary of another ctx"), "%s",
+                  lpc_ctx_error(ctx));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_sum(ctx, view));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_reshape(ctx, foreign, 1, (int64_t[]){6}));
+    int64_t s4[4] = {2, 1, 1, 3}, s1[1] = {1};
+    lpc_tensor *x4 = lpc_tensor_new(4, s4), *g = lpc_tensor_new(1, s1), *b = lpc_tensor_new(1, s1);
+    lpc_tensor *rm = lpc_tensor_temp(other, 1, s1), *rv = lpc_tensor_temp(other, 1, s1);
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_batchnorm2d(ctx, x4, g, b, rm, rv, 1, 0.1f, 1e-5f));
+    ck_assert_msg(strstr(lpc_ctx_error(ctx), "running_mean is a temporary of another ctx"), "%s",
+                  lpc_ctx_error(ctx));
+    lpc_ctx_reset(ctx);
+    lpc_tensor *loss = lpc_sum(ctx, lpc_scale(ctx, t, 2.0f));
+    ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
+    lpc_ctx_free(other);
+    lpc_tensor_free(x4);
+    lpc_tensor_free(g);
+    lpc_tensor_free(b);
     lpc_ctx_free(ctx);
     lpc_tensor_free(t);
 }

@@ -152,6 +152,9 @@ static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lp
     if (!train && (!rm || !rv))
         return lpci_ctx_fail(ctx, LPC_E_ARG, "batchnorm2d: eval mode needs running_mean and "
                              "running_var");
+    if (!lpci_own_temp(ctx, "batchnorm2d", "running_mean", rm) ||
+        !lpci_own_temp(ctx, "batchnorm2d", "running_var", rv))
+        return &ctx->poison;
     if ((rm == NULL) != (rv == NULL))
         return lpci_ctx_fail(ctx, LPC_E_ARG, "batchnorm2d: give both running statistics or "
                              "neither");
