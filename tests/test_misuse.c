@@ -246,6 +246,12 @@ START_TEST(modules)
     EXPECT_NULL(lpc_batchnorm2d_new(0));
     EXPECT_NULL(lpc_resnet_new(LPC_RESNET_BASIC, 3, 16, 0, NULL, NULL, rng));
     EXPECT_NULL(lpc_resnet_new((lpc_resnet_block)7, 3, 16, 1, (int[]){8}, (int[]){1}, rng));
+    ck_assert_msg(strstr(lpc_last_error(), "unknown block kind 7"), "%s", lpc_last_error());
+    EXPECT_NULL(lpc_resnet_new(LPC_RESNET_BASIC, 3, 16, 2, (int[]){8, 0}, (int[]){1, 1}, rng));
+    ck_assert_msg(strstr(lpc_last_error(), "stage 1 has width 0 and 1 blocks"), "%s",
+                  lpc_last_error());
+    EXPECT_NULL(lpc_resnet_new(LPC_RESNET_BASIC, 3, 16, 17, (int[]){8}, (int[]){1}, rng));
+    ck_assert_msg(strstr(lpc_last_error(), "17 stages, must be 1..16"), "%s", lpc_last_error());
     EXPECT_NULL(lpc_resnet18_new(0, rng));
     EXPECT_NULL(lpc_resnet50_new(3, NULL));
     EXPECT_NULL(lpc_resnet_small_new(-1, rng));
@@ -340,6 +346,7 @@ START_TEST(extending)
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     EXPECT_NULL(lpc_op_new(longname, copy_fwd, NULL, NULL));
+    ck_assert_msg(strstr(lpc_last_error(), "1..63 characters, got"), "%s", lpc_last_error());
     lpc_op_free(NULL);
     lpc_op *op = lpc_op_new("copy", copy_fwd, NULL, NULL);
     lpc_ctx *ctx = lpc_ctx_new();

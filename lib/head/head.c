@@ -179,9 +179,11 @@ lpc_tensor *lpc_head_loss(lpc_head *m, lpc_ctx *ctx, lpc_tensor *x, const int32_
 {
     if (!ctx)
         return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_head_loss: ctx is NULL");
-    if (!m || !labels || !(gamma >= 0) || !isfinite(gamma))
-        return lpci_ctx_fail(ctx, LPC_E_ARG, "lpc_head_loss: need a head, labels and a finite "
-                             "gamma >= 0 (got %g)", gamma);
+    if (!m || !labels)
+        return lpci_ctx_fail(ctx, LPC_E_ARG, "lpc_head_loss: %s is NULL", !m ? "head" : "labels");
+    if (!(gamma >= 0) || !isfinite(gamma))
+        return lpci_ctx_fail(ctx, LPC_E_ARG, "lpc_head_loss: gamma %g must be finite and >= 0",
+                             gamma);
     lpc_tensor *h, *z, *lg;
     forward_parts(m, ctx, x, &h, &z, &lg);
     if (logits)
