@@ -667,6 +667,12 @@ START_TEST(checkpoints)
     EXPECT(LPC_E_ARG, lpc_checkpoint_get_f64(ck, "f", NULL));
     ck_assert_ptr_null(lpc_checkpoint_tensor_name(ck, 1));
     ck_assert_ptr_null(lpc_checkpoint_tensor(ck, "missing"));
+    /* The checkpoint's tensors stay its own: freeing one is refused. */
+    ck_assert_int_eq(lpc_checkpoint_add_tensor(ck, "owned", t), LPC_OK);
+    lpc_clear_error();
+    lpc_tensor_free((lpc_tensor *)lpc_checkpoint_tensor(ck, "owned"));
+    ck_assert_str_ne(lpc_last_error(), "");
+    ck_assert_int_eq(lpc_tensor_numel(lpc_checkpoint_tensor(ck, "owned")), lpc_tensor_numel(t));
     ck_assert_ptr_null(lpc_checkpoint_blob(ck, "missing", &n));
     EXPECT(LPC_E_FORMAT, lpc_checkpoint_restore_rng(ck, "missing", rng));
     EXPECT_FAIL(lpc_checkpoint_restore_adamw(ck, "missing", opt));
