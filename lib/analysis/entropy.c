@@ -429,9 +429,12 @@ lpc_status lpc_kl_entropy(const float *z, int64_t n, int p, int k, unsigned flag
                           (long long)k + 1, (long long)n);
     if (flags & ~LPC_KL_STANDARDIZE)
         return lpci_error(LPC_E_ARG, "%s: unknown flags 0x%x", fn, flags);
-    size_t np;
+    size_t np, nm, m = (int64_t)2 * k < n - 1 ? 2 * (size_t)k : (size_t)(n - 1);
     if (lpci_mul_size((size_t)n, (size_t)p * sizeof(double), &np))
         return lpci_error(LPC_E_ARG, "%s: %lld x %d is too large", fn, (long long)n, p);
+    if (lpci_mul_size((size_t)n, m * sizeof(double), &nm)) /* the candidate buffers */
+        return lpci_error(LPC_E_ARG, "%s: %lld samples x %zu neighbour candidates is too large",
+                          fn, (long long)n, m);
     double *x = lpci_malloc(np);
     double *rho = lpci_malloc((size_t)n * sizeof *rho);
     if (!x || !rho) {
