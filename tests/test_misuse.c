@@ -390,11 +390,15 @@ START_TEST(extending)
     EXPECT(LPC_E_ARG, lpc_module_add_param(relu, "w", lpc_tensor_new(1, (int64_t[]){2})));
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, "w", NULL));
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, "a.b", lpc_tensor_new(1, (int64_t[]){2})));
+    ck_assert_msg(strstr(lpc_last_error(), "the name contains '.' (name 'a.b')"), "%s",
+                  lpc_last_error());
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, "", lpc_tensor_new(1, (int64_t[]){2})));
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, NULL, lpc_tensor_new(1, (int64_t[]){2})));
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, "t", tmp)); /* a temporary: not freed */
     ck_assert_int_eq(lpc_module_add_param(m, "w", lpc_tensor_new(1, (int64_t[]){2})), LPC_OK);
     EXPECT(LPC_E_ARG, lpc_module_add_buffer(m, "w", lpc_tensor_new(1, (int64_t[]){2})));
+    ck_assert_msg(strstr(lpc_last_error(), "a parameter has that name already"), "%s",
+                  lpc_last_error());
     EXPECT(LPC_E_ARG, lpc_module_add_buffer(m, "v", lpc_module_param(m, 0))); /* owned */
     EXPECT(LPC_E_ARG, lpc_module_add_buffer(NULL, "v", NULL));
     EXPECT(LPC_E_ARG, lpc_module_add_child(NULL, "c", lpc_relu_new()));
@@ -790,10 +794,13 @@ START_TEST(head)
     ck_assert_ptr_null(h);
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 3, rng, NULL));
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 3, NULL, &h));
+    ck_assert_msg(strstr(lpc_last_error(), "the generator is NULL"), "%s", lpc_last_error());
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 1, rng, &h));
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 0, NULL, 4, 3, rng, &h));
     /* Without a penultimate layer P must equal D. */
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 2, 3, rng, &h));
+    ck_assert_msg(strstr(lpc_last_error(), "feature width 4 and latent width 2"), "%s",
+                  lpc_last_error());
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, lpc_linear_new(4, 2, 1, rng),
                                    0, 3, rng, &h));
     /* A backbone some container owns is refused and left to its owner. */

@@ -29,13 +29,18 @@ lpc_status lpc_head_new(lpc_module *backbone, int64_t feature_dim, lpc_module *p
 {
     if (out)
         *out = NULL;
-    if (!out || !backbone || !rng || feature_dim < 1 || latent_dim < 1 || num_classes < 2 ||
+    const char *fn = "lpc_head_new";
+    if (!out || !backbone || !rng) {
+        discard(backbone, penultimate);
+        return lpci_error(LPC_E_ARG, "%s: %s is NULL", fn,
+                          !out ? "out" : !backbone ? "the backbone" : "the generator");
+    }
+    if (feature_dim < 1 || latent_dim < 1 || num_classes < 2 ||
         (!penultimate && latent_dim != feature_dim)) {
         discard(backbone, penultimate);
-        return lpci_error(LPC_E_ARG, "lpc_head_new: need out, a backbone, a generator, feature "
-                          "and latent widths >= 1 (equal without a penultimate layer; got %lld, "
-                          "%lld) and >= 2 classes (got %d)", (long long)feature_dim,
-                          (long long)latent_dim, num_classes);
+        return lpci_error(LPC_E_ARG, "%s: feature width %lld and latent width %lld must be >= 1 "
+                          "(and equal without a penultimate layer), classes %d >= 2", fn,
+                          (long long)feature_dim, (long long)latent_dim, num_classes);
     }
     lpc_head *h = lpci_calloc(1, sizeof *h);
     lpc_module *net = h ? lpc_sequential_new() : NULL;
