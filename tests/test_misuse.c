@@ -163,6 +163,10 @@ START_TEST(ctx_and_tensor)
     ck_assert_msg(strstr(lpc_ctx_error(ctx), "running_mean is a temporary of another ctx"), "%s",
                   lpc_ctx_error(ctx));
     lpc_ctx_reset(ctx);
+    EXPECT(LPC_E_ARG, lpc_backward(ctx, lpc_sum(other, foreign)));
+    ck_assert_msg(strstr(lpc_last_error(), "loss is a temporary of another ctx"), "%s",
+                  lpc_last_error());
+    lpc_ctx_reset(ctx);
     lpc_tensor *loss = lpc_sum(ctx, lpc_scale(ctx, t, 2.0f));
     ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
     lpc_ctx_free(other);

@@ -277,6 +277,8 @@ lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
         return lpci_error(ctx->status, "lpc_backward: ctx has a sticky error: %s", ctx->message);
     if (!loss || (loss->flags & LPCI_T_POISON))
         return lpci_error(LPC_E_ARG, "lpc_backward: loss is NULL or poisoned");
+    if (!lpci_is_persistent(loss) && loss->ctx != ctx)
+        return lpci_error(LPC_E_ARG, "lpc_backward: loss is a temporary of another ctx");
     if (loss->numel != 1)
         return lpci_error(LPC_E_SHAPE, "lpc_backward: loss must have 1 element, has %lld",
                           (long long)loss->numel);
