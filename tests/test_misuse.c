@@ -4,6 +4,7 @@
  * arguments") and leave a non-empty lpc_last_error(); getters return their
  * documented sentinel. tests/test_api_coverage.sh checks that every LPC_API
  * function is called from some tests/ C file. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -781,6 +782,11 @@ START_TEST(deepfool)
     EXPECT(LPC_E_ARG, lpc_deepfool(m, NULL, 1, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
     EXPECT(LPC_E_ARG, lpc_deepfool(m, x, 1, 4, 1, 1, 10, 0.02, 50, ratios, NULL));
     EXPECT(LPC_E_ARG, lpc_deepfool(m, x, 0, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
+    /* Sizes whose products overflow: refused before they are multiplied out. */
+    EXPECT(LPC_E_ARG, lpc_deepfool(m, x, 1, INT_MAX, INT_MAX, INT_MAX, 10, 0.02, 50, ratios,
+                                   &mean));
+    ck_assert_msg(strstr(lpc_last_error(), "more than 2^40 elements"), "%s", lpc_last_error());
+    EXPECT(LPC_E_ARG, lpc_deepfool(m, x, INT64_MAX / 2, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
     EXPECT(LPC_E_SHAPE, lpc_deepfool(m, x, 1, 5, 1, 1, 10, 0.02, 50, ratios, &mean));
     EXPECT(LPC_E_NUMERIC, lpc_deepfool(m, x, 2, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
     EXPECT(LPC_E_ARG, lpc_deepfool_perturb(m, x, 1, 4, 1, 1, 10, 0.02, 50, NULL, NULL));
