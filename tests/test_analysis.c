@@ -812,6 +812,11 @@ START_TEST(extreme_values)
     ck_assert_msg(strstr(lpc_last_error(), "N >= k + 1 = 1073741824 samples"), "%s",
                   lpc_last_error());
 
+    /* N x P beyond the address space: refused before it is multiplied out. */
+    ck_assert_int_eq(lpc_norm_cov(z, INT64_MAX / 4, 4, &r), LPC_E_ARG);
+    ck_assert_msg(strstr(lpc_last_error(), "exceed the address space"), "%s", lpc_last_error());
+    ck_assert_int_eq(lpc_kl_entropy(z, INT64_MAX / 2, INT_MAX, 5, 0, &h, NULL), LPC_E_ARG);
+
     /* A class count of INT_MAX with two classes in the data: refused or
      * sized by the data before anything is allocated by k (it used to ask
      * for k x P doubles). */

@@ -10,6 +10,9 @@ lpc_status lpci_check_features(const char *fn, const float *z, int64_t n, int p)
     if (n < 1 || p < 1)
         return lpci_error(LPC_E_ARG, "%s: features must be N x P with N, P >= 1, got %lld x %d",
                           fn, (long long)n, p);
+    if (n > (INT64_MAX / (int64_t)sizeof(double)) / p) /* copied to double by some metrics */
+        return lpci_error(LPC_E_ARG, "%s: features of %lld x %d exceed the address space", fn,
+                          (long long)n, p);
     int64_t total = n * (int64_t)p;
     for (int64_t i = 0; i < total; i++)
         if (!isfinite(z[i]))
