@@ -474,6 +474,10 @@ START_TEST(stream_misuse)
     ASSERT_FAILS(lpc_feature_stream_new(0, 2, NULL, NULL, 0, &st), LPC_E_ARG);
     ck_assert_ptr_null(st);
     ASSERT_FAILS(lpc_feature_stream_new(2, 1, NULL, NULL, 0, &st), LPC_E_ARG);
+    /* P x P and K x P doubles beyond size_t: refused before allocating. */
+    ASSERT_FAILS(lpc_feature_stream_new(INT_MAX, INT_MAX, NULL, NULL, 0, &st), LPC_E_ARG);
+    ck_assert_msg(strstr(lpc_last_error(), "2147483647 classes x 2147483647 features"), "%s",
+                  lpc_last_error());
     ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, NULL, LPC_NC_CLASS_COVARIANCE, &st), LPC_E_ARG);
     ASSERT_FAILS(lpc_feature_stream_new(2, 2, nanw, NULL, 0, &st), LPC_E_NUMERIC);
     ASSERT_FAILS(lpc_feature_stream_new(2, 2, NULL, w, 0, &st), LPC_E_ARG); /* bias without W */
@@ -808,6 +812,11 @@ START_TEST(extreme_values)
     ck_assert_msg(strstr(lpc_last_error(), "N >= k + 1 = 1073741824 samples"), "%s",
                   lpc_last_error());
 
+    /* N x P beyond the address space: refused before it is multiplied out. */
+    ck_assert_int_eq(lpc_norm_cov(z, INT64_MAX / 4, 4, &r), LPC_E_ARG);
+    ck_assert_msg(strstr(lpc_last_error(), "exceed the address space"), "%s", lpc_last_error());
+    ck_assert_int_eq(lpc_kl_entropy(z, INT64_MAX / 2, INT_MAX, 5, 0, &h, NULL), LPC_E_ARG);
+
     /* A class count of INT_MAX with two classes in the data: refused or
      * sized by the data before anything is allocated by k (it used to ask
      * for k x P doubles). */
@@ -819,11 +828,108 @@ START_TEST(extreme_values)
                   lpc_last_error());
     ck_assert_int_eq(lpc_nc_compute(z, 10, 2, lab, INT_MAX, NULL, NULL, NULL, &nc),
                      LPC_E_NUMERIC);
+    /* By the predictions, too (it allocated k x k doubles first). */
+    ck_assert_int_eq(lpc_nc_compute_flags(z, 10, 2, lab, INT_MAX, NULL, NULL, lab,
+                                          LPC_NC_BY_PREDICTION, &nc), LPC_E_NUMERIC);
+    ck_assert_msg(strstr(lpc_last_error(), "2147483647 predicted classes but 10 samples"), "%s",
+                  lpc_last_error());
     ck_assert_int_eq(lpc_separation_ratio(z, 10, 2, lab, 3, &r), LPC_E_NUMERIC);
     ck_assert_msg(strstr(lpc_last_error(), "class 2 has no samples"), "%s", lpc_last_error());
     ck_assert_int_eq(lpc_sigma_w(z, 10, 2, lab, 2, &sw2), LPC_OK);
     ck_assert_int_eq(lpc_sigma_w(z, 10, 2, lab, INT_MAX, &swk), LPC_OK);
     ck_assert_double_eq(sw2, swk);
+}
+END_TEST
+
+/* Every metric of features x 2^e against the same features unscaled. */
+enum { HUGE_N = 300, HUGE_P = 6, HUGE_K = 3, HUGE_VALUES = 79 };
+static void all_metrics(const float *z, const float *w, const int32_t *lab, double *out)
+{
+    int o = 0;
+    ck_assert_int_eq(lpc_kl_entropy(z, HUGE_N, HUGE_P, 5, 0, &out[o++], NULL), LPC_OK);
+    ck_assert_int_eq(lpc_kl_entropy(z, HUGE_N, HUGE_P, 5, LPC_KL_STANDARDIZE, &out[o++], NULL),
+                     LPC_OK);
+    ck_assert_int_eq(lpc_sigma_w(z, HUGE_N, HUGE_P, lab, HUGE_K, &out[o++]), LPC_OK);
+    ck_assert_int_eq(lpc_separation_ratio(z, HUGE_N, HUGE_P, lab, HUGE_K, &out[o++]), LPC_OK);
+    ck_assert_int_eq(lpc_norm_cov(z, HUGE_N, HUGE_P, &out[o++]), LPC_OK);
+    lpc_binarity *b = NULL;
+    ck_assert_int_eq(lpc_binarity_compute(z, HUGE_N, HUGE_P, &b), LPC_OK);
+    for (int m = LPC_BINARITY_L; m <= LPC_BINARITY_MU_MIN; m++)
+        ck_assert_int_eq(lpc_binarity_get(b, (lpc_binarity_metric)m, &out[o++]), LPC_OK);
+    lpc_binarity_free(b);
+    for (unsigned flags = 0; flags <= LPC_NC_CLASS_COVARIANCE + LPC_NC_CUTOFF_P; flags += 2) {
+        lpc_nc *nc = NULL;
+        ck_assert_int_eq(lpc_nc_compute_flags(z, HUGE_N, HUGE_P, lab, HUGE_K, w, NULL, NULL,
+                                              flags, &nc), LPC_OK);
+        for (int m = 0; m < LPC_NC_METRIC_COUNT; m++)
+            ck_assert_int_eq(lpc_nc_get(nc, (lpc_nc_metric)m, &out[o++]), LPC_OK);
+        lpc_nc_free(nc);
+    }
+    lpc_feature_stream *st = NULL;
+    ck_assert_int_eq(lpc_feature_stream_new(HUGE_P, HUGE_K, w, NULL, 0, &st), LPC_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < HUGE_N; i += 50)
+            ck_assert_int_eq(lpc_feature_stream_add(st, z + i * HUGE_P, 50, lab + i, NULL),
+                             LPC_OK);
+        ck_assert_int_eq(lpc_feature_stream_end_pass(st), LPC_OK);
+    }
+    for (int m = LPC_STREAM_R; m <= LPC_STREAM_NORM_COV; m++)
+        ck_assert_int_eq(lpc_feature_stream_get(st, (lpc_stream_metric)m, &out[o++]), LPC_OK);
+    lpc_nc *nc = NULL;
+    ck_assert_int_eq(lpc_feature_stream_nc(st, &nc), LPC_OK);
+    for (int m = 0; m < LPC_NC_METRIC_COUNT; m++)
+        ck_assert_int_eq(lpc_nc_get(nc, (lpc_nc_metric)m, &out[o++]), LPC_OK);
+    lpc_nc_free(nc);
+    lpc_feature_stream_free(st);
+    ck_assert_int_eq(o, HUGE_VALUES);
+}
+
+/* Features up to FLT_MAX (squared norms far beyond it) give every metric
+ * what the same features at unit scale give, transformed exactly: the
+ * entropy grows by P e ln 2, Sigma_W (and the streamed one) by 4^e, the
+ * rest is scale-free. The entropy's float neighbour search used to square
+ * them to inf, keep no candidate and read before its buffer. */
+START_TEST(huge_features)
+{
+    static float z[HUGE_N * HUGE_P], zs[HUGE_N * HUGE_P];
+    float w[HUGE_K * HUGE_P], ws[HUGE_K * HUGE_P];
+    int32_t lab[HUGE_N];
+    uint64_t state = 12345;
+    for (int i = 0; i < HUGE_N; i++) {
+        lab[i] = i % HUGE_K;
+        for (int j = 0; j < HUGE_P; j++) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            z[i * HUGE_P + j] = (float)((double)(state >> 40) / (1 << 24) - 0.5) +
+                                (j == lab[i] ? 2.0f : 0.0f);
+        }
+    }
+    for (int i = 0; i < HUGE_K * HUGE_P; i++)
+        w[i] = (float)(0.1 * (i % 7) - 0.3);
+    double ref[HUGE_VALUES], got[HUGE_VALUES];
+    all_metrics(z, w, lab, ref);
+    const int exps[] = {126, 64, 20};
+    for (size_t t = 0; t < sizeof exps / sizeof *exps; t++) {
+        int e = exps[t];
+        float top = 0.0f;
+        for (int i = 0; i < HUGE_N * HUGE_P; i++) {
+            zs[i] = ldexpf(z[i], e);
+            top = fabsf(zs[i]) > top ? fabsf(zs[i]) : top;
+        }
+        for (int i = 0; i < HUGE_K * HUGE_P; i++)
+            ws[i] = ldexpf(w[i], e);
+        if (e == 126)
+            ck_assert(top > 1e38f); /* near FLT_MAX: every squared norm overflows float */
+        all_metrics(zs, ws, lab, got);
+        for (int i = 0; i < HUGE_VALUES; i++) {
+            double expect = ref[i];
+            if (i == 0)
+                expect += HUGE_P * e * log(2.0);
+            else if (i == 2 || i == 11 + 4 * LPC_NC_METRIC_COUNT + LPC_STREAM_SIGMA_W)
+                expect = ldexp(expect, 2 * e);
+            ck_assert_msg(lpct_close(got[i], expect, 1e-9, 1e-12),
+                          "scale 2^%d, value %d: %.15g, expected %.15g", e, i, got[i], expect);
+        }
+    }
 }
 END_TEST
 
@@ -851,6 +957,7 @@ int main(void)
     tcase_add_test(tc, degenerate_inputs);
     tcase_add_test(tc, null_misuse);
     tcase_add_test(tc, extreme_values);
+    tcase_add_test(tc, huge_features);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -399,6 +399,44 @@ START_TEST(fifo_refused)
 }
 END_TEST
 
+/* What the writer takes, the reader reads back: names at the limit (255
+ * printable bytes) and an empty blob round-trip; one byte more is refused
+ * when added, not when loaded. */
+START_TEST(limits_round_trip)
+{
+    char name[300];
+    memset(name, 'n', 255);
+    name[255] = '\0';
+    lpc_checkpoint *ck = lpc_checkpoint_new();
+    ck_assert_int_eq(lpc_checkpoint_add_blob(ck, name, "abc", 3), LPC_OK);
+    ck_assert_int_eq(lpc_checkpoint_add_blob(ck, "empty", NULL, 0), LPC_OK);
+    ck_assert_int_eq(lpc_checkpoint_set_u64(ck, name, 7), LPC_OK);
+    name[255] = 'n';
+    name[256] = '\0';
+    LPCT_EXPECT_ERR(lpc_checkpoint_add_blob(ck, name, "abc", 3), LPC_E_ARG);
+    LPCT_EXPECT_ERR(lpc_checkpoint_set_u64(ck, name, 7), LPC_E_ARG);
+    name[255] = '\0';
+    char *path = lpct_tmpfile("limits.ckpt");
+    ck_assert_int_eq(lpc_checkpoint_save(ck, path), LPC_OK);
+    lpc_checkpoint *back = NULL;
+    ck_assert_msg(lpc_checkpoint_load(path, &back) == LPC_OK, "%s", lpc_last_error());
+    size_t n = 9;
+    const void *b = lpc_checkpoint_blob(back, name, &n);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_mem_eq(b, "abc", 3);
+    ck_assert_ptr_nonnull(lpc_checkpoint_blob(back, "empty", &n));
+    ck_assert_uint_eq(n, 0);
+    uint64_t u = 0;
+    ck_assert_int_eq(lpc_checkpoint_get_u64(back, name, &u), LPC_OK);
+    ck_assert_uint_eq(u, 7);
+    lpc_checkpoint_free(back);
+    lpc_checkpoint_free(ck);
+    remove(path);
+    free(path);
+}
+END_TEST
+
 START_TEST(misuse)
 {
     lpc_checkpoint_free(NULL);
@@ -473,6 +511,7 @@ int main(void)
     tcase_add_test(tc, failed_restore_changes_nothing);
     tcase_add_test(tc, failed_save_keeps_old_file);
     tcase_add_test(tc, misuse);
+    tcase_add_test(tc, limits_round_trip);
     tcase_add_test(tc, fifo_refused);
     suite_add_tcase(s, tc);
     return lpct_run(s);

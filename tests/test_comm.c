@@ -58,6 +58,76 @@ static int failing_allreduce(void *user, void *buf, int64_t n, lpc_comm_type typ
     return 7;
 }
 
+/* A transport that reports success but hands back NaN sums. */
+static int nan_allreduce(void *user, void *buf, int64_t n, lpc_comm_type type)
+{
+    (void)user;
+    for (int64_t i = 0; i < n; i++) {
+        if (type == LPC_COMM_F64)
+            ((double *)buf)[i] = NAN;
+        else
+            ((float *)buf)[i] = NAN;
+    }
+    return 0;
+}
+
+/* One that loses this rank's values (sums to zero). */
+static int zero_allreduce(void *user, void *buf, int64_t n, lpc_comm_type type)
+{
+    (void)user;
+    memset(buf, 0, (size_t)n * (type == LPC_COMM_F64 ? 8 : 4));
+    return 0;
+}
+
+/* A failing batch norm leaves the running statistics as they were: a
+ * transport that fails, returns NaN or loses values, and a NaN output under
+ * the ctx's finite check (they used to be updated before the failure). */
+START_TEST(failed_batchnorm_keeps_state)
+{
+    int64_t sx[4] = {2, 3, 2, 2}, sc[1] = {3};
+    lpc_tensor *x = lpct_rand(4, sx, -1, 1, 1), *g = lpct_rand(1, sc, 0.5, 1.5, 2);
+    lpc_tensor *b = lpct_rand(1, sc, -1, 1, 3);
+    lpc_tensor *rm = lpct_rand(1, sc, -1, 1, 4), *rv = lpct_rand(1, sc, 0.5, 1, 5);
+    float rm0[3], rv0[3];
+    memcpy(rm0, lpc_tensor_data(rm), sizeof rm0);
+    memcpy(rv0, lpc_tensor_data(rv), sizeof rv0);
+    lpc_comm_allreduce_fn transports[] = {failing_allreduce, nan_allreduce, zero_allreduce};
+    lpc_status expect[] = {LPC_E_IO, LPC_E_NUMERIC, LPC_E_NUMERIC};
+    lpc_ctx *ctx = lpc_ctx_new();
+    for (int t = 0; t < 3; t++) {
+        lpc_comm *c = NULL;
+        ck_assert_int_eq(lpc_comm_new(0, 2, transports[t], NULL, &c), LPC_OK);
+        lpc_ctx_reset(ctx);
+        ck_assert_int_eq(lpc_ctx_set_comm(ctx, c), LPC_OK);
+        lpc_batchnorm2d(ctx, x, g, b, rm, rv, 1, 0.1f, 1e-5f);
+        ck_assert_int_eq(lpc_ctx_status(ctx), expect[t]);
+        ck_assert_ptr_nonnull(strstr(lpc_ctx_error(ctx), "batchnorm2d"));
+        ck_assert_mem_eq(lpc_tensor_data(rm), rm0, sizeof rm0);
+        ck_assert_mem_eq(lpc_tensor_data(rv), rv0, sizeof rv0);
+        lpc_ctx_set_comm(ctx, NULL);
+        lpc_comm_free(c);
+    }
+    /* gamma = inf makes the output non-finite: the finite check fails the op. */
+    lpc_ctx_reset(ctx);
+    ck_assert_int_eq(lpc_ctx_set_check_finite(ctx, 1), LPC_OK);
+    lpc_tensor_data(g)[1] = INFINITY;
+    lpc_batchnorm2d(ctx, x, g, b, rm, rv, 1, 0.1f, 1e-5f);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_NUMERIC);
+    ck_assert_mem_eq(lpc_tensor_data(rm), rm0, sizeof rm0);
+    ck_assert_mem_eq(lpc_tensor_data(rv), rv0, sizeof rv0);
+    /* And a successful one updates them. */
+    lpc_tensor_data(g)[1] = 1.0f;
+    lpc_ctx_reset(ctx);
+    lpc_batchnorm2d(ctx, x, g, b, rm, rv, 1, 0.1f, 1e-5f);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    ck_assert(memcmp(lpc_tensor_data(rm), rm0, sizeof rm0) != 0);
+    lpc_ctx_free(ctx);
+    lpc_tensor *ts[] = {x, g, b, rm, rv};
+    for (int i = 0; i < 5; i++)
+        lpc_tensor_free(ts[i]);
+}
+END_TEST
+
 START_TEST(misuse)
 {
     lpc_comm *c = NULL;
@@ -302,6 +372,7 @@ int main(void)
     Suite *s = suite_create("comm");
     TCase *tc = tcase_create("comm");
     tcase_add_test(tc, misuse);
+    tcase_add_test(tc, failed_batchnorm_keeps_state);
     tcase_add_test(tc, batchnorm_over_ranks);
     tcase_add_test(tc, trainer_refusals);
     suite_add_tcase(s, tc);

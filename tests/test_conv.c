@@ -739,6 +739,15 @@ START_TEST(huge_padding)
         ck_assert_msg(strstr(lpc_ctx_error(ctx), "more than 2^40 elements"), "%s",
                       lpc_ctx_error(ctx));
     }
+    /* An output under 2^40 elements whose column matrix (2^24 kernel
+     * elements x ~2^40 pixels) would overflow its size: refused, no UB. */
+    lpc_ctx_reset(ctx);
+    x = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1 << 20, 1, 1});
+    w = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1 << 20, 4, 4});
+    lpc_conv2d(ctx, x, w, NULL, 1, 1 << 19);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_ARG);
+    ck_assert_msg(strstr(lpc_ctx_error(ctx), "column matrix of more than 2^50"), "%s",
+                  lpc_ctx_error(ctx));
     /* A large pad with a large stride stays a small output: accepted. */
     lpc_ctx_reset(ctx);
     x = lpc_tensor_temp(ctx, 4, (int64_t[]){1, 1, 4, 4});

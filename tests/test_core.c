@@ -1,5 +1,6 @@
 /* Core: status table, thread-local errors, ctx arena and sticky errors,
  * tensors, allocation counter, RNG, version. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,71 @@ START_TEST(threads_setting)
 }
 END_TEST
 
+/* One thread's work: its own generator, model, optimizer and ctx, a few
+ * training steps, then an error of its own. */
+typedef struct {
+    uint64_t seed;
+    float weights[12];
+    char error[128];
+} worker;
+
+static void *train_alone(void *arg)
+{
+    worker *wk = arg;
+    lpc_rng *rng = lpc_rng_new(wk->seed);
+    lpc_module *m = lpc_linear_new(4, 3, 0, rng);
+    lpc_adamw *opt = lpc_adamw_new(0.9, 0.999, 1e-8);
+    lpc_adamw_add_group(opt, 1e-2, 0.0);
+    lpc_adamw_add_param(opt, 0, lpc_module_param(m, 0));
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *x = lpc_tensor_new(2, (int64_t[]){8, 4});
+    for (int i = 0; i < 32; i++)
+        lpc_tensor_data(x)[i] = (float)lpc_rng_uniform(rng);
+    const int32_t labels[8] = {0, 1, 2, 0, 1, 2, 0, 1};
+    for (int step = 0; step < 50; step++) {
+        lpc_ctx_reset(ctx);
+        lpc_module_zero_grad(m);
+        lpc_tensor *loss = lpc_cross_entropy(ctx, lpc_module_forward(m, ctx, x), labels);
+        if (lpc_backward(ctx, loss) != LPC_OK || lpc_adamw_step(opt) != LPC_OK)
+            break;
+    }
+    memcpy(wk->weights, lpc_tensor_cdata(lpc_module_param(m, 0)), sizeof wk->weights);
+    lpc_set_num_threads(0); /* fails: this thread's error, naming the value */
+    snprintf(wk->error, sizeof wk->error, "%s", lpc_last_error());
+    lpc_tensor_free(x);
+    lpc_ctx_free(ctx);
+    lpc_adamw_free(opt);
+    lpc_module_free(m);
+    lpc_rng_free(rng);
+    return NULL;
+}
+
+/* Distinct objects on distinct threads: each thread's training gives what
+ * it gives alone, and lpc_last_error() is the calling thread's. */
+START_TEST(distinct_objects_on_threads)
+{
+    enum { T = 4 };
+    worker alone[T], together[T];
+    for (int t = 0; t < T; t++) {
+        alone[t] = (worker){.seed = 100 + (uint64_t)t};
+        together[t] = alone[t];
+        train_alone(&alone[t]);
+    }
+    lpc_clear_error();
+    pthread_t th[T];
+    for (int t = 0; t < T; t++)
+        ck_assert_int_eq(pthread_create(&th[t], NULL, train_alone, &together[t]), 0);
+    for (int t = 0; t < T; t++)
+        pthread_join(th[t], NULL);
+    ck_assert_str_eq(lpc_last_error(), ""); /* the workers' errors stayed theirs */
+    for (int t = 0; t < T; t++) {
+        ck_assert_mem_eq(together[t].weights, alone[t].weights, sizeof alone[t].weights);
+        ck_assert_ptr_nonnull(strstr(together[t].error, "lpc_set_num_threads"));
+    }
+    ck_assert(memcmp(alone[0].weights, alone[1].weights, sizeof alone[0].weights) != 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core");
@@ -182,6 +248,7 @@ int main(void)
     tcase_add_test(tc, backward_misuse);
     tcase_add_test(tc, rng_reproducible);
     tcase_add_test(tc, threads_setting);
+    tcase_add_test(tc, distinct_objects_on_threads);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -1051,9 +1051,21 @@ START_TEST(batcher_rng_state_and_threads)
     lpc_set_num_threads(threads);
     ck_assert_mem_eq(o1, o2, sizeof o1);
     ck_assert_mem_eq(x1, x2, n * 36 * sizeof(float));
-    /* Mid-epoch the state is not an epoch boundary; restoring restarts. */
+    /* A call that fails (the ctx has a sticky error) draws nothing: the
+     * batcher stays at the epoch boundary and then replays the same epoch. */
     lpc_tensor *x;
     const int32_t *lab;
+    ck_assert_int_eq(lpc_batcher_set_rng_state(r, st), LPC_OK);
+    lpc_ctx_reset(ctx);
+    lpc_scale(ctx, NULL, 1.0f); /* poisons the ctx */
+    ck_assert_int_lt(lpc_batcher_next(r, ctx, &x, &lab), 0);
+    lpc_ctx_reset(ctx);
+    uint64_t after[4];
+    ck_assert_int_eq(lpc_batcher_get_rng_state(r, after), LPC_OK);
+    ck_assert_mem_eq(after, st, sizeof st);
+    run_epoch(r, ctx, o2, x2);
+    ck_assert_mem_eq(o1, o2, sizeof o1);
+    /* Mid-epoch the state is not an epoch boundary; restoring restarts. */
     ck_assert_int_eq(lpc_batcher_next(r, ctx, &x, &lab), 8);
     EXPECT_FAIL(lpc_batcher_get_rng_state(r, st), LPC_E_STATE, "middle of an epoch");
     ck_assert_int_eq(lpc_batcher_set_rng_state(r, st), LPC_OK);

@@ -4,6 +4,7 @@
  * arguments") and leave a non-empty lpc_last_error(); getters return their
  * documented sentinel. tests/test_api_coverage.sh checks that every LPC_API
  * function is called from some tests/ C file. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,36 @@ START_TEST(ctx_and_tensor)
     lpc_tensor_set_requires_grad(t, 1);
     lpc_tensor *y = lpc_scale(ctx, t, 2.0f);
     EXPECT_FAIL(lpc_backward(ctx, y));
+    /* Another ctx's temporaries are refused, naming the op and the input
+     * (taped here, they dangled once their ctx was freed); persistent
+     * tensors work with any ctx. */
+    lpc_ctx *other = lpc_ctx_new();
+    lpc_ctx_reset(ctx);
+    lpc_tensor *foreign = lpc_scale(other, t, 3.0f), *view = lpc_reshape(other, foreign, 1,
+                                                                          (int64_t[]){6});
+    ck_assert_int_eq(lpc_ctx_status(other), LPC_OK);
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_add(ctx, t, foreign));
+    ck_assert_msg(strstr(lpc_ctx_error(ctx), "add: input 1 is a temporary of another ctx"), "%s",
+                  lpc_ctx_error(ctx));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_sum(ctx, view));
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_reshape(ctx, foreign, 1, (int64_t[]){6}));
+    int64_t s4[4] = {2, 1, 1, 3}, s1[1] = {1};
+    lpc_tensor *x4 = lpc_tensor_new(4, s4), *g = lpc_tensor_new(1, s1), *b = lpc_tensor_new(1, s1);
+    lpc_tensor *rm = lpc_tensor_temp(other, 1, s1), *rv = lpc_tensor_temp(other, 1, s1);
+    EXPECT_OP(ctx, LPC_E_ARG, lpc_batchnorm2d(ctx, x4, g, b, rm, rv, 1, 0.1f, 1e-5f));
+    ck_assert_msg(strstr(lpc_ctx_error(ctx), "running_mean is a temporary of another ctx"), "%s",
+                  lpc_ctx_error(ctx));
+    lpc_ctx_reset(ctx);
+    EXPECT(LPC_E_ARG, lpc_backward(ctx, lpc_sum(other, foreign)));
+    ck_assert_msg(strstr(lpc_last_error(), "loss is a temporary of another ctx"), "%s",
+                  lpc_last_error());
+    lpc_ctx_reset(ctx);
+    lpc_tensor *loss = lpc_sum(ctx, lpc_scale(ctx, t, 2.0f));
+    ck_assert_int_eq(lpc_backward(ctx, loss), LPC_OK);
+    lpc_ctx_free(other);
+    lpc_tensor_free(x4);
+    lpc_tensor_free(g);
+    lpc_tensor_free(b);
     lpc_ctx_free(ctx);
     lpc_tensor_free(t);
 }
@@ -220,6 +251,12 @@ START_TEST(modules)
     EXPECT_NULL(lpc_batchnorm2d_new(0));
     EXPECT_NULL(lpc_resnet_new(LPC_RESNET_BASIC, 3, 16, 0, NULL, NULL, rng));
     EXPECT_NULL(lpc_resnet_new((lpc_resnet_block)7, 3, 16, 1, (int[]){8}, (int[]){1}, rng));
+    ck_assert_msg(strstr(lpc_last_error(), "unknown block kind 7"), "%s", lpc_last_error());
+    EXPECT_NULL(lpc_resnet_new(LPC_RESNET_BASIC, 3, 16, 2, (int[]){8, 0}, (int[]){1, 1}, rng));
+    ck_assert_msg(strstr(lpc_last_error(), "stage 1 has width 0 and 1 blocks"), "%s",
+                  lpc_last_error());
+    EXPECT_NULL(lpc_resnet_new(LPC_RESNET_BASIC, 3, 16, 17, (int[]){8}, (int[]){1}, rng));
+    ck_assert_msg(strstr(lpc_last_error(), "17 stages, must be 1..16"), "%s", lpc_last_error());
     EXPECT_NULL(lpc_resnet18_new(0, rng));
     EXPECT_NULL(lpc_resnet50_new(3, NULL));
     EXPECT_NULL(lpc_resnet_small_new(-1, rng));
@@ -314,6 +351,7 @@ START_TEST(extending)
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     EXPECT_NULL(lpc_op_new(longname, copy_fwd, NULL, NULL));
+    ck_assert_msg(strstr(lpc_last_error(), "1..63 characters, got"), "%s", lpc_last_error());
     lpc_op_free(NULL);
     lpc_op *op = lpc_op_new("copy", copy_fwd, NULL, NULL);
     lpc_ctx *ctx = lpc_ctx_new();
@@ -357,11 +395,15 @@ START_TEST(extending)
     EXPECT(LPC_E_ARG, lpc_module_add_param(relu, "w", lpc_tensor_new(1, (int64_t[]){2})));
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, "w", NULL));
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, "a.b", lpc_tensor_new(1, (int64_t[]){2})));
+    ck_assert_msg(strstr(lpc_last_error(), "the name contains '.' (name 'a.b')"), "%s",
+                  lpc_last_error());
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, "", lpc_tensor_new(1, (int64_t[]){2})));
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, NULL, lpc_tensor_new(1, (int64_t[]){2})));
     EXPECT(LPC_E_ARG, lpc_module_add_param(m, "t", tmp)); /* a temporary: not freed */
     ck_assert_int_eq(lpc_module_add_param(m, "w", lpc_tensor_new(1, (int64_t[]){2})), LPC_OK);
     EXPECT(LPC_E_ARG, lpc_module_add_buffer(m, "w", lpc_tensor_new(1, (int64_t[]){2})));
+    ck_assert_msg(strstr(lpc_last_error(), "a parameter has that name already"), "%s",
+                  lpc_last_error());
     EXPECT(LPC_E_ARG, lpc_module_add_buffer(m, "v", lpc_module_param(m, 0))); /* owned */
     EXPECT(LPC_E_ARG, lpc_module_add_buffer(NULL, "v", NULL));
     EXPECT(LPC_E_ARG, lpc_module_add_child(NULL, "c", lpc_relu_new()));
@@ -622,6 +664,9 @@ START_TEST(checkpoints)
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(ck, NULL, t));
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_tensor(ck, "u", NULL));
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_blob(ck, "b", NULL, 3));
+    /* Sizes no object can have: refused before n + 1 is allocated (it wrapped). */
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_blob(ck, "b", "x", SIZE_MAX));
+    EXPECT(LPC_E_ARG, lpc_checkpoint_add_blob(ck, "b", "x", (size_t)PTRDIFF_MAX));
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_rng(ck, "r", NULL));
     EXPECT(LPC_E_ARG, lpc_checkpoint_add_adamw(ck, "o", NULL));
     EXPECT(LPC_E_ARG, lpc_checkpoint_set_u64(ck, "bad\nname", 1));
@@ -631,6 +676,12 @@ START_TEST(checkpoints)
     EXPECT(LPC_E_ARG, lpc_checkpoint_get_f64(ck, "f", NULL));
     ck_assert_ptr_null(lpc_checkpoint_tensor_name(ck, 1));
     ck_assert_ptr_null(lpc_checkpoint_tensor(ck, "missing"));
+    /* The checkpoint's tensors stay its own: freeing one is refused. */
+    ck_assert_int_eq(lpc_checkpoint_add_tensor(ck, "owned", t), LPC_OK);
+    lpc_clear_error();
+    lpc_tensor_free((lpc_tensor *)lpc_checkpoint_tensor(ck, "owned"));
+    ck_assert_str_ne(lpc_last_error(), "");
+    ck_assert_int_eq(lpc_tensor_numel(lpc_checkpoint_tensor(ck, "owned")), lpc_tensor_numel(t));
     ck_assert_ptr_null(lpc_checkpoint_blob(ck, "missing", &n));
     EXPECT(LPC_E_FORMAT, lpc_checkpoint_restore_rng(ck, "missing", rng));
     EXPECT_FAIL(lpc_checkpoint_restore_adamw(ck, "missing", opt));
@@ -731,6 +782,11 @@ START_TEST(deepfool)
     EXPECT(LPC_E_ARG, lpc_deepfool(m, NULL, 1, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
     EXPECT(LPC_E_ARG, lpc_deepfool(m, x, 1, 4, 1, 1, 10, 0.02, 50, ratios, NULL));
     EXPECT(LPC_E_ARG, lpc_deepfool(m, x, 0, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
+    /* Sizes whose products overflow: refused before they are multiplied out. */
+    EXPECT(LPC_E_ARG, lpc_deepfool(m, x, 1, INT_MAX, INT_MAX, INT_MAX, 10, 0.02, 50, ratios,
+                                   &mean));
+    ck_assert_msg(strstr(lpc_last_error(), "more than 2^40 elements"), "%s", lpc_last_error());
+    EXPECT(LPC_E_ARG, lpc_deepfool(m, x, INT64_MAX / 2, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
     EXPECT(LPC_E_SHAPE, lpc_deepfool(m, x, 1, 5, 1, 1, 10, 0.02, 50, ratios, &mean));
     EXPECT(LPC_E_NUMERIC, lpc_deepfool(m, x, 2, 4, 1, 1, 10, 0.02, 50, ratios, &mean));
     EXPECT(LPC_E_ARG, lpc_deepfool_perturb(m, x, 1, 4, 1, 1, 10, 0.02, 50, NULL, NULL));
@@ -867,10 +923,13 @@ START_TEST(head)
     ck_assert_ptr_null(h);
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 3, rng, NULL));
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 3, NULL, &h));
+    ck_assert_msg(strstr(lpc_last_error(), "the generator is NULL"), "%s", lpc_last_error());
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 1, rng, &h));
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 0, NULL, 4, 3, rng, &h));
     /* Without a penultimate layer P must equal D. */
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 2, 3, rng, &h));
+    ck_assert_msg(strstr(lpc_last_error(), "feature width 4 and latent width 2"), "%s",
+                  lpc_last_error());
     EXPECT(LPC_E_ARG, lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, lpc_linear_new(4, 2, 1, rng),
                                    0, 3, rng, &h));
     /* A backbone some container owns is refused and left to its owner. */
@@ -880,6 +939,26 @@ START_TEST(head)
     EXPECT(LPC_E_ARG, lpc_head_new(owned, 4, NULL, 4, 3, rng, &h));
     ck_assert_ptr_null(h);
     lpc_module_free(seq);
+    /* A head's network belongs to the head: freeing it or adopting it
+     * elsewhere is refused (both used to free it twice). */
+    ck_assert_int_eq(lpc_head_new(lpc_linear_new(4, 4, 1, rng), 4, NULL, 4, 3, rng, &h), LPC_OK);
+    lpc_module *net = lpc_head_module(h);
+    lpc_clear_error();
+    lpc_module_free(net);
+    ck_assert_msg(strstr(lpc_last_error(), "owned by a head"), "%s", lpc_last_error());
+    seq = lpc_sequential_new();
+    EXPECT(LPC_E_ARG, lpc_sequential_add(seq, "net", net));
+    ck_assert_msg(strstr(lpc_last_error(), "belongs to a head"), "%s", lpc_last_error());
+    lpc_module *custom = lpc_module_new(identity_forward, NULL, NULL);
+    EXPECT(LPC_E_ARG, lpc_module_add_child(custom, "net", net));
+    lpc_head *h2 = NULL;
+    EXPECT(LPC_E_ARG, lpc_head_new(net, 3, NULL, 3, 2, rng, &h2));
+    ck_assert_ptr_null(h2);
+    ck_assert_int_eq(lpc_module_num_params(net), 3); /* still whole */
+    lpc_module_free(custom);
+    lpc_module_free(seq);
+    lpc_head_free(h);
+    h = NULL;
     lpc_head_free(NULL);
     EXPECT(LPC_E_ARG, lpc_head_set(NULL, LPC_HEAD_LOSS, 0));
     ck_assert(isnan(lpc_head_get(NULL, LPC_HEAD_LOSS)));

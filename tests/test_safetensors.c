@@ -100,6 +100,67 @@ START_TEST(round_trip_native)
 }
 END_TEST
 
+
+/* Saves m with description d; LPC_OK only when the file loads back with d. */
+static lpc_status save_and_reload(lpc_module *m, const char *prefix, const char *d)
+{
+    char *path = lpct_tmpfile("strings.safetensors");
+    lpc_status s = lpc_safetensors_save_module(path, m, prefix, LPC_NAMES_NATIVE, d);
+    if (s == LPC_OK) {
+        lpc_safetensors *st = NULL;
+        ck_assert_msg(lpc_safetensors_load(path, &st) == LPC_OK, "written but unreadable: %s",
+                      lpc_last_error());
+        ck_assert_str_eq(lpc_safetensors_metadata(st, "description"), d);
+        lpc_safetensors_free(st);
+    }
+    free(path);
+    return s;
+}
+
+/* Every string the writer accepts, the reader reads back: the limit is the
+ * reader's (1024 bytes as written, escapes included) and the text UTF-8. */
+START_TEST(string_limits)
+{
+    lpc_rng *rng = lpc_rng_new(5);
+    lpc_module *m = lpc_linear_new(2, 2, 1, rng);
+    char d[2100];
+    const struct { const char *unit; int units; size_t escaped; } cases[] = {
+        {"a", 1024, 1}, {"\"", 512, 2}, {"\\", 512, 2}, {"\xc3\xa9", 512, 2},
+        {"\xe2\x82\xac", 341, 3}, {"\xf0\x9f\x98\x80", 256, 4}, {"\n", 170, 6}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        d[0] = '\0';
+        for (int u = 0; u < cases[i].units; u++)
+            strcat(d, cases[i].unit);
+        size_t pad = 1024 - cases[i].units * cases[i].escaped; /* exactly at the limit */
+        memset(d + strlen(d), 'x', pad);
+        d[cases[i].units * strlen(cases[i].unit) + pad] = '\0';
+        ck_assert_msg(save_and_reload(m, NULL, d) == LPC_OK, "case %zu at the limit: %s", i,
+                      lpc_last_error());
+        strcat(d, "x"); /* one byte over */
+        LPCT_EXPECT_ERR(save_and_reload(m, NULL, d), LPC_E_ARG);
+        ck_assert_msg(strstr(lpc_last_error(), "the description takes 1025 bytes"), "%s",
+                      lpc_last_error());
+    }
+    const char *bad[] = {"\xff", "ok\xc0\x80", "\xed\xa0\x80", "\xe2\x82", "\xf4\x90\x80\x80",
+                         "\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        LPCT_EXPECT_ERR(save_and_reload(m, NULL, bad[i]), LPC_E_ARG);
+        ck_assert_msg(strstr(lpc_last_error(), "the description is not UTF-8"), "%s",
+                      lpc_last_error());
+    }
+    /* Tensor names: the prefix counts, escaped. */
+    char prefix[700];
+    memset(prefix, '"', 600);
+    prefix[600] = '\0';
+    LPCT_EXPECT_ERR(save_and_reload(m, prefix, "d"), LPC_E_ARG);
+    ck_assert_msg(strstr(lpc_last_error(), "tensor name"), "%s", lpc_last_error());
+    prefix[500] = '\0'; /* 1000 escaped bytes + "weight" */
+    ck_assert_int_eq(save_and_reload(m, prefix, "d"), LPC_OK);
+    lpc_module_free(m);
+    lpc_rng_free(rng);
+}
+END_TEST
+
 START_TEST(round_trip_torchvision_names)
 {
     lpc_module *a = resnet(3, 3), *b = resnet(3, 4);
@@ -319,6 +380,7 @@ int main(void)
     tcase_add_test(tc, parser_cases);
     tcase_add_test(tc, atomic_save);
     tcase_add_test(tc, misuse);
+    tcase_add_test(tc, string_limits);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

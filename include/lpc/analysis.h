@@ -59,6 +59,8 @@ LPC_API double lpc_ln_unit_ball_volume(int d);
  *   H = psi(N) - psi(k) + ln V_P + (P/N) sum_i ln(rho_i + 1e-10),
  * rho_i = distance from z_i to its k-th nearest other sample (duplicates count
  * with distance 0). k = 0 selects LPC_KL_DEFAULT_K; k <= INT_MAX / 2 and N >= k + 1.
+ * Any finite magnitude works (up to FLT_MAX: the neighbour search runs on the
+ * features scaled by a power of two, which scales the distances back exactly).
  * Writes H to *h and H/P to *h_per_dim (either may be NULL).
  * LPC_E_NUMERIC when all samples are identical. Uses lpc_get_num_threads(). */
 LPC_API lpc_status lpc_kl_entropy(const float *z, int64_t n, int p, int k, unsigned flags,

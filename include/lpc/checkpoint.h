@@ -58,7 +58,8 @@ LPC_API lpc_status lpc_checkpoint_load(const char *path, lpc_checkpoint **out);
 /* ---- reading and restoring ---- */
 LPC_API int lpc_checkpoint_num_tensors(const lpc_checkpoint *ck); /* -1 for NULL */
 LPC_API const char *lpc_checkpoint_tensor_name(const lpc_checkpoint *ck, int i);
-/* The stored tensor (owned by ck, valid until it is freed) or NULL. */
+/* The stored tensor (owned by ck, valid until it is freed; lpc_tensor_free
+ * refuses it) or NULL. */
 LPC_API const lpc_tensor *lpc_checkpoint_tensor(const lpc_checkpoint *ck, const char *name);
 /* Copies "<prefix><name>" into every parameter and buffer of m. A missing
  * tensor is LPC_E_FORMAT, a different shape LPC_E_SHAPE, both naming the

@@ -45,7 +45,10 @@ LPC_API lpc_status lpc_comm_allreduce(lpc_comm *comm, void *buf, int64_t count,
 /* Batch-norm ops of ctx in training mode compute their statistics, and the
  * backward pass its per-channel sums, over the union of every rank's batch
  * (parameter gradients stay per rank: sum them with the same comm).
- * comm is borrowed (NULL: this process alone, the default). */
+ * comm is borrowed (NULL: this process alone, the default). A failing
+ * transport (LPC_E_IO) or one that returns a non-finite sum or fewer values
+ * than this rank holds (LPC_E_NUMERIC) fails the op through the ctx, and the
+ * running statistics stay as they were. */
 LPC_API lpc_status lpc_ctx_set_comm(lpc_ctx *ctx, lpc_comm *comm);
 LPC_API lpc_comm *lpc_ctx_comm(const lpc_ctx *ctx); /* NULL when none */
 LPC_END_DECLS

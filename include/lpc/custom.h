@@ -84,8 +84,8 @@ LPC_API lpc_status lpc_module_add_param(lpc_module *m, const char *name, lpc_ten
 LPC_API lpc_status lpc_module_add_buffer(lpc_module *m, const char *name, lpc_tensor *t);
 /* Child module under `name` (no '.', unique among children). Takes ownership
  * on success and frees child on failure, except when the child already
- * belongs to a container or adding it would make a cycle (child is m or an
- * ancestor of m): LPC_E_ARG, child left alone. Only for modules made by
+ * belongs to a container or a head, or adding it would make a cycle (child
+ * is m or an ancestor of m): LPC_E_ARG, child left alone. Only for modules made by
  * lpc_module_new (use lpc_sequential_add for sequentials). */
 LPC_API lpc_status lpc_module_add_child(lpc_module *m, const char *name, lpc_module *child);
 

@@ -78,7 +78,8 @@ LPC_API lpc_status lpc_batcher_set_augment(lpc_batcher *b, int pad, int flip);
 /* Next batch as a temporary of ctx (N x C x H x W floats) plus labels (valid
  * until the next call). Returns the batch size (the last batch of an epoch
  * may be smaller), 0 at the end of an epoch (the next call starts a new
- * epoch), or a negative lpc_status. */
+ * epoch), or a negative lpc_status (the batcher is then as before the call:
+ * nothing drawn, no epoch started). */
 LPC_API int64_t lpc_batcher_next(lpc_batcher *b, lpc_ctx *ctx, lpc_tensor **x,
                                  const int32_t **labels);
 LPC_API int64_t lpc_batcher_batches_per_epoch(const lpc_batcher *b);

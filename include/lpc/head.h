@@ -57,8 +57,8 @@ LPC_BEGIN_DECLS
  * feature_dim D is the backbone's output width; latent_dim P is the
  * penultimate's output width (it must equal D when penultimate is NULL).
  * Takes ownership of backbone and penultimate, also on failure (then they
- * are freed), unless they belong to a container already (LPC_E_ARG, left
- * alone). num_classes >= 2. *out is owned by the caller: lpc_head_free. */
+ * are freed), unless they belong to a container or a head already
+ * (LPC_E_ARG, left alone). num_classes >= 2. *out is owned by the caller: lpc_head_free. */
 LPC_API lpc_status lpc_head_new(lpc_module *backbone, int64_t feature_dim,
                                 lpc_module *penultimate, int64_t latent_dim, int num_classes,
                                 lpc_rng *rng, lpc_head **out);
@@ -67,7 +67,8 @@ LPC_API void lpc_head_free(lpc_head *h);
 /* Settings; a value outside the bounds above is LPC_E_ARG (nothing changes). */
 LPC_API lpc_status lpc_head_set(lpc_head *h, lpc_head_setting what, double value);
 LPC_API double lpc_head_get(const lpc_head *h, lpc_head_setting what); /* NAN on error */
-/* The network (owned by the head, valid until lpc_head_free). */
+/* The network (owned by the head, valid until lpc_head_free): lpc_module_free
+ * refuses it, and adding it to a container is LPC_E_ARG. */
 LPC_API lpc_module *lpc_head_module(lpc_head *h);
 /* P (the width of z) and K; -1 for NULL. */
 LPC_API int64_t lpc_head_latent_dim(const lpc_head *h);

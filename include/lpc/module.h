@@ -40,7 +40,10 @@ LPC_API lpc_module *lpc_module_find(lpc_module *m, const char *path);
 LPC_API int64_t lpc_module_num_weights(const lpc_module *m);
 /* Zero every parameter gradient. */
 LPC_API lpc_status lpc_module_zero_grad(lpc_module *m);
-/* Frees the module, its children, parameters and buffers. NULL is a no-op. */
+/* Frees the module, its children, parameters and buffers. NULL is a no-op.
+ * A module that belongs to another (a container's child, or a head's
+ * network, lpc_head_module) is refused: nothing is freed and lpc_last_error()
+ * says who owns it; free the owner instead. */
 LPC_API void lpc_module_free(lpc_module *m);
 
 /* Layers. */
@@ -54,7 +57,9 @@ LPC_API lpc_module *lpc_flatten_new(void);
 LPC_API lpc_module *lpc_sequential_new(void);
 /* Appends child under `name` (NULL: its index); a name already used by a
  * sibling, or containing '.', is LPC_E_ARG. Takes ownership of child, also
- * on failure (then child is freed). */
+ * on failure (then child is freed), except for a child that belongs to a
+ * container or a head already, or would make a cycle: LPC_E_ARG, child left
+ * alone. */
 LPC_API lpc_status lpc_sequential_add(lpc_module *seq, const char *name, lpc_module *child);
 
 /* Convolutional stack. */

@@ -43,7 +43,8 @@ LPC_API lpc_tensor *lpc_conv2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_t
 /* Batch norm over N,H,W per channel with affine gamma/beta (C). In training
  * mode (train = 1) uses batch statistics (biased variance) and updates
  * running_mean/running_var (unbiased variance) with `momentum`; in eval mode
- * uses the running statistics. running_* may be NULL in training mode. */
+ * uses the running statistics. running_* may be NULL in training mode; they
+ * change only when the op succeeds. */
 LPC_API lpc_tensor *lpc_batchnorm2d(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma,
                                     lpc_tensor *beta, lpc_tensor *running_mean,
                                     lpc_tensor *running_var, int train, float momentum,

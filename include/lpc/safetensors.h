@@ -33,7 +33,11 @@ LPC_BEGIN_DECLS
  * (prefix may be NULL) with the metadata "format": "pt", "liblpc_version"
  * and, when description is not NULL, "description". The file is written
  * atomically (unique temporary file, fsync, rename): on failure (LPC_E_IO
- * naming the file and the reason) any previous file at path is intact. */
+ * naming the file and the reason) any previous file at path is intact.
+ * Every string of the header (description, "<prefix><name>") must be UTF-8
+ * and at most 1024 bytes as written in JSON, where '"' and '\' take two
+ * bytes and control characters six: the limit lpc_safetensors_load
+ * enforces; anything else is LPC_E_ARG and nothing is written. */
 LPC_API lpc_status lpc_safetensors_save_module(const char *path, lpc_module *m, const char *prefix,
                                                lpc_name_style names, const char *description);
 /* Reads and validates a whole file: *out is a new handle owned by the caller

@@ -4,7 +4,9 @@
  *  - persistent tensors (lpc_tensor_new): heap objects owned by the caller or
  *    by a module/optimizer; free with lpc_tensor_free.
  *  - temporaries: returned by ops and lpc_tensor_temp; owned by their lpc_ctx
- *    and invalid after lpc_ctx_reset / lpc_ctx_free. Never free them. */
+ *    and invalid after lpc_ctx_reset / lpc_ctx_free. Never free them. An op
+ *    given another ctx's temporary fails with LPC_E_ARG (naming the op and
+ *    the input); persistent tensors work with every ctx. */
 #ifndef LPC_TENSOR_H
 #define LPC_TENSOR_H
 #include <stddef.h>

@@ -15,6 +15,10 @@ lpc_status lpci_label_span(const char *fn, const int32_t *labels, int64_t n, int
                            int *used);
 lpc_status lpci_check_classes(const char *fn, const int32_t *labels, int64_t n, int k,
                               int need_all, int64_t *counts);
+/* LPC_E_ARG naming `fn` unless the k x k and k x p double matrices (and the
+ * p x p one with square_p) of a class count and a width fit in size_t: run
+ * before allocating them, since k and p are the caller's. */
+lpc_status lpci_check_matrix_sizes(const char *fn, int k, int p, int square_p);
 /* Class centroids in double (k x p, row-major) from labels with known counts
  * (every class non-empty). */
 void lpci_class_means(const float *z, int64_t n, int p, const int32_t *labels, int k,

@@ -241,6 +241,14 @@ static lpc_status check_args(const char *who, lpc_module *model, const float *x,
     if (n < 1 || c < 1 || h < 1 || w < 1)
         return lpci_error(LPC_E_ARG, "%s: need n, c, h, w >= 1, got %lld, %d, %d, %d", who,
                           (long long)n, c, h, w);
+    /* A sample is a tensor (at most 2^40 elements); x holds n of them. */
+    const int64_t limit = (int64_t)1 << 40;
+    if ((int64_t)c * h > limit / w)
+        return lpci_error(LPC_E_ARG, "%s: samples of %d x %d x %d have more than 2^40 elements",
+                          who, c, h, w);
+    if (n > (INT64_MAX / (int64_t)sizeof(float)) / ((int64_t)c * h * w))
+        return lpci_error(LPC_E_ARG, "%s: %lld samples of %d x %d x %d exceed the address space",
+                          who, (long long)n, c, h, w);
     if (num_candidates < 2)
         return lpci_error(LPC_E_ARG, "%s: num_candidates must be >= 2, got %d", who,
                           num_candidates);

@@ -80,6 +80,25 @@ done:
     return s;
 }
 
+/* Scales x (count values) by the power of two 2^-e that brings its largest
+ * magnitude into [0.5, 1) and returns e (0 when x is all zero). Exact in
+ * double: the float pass then squares and sums values of at most 1, which
+ * cannot overflow whatever the input's magnitude (a float feature of 2^64
+ * squared would), and distances scale back exactly by 2^e. */
+static int scale_to_unit(double *x, int64_t count)
+{
+    double top = 0.0;
+    for (int64_t i = 0; i < count; i++)
+        top = fabs(x[i]) > top ? fabs(x[i]) : top;
+    if (top == 0.0)
+        return 0;
+    int e;
+    frexp(top, &e);
+    for (int64_t i = 0; i < count; i++)
+        x[i] = ldexp(x[i], -e);
+    return e;
+}
+
 /* Each row's m candidates form a max-heap on the distance (the worst at
  * index 0). Replaces the worst by (d, j), d < bd[0]: O(log m) per new
  * candidate where a sorted buffer would shift m / 2 entries on average. */
@@ -410,9 +429,12 @@ lpc_status lpc_kl_entropy(const float *z, int64_t n, int p, int k, unsigned flag
                           (long long)k + 1, (long long)n);
     if (flags & ~LPC_KL_STANDARDIZE)
         return lpci_error(LPC_E_ARG, "%s: unknown flags 0x%x", fn, flags);
-    size_t np;
+    size_t np, nm, m = (int64_t)2 * k < n - 1 ? 2 * (size_t)k : (size_t)(n - 1);
     if (lpci_mul_size((size_t)n, (size_t)p * sizeof(double), &np))
         return lpci_error(LPC_E_ARG, "%s: %lld x %d is too large", fn, (long long)n, p);
+    if (lpci_mul_size((size_t)n, m * sizeof(double), &nm)) /* the candidate buffers */
+        return lpci_error(LPC_E_ARG, "%s: %lld samples x %zu neighbour candidates is too large",
+                          fn, (long long)n, m);
     double *x = lpci_malloc(np);
     double *rho = lpci_malloc((size_t)n * sizeof *rho);
     if (!x || !rho) {
@@ -420,13 +442,14 @@ lpc_status lpc_kl_entropy(const float *z, int64_t n, int p, int k, unsigned flag
         goto done;
     }
     s = prepare(z, n, p, (flags & LPC_KL_STANDARDIZE) != 0, x);
+    int e = s == LPC_OK ? scale_to_unit(x, n * (int64_t)p) : 0;
     if (s == LPC_OK)
         s = kth_neighbour(x, n, p, k, rho);
     if (s != LPC_OK)
         goto done;
     double sum = 0.0;
     for (int64_t i = 0; i < n; i++)
-        sum += log(rho[i] + 1e-10);
+        sum += log(ldexp(rho[i], e) + 1e-10);
     double value = digamma_int(n) - digamma_int(k) + lpc_ln_unit_ball_volume(p) +
                    (double)p / (double)n * sum;
     if (h)

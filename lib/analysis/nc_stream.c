@@ -69,6 +69,8 @@ lpc_status lpc_feature_stream_new(int p, int k, const float *w, const float *b, 
         return lpci_error(LPC_E_ARG, "%s: flags 0x%x: only LPC_NC_CUTOFF_P is supported when "
                           "streaming", fn, flags);
     lpc_status s = lpci_nc_check_optional(fn, w, b, k, p, NULL, 0);
+    if (s == LPC_OK)
+        s = lpci_check_matrix_sizes(fn, k, p, 1);
     if (s != LPC_OK)
         return s;
     size_t kp = (size_t)k * (size_t)p;

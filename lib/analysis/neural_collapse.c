@@ -162,6 +162,11 @@ lpc_status lpc_nc_compute_flags(const float *z, int64_t n, int p, const int32_t 
     s = lpci_nc_check_optional(fn, w, b, k, p, predictions, n);
     if (s != LPC_OK)
         return s;
+    if ((flags & LPC_NC_BY_PREDICTION) && (int64_t)k > n) /* sized by k below */
+        return lpci_error(LPC_E_NUMERIC, "%s: %d predicted classes but %lld samples: some class "
+                          "has no samples", fn, k, (long long)n);
+    if ((s = lpci_check_matrix_sizes(fn, k, p, 0)) != LPC_OK)
+        return s;
     int64_t *counts = lpci_malloc((size_t)k * sizeof *counts);
     double *means = lpci_malloc((size_t)k * (size_t)p * sizeof *means);
     double *mc = lpci_malloc((size_t)k * (size_t)p * sizeof *mc);

@@ -10,6 +10,9 @@ lpc_status lpci_check_features(const char *fn, const float *z, int64_t n, int p)
     if (n < 1 || p < 1)
         return lpci_error(LPC_E_ARG, "%s: features must be N x P with N, P >= 1, got %lld x %d",
                           fn, (long long)n, p);
+    if (n > (INT64_MAX / (int64_t)sizeof(double)) / p) /* copied to double by some metrics */
+        return lpci_error(LPC_E_ARG, "%s: features of %lld x %d exceed the address space", fn,
+                          (long long)n, p);
     int64_t total = n * (int64_t)p;
     for (int64_t i = 0; i < total; i++)
         if (!isfinite(z[i]))
@@ -61,6 +64,18 @@ lpc_status lpci_check_classes(const char *fn, const int32_t *labels, int64_t n, 
         for (int c = 0; c < k; c++)
             if (counts[c] == 0)
                 return lpci_error(LPC_E_NUMERIC, "%s: class %d has no samples", fn, c);
+    return LPC_OK;
+}
+
+lpc_status lpci_check_matrix_sizes(const char *fn, int k, int p, int square_p)
+{
+    size_t kk, kp, pp = 0;
+    if (lpci_mul_size((size_t)k, (size_t)k * sizeof(double), &kk) ||
+        lpci_mul_size((size_t)k, (size_t)p * sizeof(double), &kp) ||
+        (square_p && lpci_mul_size((size_t)p, (size_t)p * sizeof(double), &pp)))
+        return lpci_error(LPC_E_ARG, "%s: %d classes x %d features: the class matrices (k x k, "
+                          "k x p%s doubles) exceed the address space", fn, k, p,
+                          square_p ? ", p x p" : "");
     return LPC_OK;
 }
 

@@ -134,8 +134,21 @@ int lpci_op_check(lpc_ctx *ctx, const char *op, int n, lpc_tensor *const *ts)
             lpci_ctx_fail(ctx, LPC_E_ARG, "%s: input %d is a poisoned tensor", op, i);
             return 0;
         }
+        char what[32];
+        snprintf(what, sizeof what, "input %d", i);
+        if (!lpci_own_temp(ctx, op, what, ts[i]))
+            return 0;
     }
     return 1;
+}
+
+int lpci_own_temp(lpc_ctx *ctx, const char *op, const char *what, const lpc_tensor *t)
+{
+    if (!t || lpci_is_persistent(t) || t->ctx == ctx)
+        return 1;
+    lpci_ctx_fail(ctx, LPC_E_ARG, "%s: %s is a temporary of another ctx (use tensors of this "
+                  "ctx, or persistent ones)", op, what);
+    return 0;
 }
 
 int lpci_needs_tape(const lpc_ctx *ctx, int n, lpc_tensor *const *ts)
@@ -264,6 +277,8 @@ lpc_status lpc_backward(lpc_ctx *ctx, lpc_tensor *loss)
         return lpci_error(ctx->status, "lpc_backward: ctx has a sticky error: %s", ctx->message);
     if (!loss || (loss->flags & LPCI_T_POISON))
         return lpci_error(LPC_E_ARG, "lpc_backward: loss is NULL or poisoned");
+    if (!lpci_is_persistent(loss) && loss->ctx != ctx)
+        return lpci_error(LPC_E_ARG, "lpc_backward: loss is a temporary of another ctx");
     if (loss->numel != 1)
         return lpci_error(LPC_E_SHAPE, "lpc_backward: loss must have 1 element, has %lld",
                           (long long)loss->numel);

@@ -15,7 +15,9 @@ static lpc_status eval_loss(lpc_graph_fn f, lpc_tensor **inputs, void *user, lpc
     if (ctx->status != LPC_OK)
         return lpci_error(ctx->status, "lpc_gradcheck: forward failed: %s", ctx->message);
     if (!loss || loss->numel != 1)
-        return lpci_error(LPC_E_SHAPE, "lpc_gradcheck: the graph must return a scalar loss");
+        return lpci_error(LPC_E_SHAPE, "lpc_gradcheck: the graph must return a scalar loss, got "
+                          "%s%lld elements", !loss ? "NULL, " : "",
+                          loss ? (long long)loss->numel : 0LL);
     *v = loss->data[0];
     return LPC_OK;
 }

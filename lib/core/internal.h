@@ -62,6 +62,7 @@ struct lpc_tensor {
     float *data;
     float *grad;
     unsigned flags;
+    lpc_ctx *ctx; /* the ctx whose arena holds a temporary (NULL when persistent) */
 };
 
 static inline int lpci_is_persistent(const lpc_tensor *t)
@@ -199,8 +200,14 @@ void *lpci_ctx_scratch(lpc_ctx *ctx, size_t bytes);
 /* New temporary with the given shape (data uninitialised); poison on error. */
 lpc_tensor *lpci_temp(lpc_ctx *ctx, int ndim, const int64_t *shape);
 lpc_tensor *lpci_temp_like(lpc_ctx *ctx, const lpc_tensor *t);
-/* Common op preamble: ctx usable and the tensors non-NULL and not poisoned. */
+/* Common op preamble: ctx usable and the tensors non-NULL, not poisoned and
+ * persistent or temporaries of ctx (another ctx's would be taped here and
+ * dangle once that ctx is reset or freed). */
 int lpci_op_check(lpc_ctx *ctx, const char *op, int n, lpc_tensor *const *ts);
+/* The last part of that for one optional tensor (NULL passes): 0 with the
+ * ctx failed (LPC_E_ARG naming op and `what`) when t is another ctx's
+ * temporary. */
+int lpci_own_temp(lpc_ctx *ctx, const char *op, const char *what, const lpc_tensor *t);
 /* Gradient memory plan (lib/core/memplan.c): gives every temporary that
  * tape[0, end) produces a gradient buffer, marked unset, in one arena block
  * where buffers never live at the same time share memory. Backward must

@@ -91,6 +91,7 @@ lpc_tensor *lpci_temp(lpc_ctx *ctx, int ndim, const int64_t *shape)
     if (!t)
         return &ctx->poison;
     set_shape(t, ndim, shape, numel);
+    t->ctx = ctx;
     t->data = lpci_ctx_alloc(ctx, (size_t)numel * sizeof(float));
     if (!t->data)
         return &ctx->poison;

@@ -154,18 +154,19 @@ int64_t lpc_batcher_next(lpc_batcher *b, lpc_ctx *ctx, lpc_tensor **x, const int
         return lpci_error(LPC_E_STATE, "lpc_batcher_next: the dataset was resized from %lld to "
                           "%lld samples after the batcher was made", (long long)b->n,
                           (long long)ds->n);
-    if (!b->in_epoch)
-        start_epoch(b);
-    if (b->pos >= b->n) {
+    int64_t pos = b->in_epoch ? b->pos : 0; /* a new epoch starts at 0 */
+    if (pos >= b->n) {
         b->in_epoch = 0;
         return 0;
     }
-    int64_t k = b->n - b->pos < b->batch ? b->n - b->pos : b->batch;
+    int64_t k = b->n - pos < b->batch ? b->n - pos : b->batch;
     lpc_tensor *t = lpc_tensor_temp(ctx, 4, (int64_t[]){k, ds->c, ds->h, ds->w});
     float *out = lpc_tensor_data(t);
-    if (!out)
+    if (!out) /* nothing drawn yet: a failed call leaves the batcher as it was */
         return lpci_error(lpc_ctx_status(ctx) != LPC_OK ? lpc_ctx_status(ctx) : LPC_E_NOMEM,
                           "lpc_batcher_next: no batch tensor: %s", lpc_ctx_error(ctx));
+    if (!b->in_epoch)
+        start_epoch(b);
     const int64_t *idx = b->order + b->pos;
     int span = 2 * b->pad + 1;
     for (int64_t i = 0; i < k; i++) {

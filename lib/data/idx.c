@@ -180,7 +180,9 @@ lpc_status lpc_dataset_load_mnist_dir(const char *dir, int train, lpc_dataset **
                 (int)sizeof img ||
             snprintf(lab, sizeof lab, "%s/%s-labels-idx1-ubyte%s", dir, prefix, ext) >=
                 (int)sizeof lab)
-            return lpci_error(LPC_E_ARG, "lpc_dataset_load_mnist_dir: directory name too long");
+            return lpci_error(LPC_E_ARG, "lpc_dataset_load_mnist_dir: directory name of %zu "
+                              "bytes is too long (at most %zu)", strlen(dir),
+                              sizeof img - sizeof "/train-images-idx3-ubyte.gz");
         if (access(img, F_OK) == 0)
             break;
         /* Anything but "no such file" (EACCES on the folder...) is the answer. */

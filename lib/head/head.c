@@ -29,13 +29,18 @@ lpc_status lpc_head_new(lpc_module *backbone, int64_t feature_dim, lpc_module *p
 {
     if (out)
         *out = NULL;
-    if (!out || !backbone || !rng || feature_dim < 1 || latent_dim < 1 || num_classes < 2 ||
+    const char *fn = "lpc_head_new";
+    if (!out || !backbone || !rng) {
+        discard(backbone, penultimate);
+        return lpci_error(LPC_E_ARG, "%s: %s is NULL", fn,
+                          !out ? "out" : !backbone ? "the backbone" : "the generator");
+    }
+    if (feature_dim < 1 || latent_dim < 1 || num_classes < 2 ||
         (!penultimate && latent_dim != feature_dim)) {
         discard(backbone, penultimate);
-        return lpci_error(LPC_E_ARG, "lpc_head_new: need out, a backbone, a generator, feature "
-                          "and latent widths >= 1 (equal without a penultimate layer; got %lld, "
-                          "%lld) and >= 2 classes (got %d)", (long long)feature_dim,
-                          (long long)latent_dim, num_classes);
+        return lpci_error(LPC_E_ARG, "%s: feature width %lld and latent width %lld must be >= 1 "
+                          "(and equal without a penultimate layer), classes %d >= 2", fn,
+                          (long long)feature_dim, (long long)latent_dim, num_classes);
     }
     lpc_head *h = lpci_calloc(1, sizeof *h);
     lpc_module *net = h ? lpc_sequential_new() : NULL;
@@ -44,6 +49,7 @@ lpc_status lpc_head_new(lpc_module *backbone, int64_t feature_dim, lpc_module *p
         discard(backbone, penultimate);
         return lpci_error(LPC_E_NOMEM, "lpc_head_new: out of memory");
     }
+    net->holder = "a head"; /* lpc_module_free and adoption refuse it */
     *h = (lpc_head){.net = net, .backbone = backbone, .penult = penultimate,
                     .latent_dim = latent_dim, .num_classes = num_classes, .loss = LPC_HEAD_CE,
                     .l2 = LPC_L2_ON_Z, .supcon_tau = 0.05, .cosface_s = 32.0, .cosface_m = 0.25};
@@ -70,6 +76,8 @@ void lpc_head_free(lpc_head *h)
 {
     if (!h)
         return;
+    if (h->net)
+        h->net->holder = NULL;
     lpc_module_free(h->net);
     lpci_free(h);
 }
@@ -176,9 +184,11 @@ lpc_tensor *lpc_head_loss(lpc_head *m, lpc_ctx *ctx, lpc_tensor *x, const int32_
 {
     if (!ctx)
         return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_head_loss: ctx is NULL");
-    if (!m || !labels || !(gamma >= 0) || !isfinite(gamma))
-        return lpci_ctx_fail(ctx, LPC_E_ARG, "lpc_head_loss: need a head, labels and a finite "
-                             "gamma >= 0 (got %g)", gamma);
+    if (!m || !labels)
+        return lpci_ctx_fail(ctx, LPC_E_ARG, "lpc_head_loss: %s is NULL", !m ? "head" : "labels");
+    if (!(gamma >= 0) || !isfinite(gamma))
+        return lpci_ctx_fail(ctx, LPC_E_ARG, "lpc_head_loss: gamma %g must be finite and >= 0",
+                             gamma);
     lpc_tensor *h, *z, *lg;
     forward_parts(m, ctx, x, &h, &z, &lg);
     if (logits)

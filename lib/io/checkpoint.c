@@ -19,10 +19,10 @@ static void clear_entry(lpci_ck_entry *e)
 {
     lpci_free(e->name);
     if (e->kind == LPCI_CK_TENSOR) {
-        lpc_tensor_free(e->u.tensor);
+        lpci_tensor_free_owned(e->u.tensor);
     } else if (e->kind == LPCI_CK_OPTIM) {
         for (int i = 0; e->u.opt.moment && i < 2 * e->u.opt.n_params; i++)
-            lpc_tensor_free(e->u.opt.moment[i]);
+            lpci_tensor_free_owned(e->u.opt.moment[i]);
         lpci_free(e->u.opt.moment);
         lpci_free(e->u.opt.hyper);
         lpci_free(e->u.opt.group);
@@ -117,8 +117,10 @@ static lpc_status drop_last(lpc_checkpoint *ck, const char *fn)
 static lpc_tensor *copy_tensor(const lpc_tensor *t)
 {
     lpc_tensor *c = lpc_tensor_new(t->ndim, t->shape);
-    if (c)
+    if (c) {
         memcpy(c->data, t->data, (size_t)t->numel * sizeof(float));
+        c->flags |= LPCI_T_OWNED; /* lpc_checkpoint_tensor hands it out: never freed by users */
+    }
     return c;
 }
 
@@ -226,6 +228,9 @@ lpc_status lpc_checkpoint_add_blob(lpc_checkpoint *ck, const char *name, const v
     const char *fn = "lpc_checkpoint_add_blob";
     if (!data && n)
         return lpci_error(LPC_E_ARG, "%s: data is NULL", fn);
+    if (n > (size_t)PTRDIFF_MAX - 1) /* no object is that large; n + 1 is allocated */
+        return lpci_error(LPC_E_ARG, "%s: blob of %zu bytes is larger than any object can be "
+                          "(at most %td)", fn, n, PTRDIFF_MAX - 1);
     lpci_ck_entry *e;
     lpc_status s = new_entry(ck, LPCI_CK_BLOB, name, fn, &e);
     if (s != LPC_OK)

@@ -92,6 +92,7 @@ static int get_floats(reader *r, int ndim, const int64_t *shape, int64_t numel, 
     lpc_tensor *t = lpc_tensor_new(ndim, shape);
     if (!t)
         return nomem(r);
+    t->flags |= LPCI_T_OWNED; /* the checkpoint's, as those of lpc_checkpoint_add_tensor */
     const uint8_t *b = r->p + r->off;
     for (int64_t i = 0; i < numel; i++, b += 4) {
         uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |

@@ -202,14 +202,17 @@ lpc_status lpci_npy_parse(const uint8_t *buf, size_t len, lpci_npy_header *h)
     uint64_t numel = 1;
     for (int d = 0; d < h->ndim; d++) {
         if (h->shape[d] != 0 && numel > (uint64_t)INT64_MAX / (uint64_t)h->shape[d])
-            return lpci_error(LPC_E_FORMAT, "npy: shape is too large");
+            return lpci_error(LPC_E_FORMAT, "npy: shape is too large: dimension %d of %lld after "
+                              "%llu elements passes 2^63", d, (long long)h->shape[d],
+                              (unsigned long long)numel);
         numel *= (uint64_t)h->shape[d];
     }
     h->numel = (int64_t)numel;
     h->data_offset = start + hlen;
     size_t bytes;
     if (numel > SIZE_MAX || lpci_mul_size((size_t)numel, h->itemsize, &bytes))
-        return lpci_error(LPC_E_FORMAT, "npy: shape is too large");
+        return lpci_error(LPC_E_FORMAT, "npy: shape is too large: %llu elements of %zu bytes",
+                          (unsigned long long)numel, (size_t)h->itemsize);
     size_t have = len - h->data_offset;
     if (have < bytes)
         return lpci_error(LPC_E_FORMAT, "npy: truncated data: %zu of %zu bytes", have, bytes);

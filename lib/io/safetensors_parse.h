@@ -8,6 +8,9 @@
 
 #define LPCI_ST_MAX_HEADER ((uint64_t)100 << 20) /* as the reference implementation */
 #define LPCI_ST_MAX_DIMS 8
+/* The longest JSON string of a header (a name or a metadata value), counted
+ * as written: escapes take their escaped bytes. The reader refuses longer
+ * ones, so the writer refuses to write them. */
 #define LPCI_ST_NAME_MAX 1024
 
 typedef struct {

@@ -49,10 +49,41 @@ static void appendf(text *t, const char *fmt, ...)
     append(t, buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped; other
- * bytes (UTF-8) as they are. */
-static void append_string(text *t, const char *s)
+/* Length of the UTF-8 sequence at s (1 to 4 bytes, no overlong form, no
+ * surrogate, at most U+10FFFF), 0 when s does not start one. */
+static int utf8_length(const unsigned char *s)
 {
+    if (s[0] < 0x80)
+        return 1;
+    int n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+            : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped; other
+ * characters as they are. LPC_E_ARG naming `what` when s is not UTF-8 or
+ * longer, escaped, than the reader takes (LPCI_ST_NAME_MAX bytes). */
+static lpc_status append_string(text *t, const char *s, const char *what)
+{
+    const char *fn = "lpc_safetensors_save_module";
+    size_t escaped = 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c;) {
+        int n = utf8_length(c);
+        if (!n)
+            return lpci_error(LPC_E_ARG, "%s: %s is not UTF-8 (byte 0x%02x at offset %zu)", fn,
+                              what, *c, (size_t)((const char *)c - s));
+        escaped += *c == '"' || *c == '\\' ? 2 : *c < 0x20 ? 6 : (size_t)n;
+        c += n;
+    }
+    if (escaped > LPCI_ST_NAME_MAX)
+        return lpci_error(LPC_E_ARG, "%s: %s takes %zu bytes in JSON, more than the %d a "
+                          "safetensors string may have", fn, what, escaped, LPCI_ST_NAME_MAX);
     append(t, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -64,19 +95,25 @@ static void append_string(text *t, const char *s)
             append(t, s, 1);
     }
     append(t, "\"", 1);
+    return LPC_OK;
 }
 
-static void append_entry(text *t, const char *name, const char *dtype, const lpc_tensor *shape,
-                         uint64_t *offset, uint64_t bytes)
+static lpc_status append_entry(text *t, const char *name, const char *dtype,
+                               const lpc_tensor *shape, uint64_t *offset, uint64_t bytes)
 {
     append(t, ",", 1);
-    append_string(t, name);
+    char what[64];
+    snprintf(what, sizeof what, "tensor name '%.32s%s'", name, strlen(name) > 32 ? "..." : "");
+    lpc_status s = append_string(t, name, what);
+    if (s != LPC_OK)
+        return s;
     appendf(t, ":{\"dtype\":\"%s\",\"shape\":[", dtype);
     for (int d = 0; shape && d < shape->ndim; d++)
         appendf(t, d ? ",%lld" : "%lld", (long long)shape->shape[d]);
     appendf(t, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)*offset,
             (unsigned long long)(*offset + bytes));
     *offset += bytes;
+    return LPC_OK;
 }
 
 /* The whole header. */
@@ -85,11 +122,13 @@ static lpc_status build_header(text *t, lpc_module *m, const char *prefix, lpc_n
 {
     const char *fn = "lpc_safetensors_save_module";
     append_str(t, "{\"__metadata__\":{\"format\":\"pt\",\"liblpc_version\":");
-    append_string(t, lpc_version_string());
-    if (description) {
+    lpc_status s = append_string(t, lpc_version_string(), "the version");
+    if (s == LPC_OK && description) {
         append_str(t, ",\"description\":");
-        append_string(t, description);
+        s = append_string(t, description, "the description");
     }
+    if (s != LPC_OK)
+        return s;
     append(t, "}", 1);
     int np = lpc_module_num_params(m), nt = np + lpc_module_num_buffers(m);
     uint64_t offset = 0;
@@ -99,13 +138,15 @@ static lpc_status build_header(text *t, lpc_module *m, const char *prefix, lpc_n
         char full[LPCI_ST_NAME_MAX + 1];
         if (!lpci_st_map_name(full, sizeof full, prefix, name, names))
             return lpci_error(LPC_E_ARG, "%s: name '%s' is too long", fn, name);
-        append_entry(t, full, "F32", x, &offset, (uint64_t)x->numel * 4);
+        if ((s = append_entry(t, full, "F32", x, &offset, (uint64_t)x->numel * 4)) != LPC_OK)
+            return s;
         if (names == LPC_NAMES_TORCHVISION && i >= np && lpci_st_is_bn_var(name)) {
             size_t base = strlen(full) - strlen("running_var");
             if (base + strlen("num_batches_tracked") >= sizeof full)
                 return lpci_error(LPC_E_ARG, "%s: name '%s' is too long", fn, name);
             strcpy(full + base, "num_batches_tracked");
-            append_entry(t, full, "I64", NULL, &offset, 8);
+            if ((s = append_entry(t, full, "I64", NULL, &offset, 8)) != LPC_OK)
+                return s;
         }
     }
     append(t, "}", 1);
@@ -113,6 +154,10 @@ static lpc_status build_header(text *t, lpc_module *m, const char *prefix, lpc_n
         append(t, " ", 1);
     if (t->failed)
         return lpci_error(LPC_E_NOMEM, "%s: out of memory", fn);
+    if (t->len > LPCI_ST_MAX_HEADER) /* the reader's limit */
+        return lpci_error(LPC_E_ARG, "%s: the header takes %zu bytes, more than the %llu a "
+                          "safetensors file may have", fn, t->len,
+                          (unsigned long long)LPCI_ST_MAX_HEADER);
     return LPC_OK;
 }
 

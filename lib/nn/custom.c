@@ -76,36 +76,47 @@ void *lpc_module_user(const lpc_module *m)
     return m && m->vt == &custom_vt ? ((custom_impl *)m->impl)->user : NULL;
 }
 
-/* A name a module's own tensor or child may take: non-empty, no '.', and not
- * used yet by the module's parameters, buffers (one checkpoint namespace)
- * or children. */
-static int name_ok(const lpc_module *m, const char *name, int child)
+/* What keeps `item` (a tensor, or a child) from being added under `name`
+ * to m, or NULL when nothing does. A name must be non-empty, without '.',
+ * at most 200 bytes and not used yet by the module's parameters, buffers
+ * (one checkpoint namespace) or children. */
+static const char *refusal(const lpc_module *m, const char *name, int child, int item_ok)
 {
-    if (!name || !name[0] || strchr(name, '.') || strlen(name) > 200)
-        return 0;
+    if (!m)
+        return "the module is NULL";
+    if (m->vt != &custom_vt)
+        return "the module was not made by lpc_module_new";
+    if (!item_ok)
+        return child ? "the child is NULL" : "the tensor is NULL or poisoned";
+    if (!name || !name[0])
+        return "the name is NULL or empty";
+    if (strchr(name, '.'))
+        return "the name contains '.'";
+    if (strlen(name) > 200)
+        return "the name is longer than 200 bytes";
     if (child) {
         for (int i = 0; i < m->n_children; i++)
             if (strcmp(m->child_names[i], name) == 0)
-                return 0;
-        return 1;
+                return "a child has that name already";
+        return NULL;
     }
     for (int i = 0; i < m->n_params; i++)
         if (strcmp(m->params[i].name, name) == 0)
-            return 0;
+            return "a parameter has that name already";
     for (int i = 0; i < m->n_buffers; i++)
         if (strcmp(m->buffers[i].name, name) == 0)
-            return 0;
-    return 1;
+            return "a buffer has that name already";
+    return NULL;
 }
 
 static lpc_status add_tensor(lpc_module *m, const char *name, lpc_tensor *t, int buffer)
 {
     const char *fn = buffer ? "lpc_module_add_buffer" : "lpc_module_add_param";
     int usable = t && lpc_tensor_ndim(t) >= 0 && lpc_tensor_data(t) != NULL;
-    if (!m || m->vt != &custom_vt || !usable || !name_ok(m, name, 0)) {
+    const char *why = refusal(m, name, 0, usable);
+    if (why) {
         lpc_tensor_free(t); /* refuses temporaries and tensors someone owns */
-        return lpci_error(LPC_E_ARG, "%s: need a custom module, a tensor and a new name without "
-                          "'.' (got '%s')", fn, name ? name : "(null)");
+        return lpci_error(LPC_E_ARG, "%s: %s (name '%.200s')", fn, why, name ? name : "(null)");
     }
     return buffer ? lpci_module_add_buffer(m, name, t) : lpci_module_add_param(m, name, t);
 }
@@ -122,10 +133,11 @@ lpc_status lpc_module_add_buffer(lpc_module *m, const char *name, lpc_tensor *t)
 
 lpc_status lpc_module_add_child(lpc_module *m, const char *name, lpc_module *child)
 {
-    if (!m || m->vt != &custom_vt || !child || !name_ok(m, name, 1)) {
+    const char *why = refusal(m, name, 1, child != NULL);
+    if (why) {
         lpci_module_discard(m, child);
-        return lpci_error(LPC_E_ARG, "lpc_module_add_child: need a custom module, a child and a "
-                          "new name without '.' (got '%s')", name ? name : "(null)");
+        return lpci_error(LPC_E_ARG, "lpc_module_add_child: %s (name '%.200s')", why,
+                          name ? name : "(null)");
     }
     return lpci_module_add_child(m, name, child);
 }

@@ -98,7 +98,7 @@ static int is_self_or_ancestor(const lpc_module *m, const lpc_module *child)
 
 void lpci_module_discard(const lpc_module *m, lpc_module *child)
 {
-    if (child && !child->parent && !is_self_or_ancestor(m, child))
+    if (child && !child->parent && !child->holder && !is_self_or_ancestor(m, child))
         lpc_module_free(child);
 }
 
@@ -108,6 +108,8 @@ lpc_status lpci_module_add_child(lpc_module *m, const char *name, lpc_module *ch
         return lpci_error(LPC_E_ARG, "module: child '%s' is NULL", name);
     if (child->parent) /* never free a module that belongs to another */
         return lpci_error(LPC_E_ARG, "module: '%s' already belongs to a container", name);
+    if (child->holder)
+        return lpci_error(LPC_E_ARG, "module: '%s' already belongs to %s", name, child->holder);
     if (is_self_or_ancestor(m, child))
         return lpci_error(LPC_E_ARG, "module: adding '%s' would make a cycle (it is the "
                               "container itself or one of its ancestors)", name);
@@ -355,6 +357,11 @@ void lpc_module_free(lpc_module *m)
     if (m->parent) { /* as lpc_tensor_free refuses temporaries */
         lpci_error(LPC_E_ARG, "lpc_module_free: refusing to free a module owned by a container "
                    "(free the outermost module)");
+        return;
+    }
+    if (m->holder) {
+        lpci_error(LPC_E_ARG, "lpc_module_free: refusing to free a module owned by %s (free "
+                   "its owner)", m->holder);
         return;
     }
     for (int i = 0; i < m->n_children; i++) {

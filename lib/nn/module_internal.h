@@ -23,6 +23,7 @@ struct lpc_module {
     void *impl;
     int train;
     lpc_module *parent;
+    const char *holder; /* an owner that is not a module ("a head"), or NULL */
     lpci_named_tensor *params, *buffers; /* own, local names */
     int n_params, n_buffers;
     lpc_module **children;
@@ -50,8 +51,8 @@ lpc_status lpci_module_add_buffer(lpc_module *m, const char *name, lpc_tensor *t
  * child that belongs to a container already or would make a cycle
  * (LPC_E_ARG, left alone). */
 lpc_status lpci_module_add_child(lpc_module *m, const char *name, lpc_module *child);
-/* Frees child after a failed add to m, unless it belongs to a container or
- * is m or one of m's ancestors. */
+/* Frees child after a failed add to m, unless it belongs to a container or a
+ * holder, or is m or one of m's ancestors. */
 void lpci_module_discard(const lpc_module *m, lpc_module *child);
 /* Own parameter / child by position (registration order). */
 static inline lpc_tensor *lpci_own_param(lpc_module *m, int i) { return m->params[i].t; }

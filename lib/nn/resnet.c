@@ -109,15 +109,21 @@ static lpc_module *block_new(lpc_resnet_block kind, int64_t in, int64_t width, i
 lpc_module *lpc_resnet_new(lpc_resnet_block block, int in_channels, int stem_width,
                            int n_stages, const int *widths, const int *blocks, lpc_rng *rng)
 {
-    int valid = (block == LPC_RESNET_BASIC || block == LPC_RESNET_BOTTLENECK) &&
-                in_channels >= 1 && stem_width >= 1 && n_stages >= 1 && n_stages <= MAX_STAGES &&
-                widths && blocks && rng;
-    for (int s = 0; valid && s < n_stages; s++)
-        valid = widths[s] >= 1 && blocks[s] >= 1;
-    if (!valid)
-        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_resnet_new: need a known block kind, positive "
-                              "channels and widths, 1..%d stages of >= 1 blocks and a generator",
-                              MAX_STAGES);
+    const char *fn = "lpc_resnet_new";
+    if (block != LPC_RESNET_BASIC && block != LPC_RESNET_BOTTLENECK)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "%s: unknown block kind %d", fn, (int)block);
+    if (in_channels < 1 || stem_width < 1)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "%s: in_channels %d and stem_width %d must be >= 1", fn,
+                              in_channels, stem_width);
+    if (n_stages < 1 || n_stages > MAX_STAGES)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "%s: %d stages, must be 1..%d", fn, n_stages, MAX_STAGES);
+    if (!widths || !blocks || !rng)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "%s: %s is NULL", fn,
+                              !widths ? "widths" : !blocks ? "blocks" : "the generator");
+    for (int s = 0; s < n_stages; s++)
+        if (widths[s] < 1 || blocks[s] < 1)
+            return LPCI_FAIL_NULL(LPC_E_ARG, "%s: stage %d has width %d and %d blocks (both must "
+                                  "be >= 1)", fn, s, widths[s], blocks[s]);
     resnet_cfg *cfg = lpci_malloc(sizeof *cfg);
     if (!cfg)
         return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_resnet_new: out of memory");

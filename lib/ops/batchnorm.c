@@ -152,6 +152,9 @@ static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lp
     if (!train && (!rm || !rv))
         return lpci_ctx_fail(ctx, LPC_E_ARG, "batchnorm2d: eval mode needs running_mean and "
                              "running_var");
+    if (!lpci_own_temp(ctx, "batchnorm2d", "running_mean", rm) ||
+        !lpci_own_temp(ctx, "batchnorm2d", "running_var", rv))
+        return &ctx->poison;
     if ((rm == NULL) != (rv == NULL))
         return lpci_ctx_fail(ctx, LPC_E_ARG, "batchnorm2d: give both running statistics or "
                              "neither");
@@ -179,7 +182,9 @@ static double *all_channel_sums(lpc_ctx *ctx, const float *u, const float *v, in
 }
 
 /* Those sums added up over every rank of ctx's communicator: in place, or
- * into a copy when keep_local. NULL when the ctx failed (memory, transport). */
+ * into a copy when keep_local. NULL when the ctx failed (memory, transport,
+ * or a reduction that is not a plausible sum: a non-finite value, or fewer
+ * values per channel than this rank holds). */
 static double *reduce_over_ranks(lpc_ctx *ctx, double *sums, int64_t c, int keep_local)
 {
     double *out = keep_local ? lpci_ctx_alloc(ctx, (size_t)(2 * c + 1) * sizeof(double)) : sums;
@@ -187,9 +192,22 @@ static double *reduce_over_ranks(lpc_ctx *ctx, double *sums, int64_t c, int keep
         return NULL;
     if (out != sums)
         memcpy(out, sums, (size_t)(2 * c + 1) * sizeof(double));
+    double local_count = sums[2 * c];
     lpc_status s = lpc_comm_allreduce(ctx->comm, out, 2 * c + 1, LPC_COMM_F64);
     if (s != LPC_OK) {
         lpci_ctx_fail(ctx, s, "batchnorm2d: reducing statistics over ranks: %s", lpc_last_error());
+        return NULL;
+    }
+    for (int64_t i = 0; i <= 2 * c; i++)
+        if (!isfinite(out[i])) {
+            lpci_ctx_fail(ctx, LPC_E_NUMERIC, "batchnorm2d: the all-reduce over ranks returned "
+                          "%g for sum %lld of %lld", out[i], (long long)i, (long long)(2 * c + 1));
+            return NULL;
+        }
+    if (!(out[2 * c] >= local_count)) {
+        lpci_ctx_fail(ctx, LPC_E_NUMERIC, "batchnorm2d: the all-reduce over ranks counted %g "
+                      "values per channel, fewer than the %g of this rank", out[2 * c],
+                      local_count);
         return NULL;
     }
     return out;
@@ -212,6 +230,10 @@ static lpc_tensor *bn_apply(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_
     int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3], m = n * hw;
     lpc_tensor *y = lpci_temp_like(ctx, x);
     float *st = lpci_ctx_alloc(ctx, (size_t)c * ST_COUNT * sizeof(float));
+    /* This batch's mean and unbiased variance per channel: the running
+     * statistics take them only once the op has succeeded. */
+    double *batch = train && running_mean ? lpci_ctx_alloc(ctx, (size_t)c * 2 * sizeof *batch)
+                                          : NULL;
     if (ctx->status != LPC_OK)
         return &ctx->poison;
     const float *xd = x->data, *rd = res ? res->data : NULL;
@@ -234,11 +256,9 @@ static lpc_tensor *bn_apply(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_
             var = s2 / cnt - mu * mu;
             if (var < 0.0)
                 var = 0.0;
-            if (running_mean) {
-                double rm = running_mean->data[ch], rv = running_var->data[ch];
-                running_mean->data[ch] = (float)((1.0 - momentum) * rm + momentum * mu);
-                running_var->data[ch] = (float)((1.0 - momentum) * rv +
-                                                momentum * var * cnt / (cnt - 1.0));
+            if (batch) {
+                batch[2 * ch] = mu;
+                batch[2 * ch + 1] = var * cnt / (cnt - 1.0);
             }
         } else {
             mu = running_mean->data[ch];
@@ -262,6 +282,13 @@ static lpc_tensor *bn_apply(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *gamma, lpc_
             node->i[0] = train != 0;
             node->i[1] = silu;
         }
+    }
+    if (ctx->status != LPC_OK) /* the finite check on y, or no memory for the tape */
+        return &ctx->poison;
+    for (int64_t ch = 0; batch && ch < c; ch++) {
+        double rm = running_mean->data[ch], rv = running_var->data[ch];
+        running_mean->data[ch] = (float)((1.0 - momentum) * rm + momentum * batch[2 * ch]);
+        running_var->data[ch] = (float)((1.0 - momentum) * rv + momentum * batch[2 * ch + 1]);
     }
     return y;
 }

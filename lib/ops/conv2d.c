@@ -310,6 +310,14 @@ static lpc_tensor *check_args(lpc_ctx *ctx, lpc_tensor *x, lpc_tensor *w, lpc_te
         return lpci_ctx_fail(ctx, LPC_E_ARG, "conv2d: pad %d and stride %d give a %lld x %lld "
                              "output per channel, more than 2^40 elements in all", pad, stride,
                              (long long)ho, (long long)wo);
+    /* One sample's column matrix (Cin kh kw x ho wo floats, one per thread)
+     * too: at most 2^50 elements, so its sizes stay far from overflow. */
+    int64_t k = w->shape[1] * w->shape[2] * w->shape[3]; /* <= 2^40: a tensor */
+    if (k > ((int64_t)1 << 50) / (ho * wo))
+        return lpci_ctx_fail(ctx, LPC_E_ARG, "conv2d: pad %d and stride %d give %lld x %lld "
+                             "output pixels for %lld kernel elements per output channel: a "
+                             "column matrix of more than 2^50 elements", pad, stride,
+                             (long long)ho, (long long)wo, (long long)k);
     if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
         return lpci_ctx_fail(ctx, LPC_E_SHAPE, "conv2d: bias %s does not match %lld output "
                              "channels", lpci_shape_str(b, sx, sizeof sx), (long long)w->shape[0]);

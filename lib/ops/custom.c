@@ -15,9 +15,12 @@ struct lpc_op {
 lpc_op *lpc_op_new(const char *name, lpc_op_forward_fn forward, lpc_op_backward_fn backward,
                    void *user)
 {
-    if (!name || !name[0] || strlen(name) >= sizeof ((lpc_op *)0)->name || !forward)
-        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_op_new: need a name of 1..63 characters and a "
-                              "forward callback");
+    size_t max = sizeof ((lpc_op *)0)->name - 1;
+    if (!name || !name[0] || strlen(name) > max)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_op_new: the name must have 1..%zu characters, got "
+                              "%s%zu", max, name ? "" : "NULL, ", name ? strlen(name) : 0);
+    if (!forward)
+        return LPCI_FAIL_NULL(LPC_E_ARG, "lpc_op_new: op '%s' has no forward callback", name);
     lpc_op *op = lpci_calloc(1, sizeof *op);
     if (!op)
         return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_op_new: out of memory");

@@ -162,6 +162,7 @@ lpc_tensor *lpc_reshape(lpc_ctx *ctx, lpc_tensor *x, int ndim, const int64_t *sh
     y->numel = numel;
     y->data = x->data;
     y->flags = LPCI_T_VIEW;
+    y->ctx = ctx;
     if (lpci_needs_tape(ctx, 1, &x))
         lpci_tape_push(ctx, LPCI_OP_RESHAPE, y, 1, &x);
     return y;

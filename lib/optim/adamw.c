@@ -89,7 +89,9 @@ lpc_status lpc_adamw_add_param(lpc_adamw *opt, int group, lpc_tensor *param)
     if (s != LPC_OK)
         return s;
     if (!param || !lpci_is_persistent(param))
-        return lpci_error(LPC_E_ARG, "lpc_adamw_add_param: param must be a persistent tensor");
+        return lpci_error(LPC_E_ARG, "lpc_adamw_add_param: param must be a persistent tensor, "
+                          "got %s", !param ? "NULL" : (param->flags & LPCI_T_POISON)
+                                                          ? "a poisoned tensor" : "a temporary");
     for (int i = 0; i < opt->n_params; i++)
         if (opt->params[i].p == param)
             return lpci_error(LPC_E_ARG, "lpc_adamw_add_param: tensor already added as param %d",
