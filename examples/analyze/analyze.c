@@ -119,7 +119,8 @@ int main(int argc, char **argv)
         goto done;
     }
     if (n < 1 || p < 1 || p > 1 << 20) {
-        fprintf(stderr, "lpc-analyze: features must be N x P with N, P >= 1\n");
+        fprintf(stderr, "lpc-analyze: features are %lld x %lld; need N >= 1 samples and "
+                "1 <= P <= %d dimensions\n", (long long)n, (long long)p, 1 << 20);
         goto done;
     }
     int64_t k = 0;
