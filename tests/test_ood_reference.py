@@ -19,8 +19,11 @@ Calls liblpc through ctypes. Exit 77 (skip) without NumPy/SciPy/scikit-learn.
 Usage: test_ood_reference.py SOURCE_ROOT BUILD_ROOT"""
 import ctypes
 import glob
+import json
 import os
+import subprocess
 import sys
+import tempfile
 
 try:
     import numpy as np
@@ -265,10 +268,47 @@ def gnc_cases(lib, rng):
     return bad
 
 
+def analyze_cli(build, rng):
+    """lpc-analyze --ood-features against the reference scores and metrics."""
+    exe = os.path.join(build, "examples", "analyze", "lpc-analyze")
+    if not os.path.exists(exe):
+        return 0  # built with -Dexamples=false
+    bad = 0
+    k, p = 4, 6
+    ztr, ytr = clusters(rng, 500, p, k, 1.0)
+    w = f32(rng.normal(size=(k, p)))
+    zid = clusters(rng, 200, p, k, 1.0)[0]
+    zood = f32(rng.normal(0, 4, (150, p)))
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for name, a in [("z", ztr), ("y", ytr), ("w", w), ("id", zid), ("ood", zood)]:
+            paths[name] = os.path.join(tmp, name + ".npy")
+            np.save(paths[name], a)
+        out = subprocess.run([exe, "--features", paths["z"], "--labels", paths["y"], "--weights",
+                              paths["w"], "--id-features", paths["id"], "--ood-features",
+                              paths["ood"]], check=True, capture_output=True).stdout
+    got = json.loads(out)["ood"]
+    w64 = w.astype(np.float64)
+    lid, lood = zid.astype(np.float64) @ w64.T, zood.astype(np.float64) @ w64.T
+    want_id, means = ref_scores(ztr, ytr, k, w64, np.zeros(k), zid, lid, k - 1, p // 2)
+    want_ood, _ = ref_scores(ztr, ytr, k, w64, np.zeros(k), zood, lood, k - 1, p // 2)
+    names = ["msp", "max_logit", "energy", "mahalanobis", "neco", "vim"]
+    keys = ["auroc", "aupr_in", "aupr_out", "fpr95"]
+    for s, name in enumerate(names):
+        want = ref_metrics(want_id[s], want_ood[s])
+        for m, key in enumerate(keys):
+            bad += compare(f"lpc-analyze {name} {key}", got[name][key], want[m], 1e-9)
+    g = zood.astype(np.float64).mean(axis=0)
+    nc5 = np.mean(np.abs(means @ g) / (np.linalg.norm(means, axis=1) * np.linalg.norm(g)))
+    bad += compare("lpc-analyze nc5", got["nc5"], nc5, 1e-12, rel=True)
+    return bad
+
+
 def main():
     lib = load(sys.argv[2])
     rng = np.random.default_rng(26)
     bad = metrics_cases(lib, rng) + scores_cases(lib, rng) + gnc_cases(lib, rng)
+    bad += analyze_cli(sys.argv[2], rng)
     print("failures:", bad)
     return 1 if bad else 0
 
