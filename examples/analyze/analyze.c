@@ -215,8 +215,8 @@ int main(int argc, char **argv)
     }
     lpc_nc_free(nc);
     lpc_gnc *g = NULL;
-    s = lpc_gnc_compute(z, n, (int)p, y, (int)k, &g);
-    for (int m = 0; m < LPC_GNC_METRIC_COUNT; m++) {
+    s = ood.generalized ? lpc_gnc_compute(z, n, (int)p, y, (int)k, &g) : LPC_OK;
+    for (int m = 0; m < LPC_GNC_METRIC_COUNT && ood.generalized; m++) {
         char key[64];
         snprintf(key, sizeof key, "gnc_%s", lpc_gnc_metric_name((lpc_gnc_metric)m));
         v = 0.0;

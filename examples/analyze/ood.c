@@ -22,6 +22,10 @@ int an_ood_option(int argc, char **argv, int *i, an_ood_args *a)
                                         "--ood-logits"};
     const char **slot[] = {&a->id_features, &a->id_logits, &a->ood_features, &a->ood_logits};
     const char *o = argv[*i];
+    if (strcmp(o, "--generalized") == 0) {
+        a->generalized = 1;
+        return 1;
+    }
     if (*i + 1 >= argc)
         return 0;
     for (int f = 0; f < 4; f++)

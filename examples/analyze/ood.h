@@ -1,5 +1,5 @@
 /* lpc-analyze's out-of-distribution part (ood.c): options and the "ood"
- * JSON object. */
+ * JSON object; also the switch for the generalized collapse keys. */
 #ifndef LPC_ANALYZE_OOD_H
 #define LPC_ANALYZE_OOD_H
 #include <stdint.h>
@@ -9,6 +9,7 @@ typedef struct {
     const char *id_features, *id_logits, *ood_features, *ood_logits;
     double temperature;
     long neco_dim;
+    int generalized; /* --generalized: print the "gnc_*" keys */
 } an_ood_args;
 
 #define AN_OOD_USAGE                                                                           \
@@ -18,7 +19,9 @@ typedef struct {
     "  --id-features T.npy   ID evaluation features (default: the --features rows)\n"         \
     "  --id-logits TL.npy    their logits (default: --logits with the --features rows)\n"     \
     "  --temperature T       softmax / energy temperature (default 1)\n"                      \
-    "  --neco-dim D          NECO principal dimensions (default K - 1)\n"
+    "  --neco-dim D          NECO principal dimensions (default K - 1)\n"                    \
+    "  --generalized         adds the generalized collapse keys gnc_* (GNC2, log equinorm, "  \
+    "weak NC1)\n"
 
 void an_ood_defaults(an_ood_args *a);
 /* Consumes argv[*i] (and its value) when it is an OOD option: returns 1, or
