@@ -5,7 +5,7 @@
  *
  * Every P x P covariance is accumulated in double over blocks of rows (one
  * thread per covariance row, so the sums do not depend on the thread count)
- * and decomposed with lpci_eigh; the scores then work in the eigenbasis:
+ * and decomposed with lpci_eigh_rows; the scores then work in the eigenbasis:
  *  - Mahalanobis: d_c(x) = sum_e (v_e . (x - mu_c))^2 / lambda_e over the
  *    eigenpairs with |lambda_e| > P eps max|lambda| (scipy's pinvh cutoff);
  *  - NECO: the top-d eigenvectors of the covariance of the standardised
@@ -93,34 +93,39 @@ static void row_of(const float *z, int64_t i, int p, const double *shift, const 
         out[j] = ((double)z[i * p + j] - c[j]) / (scale ? scale[j] : 1.0);
 }
 
-/* cov = (1/n) sum_i x_i x_i^T of the transformed rows (p x p, symmetric). */
+/* cov = (1/n) sum_i x_i x_i^T of the transformed rows (p x p, symmetric).
+ * One parallel region: every thread transposes each block of rows itself
+ * and owns the covariance rows r = thread (mod threads), so there is no
+ * barrier per block and every entry is summed in the same order whatever
+ * the thread count. */
 static lpc_status covariance(const float *z, int64_t n, int p, const double *shift,
                              const int32_t *labels, const double *scale, double *cov)
 {
-    double *xt = alloc_doubles((size_t)p, BLOCK), *row = alloc_doubles((size_t)p, 1);
-    if (!xt || !row) {
-        lpci_free(xt);
-        lpci_free(row);
-        return lpci_error(LPC_E_NOMEM, "lpc_ood_detector_new: no memory for a covariance block");
-    }
+    int threads = lpci_threads();
+    double *buf = alloc_doubles((size_t)threads, (size_t)p * (BLOCK + 1));
+    if (!buf)
+        return lpci_error(LPC_E_NOMEM, "lpc_ood_detector_new: no memory for covariance blocks");
     memset(cov, 0, (size_t)p * p * sizeof *cov);
-    for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
-        int nb = n - i0 < BLOCK ? (int)(n - i0) : BLOCK;
-        for (int b = 0; b < nb; b++) {
-            row_of(z, i0 + b, p, shift, labels, scale, row);
-            for (int j = 0; j < p; j++)
-                xt[(size_t)j * BLOCK + b] = row[j];
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        double *xt = buf + (size_t)t * p * (BLOCK + 1), *row = xt + (size_t)p * BLOCK;
+        for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
+            int nb = n - i0 < BLOCK ? (int)(n - i0) : BLOCK;
+            for (int b = 0; b < nb; b++) {
+                row_of(z, i0 + b, p, shift, labels, scale, row);
+                for (int j = 0; j < p; j++)
+                    xt[(size_t)j * BLOCK + b] = row[j];
+            }
+            for (int r = t; r < p; r += nt)
+                for (int c = r; c < p; c++)
+                    cov[(size_t)r * p + c] += dot(xt + (size_t)r * BLOCK, xt + (size_t)c * BLOCK, nb);
         }
-#pragma omp parallel for schedule(static, 1) num_threads(lpci_threads())
-        for (int r = 0; r < p; r++)
-            for (int c = r; c < p; c++)
-                cov[(size_t)r * p + c] += dot(xt + (size_t)r * BLOCK, xt + (size_t)c * BLOCK, nb);
     }
     for (int r = 0; r < p; r++)
         for (int c = r; c < p; c++)
             cov[(size_t)c * p + r] = cov[(size_t)r * p + c] /= (double)n;
-    lpci_free(xt);
-    lpci_free(row);
+    lpci_free(buf);
     return LPC_OK;
 }
 
@@ -128,15 +133,7 @@ static lpc_status covariance(const float *z, int64_t n, int p, const double *shi
  * eigenvector j as row j of axes (p x p). */
 static lpc_status eigen_rows(const double *cov, int p, double *lam, double *axes)
 {
-    double *v = alloc_doubles((size_t)p, (size_t)p);
-    if (!v)
-        return lpci_error(LPC_E_NOMEM, "lpc_ood_detector_new: no memory for %d x %d", p, p);
-    lpc_status s = lpci_eigh(cov, p, lam, v);
-    if (s == LPC_OK)
-        for (int r = 0; r < p; r++)
-            for (int j = 0; j < p; j++)
-                axes[(size_t)j * p + r] = v[(size_t)r * p + j];
-    lpci_free(v);
+    lpc_status s = lpci_eigh_rows(cov, p, lam, axes);
     return s == LPC_OK ? s : lpci_error_context("lpc_ood_detector_new");
 }
 
@@ -266,7 +263,7 @@ static lpc_status vim_origin(lpc_ood_detector *d)
                 t += (double)w[(size_t)i * p + a] * d->b[i];
         rhs[a] = t;
     }
-    s = lpci_eigh(g, m, lam, u);
+    s = lpci_eigh_rows(g, m, lam, u);
     if (s != LPC_OK) {
         s = lpci_error_context("lpc_ood_detector_new: ViM origin");
         goto done;
@@ -278,9 +275,9 @@ static lpc_status vim_origin(lpc_ood_detector *d)
             continue;
         double q = 0.0;
         for (int a = 0; a < m; a++)
-            q += u[(size_t)a * m + e] * rhs[a];
+            q += u[(size_t)e * m + a] * rhs[a];
         for (int a = 0; a < m; a++)
-            sol[a] += u[(size_t)a * m + e] * q / lam[e];
+            sol[a] += u[(size_t)e * m + a] * q / lam[e];
     }
     if (k <= p) {
         for (int c = 0; c < k; c++)

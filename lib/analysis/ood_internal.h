@@ -17,4 +17,9 @@ lpc_status lpci_ood_check_logit_score(const char *fn, lpc_ood_score s, double t)
  * `what` names the matrix in the message. */
 lpc_status lpci_ood_check_matrix(const char *fn, const char *what, const float *x, int64_t n,
                                  int cols);
+/* Symmetric eigendecomposition of the n x n row-major a (only read; it is
+ * symmetrised first): eigenvalues descending into w (n), eigenvector j as
+ * row j of rows (n x n). Householder + implicit QL (symeig.c), O(n^3).
+ * LPC_E_NUMERIC for non-finite input or no convergence. */
+lpc_status lpci_eigh_rows(const double *a, int n, double *w, double *rows);
 #endif
