@@ -4,6 +4,7 @@
  * SciPy and scikit-learn on random data. */
 #include <math.h>
 #include <stdlib.h>
+#include "analysis/ood_internal.h"
 #include "lpct.h"
 
 static double metric(const double *id, int64_t nid, const double *ood, int64_t nood,
@@ -276,6 +277,62 @@ START_TEST(degenerate)
 }
 END_TEST
 
+/* The Householder + QL eigensolver of the detector: A v_j = lambda_j v_j,
+ * orthonormal rows, descending eigenvalues, on a random symmetric matrix, a
+ * matrix with a repeated eigenvalue (I + 2 u u^T: eigenvalues 3, 1, ..., 1)
+ * and a diagonal one. */
+START_TEST(eigensolver)
+{
+    enum { N = 40 };
+    static double a[N * N], w[N], v[N * N];
+    uint64_t state = 7;
+    for (int kind = 0; kind < 3; kind++) {
+        double u[N], un = 0.0;
+        for (int i = 0; i < N; i++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            u[i] = (double)(state >> 11) / 9007199254740992.0 - 0.5;
+            un += u[i] * u[i];
+        }
+        for (int r = 0; r < N; r++)
+            for (int c = 0; c <= r; c++) {
+                state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+                double x = kind == 0   ? (double)(state >> 11) / 9007199254740992.0 - 0.5
+                           : kind == 1 ? (r == c) + 2.0 * u[r] * u[c] / un
+                                       : (r == c) * (double)((r * 7) % N);
+                a[r * N + c] = a[c * N + r] = x;
+            }
+        ck_assert_int_eq(lpci_eigh_rows(a, N, w, v), LPC_OK);
+        for (int j = 0; j < N; j++) {
+            if (j > 0)
+                ck_assert(w[j] <= w[j - 1]);
+            for (int r = 0; r < N; r++) {
+                double av = 0.0;
+                for (int c = 0; c < N; c++)
+                    av += a[r * N + c] * v[j * N + c];
+                ck_assert_msg(fabs(av - w[j] * v[j * N + r]) < 1e-13, "kind %d pair %d", kind, j);
+            }
+            for (int i = 0; i <= j; i++) {
+                double d = 0.0;
+                for (int c = 0; c < N; c++)
+                    d += v[i * N + c] * v[j * N + c];
+                ck_assert(fabs(d - (i == j)) < 1e-13);
+            }
+        }
+        if (kind == 1) {
+            LPCT_ASSERT_CLOSE(w[0], 3.0, 1e-14);
+            LPCT_ASSERT_CLOSE(w[N - 1], 1.0, 1e-14);
+        }
+        if (kind == 2)
+            ck_assert(w[0] == N - 1 && w[N - 1] == 0.0);
+    }
+    double one = 5.0, w1, v1;
+    ck_assert_int_eq(lpci_eigh_rows(&one, 1, &w1, &v1), LPC_OK);
+    ck_assert(w1 == 5.0 && fabs(v1) == 1.0);
+    a[3] = NAN;
+    ck_assert_int_eq(lpci_eigh_rows(a, N, w, v), LPC_E_NUMERIC);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ood");
@@ -288,6 +345,7 @@ int main(void)
     tcase_add_test(tc, gnc_hand_vector);
     tcase_add_test(tc, gnc_tiles_and_threads);
     tcase_add_test(tc, degenerate);
+    tcase_add_test(tc, eigensolver);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

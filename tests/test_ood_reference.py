@@ -8,9 +8,9 @@ formulas (not from liblpc's code):
                               Mann-Whitney U statistic with mid-ranks
   MSP, max logit, energy      Hendrycks & Gimpel 2017; Hendrycks et al. 2022; Liu et al. 2020
   Mahalanobis                 Lee et al. 2018 (shared covariance, scipy.linalg.pinvh)
-  NECO                        Ammar et al. 2024 (StandardScaler + PCA of the ID training features)
+  NECO                        Ben Ammar et al. 2024 (StandardScaler + PCA of the ID training features)
   ViM                         Wang et al. 2022 (origin -pinv(W) b, residual of the top-D space)
-  NC5                         Ammar et al. 2024: mean_c |cos(mu_c, mu_OOD)|
+  NC5                         Ben Ammar et al. 2024: mean_c |cos(mu_c, mu_OOD)|
   GNC2 log / Riesz kernels    Liu et al. 2023 (scipy.spatial.distance.pdist of the unit means)
   log equinorm                Wu & Papyan 2024: var(log |mu_c - mu_G|, ddof=1)
   weak NC1                    Rangamani et al. 2023

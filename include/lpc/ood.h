@@ -54,7 +54,7 @@ typedef enum {
     LPC_OOD_MAX_LOGIT,   /* max_c l_c (Hendrycks et al. 2022) */
     LPC_OOD_ENERGY,      /* T log sum_c exp(l_c / T), the negative free energy (Liu et al. 2020) */
     LPC_OOD_MAHALANOBIS, /* -min_c (z - mu_c)^T Sigma^+ (z - mu_c) (Lee et al. 2018) */
-    LPC_OOD_NECO,        /* |P_d s(z)| / |s(z)| (Ammar et al. 2024) */
+    LPC_OOD_NECO,        /* |P_d s(z)| / |s(z)| (Ben Ammar et al. 2024) */
     LPC_OOD_VIM          /* energy - alpha |residual of z - o| (Wang et al. 2022) */
 } lpc_ood_score;
 #define LPC_OOD_SCORE_COUNT 6
@@ -122,7 +122,7 @@ LPC_API lpc_status lpc_ood_detector_new(const float *z, int64_t n, int p, const 
 LPC_API lpc_status lpc_ood_detector_score(const lpc_ood_detector *d, lpc_ood_score s,
                                           const float *z, const float *logits, int64_t n,
                                           double *scores);
-/* NC5, the ID/OOD orthogonality of Ammar et al. 2024: the mean over classes
+/* NC5, the ID/OOD orthogonality of Ben Ammar et al. 2024: the mean over classes
  * of |cos(mu_c, mu_OOD)|, mu_c the (uncentred) training class means and
  * mu_OOD the mean of the n >= 1 OOD rows z_ood (n x P); 0 when they are
  * orthogonal. LPC_E_NUMERIC when mu_OOD or a class mean is zero. */

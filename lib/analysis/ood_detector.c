@@ -1,5 +1,5 @@
 /* The OOD detector: Mahalanobis distance to the class means under the shared
- * within-class covariance (Lee et al. 2018, arXiv:1807.03888), NECO (Ammar et
+ * within-class covariance (Lee et al. 2018, arXiv:1807.03888), NECO (Ben Ammar et
  * al. 2024, arXiv:2310.06823), ViM (Wang et al. 2022, arXiv:2203.10807) and
  * NC5 from labelled ID training features.
  *
