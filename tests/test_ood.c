@@ -4,6 +4,7 @@
  * SciPy and scikit-learn on random data. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "analysis/ood_internal.h"
 #include "lpct.h"
 
@@ -264,10 +265,23 @@ START_TEST(degenerate)
     lpc_gnc *g = (lpc_gnc *)&g;
     LPCT_EXPECT_ERR(lpc_gnc_compute(z, 3, 2, y, 3, &g), LPC_E_NUMERIC);
     ck_assert_ptr_null(g);
-    /* Every sample at its class mean: Sigma_W = 0. */
+    /* Every sample at its class mean: Sigma_W = 0, so Mahalanobis is
+     * undefined, and with W = [1 0] the ViM residual (the y axis) is 0;
+     * NECO still works. */
     lpc_ood_detector *d = NULL;
-    LPCT_EXPECT_ERR(lpc_ood_detector_new(z, 3, 2, y, 3, NULL, &d), LPC_E_NUMERIC);
-    ck_assert_ptr_null(d);
+    lpc_ood_detector_options o;
+    lpc_ood_detector_options_init(&o);
+    const float w[] = {1, 0, 1, 0, 1, 0};
+    o.w = w;
+    ck_assert_int_eq(lpc_ood_detector_new(z, 3, 2, y, 3, &o, &d), LPC_OK);
+    double one = 7;
+    LPCT_EXPECT_ERR(lpc_ood_detector_score(d, LPC_OOD_MAHALANOBIS, z, NULL, 1, &one),
+                    LPC_E_NUMERIC);
+    ck_assert_msg(strstr(lpc_last_error(), "covariance is zero"), "%s", lpc_last_error());
+    LPCT_EXPECT_ERR(lpc_ood_detector_score(d, LPC_OOD_VIM, z, NULL, 1, &one), LPC_E_NUMERIC);
+    ck_assert(one == 7);
+    ck_assert_int_eq(lpc_ood_detector_score(d, LPC_OOD_NECO, z, NULL, 1, &one), LPC_OK);
+    lpc_ood_detector_free(d);
     d = fit(NULL, 0, 0);
     float at_mean[] = {1.5f, 2.0f, 3, 2};
     double s[2] = {7, 7};

@@ -108,8 +108,11 @@ LPC_API void lpc_ood_detector_options_init(lpc_ood_detector_options *o);
  * Sigma = (1/n) sum_i (z_i - mu_{y_i})(z_i - mu_{y_i})^T (eigenvalues
  * <= P eps lambda_max dropped, as scikit-learn's EmpiricalCovariance), the
  * NECO principal axes and, with w, ViM's origin o = -W^+ b, residual space
- * and scale alpha. o (NULL: defaults) is read for this call only.
- * LPC_E_NUMERIC when Sigma is zero. O(n P^2 + P^3) time; P x P memory.
+ * and scale alpha. o (NULL: defaults) is read for this call only. A score
+ * that is undefined on the training data (Mahalanobis when Sigma is zero,
+ * ViM when the residuals are all zero or P < 2) does not fail the fit:
+ * lpc_ood_detector_score then says why with LPC_E_NUMERIC.
+ * O(n P^2 + P^3) time; P x P memory.
  * On success *out is a new detector owned by the caller. */
 LPC_API lpc_status lpc_ood_detector_new(const float *z, int64_t n, int p, const int32_t *labels,
                                         int k, const lpc_ood_detector_options *o,
@@ -118,7 +121,9 @@ LPC_API lpc_status lpc_ood_detector_new(const float *z, int64_t n, int p, const 
  * (n x K; NULL computes them as W z + b when the detector has w). The logit
  * scores need logits or w; Mahalanobis needs neither; NECO needs logits only
  * with neco_max_logit; ViM needs w (and its logits, if given, should be
- * W z + b). LPC_E_STATE when what the score needs is missing. Writes n scores. */
+ * W z + b). LPC_E_STATE when what the score needs is missing,
+ * LPC_E_NUMERIC when the score is undefined (see lpc_ood_detector_new, and
+ * NECO on a row equal to the training mean). Writes n scores. */
 LPC_API lpc_status lpc_ood_detector_score(const lpc_ood_detector *d, lpc_ood_score s,
                                           const float *z, const float *logits, int64_t n,
                                           double *scores);

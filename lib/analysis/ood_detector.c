@@ -15,6 +15,7 @@
 #include <float.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <string.h>
 #include "ood_internal.h"
 
@@ -34,6 +35,9 @@ struct lpc_ood_detector {
     /* ViM (with w): origin, residual axes (p - vim_dim) x p, alpha */
     int vim_dim;
     double *vim_origin, *vim_axes, vim_alpha;
+    /* Why Mahalanobis or ViM is undefined on the training data ("" when it
+     * is defined): the detector still serves the other scores. */
+    char maha_undefined[160], vim_undefined[160];
 };
 
 void lpc_ood_detector_options_init(lpc_ood_detector_options *o)
@@ -156,9 +160,11 @@ static lpc_status fit_mahalanobis(lpc_ood_detector *d, const float *z, int64_t n
             memmove(axes + (size_t)r * p, axes + (size_t)e * p, (size_t)p * sizeof *axes);
             lam[r++] = lam[e];
         }
-    if (r == 0)
-        return lpci_error(LPC_E_NUMERIC, "lpc_ood_detector_new: the within-class covariance is "
-                          "zero (every sample equals its class mean)");
+    if (r == 0) {
+        snprintf(d->maha_undefined, sizeof d->maha_undefined,
+                 "the within-class covariance is zero (every sample equals its class mean)");
+        return LPC_OK;
+    }
     d->maha_rank = r;
     d->maha_lambda = alloc_doubles((size_t)r, 1);
     d->maha_axes = alloc_doubles((size_t)r, (size_t)p);
@@ -337,8 +343,8 @@ static lpc_status fit_vim(lpc_ood_detector *d, const float *z, int64_t n, double
         sum_res += vim_residual(d, z + i * p, row);
     }
     if (!(sum_res > 0.0)) {
-        s = lpci_error(LPC_E_NUMERIC, "lpc_ood_detector_new: ViM's training residuals are all 0 "
-                       "(the features span at most %d dimensions)", d->vim_dim);
+        snprintf(d->vim_undefined, sizeof d->vim_undefined, "the training residuals are all 0 "
+                 "(the features span at most D = %d dimensions)", d->vim_dim);
         goto done;
     }
     d->vim_alpha = sum_logit / sum_res;
@@ -372,9 +378,10 @@ static lpc_status read_options(const lpc_ood_detector_options *o, int p, int k,
     if (opt->b && !opt->w)
         return lpci_error(LPC_E_ARG, "%s: a bias b without the weights w", fn);
     if (opt->w) {
-        if (opt->vim_dim == 0)
+        int chosen = opt->vim_dim == 0;
+        if (chosen)
             opt->vim_dim = p >= 2048 ? 1000 : p >= 768 ? 512 : p / 2;
-        if (opt->vim_dim < 1 || opt->vim_dim >= p)
+        if (!(chosen && p < 2) && (opt->vim_dim < 1 || opt->vim_dim >= p))
             return lpci_error(LPC_E_ARG, "%s: vim_dim %d is not in [1, %d) (ViM needs P >= 2)",
                               fn, opt->vim_dim, p);
         lpc_status s = lpci_ood_check_matrix(fn, "classifier weights w", opt->w, k, p);
@@ -444,7 +451,9 @@ lpc_status lpc_ood_detector_new(const float *z, int64_t n, int p, const int32_t 
     }
     if (s == LPC_OK)
         s = fit_neco(d, z, n, opt.neco_standardize != 0, cov, lam, axes);
-    if (s == LPC_OK && d->w)
+    if (s == LPC_OK && d->w && p < 2)
+        snprintf(d->vim_undefined, sizeof d->vim_undefined, "ViM needs P >= 2 features");
+    else if (s == LPC_OK && d->w)
         s = fit_vim(d, z, n, cov, lam, axes);
 done:
     lpci_free(counts);
@@ -495,7 +504,8 @@ static double neco(const lpc_ood_detector *d, const float *zi, const double *log
     return d->neco_max_logit ? score * lpci_ood_max(logit, d->k) : score;
 }
 
-/* LPC_E_STATE when score s needs logits or the classifier and has neither. */
+/* LPC_E_STATE when score s needs logits or the classifier and has neither;
+ * LPC_E_NUMERIC when it is undefined on the training data. */
 static lpc_status check_needs(const char *fn, const lpc_ood_detector *d, lpc_ood_score s,
                               const float *logits)
 {
@@ -503,6 +513,11 @@ static lpc_status check_needs(const char *fn, const lpc_ood_detector *d, lpc_ood
                       s == LPC_OOD_VIM || (s == LPC_OOD_NECO && d->neco_max_logit);
     if (s == LPC_OOD_VIM && !d->w)
         return lpci_error(LPC_E_STATE, "%s: ViM needs the classifier (options w)", fn);
+    if (s == LPC_OOD_VIM && d->vim_undefined[0])
+        return lpci_error(LPC_E_NUMERIC, "%s: ViM is undefined: %s", fn, d->vim_undefined);
+    if (s == LPC_OOD_MAHALANOBIS && d->maha_undefined[0])
+        return lpci_error(LPC_E_NUMERIC, "%s: Mahalanobis is undefined: %s", fn,
+                          d->maha_undefined);
     if (need_logits && !logits && !d->w)
         return lpci_error(LPC_E_STATE, "%s: %s needs logits or the classifier (options w)", fn,
                           lpc_ood_score_name(s));
