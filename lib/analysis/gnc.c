@@ -12,16 +12,21 @@
  *    Rangamani et al. 2023, ICML, PMLR 202 (nc_toolbox's nc1_weak).
  *
  * The K(K-1)/2 pairs are visited in tiles of TILE x TILE classes: each tile
- * keeps its kernel values, reduces them to a count, mean and sum of squared
+ * takes its squared distances from a GEMM of the unit means (near pairs
+ * recomputed from the differences), keeps its kernel values, reduces them to a count, mean and sum of squared
  * deviations, and the tiles are merged with Chan et al.'s pairwise update,
  * tile rows in a fixed order, so memory stays O(K P + TILE^2 threads) and the
  * result does not depend on the thread count. */
+#include <blis.h>
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 #include "analysis_internal.h"
 
-#define TILE 32
+#define TILE 128
+/* Squared distances below this are recomputed from coordinate differences:
+ * 2 - 2 cos loses the digits that a near pair's distance has. */
+#define NEAR 1e-2
 
 struct lpc_gnc {
     double value[LPC_GNC_METRIC_COUNT];
@@ -40,6 +45,14 @@ const char *lpc_gnc_metric_name(lpc_gnc_metric m)
     case LPC_GNC_WEAK_NC1_WITHIN: return "weak_nc1_within";
     }
     return NULL;
+}
+
+static double dot(const double *x, const double *y, int n)
+{
+    double s = 0.0;
+    for (int j = 0; j < n; j++)
+        s += x[j] * y[j];
+    return s;
 }
 
 /* Count, mean and sum of squared deviations of a set of values. */
@@ -69,21 +82,30 @@ static moments of_values(const double *x, int n)
 }
 
 /* Both kernels over the pairs of tile row ti (with every tile column tj >= ti)
- * of the k x p unit vectors u. Returns 0 when two vectors coincide. */
-static int tile_row(const double *u, int k, int p, int ti, double s, double *lg, double *rz,
-                    moments *log_m, moments *riesz_m)
+ * of the k x p unit vectors u (sq: their squared norms). The squared
+ * distances come from a GEMM of the two tiles, sq_i + sq_j - 2 u_i . u_j,
+ * and near pairs from the differences. gram: TILE x TILE scratch. Returns 0
+ * when two vectors coincide. */
+static int tile_row(const double *u, const double *sq, int k, int p, int ti, double s,
+                    double *gram, double *lg, double *rz, moments *log_m, moments *riesz_m)
 {
     int i0 = ti * TILE, i1 = i0 + TILE < k ? i0 + TILE : k;
-    double sign = s < 0.0 ? -1.0 : 1.0;
+    double sign = s < 0.0 ? -1.0 : 1.0, one = 1.0, zero = 0.0;
     moments lm = {0, 0, 0}, rm = {0, 0, 0};
     for (int j0 = i0; j0 < k; j0 += TILE) {
         int j1 = j0 + TILE < k ? j0 + TILE : k, cnt = 0;
+        bli_dgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, i1 - i0, j1 - j0, p, &one,
+                  (double *)u + (size_t)i0 * p, p, 1, (double *)u + (size_t)j0 * p, p, 1, &zero,
+                  gram, TILE, 1);
         for (int i = i0; i < i1; i++)
             for (int j = (j0 > i + 1 ? j0 : i + 1); j < j1; j++) {
-                const double *a = u + (size_t)i * p, *b = u + (size_t)j * p;
-                double d2 = 0.0;
-                for (int e = 0; e < p; e++)
-                    d2 += (a[e] - b[e]) * (a[e] - b[e]);
+                double d2 = sq[i] + sq[j] - 2.0 * gram[(size_t)(i - i0) * TILE + (j - j0)];
+                if (d2 < NEAR) {
+                    const double *a = u + (size_t)i * p, *b = u + (size_t)j * p;
+                    d2 = 0.0;
+                    for (int e = 0; e < p; e++)
+                        d2 += (a[e] - b[e]) * (a[e] - b[e]);
+                }
                 if (!(d2 > 0.0))
                     return 0;
                 double dist = sqrt(d2);
@@ -105,25 +127,32 @@ static lpc_status kernels(const char *fn, const double *u, int k, int p, lpc_gnc
 {
     int tiles = (k + TILE - 1) / TILE, threads = lpci_threads();
     moments *rows = lpci_malloc((size_t)tiles * 2 * sizeof *rows);
-    double *buf = lpci_malloc((size_t)threads * 2 * TILE * TILE * sizeof *buf);
-    if (!rows || !buf) {
+    double *buf = lpci_malloc((size_t)threads * 3 * TILE * TILE * sizeof *buf);
+    double *sq = lpci_malloc((size_t)k * sizeof *sq);
+    if (!rows || !buf || !sq) {
         lpci_free(rows);
         lpci_free(buf);
+        lpci_free(sq);
         return lpci_error(LPC_E_NOMEM, "%s: no memory for %d tile rows", fn, tiles);
     }
+    for (int c = 0; c < k; c++)
+        sq[c] = dot(u + (size_t)c * p, u + (size_t)c * p, p);
     int ok = 1;
     double s = (double)p - 2.0;
 #pragma omp parallel num_threads(threads)
     {
-        double *lg = buf + (size_t)omp_get_thread_num() * 2 * TILE * TILE, *rz = lg + TILE * TILE;
+        double *gram = buf + (size_t)omp_get_thread_num() * 3 * TILE * TILE;
+        double *lg = gram + TILE * TILE, *rz = lg + TILE * TILE;
 #pragma omp for schedule(dynamic, 1)
         for (int t = 0; t < tiles; t++)
-            if (!tile_row(u, k, p, t, s, lg, rz, rows + 2 * (size_t)t, rows + 2 * (size_t)t + 1)) {
+            if (!tile_row(u, sq, k, p, t, s, gram, lg, rz, rows + 2 * (size_t)t,
+                          rows + 2 * (size_t)t + 1)) {
 #pragma omp atomic write
                 ok = 0;
             }
     }
     lpci_free(buf);
+    lpci_free(sq);
     if (!ok) {
         lpci_free(rows);
         return lpci_error(LPC_E_NUMERIC, "%s: two normalised class means coincide (the log and "

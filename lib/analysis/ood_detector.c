@@ -3,15 +3,15 @@
  * al. 2024, arXiv:2310.06823), ViM (Wang et al. 2022, arXiv:2203.10807) and
  * NC5 from labelled ID training features.
  *
- * Every P x P covariance is accumulated in double over blocks of rows (one
- * thread per covariance row, so the sums do not depend on the thread count)
- * and decomposed with lpci_eigh_rows; the scores then work in the eigenbasis:
+ * Every P x P covariance is accumulated in double over blocks of rows with
+ * BLIS's GEMM and decomposed with lpci_eigh_rows; the scores then work in the eigenbasis:
  *  - Mahalanobis: d_c(x) = sum_e (v_e . (x - mu_c))^2 / lambda_e over the
  *    eigenpairs with |lambda_e| > P eps max|lambda| (scipy's pinvh cutoff);
  *  - NECO: the top-d eigenvectors of the covariance of the standardised
  *    training features are the first d PCA axes;
  *  - ViM: the eigenvectors past the top D of the covariance around
  *    o = -W^+ b span the residual space. */
+#include <blis.h>
 #include <float.h>
 #include <math.h>
 #include <omp.h>
@@ -19,20 +19,23 @@
 #include <string.h>
 #include "ood_internal.h"
 
-#define BLOCK 64 /* rows per covariance block */
+#define BLOCK 512 /* rows per covariance block */
+#define ROWS 64  /* rows scored together */
 
 struct lpc_ood_detector {
     int p, k;
     double temperature;
     double *means; /* k x p class means */
     float *w, *b;  /* classifier copies (NULL when not given; b NULL without bias) */
-    /* Mahalanobis: r kept eigenpairs, axes r x p, means projected k x r */
+    /* Every set of axes is stored transposed (p x count): project() then
+     * runs over contiguous rows. */
+    /* Mahalanobis: r kept eigenpairs, axes p x r, means projected k x r */
     int maha_rank;
     double *maha_lambda, *maha_axes, *maha_proj;
-    /* NECO: x -> (x - shift) / scale, then the top neco_dim axes (neco_dim x p) */
+    /* NECO: x -> (x - shift) / scale, then the top neco_dim axes (p x neco_dim) */
     int neco_dim, neco_max_logit;
     double *neco_shift, *neco_scale, *neco_axes;
-    /* ViM (with w): origin, residual axes (p - vim_dim) x p, alpha */
+    /* ViM (with w): origin, residual axes p x (p - vim_dim), alpha */
     int vim_dim;
     double *vim_origin, *vim_axes, vim_alpha;
     /* Why Mahalanobis or ViM is undefined on the training data ("" when it
@@ -97,39 +100,29 @@ static void row_of(const float *z, int64_t i, int p, const double *shift, const 
         out[j] = ((double)z[i * p + j] - c[j]) / (scale ? scale[j] : 1.0);
 }
 
-/* cov = (1/n) sum_i x_i x_i^T of the transformed rows (p x p, symmetric).
- * One parallel region: every thread transposes each block of rows itself
- * and owns the covariance rows r = thread (mod threads), so there is no
- * barrier per block and every entry is summed in the same order whatever
- * the thread count. */
+/* cov = (1/n) sum_i x_i x_i^T of the transformed rows (p x p, symmetric),
+ * block by block of rows: the rows are transformed in parallel, then BLIS's
+ * double GEMM adds X^T X (as the streaming accumulator of nc_stream.c). */
 static lpc_status covariance(const float *z, int64_t n, int p, const double *shift,
                              const int32_t *labels, const double *scale, double *cov)
 {
-    int threads = lpci_threads();
-    double *buf = alloc_doubles((size_t)threads, (size_t)p * (BLOCK + 1));
-    if (!buf)
+    double *xb = alloc_doubles((size_t)p, BLOCK), one = 1.0;
+    if (!xb)
         return lpci_error(LPC_E_NOMEM, "lpc_ood_detector_new: no memory for covariance blocks");
     memset(cov, 0, (size_t)p * p * sizeof *cov);
-#pragma omp parallel num_threads(threads)
-    {
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        double *xt = buf + (size_t)t * p * (BLOCK + 1), *row = xt + (size_t)p * BLOCK;
-        for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
-            int nb = n - i0 < BLOCK ? (int)(n - i0) : BLOCK;
-            for (int b = 0; b < nb; b++) {
-                row_of(z, i0 + b, p, shift, labels, scale, row);
-                for (int j = 0; j < p; j++)
-                    xt[(size_t)j * BLOCK + b] = row[j];
-            }
-            for (int r = t; r < p; r += nt)
-                for (int c = r; c < p; c++)
-                    cov[(size_t)r * p + c] += dot(xt + (size_t)r * BLOCK, xt + (size_t)c * BLOCK, nb);
-        }
+    for (int64_t i0 = 0; i0 < n; i0 += BLOCK) {
+        int nb = n - i0 < BLOCK ? (int)(n - i0) : BLOCK;
+#pragma omp parallel for schedule(static) num_threads(lpci_threads())
+        for (int b = 0; b < nb; b++)
+            row_of(z, i0 + b, p, shift, labels, scale, xb + (size_t)b * p);
+        bli_dgemm(BLIS_TRANSPOSE, BLIS_NO_TRANSPOSE, p, p, nb, &one, xb, p, 1, xb, p, 1, &one, cov,
+                  p, 1);
     }
     for (int r = 0; r < p; r++)
         for (int c = r; c < p; c++)
-            cov[(size_t)c * p + r] = cov[(size_t)r * p + c] /= (double)n;
-    lpci_free(buf);
+            cov[(size_t)c * p + r] = cov[(size_t)r * p + c] = 0.5 * (cov[(size_t)r * p + c] +
+                                                                   cov[(size_t)c * p + r]) / (double)n;
+    lpci_free(xb);
     return LPC_OK;
 }
 
@@ -139,6 +132,22 @@ static lpc_status eigen_rows(const double *cov, int p, double *lam, double *axes
 {
     lpc_status s = lpci_eigh_rows(cov, p, lam, axes);
     return s == LPC_OK ? s : lpci_error_context("lpc_ood_detector_new");
+}
+
+/* at (p x cnt) = the transpose of rows [first, first + cnt) of axes (p x p). */
+static void transpose_axes(const double *axes, int p, int first, int cnt, double *at)
+{
+    for (int e = 0; e < cnt; e++)
+        for (int j = 0; j < p; j++)
+            at[(size_t)j * cnt + e] = axes[(size_t)(first + e) * p + j];
+}
+
+/* out (nb x cnt) = x (nb x p) at, at p x cnt (BLIS double GEMM). */
+static void project(const double *at, int p, int cnt, const double *x, int nb, double *out)
+{
+    double one = 1.0, zero = 0.0;
+    bli_dgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, nb, cnt, p, &one, (double *)x, p, 1,
+              (double *)at, cnt, 1, &zero, out, cnt, 1);
 }
 
 static lpc_status fit_mahalanobis(lpc_ood_detector *d, const float *z, int64_t n,
@@ -172,7 +181,7 @@ static lpc_status fit_mahalanobis(lpc_ood_detector *d, const float *z, int64_t n
     if (!d->maha_lambda || !d->maha_axes || !d->maha_proj)
         return lpci_error(LPC_E_NOMEM, "lpc_ood_detector_new: no memory for the precision");
     memcpy(d->maha_lambda, lam, (size_t)r * sizeof *lam);
-    memcpy(d->maha_axes, axes, (size_t)r * p * sizeof *axes);
+    transpose_axes(axes, p, 0, r, d->maha_axes);
     for (int c = 0; c < k; c++)
         for (int e = 0; e < r; e++)
             d->maha_proj[(size_t)c * r + e] = dot(axes + (size_t)e * p, d->means + (size_t)c * p, p);
@@ -214,7 +223,7 @@ static lpc_status fit_neco(lpc_ood_detector *d, const float *z, int64_t n, int s
     if (s == LPC_OK)
         s = eigen_rows(cov, p, lam, axes);
     if (s == LPC_OK)
-        memcpy(d->neco_axes, axes, (size_t)d->neco_dim * p * sizeof *axes);
+        transpose_axes(axes, p, 0, d->neco_dim, d->neco_axes);
     /* Without standardisation the score's denominator is |x| itself. */
     if (!standardize)
         memset(d->neco_shift, 0, (size_t)p * sizeof *d->neco_shift);
@@ -302,18 +311,17 @@ done:
     return s;
 }
 
-/* |residual of x - o| for a row x. */
-static double vim_residual(const lpc_ood_detector *d, const float *zi, double *row)
+/* |residual of z_b - o| for the nb rows z (xb: nb x p, pb: nb x (p - D) scratch). */
+static void vim_residuals(const lpc_ood_detector *d, const float *z, int nb, double *xb,
+                          double *pb, double *res)
 {
     int p = d->p, nr = p - d->vim_dim;
-    for (int j = 0; j < p; j++)
-        row[j] = zi[j] - d->vim_origin[j];
-    double s = 0.0;
-    for (int e = 0; e < nr; e++) {
-        double t = dot(d->vim_axes + (size_t)e * p, row, p);
-        s += t * t;
-    }
-    return sqrt(s);
+    for (int b = 0; b < nb; b++)
+        for (int j = 0; j < p; j++)
+            xb[(size_t)b * p + j] = z[(size_t)b * p + j] - d->vim_origin[j];
+    project(d->vim_axes, p, nr, xb, nb, pb);
+    for (int b = 0; b < nb; b++)
+        res[b] = sqrt(dot(pb + (size_t)b * nr, pb + (size_t)b * nr, nr));
 }
 
 static lpc_status fit_vim(lpc_ood_detector *d, const float *z, int64_t n, double *cov,
@@ -323,8 +331,9 @@ static lpc_status fit_vim(lpc_ood_detector *d, const float *z, int64_t n, double
     d->vim_origin = alloc_doubles((size_t)p, 1);
     d->vim_axes = alloc_doubles((size_t)nr, (size_t)p);
     double *row = alloc_doubles((size_t)(p > d->k ? p : d->k), 1);
+    double *xb = alloc_doubles(ROWS, (size_t)p), *pb = alloc_doubles(ROWS, (size_t)p);
     lpc_status s = LPC_OK;
-    if (!d->vim_origin || !d->vim_axes || !row) {
+    if (!d->vim_origin || !d->vim_axes || !row || !xb || !pb) {
         s = lpci_error(LPC_E_NOMEM, "lpc_ood_detector_new: no memory for ViM");
         goto done;
     }
@@ -335,12 +344,16 @@ static lpc_status fit_vim(lpc_ood_detector *d, const float *z, int64_t n, double
         s = eigen_rows(cov, p, lam, axes);
     if (s != LPC_OK)
         goto done;
-    memcpy(d->vim_axes, axes + (size_t)d->vim_dim * p, (size_t)nr * p * sizeof *axes);
-    double sum_logit = 0.0, sum_res = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        logits_of(d, z + i * p, row);
-        sum_logit += lpci_ood_max(row, d->k);
-        sum_res += vim_residual(d, z + i * p, row);
+    transpose_axes(axes, p, d->vim_dim, nr, d->vim_axes);
+    double sum_logit = 0.0, sum_res = 0.0, res[ROWS];
+    for (int64_t i0 = 0; i0 < n; i0 += ROWS) {
+        int nb = n - i0 < ROWS ? (int)(n - i0) : ROWS;
+        vim_residuals(d, z + i0 * p, nb, xb, pb, res);
+        for (int b = 0; b < nb; b++) {
+            logits_of(d, z + (i0 + b) * p, row);
+            sum_logit += lpci_ood_max(row, d->k);
+            sum_res += res[b];
+        }
     }
     if (!(sum_res > 0.0)) {
         snprintf(d->vim_undefined, sizeof d->vim_undefined, "the training residuals are all 0 "
@@ -350,6 +363,8 @@ static lpc_status fit_vim(lpc_ood_detector *d, const float *z, int64_t n, double
     d->vim_alpha = sum_logit / sum_res;
 done:
     lpci_free(row);
+    lpci_free(xb);
+    lpci_free(pb);
     return s;
 }
 
@@ -468,40 +483,44 @@ done:
     return LPC_OK;
 }
 
-static double mahalanobis(const lpc_ood_detector *d, const float *zi, double *proj)
+/* -min_c d_c of the nb rows z (xb: nb x p, pb: nb x r scratch). */
+static void mahalanobis(const lpc_ood_detector *d, const float *z, int nb, double *xb,
+                        double *pb, double *out)
 {
     int p = d->p, r = d->maha_rank;
-    for (int e = 0; e < r; e++) {
-        const double *v = d->maha_axes + (size_t)e * p;
-        double t = 0.0;
-        for (int j = 0; j < p; j++)
-            t += v[j] * zi[j];
-        proj[e] = t;
+    for (size_t i = 0; i < (size_t)nb * p; i++)
+        xb[i] = z[i];
+    project(d->maha_axes, p, r, xb, nb, pb);
+    for (int b = 0; b < nb; b++) {
+        const double *proj = pb + (size_t)b * r;
+        double best = INFINITY;
+        for (int c = 0; c < d->k; c++) {
+            const double *mc = d->maha_proj + (size_t)c * r;
+            double dist = 0.0;
+            for (int e = 0; e < r; e++)
+                dist += (proj[e] - mc[e]) * (proj[e] - mc[e]) / d->maha_lambda[e];
+            best = dist < best ? dist : best;
+        }
+        out[b] = -best;
     }
-    double best = INFINITY;
-    for (int c = 0; c < d->k; c++) {
-        const double *mc = d->maha_proj + (size_t)c * r;
-        double dist = 0.0;
-        for (int e = 0; e < r; e++)
-            dist += (proj[e] - mc[e]) * (proj[e] - mc[e]) / d->maha_lambda[e];
-        best = dist < best ? dist : best;
-    }
-    return -best;
 }
 
-/* NaN when the standardised row is 0 (the caller reports it). */
-static double neco(const lpc_ood_detector *d, const float *zi, const double *logit, double *row)
+/* NECO of the nb rows z (lg: their logits, nb x K); NaN for a row whose
+ * standardised form is 0 (the caller reports it). */
+static void neco(const lpc_ood_detector *d, const float *z, const double *lg, int nb, double *xb,
+                 double *pb, double *out)
 {
-    int p = d->p;
-    for (int j = 0; j < p; j++)
-        row[j] = (zi[j] - d->neco_shift[j]) / d->neco_scale[j];
-    double num = 0.0, den = dot(row, row, p);
-    for (int e = 0; e < d->neco_dim; e++) {
-        double t = dot(d->neco_axes + (size_t)e * p, row, p);
-        num += t * t;
+    int p = d->p, dim = d->neco_dim;
+    for (int b = 0; b < nb; b++)
+        for (int j = 0; j < p; j++)
+            xb[(size_t)b * p + j] = (z[(size_t)b * p + j] - d->neco_shift[j]) / d->neco_scale[j];
+    project(d->neco_axes, p, dim, xb, nb, pb);
+    for (int b = 0; b < nb; b++) {
+        double num = dot(pb + (size_t)b * dim, pb + (size_t)b * dim, dim);
+        double den = dot(xb + (size_t)b * p, xb + (size_t)b * p, p);
+        double score = den > 0.0 ? sqrt(num / den) : NAN;
+        out[b] = d->neco_max_logit ? score * lpci_ood_max(lg + (size_t)b * d->k, d->k) : score;
     }
-    double score = den > 0.0 ? sqrt(num / den) : NAN;
-    return d->neco_max_logit ? score * lpci_ood_max(logit, d->k) : score;
 }
 
 /* LPC_E_STATE when score s needs logits or the classifier and has neither;
@@ -541,41 +560,52 @@ lpc_status lpc_ood_detector_score(const lpc_ood_detector *d, lpc_ood_score s, co
         st = check_needs(fn, d, s, logits);
     if (st != LPC_OK)
         return st;
-    int p = d->p, k = d->k, width = p > k ? p : k, threads = lpci_threads();
+    int p = d->p, k = d->k, threads = lpci_threads();
+    size_t per_thread = (size_t)ROWS * (2 * (size_t)p + (size_t)k);
     /* Results go to `out` first: on failure `scores` stays untouched. */
-    double *buf = alloc_doubles((size_t)threads, (size_t)width + (size_t)k);
+    double *buf = alloc_doubles((size_t)threads, per_thread);
     double *out = alloc_doubles((size_t)n, 1);
     if (!buf || !out) {
         lpci_free(buf);
         lpci_free(out);
         return lpci_error(LPC_E_NOMEM, "%s: no memory for %lld scores", fn, (long long)n);
     }
-    int64_t bad = -1;
+    int64_t bad = -1, blocks = (n + ROWS - 1) / ROWS;
 #pragma omp parallel num_threads(threads)
     {
-        double *row = buf + (size_t)omp_get_thread_num() * ((size_t)width + k), *logit = row + width;
+        double *xb = buf + (size_t)omp_get_thread_num() * per_thread;
+        double *pb = xb + (size_t)ROWS * p, *lg = pb + (size_t)ROWS * p;
 #pragma omp for schedule(static)
-        for (int64_t i = 0; i < n; i++) {
-            const float *zi = z + i * p;
-            if (logits)
-                for (int c = 0; c < k; c++)
-                    logit[c] = logits[i * k + c];
-            else if (d->w)
-                logits_of(d, zi, logit);
-            double v;
-            switch (s) {
-            case LPC_OOD_MAHALANOBIS: v = mahalanobis(d, zi, row); break;
-            case LPC_OOD_NECO: v = neco(d, zi, logit, row); break;
-            case LPC_OOD_VIM:
-                v = lpci_ood_logsumexp(logit, k, 1.0) - d->vim_alpha * vim_residual(d, zi, row);
-                break;
-            default: v = lpci_ood_logit_row(logit, k, s, d->temperature); break;
+        for (int64_t blk = 0; blk < blocks; blk++) {
+            int64_t i0 = blk * ROWS;
+            int nb = n - i0 < ROWS ? (int)(n - i0) : ROWS;
+            const float *zb = z + i0 * p;
+            for (int b = 0; b < nb; b++) {
+                double *l = lg + (size_t)b * k;
+                if (logits)
+                    for (int c = 0; c < k; c++)
+                        l[c] = logits[(i0 + b) * k + c];
+                else if (d->w)
+                    logits_of(d, zb + (size_t)b * p, l);
             }
-            if (isnan(v)) {
+            double *o = out + i0;
+            if (s == LPC_OOD_MAHALANOBIS) {
+                mahalanobis(d, zb, nb, xb, pb, o);
+            } else if (s == LPC_OOD_NECO) {
+                neco(d, zb, lg, nb, xb, pb, o);
+            } else if (s == LPC_OOD_VIM) {
+                vim_residuals(d, zb, nb, xb, pb, o);
+                for (int b = 0; b < nb; b++)
+                    o[b] = lpci_ood_logsumexp(lg + (size_t)b * k, k, 1.0) - d->vim_alpha * o[b];
+            } else {
+                for (int b = 0; b < nb; b++)
+                    o[b] = lpci_ood_logit_row(lg + (size_t)b * k, k, s, d->temperature);
+            }
+            for (int b = 0; b < nb; b++)
+                if (isnan(o[b])) {
 #pragma omp critical(lpc_ood_bad_row)
-                bad = bad < 0 || i < bad ? i : bad;
-            }
-            out[i] = v;
+                    bad = bad < 0 || i0 + b < bad ? i0 + b : bad;
+                }
         }
     }
     lpci_free(buf);
