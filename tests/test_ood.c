@@ -82,6 +82,47 @@ START_TEST(logit_scores_hand_vector)
 }
 END_TEST
 
+/* Fit and every score give the same bits with 1 and 2 threads (300 rows,
+ * P = 20, K = 4, with a classifier). */
+START_TEST(detector_threads)
+{
+    enum { N = 300, P = 20, K = 4 };
+    static float z[N * P], w[K * P], b[K];
+    static int32_t y[N];
+    static double got[2][LPC_OOD_SCORE_COUNT][N];
+    uint64_t state = 11;
+    for (int i = 0; i < N * P; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        z[i] = (float)((double)(state >> 11) / 9007199254740992.0 - 0.5) + (float)((i / P) % K);
+    }
+    for (int i = 0; i < K * P; i++)
+        w[i] = (float)((i * 37) % 11) / 11.0f - 0.5f;
+    for (int c = 0; c < K; c++)
+        b[c] = 0.1f * (float)c;
+    for (int i = 0; i < N; i++)
+        y[i] = i % K;
+    int threads = lpc_get_num_threads();
+    for (int t = 0; t < 2; t++) {
+        ck_assert_int_eq(lpc_set_num_threads(t + 1), LPC_OK);
+        lpc_ood_detector_options o;
+        lpc_ood_detector_options_init(&o);
+        o.w = w;
+        o.b = b;
+        lpc_ood_detector *d = NULL;
+        ck_assert_int_eq(lpc_ood_detector_new(z, N, P, y, K, &o, &d), LPC_OK);
+        for (int s = 0; s < LPC_OOD_SCORE_COUNT; s++)
+            ck_assert_int_eq(lpc_ood_detector_score(d, (lpc_ood_score)s, z, NULL, N, got[t][s]),
+                             LPC_OK);
+        lpc_ood_detector_free(d);
+    }
+    ck_assert_int_eq(lpc_set_num_threads(threads), LPC_OK);
+    for (int s = 0; s < LPC_OOD_SCORE_COUNT; s++)
+        for (int i = 0; i < N; i++)
+            ck_assert_msg(got[0][s][i] == got[1][s][i], "%s row %d differs between 1 and 2 threads",
+                          lpc_ood_score_name((lpc_ood_score)s), i);
+}
+END_TEST
+
 /* Two classes in P = 2 around (3, 0) and (0, 4), each with the offsets
  * (+-1, 0), (0, +-1). */
 static const float train[] = {4, 0, 2, 0, 3, 1, 3, -1, 1, 4, -1, 4, 0, 5, 0, 3};
@@ -356,6 +397,7 @@ int main(void)
     tcase_add_test(tc, logit_scores_hand_vector);
     tcase_add_test(tc, detector_hand_vector);
     tcase_add_test(tc, vim_hand_vector);
+    tcase_add_test(tc, detector_threads);
     tcase_add_test(tc, gnc_hand_vector);
     tcase_add_test(tc, gnc_tiles_and_threads);
     tcase_add_test(tc, degenerate);

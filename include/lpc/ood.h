@@ -10,6 +10,8 @@
  *    ID as the positive class.
  *  - Features are N x P row-major float32 and logits N x K row-major float32,
  *    borrowed for the call. Every value must be finite.
+ *  - The detector and the generalized collapse measures use
+ *    lpc_get_num_threads() threads; their results do not depend on it.
  *  - Everything is computed in double. Results come back through the last
  *    parameter; on failure nothing is written there and lpc_last_error() says
  *    what and where: LPC_E_ARG for NULL pointers, sizes and values out of
