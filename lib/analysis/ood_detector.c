@@ -192,16 +192,21 @@ static lpc_status fit_mahalanobis(lpc_ood_detector *d, const float *z, int64_t n
  * is within rounding of zero (scikit-learn's bound) keeps scale 1. */
 static void standardizer(const float *z, int64_t n, int p, double *mean, double *scale)
 {
+    /* Row by row (the column sums in row order), so the features are read in
+     * memory order; scale holds the variance sums until the end. */
+    memset(mean, 0, (size_t)p * sizeof *mean);
+    memset(scale, 0, (size_t)p * sizeof *scale);
+    for (int64_t i = 0; i < n; i++)
+        for (int j = 0; j < p; j++)
+            mean[j] += z[i * p + j];
+    for (int j = 0; j < p; j++)
+        mean[j] /= (double)n;
+    for (int64_t i = 0; i < n; i++)
+        for (int j = 0; j < p; j++)
+            scale[j] += (z[i * p + j] - mean[j]) * (z[i * p + j] - mean[j]);
     for (int j = 0; j < p; j++) {
-        double m = 0.0, v = 0.0;
-        for (int64_t i = 0; i < n; i++)
-            m += z[i * p + j];
-        m /= (double)n;
-        for (int64_t i = 0; i < n; i++)
-            v += (z[i * p + j] - m) * (z[i * p + j] - m);
-        v /= (double)n;
+        double v = scale[j] / (double)n, m = mean[j];
         double bound = (double)n * DBL_EPSILON * v + pow((double)n * m * DBL_EPSILON, 2);
-        mean[j] = m;
         scale[j] = v <= bound ? 1.0 : sqrt(v);
     }
 }
