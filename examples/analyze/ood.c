@@ -37,7 +37,8 @@ int an_ood_option(int argc, char **argv, int *i, an_ood_args *a)
     errno = 0;
     if (strcmp(o, "--temperature") == 0) {
         a->temperature = strtod(argv[++*i], &end);
-        if (errno || *end || end == argv[*i] || !(a->temperature > 0) || !isfinite(a->temperature)) {
+        if (errno || *end || end == argv[*i] || !(a->temperature > 0) ||
+            !isfinite(a->temperature)) {
             fprintf(stderr, "lpc-analyze: --temperature needs a number > 0, got '%s'\n", argv[*i]);
             return 2;
         }

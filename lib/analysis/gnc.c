@@ -13,10 +13,11 @@
  *
  * The K(K-1)/2 pairs are visited in tiles of TILE x TILE classes: each tile
  * takes its squared distances from a GEMM of the unit means (near pairs
- * recomputed from the differences), keeps its kernel values, reduces them to a count, mean and sum of squared
- * deviations, and the tiles are merged with Chan et al.'s pairwise update,
- * tile rows in a fixed order, so memory stays O(K P + TILE^2 threads) and the
- * result does not depend on the thread count. */
+ * recomputed from the differences), keeps its kernel values, reduces them
+ * to a count, mean and sum of squared deviations, and the tiles are merged
+ * with Chan et al.'s pairwise update, tile rows in a fixed order, so memory
+ * stays O(K P + TILE^2 threads) and the result does not depend on the
+ * thread count. */
 #include <blis.h>
 #include <math.h>
 #include <omp.h>

@@ -119,9 +119,10 @@ static lpc_status covariance(const float *z, int64_t n, int p, const double *shi
                   p, 1);
     }
     for (int r = 0; r < p; r++)
-        for (int c = r; c < p; c++)
-            cov[(size_t)c * p + r] = cov[(size_t)r * p + c] = 0.5 * (cov[(size_t)r * p + c] +
-                                                                   cov[(size_t)c * p + r]) / (double)n;
+        for (int c = r; c < p; c++) {
+            double v = 0.5 * (cov[(size_t)r * p + c] + cov[(size_t)c * p + r]) / (double)n;
+            cov[(size_t)r * p + c] = cov[(size_t)c * p + r] = v;
+        }
     lpci_free(xb);
     return LPC_OK;
 }
@@ -184,7 +185,8 @@ static lpc_status fit_mahalanobis(lpc_ood_detector *d, const float *z, int64_t n
     transpose_axes(axes, p, 0, r, d->maha_axes);
     for (int c = 0; c < k; c++)
         for (int e = 0; e < r; e++)
-            d->maha_proj[(size_t)c * r + e] = dot(axes + (size_t)e * p, d->means + (size_t)c * p, p);
+            d->maha_proj[(size_t)c * r + e] =
+                dot(axes + (size_t)e * p, d->means + (size_t)c * p, p);
     return LPC_OK;
 }
 
