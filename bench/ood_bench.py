@@ -53,7 +53,7 @@ def reference_fit(z, y, k):
 def reference_scores(fit, x, d):
     means, prec, ss, pca = fit
     x = x.astype(np.float64)
-    dist = np.stack([np.einsum("ij,jk,ik->i", x - m, prec, x - m) for m in means], 1)
+    dist = np.stack([(((x - m) @ prec) * (x - m)).sum(1) for m in means], 1)
     xs = ss.transform(x)
     return -dist.min(1), np.linalg.norm(pca.transform(xs)[:, :d], axis=1) / np.linalg.norm(xs, axis=1)
 
