@@ -217,6 +217,22 @@ def scores_cases(lib, rng):
             if s in (MSP, MAX_LOGIT, ENERGY):
                 check(lib, lib.lpc_ood_logit_score(ptr(logits, fp), len(zte), k, s, 1.0, ptr(got, dp)))
                 bad += compare_arrays(f"{name} logit score {s}", got, want[s], 1e-12)
+        # NECO without standardisation, d = 2, times the maximum logit.
+        opt2 = Options()
+        lib.lpc_ood_detector_options_init(ctypes.byref(opt2))
+        opt2.neco_dim, opt2.neco_standardize, opt2.neco_max_logit = 2, 0, 1
+        det2 = ctypes.c_void_p()
+        check(lib, lib.lpc_ood_detector_new(ptr(ztr, fp), n, p, ptr(ytr, ip), k,
+                                            ctypes.byref(opt2), ctypes.byref(det2)))
+        got = np.zeros(len(zte))
+        check(lib, lib.lpc_ood_detector_score(det2, NECO, ptr(zte, fp), ptr(logits, fp), len(zte),
+                                              ptr(got, dp)))
+        z64 = zte.astype(np.float64)
+        pca = PCA(p).fit(ztr.astype(np.float64))
+        raw = (np.linalg.norm(pca.transform(z64)[:, :2], axis=1) / np.linalg.norm(z64, axis=1)
+               * logits.astype(np.float64).max(axis=1))
+        bad += compare_arrays(f"{name} NECO raw d=2 x max logit", got, raw, 1e-9)
+        lib.lpc_ood_detector_free(det2)
         # Energy and MSP at T = 2.
         got = np.zeros(len(zte))
         check(lib, lib.lpc_ood_logit_score(ptr(logits, fp), len(zte), k, ENERGY, 2.0, ptr(got, dp)))

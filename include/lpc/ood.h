@@ -93,7 +93,8 @@ typedef struct {
     int neco_dim;
     /* NECO: standardise every feature with the training mean and population
      * std first (a constant feature is only centred), as the authors' code
-     * does. Default 1. */
+     * does: score |P_d x| / |x| of the standardised x. 0: the PCA of the raw
+     * features, score |P_d (z - mean)| / |z|. Default 1. */
     int neco_standardize;
     /* NECO: multiply the score by the maximum logit (the authors' variant for
      * vision transformers). Default 0. */

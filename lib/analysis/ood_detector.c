@@ -33,7 +33,7 @@ struct lpc_ood_detector {
     int maha_rank;
     double *maha_lambda, *maha_axes, *maha_proj;
     /* NECO: x -> (x - shift) / scale, then the top neco_dim axes (p x neco_dim) */
-    int neco_dim, neco_max_logit;
+    int neco_dim, neco_max_logit, neco_standardize;
     double *neco_shift, *neco_scale, *neco_axes;
     /* ViM (with w): origin, residual axes p x (p - vim_dim), alpha */
     int vim_dim;
@@ -231,9 +231,7 @@ static lpc_status fit_neco(lpc_ood_detector *d, const float *z, int64_t n, int s
         s = eigen_rows(cov, p, lam, axes);
     if (s == LPC_OK)
         transpose_axes(axes, p, 0, d->neco_dim, d->neco_axes);
-    /* Without standardisation the score's denominator is |x| itself. */
-    if (!standardize)
-        memset(d->neco_shift, 0, (size_t)p * sizeof *d->neco_shift);
+    d->neco_standardize = standardize;
     return s;
 }
 
@@ -512,8 +510,10 @@ static void mahalanobis(const lpc_ood_detector *d, const float *z, int nb, doubl
     }
 }
 
-/* NECO of the nb rows z (lg: their logits, nb x K); NaN for a row whose
- * standardised form is 0 (the caller reports it). */
+/* NECO of the nb rows z (lg: their logits, nb x K): |P_d x| / |x| with x the
+ * standardised row, or without standardisation |P_d (z - mean)| / |z| (the
+ * PCA transform over the raw norm). NaN for a zero denominator (the caller
+ * reports it). */
 static void neco(const lpc_ood_detector *d, const float *z, const double *lg, int nb, double *xb,
                  double *pb, double *out)
 {
@@ -524,7 +524,12 @@ static void neco(const lpc_ood_detector *d, const float *z, const double *lg, in
     project(d->neco_axes, p, dim, xb, nb, pb);
     for (int b = 0; b < nb; b++) {
         double num = dot(pb + (size_t)b * dim, pb + (size_t)b * dim, dim);
-        double den = dot(xb + (size_t)b * p, xb + (size_t)b * p, p);
+        double den = 0.0;
+        if (d->neco_standardize)
+            den = dot(xb + (size_t)b * p, xb + (size_t)b * p, p);
+        else
+            for (int j = 0; j < p; j++)
+                den += (double)z[(size_t)b * p + j] * z[(size_t)b * p + j];
         double score = den > 0.0 ? sqrt(num / den) : NAN;
         out[b] = d->neco_max_logit ? score * lpci_ood_max(lg + (size_t)b * d->k, d->k) : score;
     }
@@ -618,8 +623,8 @@ lpc_status lpc_ood_detector_score(const lpc_ood_detector *d, lpc_ood_score s, co
     lpci_free(buf);
     if (bad >= 0) {
         lpci_free(out);
-        return lpci_error(LPC_E_NUMERIC, "%s: row %lld equals the training mean, where NECO is "
-                          "0 / 0", fn, (long long)bad);
+        return lpci_error(LPC_E_NUMERIC, "%s: NECO of row %lld is 0 / 0 (the row is the "
+                          "training mean, or 0 without standardisation)", fn, (long long)bad);
     }
     memcpy(scores, out, (size_t)n * sizeof *scores);
     lpci_free(out);
