@@ -1,10 +1,11 @@
 /* The OOD detector: Mahalanobis distance to the class means under the shared
- * within-class covariance (Lee et al. 2018, arXiv:1807.03888), NECO (Ben Ammar et
- * al. 2024, arXiv:2310.06823), ViM (Wang et al. 2022, arXiv:2203.10807) and
- * NC5 from labelled ID training features.
+ * within-class covariance (Lee et al. 2018, arXiv:1807.03888), NECO (Ben
+ * Ammar et al. 2024, arXiv:2310.06823), ViM (Wang et al. 2022,
+ * arXiv:2203.10807) and NC5 from labelled ID training features.
  *
  * Every P x P covariance is accumulated in double over blocks of rows with
- * BLIS's GEMM and decomposed with lpci_eigh_rows; the scores then work in the eigenbasis:
+ * BLIS's GEMM and decomposed with lpci_eigh_rows; the scores then work in
+ * the eigenbasis:
  *  - Mahalanobis: d_c(x) = sum_e (v_e . (x - mu_c))^2 / lambda_e over the
  *    eigenpairs with |lambda_e| > P eps max|lambda| (scipy's pinvh cutoff);
  *  - NECO: the top-d eigenvectors of the covariance of the standardised
