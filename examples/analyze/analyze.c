@@ -103,8 +103,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!ood.ood_features && (ood.id_features || ood.id_logits || ood.ood_logits)) {
-        fprintf(stderr, "lpc-analyze: --id-features, --id-logits and --ood-logits need "
+    if (!ood.ood_features && (ood.id_features || ood.id_logits || ood.ood_logits || ood.bias)) {
+        fprintf(stderr, "lpc-analyze: --id-features, --id-logits, --ood-logits and --bias need "
                         "--ood-features\n");
         return 2;
     }

@@ -19,8 +19,9 @@ void an_ood_defaults(an_ood_args *a)
 int an_ood_option(int argc, char **argv, int *i, an_ood_args *a)
 {
     static const char *const files[] = {"--id-features", "--id-logits", "--ood-features",
-                                        "--ood-logits"};
-    const char **slot[] = {&a->id_features, &a->id_logits, &a->ood_features, &a->ood_logits};
+                                        "--ood-logits", "--bias"};
+    const char **slot[] = {&a->id_features, &a->id_logits, &a->ood_features, &a->ood_logits,
+                           &a->bias};
     const char *o = argv[*i];
     if (strcmp(o, "--generalized") == 0) {
         a->generalized = 1;
@@ -28,7 +29,7 @@ int an_ood_option(int argc, char **argv, int *i, an_ood_args *a)
     }
     if (*i + 1 >= argc)
         return 0;
-    for (int f = 0; f < 4; f++)
+    for (int f = 0; f < 5; f++)
         if (strcmp(o, files[f]) == 0) {
             *slot[f] = argv[++*i];
             return 1;
@@ -79,6 +80,35 @@ static int load_set(const char *fpath, const char *lpath, int p, int k, float **
     return 0;
 }
 
+/* The bias: a 1-D array of k finite values (NULL after a message otherwise). */
+static float *load_bias(const char *path, int k)
+{
+    lpc_npy *a = NULL;
+    float *b = NULL;
+    if (lpc_npy_load(path, &a) != LPC_OK) {
+        an_fail("cannot load", path);
+        return NULL;
+    }
+    if (lpc_npy_ndim(a) != 1 || lpc_npy_dim(a, 0) != k) {
+        fprintf(stderr, "lpc-analyze: %s: the bias must be a 1-D array of %d values\n", path, k);
+    } else if (!(b = malloc((size_t)k * sizeof *b))) {
+        fprintf(stderr, "lpc-analyze: %s: out of memory\n", path);
+    } else if (lpc_npy_copy_f32(a, b, k) != LPC_OK) {
+        an_fail("cannot read", path);
+        free(b);
+        b = NULL;
+    }
+    for (int c = 0; b && c < k; c++)
+        if (!isfinite(b[c])) {
+            fprintf(stderr, "lpc-analyze: %s: entry %d is %g (values must be finite)\n", path, c,
+                    (double)b[c]);
+            free(b);
+            b = NULL;
+        }
+    lpc_npy_free(a);
+    return b;
+}
+
 /* Prints "key": value, or null with a warning when the library calls it
  * undefined. Returns 2 on any other failure. */
 static int put(FILE *out, const char *sep, const char *key, lpc_status s, double v)
@@ -99,7 +129,7 @@ static int put(FILE *out, const char *sep, const char *key, lpc_status s, double
 int an_ood_print(FILE *out, const an_ood_args *a, const float *z, int64_t n, int p,
                  const int32_t *y, int k, const float *w, const float *lg)
 {
-    float *zi = NULL, *li = NULL, *zo = NULL, *lo = NULL;
+    float *zi = NULL, *li = NULL, *zo = NULL, *lo = NULL, *b = NULL;
     double *si = NULL, *so = NULL;
     lpc_ood_detector *d = NULL;
     int64_t ni = n, no = 0;
@@ -112,9 +142,16 @@ int an_ood_print(FILE *out, const an_ood_args *a, const float *z, int64_t n, int
     }
     if (load_set(a->ood_features, a->ood_logits, p, k, &zo, &lo, &no))
         goto done;
+    if (a->bias && !w) {
+        fprintf(stderr, "lpc-analyze: --bias needs --weights\n");
+        goto done;
+    }
+    if (a->bias && !(b = load_bias(a->bias, k)))
+        goto done;
     lpc_ood_detector_options o;
     lpc_ood_detector_options_init(&o);
     o.w = w;
+    o.b = b;
     o.temperature = a->temperature;
     o.neco_dim = (int)a->neco_dim;
     if (lpc_ood_detector_new(z, n, p, y, k, &o, &d) != LPC_OK) {
@@ -161,6 +198,7 @@ done:
     free(li);
     free(zo);
     free(lo);
+    free(b);
     free(si);
     free(so);
     return rc;

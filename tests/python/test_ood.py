@@ -47,14 +47,15 @@ def main():
     y = np.r_[np.arange(k), rng.integers(0, k, 595)].astype(np.int32)
     z = (centres[y] + rng.normal(size=(600, p))).astype(np.float32)
     w = rng.normal(size=(k, p)).astype(np.float32)
+    b = rng.normal(size=k).astype(np.float32)
     yid = rng.integers(0, k, 200)
     zid = (centres[yid] + rng.normal(size=(200, p))).astype(np.float32)
     zood = rng.normal(0, 4, (120, p)).astype(np.float32)
     lid, lood = zid @ w.T, zood @ w.T
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
-        for name, a in [("z", z), ("y", y), ("w", w), ("id", zid), ("ood", zood), ("lid", lid),
-                        ("lood", lood)]:
+        for name, a in [("z", z), ("y", y), ("w", w), ("b", b), ("id", zid), ("ood", zood),
+                        ("lid", lid), ("lood", lood)]:
             files[name] = os.path.join(tmp, name + ".npy")
             np.save(files[name], a)
         out = subprocess.run([os.environ["LPC_ANALYZE"], "--features", files["z"], "--labels",
@@ -62,7 +63,15 @@ def main():
                               "--id-logits", files["lid"], "--ood-features", files["ood"],
                               "--ood-logits", files["lood"], "--temperature", "2", "--generalized"],
                              check=True, capture_output=True, text=True).stdout
+        # With the bias and no logits: W z + b and ViM's origin -W^+ b.
+        out_b = subprocess.run([os.environ["LPC_ANALYZE"], "--features", files["z"], "--labels",
+                                files["y"], "--weights", files["w"], "--bias", files["b"],
+                                "--id-features", files["id"], "--ood-features", files["ood"]],
+                               check=True, capture_output=True, text=True).stdout
     cli = json.loads(out)
+    got_b = lpc.OODDetector(z, y, w=w, b=b).evaluate(zid, zood)
+    expect(got_b == json.loads(out_b)["ood"], "evaluate with the bias != lpc-analyze --bias")
+    expect(got_b["vim"] != cli["ood"]["vim"], "the bias changes ViM")
     det = lpc.OODDetector(z, y, w=w, temperature=2.0)
     expect(det.dim == p and det.classes == k, "detector dim/classes")
     got = det.evaluate(zid, zood, lid, lood)
