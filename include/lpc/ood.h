@@ -16,7 +16,7 @@
  *    parameter; on failure nothing is written there and lpc_last_error() says
  *    what and where: LPC_E_ARG for NULL pointers, sizes and values out of
  *    range, LPC_E_NUMERIC for non-finite input or data the measure is
- *    undefined on (a constant score set, an empty class), LPC_E_NOMEM. */
+ *    undefined on (an empty class, a zero mean for NC5), LPC_E_NOMEM. */
 #ifndef LPC_OOD_H
 #define LPC_OOD_H
 #include <stddef.h>
