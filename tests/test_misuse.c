@@ -769,6 +769,88 @@ START_TEST(analysis)
 }
 END_TEST
 
+START_TEST(ood_and_generalized_collapse)
+{
+    float z[8] = {0, 1, 2, 3, 4, 5, 6, 7}, bad[2] = {0, NAN}, logits[4] = {1, 2, 3, 4};
+    int32_t lab[4] = {0, 1, 0, 1}, badlab[4] = {0, 1, 2, 1};
+    double r = 7, id[2] = {1, 2}, ood[2] = {0, NAN}, s[4];
+    EXPECT(LPC_E_ARG, lpc_ood_metric_compute(NULL, 2, id, 2, LPC_OOD_AUROC, &r));
+    EXPECT(LPC_E_ARG, lpc_ood_metric_compute(id, 2, id, 0, LPC_OOD_AUROC, &r));
+    EXPECT(LPC_E_ARG, lpc_ood_metric_compute(id, 2, id, 2, (lpc_ood_metric)9, &r));
+    EXPECT(LPC_E_ARG, lpc_ood_metric_compute(id, 2, id, 2, LPC_OOD_AUROC, NULL));
+    EXPECT(LPC_E_NUMERIC, lpc_ood_metric_compute(id, 2, ood, 2, LPC_OOD_FPR95, &r));
+    ck_assert(r == 7);
+    ck_assert_ptr_null(lpc_ood_metric_name((lpc_ood_metric)-1));
+    ck_assert_ptr_null(lpc_ood_score_name((lpc_ood_score)99));
+    EXPECT(LPC_E_ARG, lpc_ood_logit_score(NULL, 2, 2, LPC_OOD_MSP, 1.0, s));
+    EXPECT(LPC_E_ARG, lpc_ood_logit_score(logits, 2, 2, LPC_OOD_MAHALANOBIS, 1.0, s));
+    EXPECT(LPC_E_ARG, lpc_ood_logit_score(logits, 2, 2, LPC_OOD_ENERGY, 0.0, s));
+    EXPECT(LPC_E_ARG, lpc_ood_logit_score(logits, 2, 0, LPC_OOD_ENERGY, 1.0, s));
+    EXPECT(LPC_E_ARG, lpc_ood_logit_score(logits, 2, 2, LPC_OOD_ENERGY, 1.0, NULL));
+    EXPECT(LPC_E_NUMERIC, lpc_ood_logit_score(bad, 1, 2, LPC_OOD_MSP, 1.0, s));
+    lpc_ood_detector_options_init(NULL); /* no-op */
+    lpc_ood_detector_options o;
+    lpc_ood_detector_options_init(&o);
+    lpc_ood_detector *d = (lpc_ood_detector *)&d;
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, NULL));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(NULL, 4, 2, lab, 2, &o, &d));
+    ck_assert_ptr_null(d);
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, badlab, 2, &o, &d));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 1, NULL, &d)); /* default NECO d = K - 1 */
+    EXPECT(LPC_E_NUMERIC, lpc_ood_detector_new(z, 4, 2, (int32_t[]){0, 0, 0, 0}, 2, &o, &d));
+    o.size = 1;
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d));
+    lpc_ood_detector_options_init(&o);
+    o.temperature = -1;
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d));
+    lpc_ood_detector_options_init(&o);
+    o.neco_dim = 3;
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d));
+    lpc_ood_detector_options_init(&o);
+    o.b = logits;
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d)); /* b without w */
+    lpc_ood_detector_options_init(&o);
+    o.vim_dim = 1;
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d)); /* vim_dim without w */
+    o.w = logits;
+    o.vim_dim = 2;
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d)); /* vim_dim >= P */
+    ck_assert_ptr_null(d);
+    float zt[8] = {0, 0, 1, 2, 5, 5, 7, 6};
+    ck_assert_int_eq(lpc_ood_detector_new(zt, 4, 2, lab, 2, NULL, &d), LPC_OK);
+    ck_assert_int_eq(lpc_ood_detector_dim(NULL), 0);
+    ck_assert_int_eq(lpc_ood_detector_classes(NULL), 0);
+    EXPECT(LPC_E_ARG, lpc_ood_detector_score(NULL, LPC_OOD_MSP, z, logits, 2, s));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_score(d, (lpc_ood_score)42, z, logits, 2, s));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_score(d, LPC_OOD_MSP, z, logits, 2, NULL));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_score(d, LPC_OOD_MSP, z, logits, 0, s));
+    EXPECT(LPC_E_NUMERIC, lpc_ood_detector_score(d, LPC_OOD_MAHALANOBIS, bad, NULL, 1, s));
+    EXPECT(LPC_E_STATE, lpc_ood_detector_score(d, LPC_OOD_ENERGY, z, NULL, 2, s)); /* no logits */
+    EXPECT(LPC_E_STATE, lpc_ood_detector_score(d, LPC_OOD_VIM, z, logits, 2, s));   /* no w */
+    EXPECT(LPC_E_ARG, lpc_ood_detector_nc5(NULL, z, 4, &r));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_nc5(d, z, 4, NULL));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_nc5(d, z, 0, &r));
+    EXPECT(LPC_E_NUMERIC, lpc_ood_detector_nc5(d, (float[2]){0, 0}, 1, &r));
+    lpc_ood_detector_free(d);
+    lpc_ood_detector_free(NULL);
+    lpc_gnc *g = (lpc_gnc *)&g;
+    EXPECT(LPC_E_ARG, lpc_gnc_compute(z, 4, 2, lab, 2, NULL));
+    EXPECT(LPC_E_ARG, lpc_gnc_compute(NULL, 4, 2, lab, 2, &g));
+    ck_assert_ptr_null(g);
+    EXPECT(LPC_E_ARG, lpc_gnc_compute(z, 4, 2, lab, 1, &g));
+    EXPECT(LPC_E_ARG, lpc_gnc_compute(z, 4, 2, badlab, 2, &g));
+    EXPECT(LPC_E_NUMERIC, lpc_gnc_compute(z, 4, 2, (int32_t[]){0, 0, 0, 0}, 2, &g));
+    EXPECT(LPC_E_NUMERIC, lpc_gnc_compute((float[8]){1, 1, 1, 1, 1, 1, 1, 1}, 4, 2, lab, 2, &g));
+    EXPECT(LPC_E_ARG, lpc_gnc_get(NULL, LPC_GNC_LOG_VAR, &r));
+    ck_assert_int_eq(lpc_gnc_compute(zt, 4, 2, lab, 2, &g), LPC_OK);
+    EXPECT(LPC_E_ARG, lpc_gnc_get(g, (lpc_gnc_metric)42, &r));
+    EXPECT(LPC_E_ARG, lpc_gnc_get(g, LPC_GNC_LOG_VAR, NULL));
+    ck_assert_ptr_null(lpc_gnc_metric_name((lpc_gnc_metric)-1));
+    lpc_gnc_free(g);
+    lpc_gnc_free(NULL);
+}
+END_TEST
+
 START_TEST(deepfool)
 {
     lpc_rng *rng = lpc_rng_new(9);
@@ -1021,6 +1103,7 @@ int main(void)
     tcase_add_test(tc, npy_files);
     tcase_add_test(tc, checkpoints);
     tcase_add_test(tc, analysis);
+    tcase_add_test(tc, ood_and_generalized_collapse);
     tcase_add_test(tc, deepfool);
     tcase_add_test(tc, lipschitz);
     tcase_add_test(tc, head);

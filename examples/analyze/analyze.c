@@ -19,6 +19,7 @@
 #include "../common/closeout.h"
 #include "load.h"
 #include "nc_keys.h"
+#include "ood.h"
 #include "stream.h"
 
 static const char usage[] =
@@ -30,6 +31,7 @@ static const char usage[] =
     "  --logits L.npy    N x K logits: predictions for sigma_w and nc4\n"
     "  --k K             neighbours of the entropy estimate (default 20)\n"
     "  --standardize     standardise each dimension before the entropy\n"
+    AN_OOD_USAGE
     "  --stream ...      features in chunks, one .npy per chunk (lpc-analyze --stream --help)\n"
     "Prints one JSON object; exit status 2 on bad arguments or files.\n";
 
@@ -66,7 +68,14 @@ int main(int argc, char **argv)
     const char *features = NULL, *labels = NULL, *weights = NULL, *logits = NULL;
     long knn = LPC_KL_DEFAULT_K;
     int standardize = 0;
+    an_ood_args ood;
+    an_ood_defaults(&ood);
     for (int i = 1; i < argc; i++) {
+        int taken = an_ood_option(argc, argv, &i, &ood);
+        if (taken == 2)
+            return 2;
+        if (taken)
+            continue;
         const char *o = argv[i];
         int has_value = i + 1 < argc;
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
@@ -95,6 +104,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "lpc-analyze: unknown or incomplete option '%s'\n%s", o, usage);
             return 2;
         }
+    }
+    if (!ood.ood_features && (ood.id_features || ood.id_logits || ood.ood_logits || ood.bias)) {
+        fprintf(stderr, "lpc-analyze: --id-features, --id-logits, --ood-logits and --bias need "
+                        "--ood-features\n");
+        return 2;
     }
     if (!features || !labels) {
         fprintf(stderr, "lpc-analyze: --features and --labels are required\n%s", usage);
@@ -204,6 +218,19 @@ int main(int argc, char **argv)
         put(&j, nc_keys[i].key, g, v);
     }
     lpc_nc_free(nc);
+    lpc_gnc *g = NULL;
+    s = ood.generalized ? lpc_gnc_compute(z, n, (int)p, y, (int)k, &g) : LPC_OK;
+    for (int m = 0; m < LPC_GNC_METRIC_COUNT && ood.generalized; m++) {
+        char key[64];
+        snprintf(key, sizeof key, "gnc_%s", lpc_gnc_metric_name((lpc_gnc_metric)m));
+        v = 0.0;
+        lpc_status q = s == LPC_OK ? lpc_gnc_get(g, (lpc_gnc_metric)m, &v) : s;
+        put(&j, key, q, v);
+    }
+    lpc_gnc_free(g);
+    if (ood.ood_features && !j.fatal &&
+        an_ood_print(j.out, &ood, z, n, (int)p, y, (int)k, w, lg) != 0)
+        j.fatal = 1;
     fprintf(j.out, "}\n");
     rc = fclose(j.out) != 0 || j.fatal ? 2 : 0;
     if (rc == 0)

@@ -203,5 +203,37 @@ LPC_API lpc_status lpc_feature_stream_get(const lpc_feature_stream *s, lpc_strea
                                           double *value);
 LPC_API void lpc_feature_stream_free(lpc_feature_stream *s);
 
+/* ---- generalized collapse (lib/analysis/gnc.c) ---- */
+
+/* Measures beyond Papyan et al.'s, as rhubarbwu/neural-collapse and
+ * felixsh/nc-toolbox compute them (doc/analysis.md "Generalized collapse
+ * metrics"). u_c = (mu_c - mu_G) / |mu_c - mu_G| are the normalised centred
+ * class means; kernel statistics run over the K(K-1)/2 pairs c < c'. */
+typedef struct lpc_gnc lpc_gnc;
+typedef enum {
+    LPC_GNC_LOG_MEAN,        /* GNC2 (Liu et al. 2023): mean over pairs of log(1 / |u_c - u_c'|) */
+    LPC_GNC_LOG_VAR,         /* ... their population variance (0 for a simplex ETF) */
+    LPC_GNC_RIESZ_MEAN,      /* mean over pairs of sign(s) |u_c - u_c'|^-s, s = P - 2 */
+    LPC_GNC_RIESZ_VAR,       /* ... their population variance */
+    LPC_GNC_LOG_EQUINORM,    /* Wu & Papyan 2024: variance (ddof = 1) of log |mu_c - mu_G| */
+    LPC_GNC_WEAK_NC1_BETWEEN, /* Rangamani et al. 2023: Tr(Sigma_B) / (Tr(Sigma_B) + Tr(Sigma_W)) */
+    LPC_GNC_WEAK_NC1_WITHIN  /* Tr(Sigma_W) / (Tr(Sigma_B) + Tr(Sigma_W)) */
+} lpc_gnc_metric;
+#define LPC_GNC_METRIC_COUNT 7
+/* "log_mean", "log_var", "riesz_mean", "riesz_var", "log_equinorm",
+ * "weak_nc1_between", "weak_nc1_within"; NULL for an unknown value. */
+LPC_API const char *lpc_gnc_metric_name(lpc_gnc_metric m);
+/* The measures above with classes by `labels` (k >= 2, every class present),
+ * Sigma_W and Sigma_B as lpc_nc_compute. The pairwise kernels run in tiles
+ * of class pairs (O(K P) memory, threaded, the result independent of the
+ * thread count), so K = 10,000 classes need no K x K matrix.
+ * LPC_E_NUMERIC when a class mean equals the global mean or two normalised
+ * means coincide. On success *out is a new handle owned by the caller. */
+LPC_API lpc_status lpc_gnc_compute(const float *z, int64_t n, int p, const int32_t *labels, int k,
+                                   lpc_gnc **out);
+LPC_API lpc_status lpc_gnc_get(const lpc_gnc *g, lpc_gnc_metric m, double *value);
+/* NULL is a no-op. */
+LPC_API void lpc_gnc_free(lpc_gnc *g);
+
 LPC_END_DECLS
 #endif

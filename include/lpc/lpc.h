@@ -16,6 +16,7 @@
 #include "optim.h"
 #include "data.h"
 #include "analysis.h"
+#include "ood.h"
 #include "robust.h"
 #include "lipschitz.h"
 #include "io.h"

@@ -20,6 +20,7 @@ from .analysis import (KL_DEFAULT_K, analyze, binarity, gmm1d_fit, kl_entropy,
                        ln_unit_ball_volume, neural_collapse, norm_cov, pearson,
                        separation_ratio, sigma_w)
 from .model import Model, infer_spec, read_shapes
+from .ood import OODDetector, generalized_collapse, logit_scores, ood_metrics
 
 __version__ = _text(_c.lpc_version_string())
 
