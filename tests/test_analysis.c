@@ -1,4 +1,4 @@
-/* Analysis functions: every SPEC.md §8 analysis test vector, hand-computed
+/* Analysis functions: every doc/method.md §8 analysis test vector, hand-computed
  * small cases, the eigensolver on known spectra, and misuse. */
 #include <limits.h>
 #include <float.h>
@@ -17,7 +17,7 @@
         ck_assert_msg(lpc_last_error()[0] != '\0', #call ": no error message");           \
     } while (0)
 
-/* Brute-force k-th neighbour entropy, the formula of SPEC.md §6 verbatim. */
+/* Brute-force k-th neighbour entropy, the formula of doc/method.md §6 verbatim. */
 static double naive_kl(const float *z, int n, int p, int k)
 {
     double *d = malloc((size_t)n * sizeof *d), sum = 0.0, psi_n = 0.0, psi_k = 0.0;

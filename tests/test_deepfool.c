@@ -1,4 +1,4 @@
-/* DeepFool: the SPEC §8 affine vectors, a small MLP whose predictions the
+/* DeepFool: the doc/method.md §8 affine vectors, a small MLP whose predictions the
  * perturbations flip (2-D and 4-D inputs, more than one chunk), misuse. */
 #include <stdlib.h>
 #include <string.h>

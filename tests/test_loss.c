@@ -1,4 +1,4 @@
-/* SupCon, ArcFace and CosFace: SPEC §8 vectors, gradient checks (also at the
+/* SupCon, ArcFace and CosFace: doc/method.md §8 vectors, gradient checks (also at the
  * clamp and on both sides of the ArcFace threshold) and misuse. */
 #include <string.h>
 #include "lpct.h"

@@ -9,7 +9,7 @@ reference written from the papers' formulas (not from liblpc's code):
   ETF error       Kothapalli 2023: | S/|S|_F - (I - 11^T/K)/sqrt(K-1) |_F, S = M_c M_c^T
   self-duality    Kothapalli 2023: the same with S = W M_c^T
   uniform duality Wu & Papyan 2024: CoV over classes of cos(w_c, mu_c - mu_G)
-  NC2/NC3/NC4     Papyan et al. 2020 (SPEC.md section 6)
+  NC2/NC3/NC4     Papyan et al. 2020 (doc/method.md section 6)
 
 and the streaming accumulator against the in-memory results (1e-10 relative).
 Calls liblpc through ctypes. Exit 77 (skip) without NumPy/SciPy.

@@ -1,4 +1,4 @@
-/* Schedules (SPEC §5): pinned values of the paper's gamma, LR halvings and
+/* Schedules (doc/method.md §5): pinned values of the paper's gamma, LR halvings and
  * ArcFace ramps, the compressed mapping, the ramp, and lpc_schedule_eval. */
 #include <string.h>
 #include "lpct.h"

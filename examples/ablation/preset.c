@@ -12,7 +12,7 @@ static void all_models(ab_config *c)
         c->models[c->n_models++] = i;
 }
 
-/* Dense backbone on 10,000 Fashion-MNIST images: SPEC §5's ramp protocol run. */
+/* Dense backbone on 10,000 Fashion-MNIST images: doc/method.md §5's ramp protocol run. */
 static void quick(ab_config *c)
 {
     *c = (ab_config){.dataset = "fashion-mnist", .backbone = EX_BACKBONE_MLP,

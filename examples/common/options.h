@@ -17,7 +17,7 @@ void ex_report_empty_classes(const char *spec, int train, const lpc_dataset *ds)
  * the programs' own code, e.g. an allocation) what s means. */
 const char *ex_status_reason(lpc_status s);
 /* Whether the training set ds (of spec) has the two classes or more a
- * classifier needs; 0 after "error: the training set of SPEC has 1 class
+ * classifier needs; 0 after "error: the training set of DATA has 1 class
  * (NAME) ..." on stderr. */
 int ex_enough_classes(const char *spec, const lpc_dataset *ds);
 /* "mlp", "resnet-small", "resnet18", "resnet50". */

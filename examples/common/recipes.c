@@ -1,4 +1,4 @@
-/* The eleven models of the ablation as rows of one table (SPEC.md §3). */
+/* The eleven models of the ablation as rows of one table (doc/method.md §3). */
 #include "recipes.h"
 #include <stdio.h>
 #include <string.h>

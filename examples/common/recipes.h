@@ -1,4 +1,4 @@
-/* The eleven models of the paper's ablation (SPEC.md §3), assembled from the
+/* The eleven models of the paper's ablation (doc/method.md §3), assembled from the
  * public API: a backbone, the LPC head (lpc/head.h) and its settings. One
  * table row per model in recipes.c; adding a model is one row. */
 #ifndef LPC_EXAMPLES_RECIPES_H

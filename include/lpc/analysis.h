@@ -1,4 +1,4 @@
-/* liblpc — analysis of penultimate features (SPEC.md §6): class separation,
+/* liblpc — analysis of penultimate features (doc/method.md §6): class separation,
  * within-class covariance, latent-norm spread, Kozachenko–Leonenko entropy,
  * binarity (per-dimension Gaussian mixtures) and neural collapse.
  *
@@ -125,7 +125,7 @@ typedef enum {
 #define LPC_NC_METRIC_COUNT 13
 
 /* Flags of lpc_nc_compute_flags: the conventions of the Latent Point Collapse
- * authors' code (doc/fidelity.md); 0 is liblpc's (SPEC.md §6). */
+ * authors' code (doc/fidelity.md); 0 is liblpc's (doc/method.md §6). */
 #define LPC_NC_BY_PREDICTION 1u   /* classes by the predictions (or argmax(W z + b)), not labels */
 #define LPC_NC_CLASS_COVARIANCE 2u /* Sigma_W = mean over classes of the per-class unbiased
                                     * covariances (every class needs >= 2 members) */

@@ -9,7 +9,7 @@ LPC_BEGIN_DECLS
 LPC_API lpc_tensor *lpc_cross_entropy(lpc_ctx *ctx, lpc_tensor *logits, const int32_t *labels);
 /* gamma * sum_ij z_ij^2 / numel(z): the LPC penalty (MSE of z against 0). */
 LPC_API lpc_tensor *lpc_l2_latent(lpc_ctx *ctx, lpc_tensor *z, float gamma);
-/* Supervised contrastive loss on features (N x D), temperature tau (SPEC §4). */
+/* Supervised contrastive loss on features (N x D), temperature tau (doc/method.md §4). */
 LPC_API lpc_tensor *lpc_supcon(lpc_ctx *ctx, lpc_tensor *features, const int32_t *labels,
                                float tau);
 /* ArcFace CE with scale s and additive angular margin m; z (N x P), W (K x P). */

@@ -67,7 +67,7 @@ LPC_API lpc_module *lpc_conv2d_new(int64_t in_channels, int64_t out_channels, in
                                    int stride, int pad, int bias, lpc_rng *rng);
 LPC_API lpc_module *lpc_batchnorm2d_new(int64_t channels);
 LPC_API lpc_module *lpc_global_avgpool_new(void);
-/* CIFAR-style ResNet backbone (SPEC §2): 3x3 stem (stride 1, no max-pool) ->
+/* CIFAR-style ResNet backbone (doc/method.md §2): 3x3 stem (stride 1, no max-pool) ->
  * BN -> SiLU, then n_stages stages of blocks[s] blocks of width widths[s]
  * (stride 1 for the first stage, 2 after), global average pool -> N x D.
  * D = widths[last] (x4 for bottlenecks). Parameter names follow torchvision:

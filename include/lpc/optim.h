@@ -1,5 +1,5 @@
 /* liblpc — AdamW with decoupled weight decay and parameter groups, and the
- * paper's training schedules as pure functions (SPEC.md §5). */
+ * paper's training schedules as pure functions (doc/method.md §5). */
 #ifndef LPC_OPTIM_H
 #define LPC_OPTIM_H
 #include "tensor.h"
@@ -7,7 +7,7 @@
 
 typedef struct lpc_adamw lpc_adamw;
 
-/* Schedule protocols (SPEC §5). */
+/* Schedule protocols (doc/method.md §5). */
 typedef enum {
     LPC_PROTOCOL_PAPER = 0,      /* 800 epochs, gamma per epoch */
     LPC_PROTOCOL_COMPRESSED = 1, /* E epochs mapped onto the paper's 800, per step */

@@ -1,5 +1,5 @@
 /* liblpc — robustness to input perturbations: the DeepFool attack
- * (Moosavi-Dezfooli et al. 2016), LTS4 multi-class variant (SPEC.md §6).
+ * (Moosavi-Dezfooli et al. 2016), LTS4 multi-class variant (doc/method.md §6).
  *
  * Candidates are the top nc = min(num_candidates, K) classes of the clean
  * logits (fixed); the reference is the predicted class. Each iteration at

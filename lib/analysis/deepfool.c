@@ -1,4 +1,4 @@
-/* DeepFool, LTS4 multi-class variant (SPEC §6; see include/lpc/robust.h),
+/* DeepFool, LTS4 multi-class variant (doc/method.md §6; see include/lpc/robust.h),
  * batched over samples: per iteration one forward pass of the samples still
  * running, with the input as a temporary requiring grad, then one backward
  * pass per candidate rank j of sum_i logits[i, cand_i[j]]. Samples are

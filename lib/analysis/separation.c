@@ -1,5 +1,5 @@
 /* Class-separation ratio R, the Sigma_W scalar, the spread of latent norms
- * and Pearson correlation (SPEC.md §6). Per-sample work is parallel with one
+ * and Pearson correlation (doc/method.md §6). Per-sample work is parallel with one
  * writer per sample; sums then run in sample order, so results do not depend
  * on the thread count. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* ArcFace and CosFace (SPEC §4): cross-entropy on s * cos(z, W_j) with a
+/* ArcFace and CosFace (doc/method.md §4): cross-entropy on s * cos(z, W_j) with a
  * margin on the target class. Cosines are computed in double from the
  * float inputs (O(N K P), small next to the backbone), so the margins and
  * the clamp act on accurate values. With LPC_MARGIN_CLAMP_TARGET the target

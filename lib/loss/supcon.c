@@ -1,5 +1,5 @@
 /* Supervised contrastive loss (Khosla et al. 2020) on L2-normalised features,
- * as in SPEC §4: self excluded from the denominator and the positives; an
+ * as in doc/method.md §4: self excluded from the denominator and the positives; an
  * anchor without positives contributes 0 but counts in the batch mean. */
 #include <math.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* CIFAR-style ResNet backbones (SPEC §2): 3x3 stem without max-pool,
+/* CIFAR-style ResNet backbones (doc/method.md §2): 3x3 stem without max-pool,
  * post-activation BasicBlocks or Bottlenecks with SiLU, global average pool.
  * Children are named as in torchvision so that parameter names match
  * ("layer2.0.conv1.weight", "layer2.0.shortcut.1.running_var"). */

@@ -1,4 +1,4 @@
-/* The paper's training schedules (SPEC §5) as pure functions of the
+/* The paper's training schedules (doc/method.md §5) as pure functions of the
  * fractional paper epoch t (epochs counted from 1), and the two short-run
  * protocols that map onto them. */
 #include <math.h>
