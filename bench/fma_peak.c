@@ -7,7 +7,6 @@
 #include <time.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
-#endif
 
 /* CPU time of the calling thread: the rate per second on a core, however
  * many other processes share it. */
@@ -20,26 +19,25 @@ static double now(void)
 
 enum { CHAINS = 12, BLOCK = 4096 };
 
-#if defined(__x86_64__)
-#define PROBE(name, isa, vec, lanes, set1, fmadd, add, reduce)                                   \
-    __attribute__((target(isa))) static double name(double seconds)                              \
-    {                                                                                               \
-        vec acc[CHAINS], x = set1(0.9999999f), y = set1(1e-7f);                                     \
-        for (int j = 0; j < CHAINS; j++)                                                            \
-            acc[j] = set1((float)j);                                                                \
-        double t0 = now(), t;                                                                       \
-        long blocks = 0;                                                                            \
-        do {                                                                                        \
-            for (int i = 0; i < BLOCK; i++)                                                         \
-                for (int j = 0; j < CHAINS; j++)                                                    \
-                    acc[j] = fmadd(acc[j], x, y);                                                   \
-            blocks++;                                                                               \
-        } while ((t = now() - t0) < seconds);                                                       \
-        for (int j = 1; j < CHAINS; j++)                                                            \
-            acc[0] = add(acc[0], acc[j]);                                                           \
-        volatile float sink = reduce(acc[0]); /* keeps the chains */                                \
-        (void)sink;                                                                                 \
-        return 2.0 * lanes * CHAINS * BLOCK * (double)blocks / t / 1e9;                             \
+#define PROBE(name, isa, vec, lanes, set1, fmadd, add, reduce)                                     \
+    __attribute__((target(isa))) static double name(double seconds)                                \
+    {                                                                                              \
+        vec acc[CHAINS], x = set1(0.9999999f), y = set1(1e-7f);                                    \
+        for (int j = 0; j < CHAINS; j++)                                                           \
+            acc[j] = set1((float)j);                                                               \
+        double t0 = now(), t;                                                                      \
+        long blocks = 0;                                                                           \
+        do {                                                                                       \
+            for (int i = 0; i < BLOCK; i++)                                                        \
+                for (int j = 0; j < CHAINS; j++)                                                   \
+                    acc[j] = fmadd(acc[j], x, y);                                                  \
+            blocks++;                                                                              \
+        } while ((t = now() - t0) < seconds);                                                      \
+        for (int j = 1; j < CHAINS; j++)                                                           \
+            acc[0] = add(acc[0], acc[j]);                                                          \
+        volatile float sink = reduce(acc[0]); /* keeps the chains */                               \
+        (void)sink;                                                                                \
+        return 2.0 * lanes * CHAINS * BLOCK * (double)blocks / t / 1e9;                            \
     }
 
 __attribute__((target("avx"))) static float first_ymm(__m256 v) { return _mm256_cvtss_f32(v); }
@@ -69,6 +67,8 @@ double fma_peak_gflops(lpc_cpu_path path, int threads, double seconds)
     double (*probe)(double) = NULL;
 #if defined(__x86_64__)
     probe = path == LPC_CPU_AVX512 ? probe_avx512 : path == LPC_CPU_AVX2 ? probe_avx2 : NULL;
+#else
+    (void)path; /* no probe for NEON yet */
 #endif
     if (!probe || threads < 1 || threads > 256)
         return 0;
