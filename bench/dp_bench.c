@@ -9,7 +9,9 @@
  * the all-reduce calls (transfers plus waiting for the slowest rank) and
  * the bytes they summed (gradients plus batch-norm sums), and exchange_ms,
  * the best of 5 all-reduces of the gradient alone with every rank ready
- * (the transfer cost without waiting). */
+ * (the transfer cost without waiting).
+ * `mpirun -np R lpc-bench-dp exchange COUNT` times only the all-reduce of
+ * COUNT floats: best wall and CPU time of 5, each with every rank ready. */
 #include <lpc/lpc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,22 +32,26 @@ static double clock_s(clockid_t id)
 
 static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 
-/* Best time of 5 all-reduces of `count` floats, each after a one-value
- * all-reduce that lines the ranks up. */
-static double exchange_seconds(lpc_comm *comm, int64_t count)
+/* Best wall time of 5 all-reduces of `count` floats, each after a
+ * one-value all-reduce that lines the ranks up; *cpu (when not NULL) gets
+ * the least CPU time of this process among them. */
+static double exchange_seconds(lpc_comm *comm, int64_t count, double *cpu)
 {
     float *buf = calloc((size_t)count, sizeof *buf);
-    double best = -1, sync = 0;
+    double best = -1, best_cpu = -1, sync = 0;
     for (int i = 0; buf && i < 5; i++) {
         if (lpc_comm_allreduce(comm, &sync, 1, LPC_COMM_F64) != LPC_OK)
             break;
-        double t0 = now();
+        double t0 = now(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
         if (lpc_comm_allreduce(comm, buf, count, LPC_COMM_F32) != LPC_OK)
             break;
-        double dt = now() - t0;
+        double dt = now() - t0, dc = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
         best = best < 0 || dt < best ? dt : best;
+        best_cpu = best_cpu < 0 || dc < best_cpu ? dc : best_cpu;
     }
     free(buf);
+    if (cpu)
+        *cpu = best_cpu;
     return best;
 }
 
@@ -107,7 +113,7 @@ static int bench(const char *name, long steps, lpc_comm *world)
     }
     double dt = now() - t0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     int64_t params = lpc_module_num_weights(lpc_head_module(m));
-    double exchange = world ? exchange_seconds(world, params) : 0;
+    double exchange = world ? exchange_seconds(world, params, NULL) : 0;
     if (ex_comm_rank(world) == 0)
         printf("%s ranks=%d params=%lld step_ms=%.1f images_per_s=%.1f cpu_ms=%.1f "
                "allreduce_ms=%.2f allreduce_mb=%.2f exchange_ms=%.2f\n", name,
@@ -131,9 +137,19 @@ int main(int argc, char **argv)
     if (ex_comm_start(&argc, &argv, &world) != 0)
         return 1;
     long steps = 5;
+    if (argc == 3 && strcmp(argv[1], "exchange") == 0) {
+        long count = 0;
+        if (!world || !ex_parse_long("COUNT", argv[2], 1, 1L << 31, &count))
+            return ex_comm_end(world, 2);
+        double cpu, wall = exchange_seconds(world, count, &cpu);
+        if (ex_comm_rank(world) == 0)
+            printf("exchange ranks=%d floats=%ld mb=%.2f wall_ms=%.2f cpu_ms=%.2f\n",
+                   lpc_comm_size(world), count, 4e-6 * (double)count, 1e3 * wall, 1e3 * cpu);
+        return ex_comm_end(world, wall < 0);
+    }
     if (argc < 2 || argc > 3 || (argc == 3 && !ex_parse_long("STEPS", argv[2], 1, 10000, &steps))) {
         fprintf(stderr, "usage: [mpirun -np R] lpc-bench-dp mlp|resnet-small|resnet18|resnet50 "
-                        "[STEPS]\n");
+                        "[STEPS]\n       mpirun -np R lpc-bench-dp exchange COUNT\n");
         return ex_comm_end(world, 2);
     }
     return ex_comm_end(world, bench(argv[1], steps, world));

@@ -3,7 +3,8 @@
  * and convolutional models run, plus a large square one for the peak, and
  * each kernel's ratio to BLIS with their geometric means. Rounds alternate
  * between the implementations and each keeps its best, so that load from
- * other processes hits all alike. Usage: lpc-bench-gemm [--threads N]
+ * other processes hits all alike. First prints the CPU (vendor, family,
+ * model, microarchitecture) and the kernel path in use. Usage: lpc-bench-gemm [--threads N]
  * [--rounds R] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,11 @@ int main(int argc, char **argv)
                 if (g > best[s][k + 1])
                     best[s][k + 1] = g;
             }
+    lpci_cpu_model cpu;
+    lpci_cpu_identify(&cpu);
+    printf("cpu: %s (vendor %s, family %d, model %d); path in use %s\n", cpu.name,
+           cpu.vendor[0] ? cpu.vendor : "n/a", cpu.family, cpu.model,
+           lpc_cpu_path_name(lpc_get_cpu_path()));
     printf("threads=%d rounds=%d (GFLOP/s, best of the rounds; ratio = kernel / blis)\n%-28s %8s",
            threads, rounds, "shape (m n k)", "blis");
     for (int k = 0; k < lpci_sgemm_kernel_count; k++)

@@ -1,12 +1,14 @@
 /* Kernel path selection (include/lpc/cpu.h): the setter, query, names and
  * support test, their misuse, and LPC_CPU naming a path this CPU cannot
- * run, which must be refused with a message, never run. */
+ * run, which must be refused with a message, never run; the internal
+ * microarchitecture table the benchmarks print from. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "lpct.h"
+#include "ops/kernels.h"
 
 /* A path this build never runs: another architecture's. */
 #if defined(__aarch64__)
@@ -106,6 +108,29 @@ START_TEST(environment_refused)
 }
 END_TEST
 
+START_TEST(microarchitecture)
+{
+    ck_assert_str_eq(lpci_cpu_microarch("AuthenticAMD", 25, 17), "AMD Zen 4");
+    ck_assert_str_eq(lpci_cpu_microarch("AuthenticAMD", 25, 1), "AMD Zen 3");
+    ck_assert_str_eq(lpci_cpu_microarch("AuthenticAMD", 23, 49), "AMD Zen 2");
+    ck_assert_str_eq(lpci_cpu_microarch("AuthenticAMD", 26, 2), "AMD Zen 5");
+    ck_assert_str_eq(lpci_cpu_microarch("GenuineIntel", 6, 0x55), "Intel Skylake-SP / Cascade Lake");
+    ck_assert_str_eq(lpci_cpu_microarch("GenuineIntel", 6, 0x8f), "Intel Sapphire Rapids");
+    ck_assert_str_eq(lpci_cpu_microarch("GenuineIntel", 6, 0x01), "unknown");
+    ck_assert_str_eq(lpci_cpu_microarch("HygonGenuine", 24, 0), "unknown");
+    lpci_cpu_model m;
+    lpci_cpu_identify(&m);
+    ck_assert_ptr_nonnull(m.name);
+#if defined(__x86_64__)
+    ck_assert_int_eq((int)strlen(m.vendor), 12);
+    ck_assert_int_gt(m.family, 0);
+    ck_assert_str_eq(m.name, lpci_cpu_microarch(m.vendor, m.family, m.model));
+#else
+    ck_assert_str_eq(m.vendor, "");
+#endif
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cpu");
@@ -114,6 +139,7 @@ int main(void)
     tcase_add_test(tc, set_and_get);
     tcase_add_test(tc, misuse);
     tcase_add_test(tc, environment_refused);
+    tcase_add_test(tc, microarchitecture);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -1,9 +1,11 @@
 #!/bin/bash
-# Data-parallel training over MPI (mpirun --oversubscribe -np 2, 1 thread per rank):
-#  1. 20 steps of the dense model and of resnet-small with 2 ranks agree with
-#     1 process on the same global batches: weights within 1e-4 and batch-norm
-#     running statistics within 2e-4 (largest absolute difference); two 2-rank
-#     runs are bit-identical;
+# Data-parallel training over MPI (mpirun --oversubscribe, 1 thread per rank):
+#  0. the all-reduce over 2, 3 and 4 ranks sums in the documented order, bit
+#     for bit (the ring for large buffers, rank 0 first for small ones);
+#  1. 20 steps of the dense model and of resnet-small with 2 and with 4 ranks
+#     agree with 1 process on the same global batches: weights within 1e-4
+#     and batch-norm running statistics within 2e-4 (largest absolute
+#     difference); two runs with the same rank count are bit-identical;
 #  2. lpc-ablation run under mpirun: a rank killed with SIGKILL makes the job
 #     fail with a message within 60 s, and the rerun resumes from the last
 #     checkpoint and ends bit-identical to an uninterrupted 2-rank run;
@@ -43,19 +45,28 @@ mpi() { # ranks, command...
     timeout -k 10 900 mpirun --oversubscribe --allow-run-as-root -np "$np" "$@"
 }
 
-# 1. Two ranks against one process.
+# 0. The all-reduce's order.
+for np in 2 3 4; do
+    mpi $np "$steps" allreduce >"$tmp/allreduce.log" 2>&1 ||
+        fail "all-reduce over $np ranks: $(cat "$tmp/allreduce.log")"
+    echo "ok: all-reduce, $(cat "$tmp/allreduce.log")"
+done
+
+# 1. Two and four ranks against one process.
 for bb in mlp resnet-small; do
     timeout 900 "$steps" train $bb 20 "$tmp/$bb-1.lpcc" >"$tmp/$bb-1.log" 2>&1 ||
         fail "$bb, 1 process: $(cat "$tmp/$bb-1.log")"
-    for run in a b; do
-        mpi 2 "$steps" train $bb 20 "$tmp/$bb-2$run.lpcc" >"$tmp/$bb-2$run.log" 2>&1 ||
-            fail "$bb, 2 ranks: $(cat "$tmp/$bb-2$run.log")"
+    for np in 2 4; do
+        for run in a b; do
+            mpi $np "$steps" train $bb 20 "$tmp/$bb-$np$run.lpcc" >"$tmp/$bb-$np$run.log" 2>&1 ||
+                fail "$bb, $np ranks: $(cat "$tmp/$bb-$np$run.log")"
+        done
+        cmp -s "$tmp/$bb-${np}a.lpcc" "$tmp/$bb-${np}b.lpcc" || fail "$bb: two $np-rank runs differ"
+        "$steps" compare "$tmp/$bb-1.lpcc" "$tmp/$bb-${np}a.lpcc" 1e-4 2e-4 >"$tmp/$bb.cmp" 2>&1 ||
+            fail "$bb: $np ranks differ from 1 process: $(cat "$tmp/$bb.cmp")"
+        echo "ok: $bb, 20 steps, $np ranks vs 1 process: $(tr '\n' ';' <"$tmp/$bb.cmp")"
+        echo "ok: $bb, two $np-rank runs bit-identical"
     done
-    cmp -s "$tmp/$bb-2a.lpcc" "$tmp/$bb-2b.lpcc" || fail "$bb: two 2-rank runs differ"
-    "$steps" compare "$tmp/$bb-1.lpcc" "$tmp/$bb-2a.lpcc" 1e-4 2e-4 >"$tmp/$bb.cmp" 2>&1 ||
-        fail "$bb: 2 ranks differ from 1 process: $(cat "$tmp/$bb.cmp")"
-    echo "ok: $bb, 20 steps, 2 ranks vs 1 process: $(tr '\n' ';' <"$tmp/$bb.cmp")"
-    echo "ok: $bb, two 2-rank runs bit-identical"
 done
 
 # 2. lpc-ablation run under mpirun: kill a rank, rerun, resume.

@@ -6,6 +6,14 @@
 #define LPC_EXAMPLES_COMM_MPI_H
 #include <lpc/lpc.h>
 
+/* The MPI all-reduce sums buffers of at least this many bytes with a ring
+ * (reduce-scatter, then all-gather; chunk c of `size` is summed starting at
+ * rank c + 1 and going round to rank c), smaller ones by gathering every
+ * rank's buffer and adding them up rank 0 first. Either order depends only
+ * on the rank count and the buffer's size, so repeated runs are
+ * bit-identical. */
+#define EX_COMM_RING_MIN_BYTES 65536
+
 /* When this process was started by an MPI launcher (Open MPI, PMI, PMIx
  * environment), initialises MPI and sets *out to a communicator over all
  * its processes; otherwise *out = NULL (one process, no MPI). 0 on

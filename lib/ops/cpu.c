@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -121,6 +124,81 @@ lpc_status lpc_set_cpu_path(lpc_cpu_path path)
     env_error[0] = '\0'; /* an explicit choice replaces a refused LPC_CPU */
     atomic_store(&current, path == LPC_CPU_AUTO ? best() : path);
     return LPC_OK;
+}
+
+/* Display family and model ranges of the microarchitectures; the first
+ * match wins. */
+static const struct {
+    int amd, family, model_lo, model_hi;
+    const char *name;
+} table[] = {
+    {1, 0x17, 0x00, 0x2f, "AMD Zen / Zen+"},
+    {1, 0x17, 0x30, 0xff, "AMD Zen 2"},
+    {1, 0x19, 0x10, 0x1f, "AMD Zen 4"},
+    {1, 0x19, 0x60, 0x7f, "AMD Zen 4"},
+    {1, 0x19, 0xa0, 0xaf, "AMD Zen 4"},
+    {1, 0x19, 0x00, 0xff, "AMD Zen 3"},
+    {1, 0x1a, 0x00, 0xff, "AMD Zen 5"},
+    {0, 6, 0x3c, 0x3c, "Intel Haswell"},
+    {0, 6, 0x3f, 0x3f, "Intel Haswell"},
+    {0, 6, 0x45, 0x46, "Intel Haswell"},
+    {0, 6, 0x3d, 0x3d, "Intel Broadwell"},
+    {0, 6, 0x47, 0x47, "Intel Broadwell"},
+    {0, 6, 0x4f, 0x4f, "Intel Broadwell"},
+    {0, 6, 0x56, 0x56, "Intel Broadwell"},
+    {0, 6, 0x4e, 0x4e, "Intel Skylake"},
+    {0, 6, 0x5e, 0x5e, "Intel Skylake"},
+    {0, 6, 0x55, 0x55, "Intel Skylake-SP / Cascade Lake"},
+    {0, 6, 0x8e, 0x8e, "Intel Kaby / Coffee Lake"},
+    {0, 6, 0x9e, 0x9e, "Intel Kaby / Coffee Lake"},
+    {0, 6, 0x6a, 0x6a, "Intel Ice Lake-SP"},
+    {0, 6, 0x6c, 0x6c, "Intel Ice Lake-SP"},
+    {0, 6, 0x7d, 0x7e, "Intel Ice Lake"},
+    {0, 6, 0x8c, 0x8d, "Intel Tiger Lake"},
+    {0, 6, 0x97, 0x9a, "Intel Alder Lake"},
+    {0, 6, 0xb7, 0xb7, "Intel Raptor Lake"},
+    {0, 6, 0xba, 0xba, "Intel Raptor Lake"},
+    {0, 6, 0xbf, 0xbf, "Intel Raptor Lake"},
+    {0, 6, 0x8f, 0x8f, "Intel Sapphire Rapids"},
+    {0, 6, 0xcf, 0xcf, "Intel Emerald Rapids"},
+    {0, 6, 0xad, 0xae, "Intel Granite Rapids"},
+    {0, 6, 0xaf, 0xaf, "Intel Sierra Forest"},
+};
+
+const char *lpci_cpu_microarch(const char *vendor, int family, int model)
+{
+    int amd = strcmp(vendor, "AuthenticAMD") == 0;
+    if (!amd && strcmp(vendor, "GenuineIntel") != 0)
+        return "unknown";
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+        if (table[i].amd == amd && table[i].family == family && model >= table[i].model_lo &&
+            model <= table[i].model_hi)
+            return table[i].name;
+    return "unknown";
+}
+
+void lpci_cpu_identify(lpci_cpu_model *out)
+{
+    *out = (lpci_cpu_model){.name = "unknown"};
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d))
+        return;
+    memcpy(out->vendor, &b, 4);
+    memcpy(out->vendor + 4, &d, 4);
+    memcpy(out->vendor + 8, &c, 4);
+    out->vendor[12] = '\0';
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return;
+    int family = (int)(a >> 8 & 0xf), model = (int)(a >> 4 & 0xf);
+    if (family == 0xf)
+        family += (int)(a >> 20 & 0xff);
+    if (family == 0x6 || family >= 0xf)
+        model += (int)(a >> 16 & 0xf) << 4;
+    out->family = family;
+    out->model = model;
+    out->name = lpci_cpu_microarch(out->vendor, family, model);
+#endif
 }
 
 #define LPCI_WINO_OF(isa) lpci_wino_input_##isa, lpci_wino_output_##isa, lpci_wino_grad_##isa

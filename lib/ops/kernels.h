@@ -60,6 +60,20 @@ typedef struct {
 /* The kernels of the path in use (lib/ops/cpu.c). */
 const lpci_kernels *lpci_kernels_now(void);
 
+/* The processor as cpuid reports it on x86-64 (lib/ops/cpu.c): vendor
+ * ("AuthenticAMD", "GenuineIntel"), display family and model (extended
+ * fields folded in) and the microarchitecture from a small table ("AMD Zen
+ * 4"; "unknown" when not in it). Elsewhere: vendor "", family and model 0,
+ * name "unknown". */
+typedef struct {
+    char vendor[13];
+    int family, model;
+    const char *name; /* static storage */
+} lpci_cpu_model;
+void lpci_cpu_identify(lpci_cpu_model *out);
+/* The table's name for a vendor string, display family and model. */
+const char *lpci_cpu_microarch(const char *vendor, int family, int model);
+
 /* What each path provides (declared for cpu.c, tests and benchmarks). */
 #define LPCI_KERNELS_DECL(isa)                                                                     \
     lpci_wino_input_fn lpci_wino_input_##isa;                                                      \
