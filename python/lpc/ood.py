@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from . import _args, _arrays
-from ._lib import LPC_E_NUMERIC, LPC_E_STATE, LPCError, call, lib
+from ._lib import LPC_E_NUMERIC, LPC_E_STATE, LPCError, call, error, lib
 
 SCORES = ("msp", "max_logit", "energy", "mahalanobis", "neco", "vim")
 LOGIT_SCORES = SCORES[:3]
@@ -141,6 +141,13 @@ def generalized_collapse(z, labels, k=None):
         lib.lpc_gnc_free(h)
 
 
+def _finite(a, name, who):
+    """LPCError LPC_E_NUMERIC naming the first non-finite entry of a (2-D or None)."""
+    if a is not None and not np.isfinite(a).all():
+        i, j = np.argwhere(~np.isfinite(a))[0]
+        raise error(LPC_E_NUMERIC, f"{who}: {name} [{i}, {j}] is not finite")
+
+
 def _undefined(what, e):
     """None for a result the library calls undefined (LPC_E_NUMERIC), with a
     warning, as lpc-analyze prints null; other errors propagate."""
@@ -238,10 +245,13 @@ class OODDetector:
     def evaluate(self, z_id, z_ood, logits_id=None, logits_ood=None):
         """What lpc-analyze prints in its "ood" object: n_id, n_ood, nc5 and,
         for every score the inputs allow (LPC_E_STATE leaves it out), its
-        metrics. A value the library calls undefined (LPC_E_NUMERIC) is None
-        with a RuntimeWarning, as lpc-analyze prints null."""
+        metrics. A value the library calls undefined for the data
+        (LPC_E_NUMERIC) is None with a RuntimeWarning, as lpc-analyze prints
+        null; a non-finite input is LPCError LPC_E_NUMERIC."""
         zi, li = self._inputs(z_id, logits_id, "z_id", "logits_id")
         zo, lo = self._inputs(z_ood, logits_ood, "z_ood", "logits_ood")
+        for a, name in ((zi, "z_id"), (li, "logits_id"), (zo, "z_ood"), (lo, "logits_ood")):
+            _finite(a, name, "lpc.OODDetector.evaluate")
         out = {"n_id": zi.shape[0], "n_ood": zo.shape[0]}
         with self._lock:
             self._live("evaluate")
