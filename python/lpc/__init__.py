@@ -7,6 +7,9 @@ A NumPy binding over liblpc's C ABI (ctypes; no compiler needed):
   ln_unit_ball_volume) and ``analyze``, which returns what lpc-analyze prints;
 - ``Model``: a liblpc network loaded from a checkpoint or safetensors file,
   with forward/evaluate on NumPy batches and DeepFool robustness;
+- out-of-distribution detection and generalized collapse (include/lpc/ood.h,
+  the lpc_gnc functions): ``OODDetector``, ``ood_metrics``, ``logit_scores``,
+  ``generalized_collapse``;
 - ``LPCError``: raised when the library refuses a call, with the lpc_status
   name (``.name``) and the library's message (``.message``); TypeError,
   ValueError and OverflowError for arguments the package refuses before
@@ -35,7 +38,7 @@ def get_num_threads():
     return _c.lpc_get_num_threads()
 
 
-__all__ = ["LPCError", "Model", "analyze", "binarity", "gmm1d_fit", "get_num_threads",
-           "infer_spec", "kl_entropy", "ln_unit_ball_volume", "neural_collapse", "norm_cov",
-           "pearson", "read_shapes", "separation_ratio", "set_num_threads", "sigma_w",
-           "KL_DEFAULT_K"]
+__all__ = ["LPCError", "Model", "OODDetector", "analyze", "binarity", "generalized_collapse",
+           "gmm1d_fit", "get_num_threads", "infer_spec", "kl_entropy", "ln_unit_ball_volume",
+           "logit_scores", "neural_collapse", "norm_cov", "ood_metrics", "pearson",
+           "read_shapes", "separation_ratio", "set_num_threads", "sigma_w", "KL_DEFAULT_K"]

@@ -567,6 +567,240 @@ def test_threads():
     expect(len(verdicts) == 40 and all(verdicts), "forward racing close()")
 
 
+# ---- out-of-distribution detection and generalized collapse -------------------
+
+def series(label, fn, x):
+    """fn(x) for a 1-D float64 series: 0-d and 2-D arrays and non-real
+    dtypes refused, strided and float32 series converted, NaN and infinity
+    the library's LPC_E_NUMERIC, an empty series its LPC_E_ARG."""
+    ref = fn(x)
+    raises(ValueError, fn, np.float64(1.0), contains="1-D")
+    raises(ValueError, fn, x[None], contains="1-D")
+    raises(TypeError, fn, x.astype(np.complex128), contains="real numbers")
+    raises(TypeError, fn, x.astype(object), contains="real numbers")
+    wide = np.zeros(2 * len(x))
+    wide[::2] = x
+    for same in (wide[::2], x.astype(">f8"), list(x)):
+        expect(_equal(fn(same), ref), f"{label}: converted series")
+    for v in (np.nan, np.inf, -np.inf):
+        bad = x.copy()
+        bad[2] = v
+        raises(lpc.LPCError, fn, bad, name="LPC_E_NUMERIC", contains="not finite")
+    raises(lpc.LPCError, fn, x[:0], name="LPC_E_ARG", contains="need >= 1")
+
+
+def ood_data():
+    z, y = data()
+    rng = np.random.default_rng(4)
+    w = rng.normal(size=(3, 5)).astype(np.float32)
+    b = rng.normal(size=3).astype(np.float32)
+    z_ood = rng.normal(0, 4, size=(20, 5)).astype(np.float32)
+    return z, y, w, b, z_ood
+
+
+def test_ood():
+    z, y, w, b, z_ood = ood_data()
+    logits = z @ w.T + b
+    TESTED.update({"ood_metrics", "logit_scores", "generalized_collapse", "OODDetector",
+                   "OODDetector.score", "OODDetector.nc5", "OODDetector.evaluate",
+                   "OODDetector.close"})
+    # ood_metrics: two 1-D score series.
+    s_id, s_ood = np.linspace(0, 1, 30), np.linspace(-0.5, 0.7, 25)
+    series("ood_metrics", lambda a: lpc.ood_metrics(a, s_ood), s_id)
+    series("ood_metrics", lambda a: lpc.ood_metrics(s_id, a), s_ood)
+    raises(ValueError, lpc.ood_metrics, s_id, np.float64(0.5), contains="ood_scores")
+    # logit_scores: the logits as features, the score's name, the temperature.
+    feature_arrays("logit_scores", lambda a: lpc.logit_scores(a, "msp"), logits)
+    for bad in ("mahalanobis", "vim", "odin", "", None, 0, b"msp"):
+        raises(ValueError, lpc.logit_scores, logits, bad, contains="score")
+    for v in (np.nan, np.inf, -np.inf):
+        raises(ValueError, lpc.logit_scores, logits, "energy", v, contains="temperature")
+    for v in ("1", None, True, [1.0]):
+        raises(TypeError, lpc.logit_scores, logits, "energy", v, contains="temperature")
+    raises(OverflowError, lpc.logit_scores, logits, "energy", 10**400, contains="temperature")
+    for v in (0.0, -1.0, 0):
+        raises(lpc.LPCError, lpc.logit_scores, logits, "energy", v, name="LPC_E_ARG",
+               contains="temperature")
+    expect(np.array_equal(lpc.logit_scores(logits, "energy", 2),
+                          lpc.logit_scores(logits, "energy", np.float32(2.0))),
+           "logit_scores: an int and a NumPy temperature")
+    raises(OverflowError, lpc.logit_scores, np.empty((0, 2**31), np.float32),
+           contains="number of columns")
+    # generalized_collapse: features, labels and k as the analysis functions.
+    gnc = lpc.generalized_collapse
+    feature_arrays("generalized_collapse", lambda a: gnc(a, y[:rows(a)], 3), z)
+    label_arrays(gnc, z, y)
+    integer_argument("k", lambda k: gnc(z, y, k=k), 3, not_int=[True, 3.0, "3", [3]])
+    raises(lpc.LPCError, gnc, z, y, k=2, name="LPC_E_ARG", contains="label 2")
+    raises(lpc.LPCError, gnc, z, y % 1, name="LPC_E_ARG", contains="1 classes")
+    test_ood_detector(z, y, w, b, z_ood, logits)
+
+
+def test_ood_detector(z, y, w, b, z_ood, logits):
+    det = lpc.OODDetector
+    # The training features and labels.
+    feature_arrays("OODDetector", lambda a: det(a, y[:rows(a)], 3).score("mahalanobis", z), z)
+    label_arrays(det, z, y)
+    raises(lpc.LPCError, det, z, y, k=4, name="LPC_E_NUMERIC", contains="class 3")
+    # The classifier: its shape must be (k, P) and b's (k,), or C reads past them.
+    for bad, text in ((w[:2], "2 rows for 3 classes"), (w[:, :4], "4 columns, expected 5"),
+                      (np.zeros((4, 5)), "4 rows for 3 classes"), (w[0], "2-D"),
+                      (np.float32(1), "2-D")):
+        raises(ValueError, det, z, y, w=bad, contains=text)
+    raises(TypeError, det, z, y, w=w.astype(np.complex64), contains="w")
+    raises(ValueError, det, z, y, w=w, b=b[:2], contains="2 entries for 3 classes")
+    raises(ValueError, det, z, y, w=w, b=b[None], contains="1-D")
+    raises(ValueError, det, z, y, b=b, contains="needs w")
+    raises(TypeError, det, z, y, w=w, b=b.astype(object), contains="b")
+    for v in (np.nan, np.inf):
+        bad = w.copy()
+        bad[1, 2] = v
+        raises(lpc.LPCError, det, z, y, w=bad, name="LPC_E_NUMERIC", contains="w [1, 2]")
+    ref = det(z, y, w=w, b=b).score("vim", z_ood)
+    wide = np.zeros((3, 10), np.float32)
+    wide[:, ::2] = w
+    for same in (wide[:, ::2], np.asfortranarray(w), w.astype(np.float64)):
+        expect(np.array_equal(det(z, y, w=same, b=b).score("vim", z_ood), ref),
+               "OODDetector: converted classifier")
+    # The options: integers, the temperature, flags.
+    integer_argument("k", lambda k: det(z, y, k=k), 3, not_int=[True, 3.0, "3"])
+    integer_argument("neco_dim", lambda v: det(z, y, neco_dim=v), 2)
+    integer_argument("vim_dim", lambda v: det(z, y, w=w, vim_dim=v), 2)
+    for v in (-1, 6, 2**31 - 1):
+        raises(lpc.LPCError, det, z, y, neco_dim=v, name="LPC_E_ARG", contains="neco_dim")
+    raises(lpc.LPCError, det, z, y, w=w, vim_dim=5, name="LPC_E_ARG", contains="vim_dim")
+    raises(lpc.LPCError, det, z, y, vim_dim=2, name="LPC_E_ARG", contains="vim_dim")
+    for v in (np.nan, np.inf):
+        raises(ValueError, det, z, y, temperature=v, contains="temperature")
+    for v in ("2", None, True):
+        raises(TypeError, det, z, y, temperature=v, contains="temperature")
+    raises(lpc.LPCError, det, z, y, temperature=0.0, name="LPC_E_ARG", contains="temperature")
+    for key in ("neco_standardize", "neco_max_logit"):
+        for v in (2, -1, 0.5, "yes", None):
+            raises(TypeError, det, z, y, **{key: v}, contains=key)
+    expect(np.array_equal(det(z, y, neco_standardize=np.False_).score("neco", z_ood),
+                          det(z, y, neco_standardize=0).score("neco", z_ood)),
+           "neco_standardize as 0")
+    d = det(z, y, w=w, b=b)
+    # score and nc5: the rows, their logits, the score's name.
+    feature_arrays("OODDetector.score", lambda a: d.score("mahalanobis", a), z_ood)
+    feature_arrays("OODDetector.nc5", d.nc5, z_ood)
+    raises(ValueError, d.score, "vim", z_ood[:, :4], contains="4 columns, expected 5")
+    raises(ValueError, d.nc5, z[:, :4], contains="4 columns, expected 5")
+    for bad in ("odin", "MSP", None, 3, ["msp"]):
+        raises(ValueError, d.score, bad, z, contains="score")
+    raises(ValueError, d.score, "msp", z, logits[:, :2], contains="2 columns, expected 3")
+    raises(ValueError, d.score, "msp", z, logits[:-1], contains="59 rows for 60")
+    raises(ValueError, d.score, "msp", z, logits[0], contains="2-D")
+    raises(TypeError, d.score, "msp", z, logits.astype(np.complex64), contains="logits")
+    for v in (np.nan, -np.inf):
+        bad = logits.copy()
+        bad[3, 1] = v
+        raises(lpc.LPCError, d.score, "energy", z, bad, name="LPC_E_NUMERIC",
+               contains="logits [3, 1]")
+    expect(np.array_equal(d.score("energy", z, np.asfortranarray(logits)),
+                          d.score("energy", z, logits)), "score with Fortran-ordered logits")
+    plain = det(z, y)
+    for name in ("msp", "max_logit", "energy", "vim"):
+        raises(lpc.LPCError, plain.score, name, z, name="LPC_E_STATE")
+    # evaluate: every array as score's, the logits optional on either side.
+    ev = d.evaluate(z, z_ood, logits, z_ood @ w.T + b)
+    for args, text in (((np.float32(1), z_ood), "z_id"), ((z, z_ood[0]), "z_ood"),
+                       ((z, z_ood[:, :4]), "z_ood: 4 columns"),
+                       ((z, z_ood, logits[:-1]), "logits_id: 59 rows"),
+                       ((z, z_ood, None, logits[:20, :2]), "logits_ood: 2 columns")):
+        raises(ValueError, d.evaluate, *args, contains=text)
+    raises(TypeError, d.evaluate, z.astype(str), z_ood, contains="z_id")
+    raises(lpc.LPCError, d.evaluate, z[:0], z_ood, name="LPC_E_ARG", contains="N = 0")
+    expect(d.evaluate(z.astype(np.float64), np.asfortranarray(z_ood), logits,
+                      z_ood @ w.T + b) == ev, "evaluate of converted arrays")
+    # Non-finite inputs are errors, not undefined scores.
+    bad = z_ood.copy()
+    bad[1, 4] = np.nan
+    raises(lpc.LPCError, d.evaluate, z, bad, name="LPC_E_NUMERIC",
+           contains="z_ood [1, 4] is not finite")
+    bad = logits.copy()
+    bad[7, 0] = np.inf
+    raises(lpc.LPCError, d.evaluate, z, z_ood, bad, name="LPC_E_NUMERIC",
+           contains="logits_id [7, 0] is not finite")
+    # A score undefined on the data is None with a warning (lpc-analyze's null).
+    import warnings
+    flat = np.eye(3, 5, dtype=np.float32)[y] * 4
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = det(flat, y).evaluate(flat, z_ood)
+    expect(got["mahalanobis"] is None and got["neco"] is not None,
+           f"evaluate with a zero covariance: {got}")
+    expect(any("mahalanobis is undefined" in str(c.message) for c in caught),
+           "evaluate: no warning for the undefined score")
+    # Closed: every method says so; closing twice is harmless.
+    d.close()
+    d.close()
+    expect(d.closed and not plain.closed, "OODDetector.closed")
+    for fn, args in ((d.score, ("mahalanobis", z)), (d.nc5, (z_ood,)),
+                     (d.evaluate, (z, z_ood))):
+        raises(ValueError, fn, *args, contains="OODDetector is closed")
+    expect(d.dim == 5 and d.classes == 3, "dim and classes outlive close()")
+    with det(z, y) as c:
+        c.nc5(z_ood)
+    raises(ValueError, c.nc5, z_ood, contains="OODDetector is closed")
+    plain.close()
+
+
+def test_ood_threads():
+    """One OODDetector shared by threads (score, nc5, evaluate at once) gives
+    the sequential results; close() racing them either lets a call finish
+    with the right numbers or makes it say the detector is closed."""
+    z, y, w, b, z_ood = ood_data()
+    d = lpc.OODDetector(z, y, w=w, b=b)
+    ref = {name: d.score(name, z_ood) for name in lpc.ood.SCORES}
+    ref_nc5, ref_ev = d.nc5(z_ood), d.evaluate(z, z_ood)
+    results, errors = {}, []
+
+    def worker(i):
+        try:
+            for rep in range(10):
+                name = lpc.ood.SCORES[(i + rep) % 6]
+                results[(i, rep)] = np.array_equal(d.score(name, z_ood), ref[name])
+                if i == 0:
+                    results[(i, rep, "nc5")] = d.nc5(z_ood) == ref_nc5
+                if i == 1 and rep % 3 == 0:
+                    results[(i, rep, "ev")] = d.evaluate(z, z_ood) == ref_ev
+                if i == 2:
+                    try:
+                        d.score("msp", z, z[:, :3] * np.nan)
+                    except lpc.LPCError as e:
+                        results[(i, rep, "err")] = "logits [0, 0] is not finite" in e.message
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expect(not errors, f"threads on one OODDetector raised {errors[:2]}")
+    expect(results and all(results.values()),
+           f"threads on one OODDetector: {[k for k, v in results.items() if not v]} differ")
+    verdicts = []
+
+    def user():
+        for _ in range(20):
+            try:
+                verdicts.append(np.array_equal(d.score("vim", z_ood), ref["vim"]))
+            except ValueError as e:
+                verdicts.append("OODDetector is closed" in str(e))
+
+    threads = [threading.Thread(target=user) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.01)
+    d.close()
+    for t in threads:
+        t.join()
+    expect(len(verdicts) == 40 and all(verdicts), "score racing close()")
+
+
 def test_torchnet(tmp):
     if os.environ.get("LPC_TEST_TORCH", "1") == "0":
         print("skip: lpc.torchnet (LPC_TEST_TORCH=0)")
@@ -634,8 +868,9 @@ def test_torchnet(tmp):
 def test_coverage():
     """Every public callable of the package had its misuse exercised."""
     public = {n for n in lpc.__all__ if callable(getattr(lpc, n))}
-    public |= {"Model." + n for n in vars(lpc.Model)
-               if not n.startswith("_") and callable(getattr(lpc.Model, n))}
+    for cls in (lpc.Model, lpc.OODDetector):
+        public |= {f"{cls.__name__}.{n}" for n in vars(cls)
+                   if not n.startswith("_") and callable(getattr(cls, n))}
     if any(t.startswith("torchnet.") for t in TESTED):
         from lpc import torchnet
         public |= {"torchnet." + n for n in ("Net", "read_safetensors", "write_safetensors",
@@ -655,6 +890,8 @@ def main():
         test_files(tmp)
         test_model_calls(tmp)
         test_threads()
+        test_ood()
+        test_ood_threads()
         test_torchnet(tmp)
     test_coverage()
     if FAILURES:

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """The lpc package's OOD detection and generalized collapse functions
 (python/lpc/ood.py) against lpc-analyze (meson suite 'python'): the "ood"
-object and the "gnc_*" keys equal the binding's results digit for digit,
-and bad input raises LPCError or ValueError with a message.
+object and the "gnc_*" keys equal the binding's results digit for digit
+(a score undefined on the data is None where lpc-analyze prints null), and
+bad input raises LPCError or ValueError with a message (tests/python/
+test_misuse.py has every misuse).
 
 Environment (set by meson): LPC_LIBRARY, PYTHONPATH, LPC_ANALYZE. Exit
 status 77 (skip) when NumPy is missing."""
@@ -11,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
 
 try:
     import numpy as np
@@ -64,11 +67,25 @@ def main():
                               "--ood-logits", files["lood"], "--temperature", "2", "--generalized"],
                              check=True, capture_output=True, text=True).stdout
         # With the bias and no logits: W z + b and ViM's origin -W^+ b.
+        # Every training sample at its class mean: Mahalanobis is undefined (null).
+        flat = (np.eye(k, p, dtype=np.float32)[y] * 4)
+        files["flat"] = os.path.join(tmp, "flat.npy")
+        np.save(files["flat"], flat)
+        out_flat = subprocess.run([os.environ["LPC_ANALYZE"], "--features", files["flat"],
+                                   "--labels", files["y"], "--ood-features", files["ood"]],
+                                  check=True, capture_output=True, text=True).stdout
         out_b = subprocess.run([os.environ["LPC_ANALYZE"], "--features", files["z"], "--labels",
                                 files["y"], "--weights", files["w"], "--bias", files["b"],
                                 "--id-features", files["id"], "--ood-features", files["ood"]],
                                check=True, capture_output=True, text=True).stdout
     cli = json.loads(out)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got_flat = lpc.OODDetector(flat, y).evaluate(flat, zood)
+    expect(got_flat == json.loads(out_flat)["ood"] and got_flat["mahalanobis"] is None,
+           f"evaluate with an undefined score {got_flat} != lpc-analyze {out_flat}")
+    expect(any("mahalanobis is undefined" in str(c.message) for c in caught),
+           "no warning for the undefined score")
     got_b = lpc.OODDetector(z, y, w=w, b=b).evaluate(zid, zood)
     expect(got_b == json.loads(out_b)["ood"], "evaluate with the bias != lpc-analyze --bias")
     expect(got_b["vim"] != cli["ood"]["vim"], "the bias changes ViM")
@@ -103,6 +120,7 @@ def main():
            name="LPC_E_NUMERIC")
     plain.close()
     raises(ValueError, plain.nc5, zood)
+    expect(plain.closed, "closed after close()")
     print("failures:", len(FAILURES))
     return 1 if FAILURES else 0
 
