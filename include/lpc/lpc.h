@@ -17,6 +17,7 @@
 #include "data.h"
 #include "analysis.h"
 #include "robust.h"
+#include "attack.h"
 #include "io.h"
 #include "checkpoint.h"
 #include "safetensors.h"
