@@ -17,6 +17,7 @@ from .analysis import (KL_DEFAULT_K, analyze, binarity, gmm1d_fit, kl_entropy,
                        ln_unit_ball_volume, neural_collapse, norm_cov, pearson,
                        separation_ratio, sigma_w)
 from .model import Model, infer_spec, read_shapes
+from . import attack  # lpc.attack.fmn, lpc.attack.pgd
 
 __version__ = _text(_lib.lpc_version_string())
 
