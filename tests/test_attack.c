@@ -180,44 +180,56 @@ START_TEST(pgd_linear_threshold)
 }
 END_TEST
 
-/* Brute force on 2-D inputs: along each of 2000 directions, the first
- * change of prediction (scan then bisection); the smallest over the
- * directions in L2 and in Linf. */
+/* Brute force on 2-D inputs: along each of 720 directions, the first
+ * change of prediction (a scan, then bisection of every direction at once);
+ * the smallest over the directions in L2 and in Linf. */
 static void brute_force(lpc_module *m, const float *x0, double *l2, double *linf)
 {
-    enum { DIRS = 2000, SCAN = 400 };
+    enum { DIRS = 720, SCAN = 400 };
     const double tmax = 4.0;
     int64_t k;
     float *f0 = logits(m, x0, 1, 2, &k);
     int y = argmax(f0, k);
     free(f0);
     float *pts = malloc(SCAN * 2 * sizeof *pts);
-    *l2 = *linf = INFINITY;
+    double lo[DIRS], hi[DIRS], u[DIRS][2];
     for (int dir = 0; dir < DIRS; dir++) {
-        double th = 2 * M_PI * dir / DIRS, u[2] = {cos(th), sin(th)};
+        double th = 2 * M_PI * dir / DIRS;
+        u[dir][0] = cos(th);
+        u[dir][1] = sin(th);
         for (int s = 0; s < SCAN; s++)
             for (int q = 0; q < 2; q++)
-                pts[s * 2 + q] = (float)(x0[q] + tmax * (s + 1) / SCAN * u[q]);
+                pts[s * 2 + q] = (float)(x0[q] + tmax * (s + 1) / SCAN * u[dir][q]);
         float *f = logits(m, pts, SCAN, 2, &k);
         int s = 0;
         while (s < SCAN && argmax(f + s * k, k) == y)
             s++;
         free(f);
-        if (s == SCAN)
-            continue;
-        double a = tmax * s / SCAN, b = tmax * (s + 1) / SCAN;
-        for (int it = 0; it < 40; it++) {
-            double mid = 0.5 * (a + b);
-            float p[2] = {(float)(x0[0] + mid * u[0]), (float)(x0[1] + mid * u[1])};
-            float *fm = logits(m, p, 1, 2, &k);
-            if (argmax(fm, k) == y)
-                a = mid;
-            else
-                b = mid;
-            free(fm);
+        lo[dir] = tmax * s / SCAN;
+        hi[dir] = s == SCAN ? INFINITY : tmax * (s + 1) / SCAN;
+    }
+    float bis[DIRS * 2];
+    for (int it = 0; it < 30; it++) {
+        for (int dir = 0; dir < DIRS; dir++) {
+            double mid = isfinite(hi[dir]) ? 0.5 * (lo[dir] + hi[dir]) : 0.0;
+            for (int q = 0; q < 2; q++)
+                bis[dir * 2 + q] = (float)(x0[q] + mid * u[dir][q]);
         }
-        *l2 = fmin(*l2, b);
-        *linf = fmin(*linf, b * fmax(fabs(u[0]), fabs(u[1])));
+        float *f = logits(m, bis, DIRS, 2, &k);
+        for (int dir = 0; dir < DIRS; dir++) {
+            if (!isfinite(hi[dir]))
+                continue;
+            if (argmax(f + dir * k, k) == y)
+                lo[dir] = 0.5 * (lo[dir] + hi[dir]);
+            else
+                hi[dir] = 0.5 * (lo[dir] + hi[dir]);
+        }
+        free(f);
+    }
+    *l2 = *linf = INFINITY;
+    for (int dir = 0; dir < DIRS; dir++) {
+        *l2 = fmin(*l2, hi[dir]);
+        *linf = fmin(*linf, hi[dir] * fmax(fabs(u[dir][0]), fabs(u[dir][1])));
     }
     free(pts);
 }
