@@ -175,6 +175,11 @@ START_TEST(pgd_linear_threshold)
     ck_assert_int_eq(lpc_pgd(m, x, N, D, 1, 1, NULL, radii, 2, &o, NULL, ra), LPC_OK);
     ck_assert_double_eq(ra[0], 1.0);
     ck_assert_double_eq(ra[1], 0.0);
+    /* An all-zero sample is a valid input (only FMN's ratios divide by |x|). */
+    const float zero[D] = {0};
+    ck_assert_int_eq(lpc_pgd(m, zero, 1, D, 1, 1, NULL, radii, 2, &o, NULL, ra), LPC_OK);
+    ck_assert_int_eq(lpc_random_search(m, zero, 1, D, 1, 1, NULL, radii, 2, NULL, NULL, ra),
+                     LPC_OK);
     free(x);
     lpc_module_free(m);
 }

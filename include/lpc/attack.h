@@ -9,7 +9,8 @@
  *    K >= 2, in evaluation mode (LPC_E_STATE otherwise). Parameter gradients
  *    are zero on return, also on failure.
  *  - x: n samples of c*h*w floats as the model takes them (normalised),
- *    row-major, borrowed; finite, and non-zero in the domain's space.
+ *    row-major, borrowed; finite (LPC_E_NUMERIC otherwise), and for lpc_fmn
+ *    non-zero in the domain's space (its ratios divide by the norm).
  *  - labels: n classes in [0, K), borrowed, or NULL for the model's own
  *    predictions on x. A sample the model already gets wrong is an attack
  *    success at distance 0.

@@ -107,7 +107,7 @@ void lpca_close(lpca_attack *a)
 
 lpc_status lpca_open(lpca_attack *a, const char *who, lpc_module *model, const float *x,
                      int64_t n, int c, int h, int w, lpc_attack_domain domain, const float *mean,
-                     const float *std)
+                     const float *std, int nonzero)
 {
     memset(a, 0, sizeof *a);
     if (!model || !x)
@@ -152,7 +152,8 @@ lpc_status lpca_open(lpca_attack *a, const char *who, lpc_module *model, const f
         a->scale[ch] = a->box ? std[ch] : 1.0;
         a->offset[ch] = a->box ? mean[ch] : 0.0;
     }
-    /* Every sample must be finite, non-zero and (pixel domain) in the box. */
+    /* Every sample must be finite, (pixel domain) in the box and, where
+     * ratios are asked for, non-zero. */
     for (int64_t i = 0; i < n; i++) {
         double sq = 0.0;
         for (int64_t q = 0; q < a->d; q++) {
@@ -166,7 +167,7 @@ lpc_status lpca_open(lpca_attack *a, const char *who, lpc_module *model, const f
             }
             sq += p * p;
         }
-        if (!isfinite(sq) || sq == 0.0) {
+        if (!isfinite(sq) || (nonzero && sq == 0.0)) {
             lpca_close(a);
             return lpci_error(LPC_E_NUMERIC, "%s: sample %lld is %s", who, (long long)i,
                               sq == 0.0 ? "all zero (its ratio is undefined)" : "not finite");

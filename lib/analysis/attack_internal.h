@@ -34,11 +34,12 @@ typedef struct {
     int32_t *y;    /* LPCA_CHUNK labels of the chunk */
 } lpca_attack;
 
-/* Checks the common arguments (model, x, shapes, domain) and sets up a; on
+/* Checks the common arguments (model, x finite, shapes, domain; with
+ * nonzero, every sample non-zero in the domain's space) and sets up a; on
  * failure a is freed. labels are checked once K is known (lpca_chunk). */
 lpc_status lpca_open(lpca_attack *a, const char *who, lpc_module *model, const float *x,
                      int64_t n, int c, int h, int w, lpc_attack_domain domain, const float *mean,
-                     const float *std);
+                     const float *std, int nonzero);
 void lpca_close(lpca_attack *a);
 /* Loads samples [base, base + m) into a->p0 and their labels into a->y
  * (labels NULL: the model's predictions). */

@@ -162,7 +162,7 @@ lpc_status lpc_pgd(lpc_module *model, const float *x, int64_t n, int c, int h, i
         s = check_options(who, &o, c);
     lpca_attack a;
     if (s == LPC_OK)
-        s = lpca_open(&a, who, model, x, n, c, h, w, o.domain, o.mean, o.std);
+        s = lpca_open(&a, who, model, x, n, c, h, w, o.domain, o.mean, o.std, 0);
     if (s != LPC_OK)
         return s;
     pgd_buf f = {0};

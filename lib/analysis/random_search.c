@@ -214,7 +214,7 @@ lpc_status lpc_random_search(lpc_module *model, const float *x, int64_t n, int c
         s = check_options(who, &o, c);
     lpca_attack a;
     if (s == LPC_OK)
-        s = lpca_open(&a, who, model, x, n, c, h, w, o.domain, o.mean, o.std);
+        s = lpca_open(&a, who, model, x, n, c, h, w, o.domain, o.mean, o.std, 0);
     if (s != LPC_OK)
         return s;
     layout l = h == 1 && w == 1 ? (layout){1, 1, c} : (layout){c, h, w};
