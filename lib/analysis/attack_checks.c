@@ -111,7 +111,7 @@ lpc_status lpc_attack_checks(lpc_module *model, const float *x, int64_t n, int c
     pg.mean = o.mean;
     pg.std = o.std;
     /* PGD at the radius, then with twice the steps and starts. */
-    double ra[2];
+    double ra[2] = {0.0, 0.0};
     s = lpc_pgd(model, x, n, c, h, w, labels, &o.radius, 1, &pg, NULL, &ra[0]);
     pg.steps *= 2;
     pg.restarts *= 2;
