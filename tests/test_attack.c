@@ -470,6 +470,43 @@ START_TEST(checks_plain_network)
 }
 END_TEST
 
+/* Masked gradients: logits scaled by 1e6 saturate the softmax, so the
+ * cross-entropy gradient is exactly 0 and PGD never moves from its start,
+ * while random search on the margin breaks every sample: black-box-weaker
+ * fails. */
+START_TEST(checks_flag_masked_gradients)
+{
+    enum { N = 10, D = 2 };
+    lpc_module *m = affine(D, 3, 91);
+    for (int i = 0; i < 2; i++) {
+        lpc_tensor *t = lpc_module_param(m, i);
+        for (int64_t q = 0; q < lpc_tensor_numel(t); q++)
+            lpc_tensor_data(t)[q] *= 1e6f;
+    }
+    float *x = uniform(N * D, -1, 1, 43);
+    double l2[N], linf[N], far = 0;
+    linear_distances(m, x, N, D, l2, linf);
+    for (int i = 0; i < N; i++)
+        far = fmax(far, linf[i]);
+    lpc_attack_checks_options o;
+    lpc_attack_checks_options_init(&o);
+    o.radius = 1.5 * far;
+    o.queries = 300;
+    unsigned passed = 0;
+    double v[LPC_ATTACK_CHECK_COUNT];
+    ck_assert_int_eq(lpc_attack_checks(m, x, N, D, 1, 1, NULL, &o, &passed, v), LPC_OK);
+    ck_assert_msg(!(passed & (1u << LPC_ATTACK_CHECK_BLACK_BOX_WEAKER)), "value %g",
+                  v[LPC_ATTACK_CHECK_BLACK_BOX_WEAKER]);
+    /* (PGD's random starts alone break the samples nearest the boundary.) */
+    ck_assert(v[LPC_ATTACK_CHECK_BLACK_BOX_WEAKER] <= -0.3);
+    /* The margin-based checks see through it. */
+    ck_assert(passed & (1u << LPC_ATTACK_CHECK_UNBOUNDED_PGD));
+    ck_assert(passed & (1u << LPC_ATTACK_CHECK_FMN_VS_DEEPFOOL));
+    free(x);
+    lpc_module_free(m);
+}
+END_TEST
+
 START_TEST(names)
 {
     ck_assert_str_eq(lpc_attack_norm_name(LPC_ATTACK_L2), "l2");
@@ -501,6 +538,7 @@ int main(void)
     tcase_add_test(tc, wrong_labels_break_at_zero);
     tcase_add_test(tc, random_search_linear);
     tcase_add_test(tc, checks_plain_network);
+    tcase_add_test(tc, checks_flag_masked_gradients);
     tcase_add_test(tc, names);
     suite_add_tcase(s, tc);
     return lpct_run(s);
