@@ -27,6 +27,8 @@
  *    do not depend on the thread count, and randomised attacks draw from a
  *    generator keyed by (seed, sample index), so they repeat bit for bit
  *    with the same seed.
+ *  - Outputs are arrays the caller allocates with the sizes stated; the
+ *    library keeps no pointer after a call returns.
  *  - Options: NULL means every default; a struct must come from its
  *    _options_init (LPC_E_ARG for a size of 0 or out-of-range fields).
  *  - A non-finite logit or input gradient is LPC_E_NUMERIC naming the
