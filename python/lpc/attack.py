@@ -1,5 +1,6 @@
 """Adversarial attacks of include/lpc/attack.h on a ``lpc.Model``: the Fast
-Minimum-Norm attack (``fmn``) and projected gradient descent (``pgd``).
+Minimum-Norm attack (``fmn``), projected gradient descent (``pgd``), the
+gradient-free ``random_search`` and the gradient-masking ``checks``.
 
 Inputs are the model's (normalised) float32 batches. ``mean`` and ``std``
 (one value per channel) switch to the pixel domain: the attack moves pixels
@@ -37,6 +38,20 @@ class _PgdOptions(ctypes.Structure):
                 ("domain", ctypes.c_int), ("mean", _F), ("std", _F)]
 
 
+class _RandomSearchOptions(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_size_t), ("norm", ctypes.c_int), ("queries", ctypes.c_int),
+                ("p_init", ctypes.c_double), ("seed", ctypes.c_uint64),
+                ("domain", ctypes.c_int), ("mean", _F), ("std", _F)]
+
+
+class _ChecksOptions(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_size_t), ("norm", ctypes.c_int), ("radius", ctypes.c_double),
+                ("steps", ctypes.c_int), ("restarts", ctypes.c_int), ("queries", ctypes.c_int),
+                ("acc_tolerance", ctypes.c_double), ("norm_tolerance", ctypes.c_double),
+                ("seed", ctypes.c_uint64), ("domain", ctypes.c_int), ("mean", _F), ("std", _F)]
+
+
+CHECKS = ("unbounded-pgd", "pgd-converged", "fmn-vs-deepfool", "black-box-weaker")
 _vp, _i64, _int = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
 lib.lpc_fmn_options_init.restype = None
 lib.lpc_fmn_options_init.argtypes = [ctypes.POINTER(_FmnOptions)]
@@ -48,6 +63,17 @@ lib.lpc_pgd_options_init.argtypes = [ctypes.POINTER(_PgdOptions)]
 lib.lpc_pgd.restype = _int
 lib.lpc_pgd.argtypes = [_vp, _F, _i64, _int, _int, _int, ctypes.POINTER(ctypes.c_int32), _D,
                         _int, ctypes.POINTER(_PgdOptions), _U8, _D]
+lib.lpc_random_search_options_init.restype = None
+lib.lpc_random_search_options_init.argtypes = [ctypes.POINTER(_RandomSearchOptions)]
+lib.lpc_random_search.restype = _int
+lib.lpc_random_search.argtypes = [_vp, _F, _i64, _int, _int, _int, ctypes.POINTER(ctypes.c_int32),
+                                  _D, _int, ctypes.POINTER(_RandomSearchOptions), _U8, _D]
+lib.lpc_attack_checks_options_init.restype = None
+lib.lpc_attack_checks_options_init.argtypes = [ctypes.POINTER(_ChecksOptions)]
+lib.lpc_attack_checks.restype = _int
+lib.lpc_attack_checks.argtypes = [_vp, _F, _i64, _int, _int, _int, ctypes.POINTER(ctypes.c_int32),
+                                  ctypes.POINTER(_ChecksOptions), ctypes.POINTER(ctypes.c_uint),
+                                  _D]
 
 
 def _choice(table, value, what):
@@ -132,3 +158,48 @@ def pgd(model, x, radii, labels=None, norm="linf", steps=50, restarts=1, step_fr
                       acc.ctypes.data_as(_D)))
     del keep, y
     return acc, ok.astype(bool)
+
+
+def random_search(model, x, radii, labels=None, norm="linf", queries=1000, p_init=0.0, seed=0,
+                  mean=None, std=None):
+    """lpc_random_search: (robust accuracy per radius, success n x radii as
+    bool). p_init 0 means Square Attack's 0.05 (Linf) or 0.1 (L2)."""
+    x, n, c, h, w, y, yp = _shape(model, x, labels)
+    rad = np.ascontiguousarray(np.atleast_1d(np.asarray(radii, np.float64)))
+    opt = _RandomSearchOptions()
+    lib.lpc_random_search_options_init(ctypes.byref(opt))
+    opt.norm = _choice(_NORMS, norm, "norm")
+    opt.queries = int(queries)
+    opt.p_init = float(p_init)
+    opt.seed = int(seed)
+    keep = _domain(opt, mean, std, c)
+    acc = np.empty(len(rad), np.float64)
+    ok = np.empty((n, len(rad)), np.uint8)
+    check(lib.lpc_random_search(model._net, x.ctypes.data_as(_F), n, c, h, w, yp,
+                                rad.ctypes.data_as(_D), len(rad), ctypes.byref(opt),
+                                ok.ctypes.data_as(_U8), acc.ctypes.data_as(_D)))
+    del keep, y
+    return acc, ok.astype(bool)
+
+
+def checks(model, x, radius, labels=None, norm="linf", steps=50, restarts=1, queries=1000,
+           acc_tolerance=0.02, norm_tolerance=0.05, seed=0, mean=None, std=None):
+    """lpc_attack_checks: {check name: (passed, value)} for the names in
+    CHECKS (see doc/robustness.md)."""
+    x, n, c, h, w, y, yp = _shape(model, x, labels)
+    opt = _ChecksOptions()
+    lib.lpc_attack_checks_options_init(ctypes.byref(opt))
+    opt.norm = _choice(_NORMS, norm, "norm")
+    opt.radius = float(radius)
+    opt.steps, opt.restarts, opt.queries = int(steps), int(restarts), int(queries)
+    opt.acc_tolerance, opt.norm_tolerance = float(acc_tolerance), float(norm_tolerance)
+    opt.seed = int(seed)
+    keep = _domain(opt, mean, std, c)
+    passed = ctypes.c_uint()
+    values = np.empty(len(CHECKS), np.float64)
+    check(lib.lpc_attack_checks(model._net, x.ctypes.data_as(_F), n, c, h, w, yp,
+                                ctypes.byref(opt), ctypes.byref(passed),
+                                values.ctypes.data_as(_D)))
+    del keep, y
+    return {name: (bool(passed.value >> i & 1), float(values[i]))
+            for i, name in enumerate(CHECKS)}

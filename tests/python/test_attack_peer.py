@@ -172,6 +172,21 @@ def main():
                 expect(abs(ra[0] - peer) <= tol,
                        f"PGD {norm} eps {eps}{' random start' if rs else ''}: robust accuracy "
                        f"liblpc {ra[0]:.4f}, torchattacks {peer:.4f} (foolbox {fbra:.4f})")
+    # The binding's other two entry points: random search is no stronger
+    # than PGD, and the checks that do not depend on PGD's budget pass on
+    # this plain network (pgd-converged is printed: 50 steps and one start
+    # are not quite converged here).
+    eps = RADII["linf"][1]
+    ra_pgd, _ = lpc.attack.pgd(model, x, [eps], y32, mean=MEAN, std=STD)
+    ra_rs, _ = lpc.attack.random_search(model, x, [eps], y32, queries=300, mean=MEAN, std=STD)
+    expect(ra_rs[0] >= ra_pgd[0] - 0.02,
+           f"random search robust accuracy {ra_rs[0]:.4f} >= PGD's {ra_pgd[0]:.4f} - 0.02")
+    res = lpc.attack.checks(model, x, eps, y32, queries=300, mean=MEAN, std=STD)
+    for name, (ok, value) in res.items():
+        if name == "pgd-converged":
+            print(f"info: check {name}: {'passes' if ok else 'fails'}, value {value:.4g}")
+        else:
+            expect(ok, f"check {name}: value {value:.4g}")
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")
         return 1
