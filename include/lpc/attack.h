@@ -168,7 +168,8 @@ LPC_API lpc_status lpc_random_search(lpc_module *model, const float *x, int64_t 
  * Carlini et al. 2019), each a pass/fail flag with its measured value:
  *  UNBOUNDED_PGD   PGD on the margin loss with a radius 1000 times the
  *                  largest sample norm (the whole box in the pixel domain)
- *                  breaks every sample; value: its robust accuracy (pass: 0).
+ *                  and at least 10 random starts breaks every sample;
+ *                  value: its robust accuracy (pass: 0).
  *  PGD_CONVERGED   doubling PGD's steps and restarts at `radius` changes
  *                  robust accuracy by at most acc_tolerance; value: the
  *                  change.
