@@ -44,6 +44,24 @@ static double median(double *v, int64_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* |v|_2 or |v|_inf of d floats, in double. */
+static double norm_f(const float *v, int64_t d, lpc_attack_norm norm)
+{
+    double s = 0.0;
+    if (norm == LPC_ATTACK_LINF) {
+        /* Not fmax: Debian's aarch64-linux-gnu-gcc 12 crashes vectorising an
+         * fmax reduction of widened floats (vect_transform_reduction). */
+        for (int64_t q = 0; q < d; q++) {
+            double a = fabs((double)v[q]);
+            s = a > s ? a : s;
+        }
+        return s;
+    }
+    for (int64_t q = 0; q < d; q++)
+        s += (double)v[q] * v[q];
+    return sqrt(s);
+}
+
 /* The radius that covers the whole domain for every sample. */
 static double unbounded_radius(const lpc_attack_checks_options *o, const float *x, int64_t n,
                                int64_t d)
@@ -51,14 +69,8 @@ static double unbounded_radius(const lpc_attack_checks_options *o, const float *
     if (o->domain == LPC_ATTACK_DOMAIN_PIXEL_BOX)
         return o->norm == LPC_ATTACK_LINF ? 1.0 : sqrt((double)d);
     double big = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        double s = 0.0;
-        for (int64_t q = 0; q < d; q++) {
-            double v = fabs((double)x[i * d + q]);
-            s = o->norm == LPC_ATTACK_LINF ? fmax(s, v) : s + v * v;
-        }
-        big = fmax(big, o->norm == LPC_ATTACK_LINF ? s : sqrt(s));
-    }
+    for (int64_t i = 0; i < n; i++)
+        big = fmax(big, norm_f(x + i * d, d, o->norm));
     return UNBOUNDED_FACTOR * big;
 }
 
@@ -152,12 +164,8 @@ lpc_status lpc_attack_checks(lpc_module *model, const float *x, int64_t n, int c
         s = lpc_deepfool_perturb(model, x, n, c, h, w, LPC_DEEPFOOL_CANDIDATES,
                                  LPC_DEEPFOOL_OVERSHOOT, LPC_DEEPFOOL_MAX_ITER, r, NULL);
     if (s == LPC_OK) {
-        for (int64_t i = 0; i < n; i++) {
-            double sq = 0.0;
-            for (int64_t q = 0; q < d; q++)
-                sq += (double)r[i * d + q] * r[i * d + q];
-            nd[i] = sqrt(sq);
-        }
+        for (int64_t i = 0; i < n; i++)
+            nd[i] = norm_f(r + i * d, d, LPC_ATTACK_L2);
         double mf = median(nf, n), md = median(nd, n);
         v[LPC_ATTACK_CHECK_FMN_VS_DEEPFOOL] = md > 0.0 ? mf / md : (mf > 0.0 ? INFINITY : 1.0);
     }
