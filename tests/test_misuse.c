@@ -997,6 +997,125 @@ START_TEST(lipschitz)
 }
 END_TEST
 
+START_TEST(attacks)
+{
+    lpc_rng *rng = lpc_rng_new(10);
+    lpc_module *m = lpc_linear_new(4, 3, 1, rng);
+    float x[8] = {0.5f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0}, r[8];
+    const float mean[4] = {0, 0, 0, 0}, std[4] = {1, 1, 1, 1}, bad_std[4] = {1, 0, 1, 1};
+    const int32_t y[2] = {0, 7};
+    double norms[2], ra[2], radii[2] = {0.1, -1}, values[LPC_ATTACK_CHECK_COUNT];
+    unsigned char ok[2];
+    unsigned passed;
+    lpc_fmn_options fo;
+    lpc_pgd_options po;
+    lpc_random_search_options ro;
+    lpc_attack_checks_options co;
+    lpc_fmn_options_init(&fo);
+    lpc_pgd_options_init(&po);
+    lpc_random_search_options_init(&ro);
+    lpc_attack_checks_options_init(&co);
+    lpc_fmn_options_init(NULL); /* no-ops */
+    lpc_pgd_options_init(NULL);
+    lpc_random_search_options_init(NULL);
+    lpc_attack_checks_options_init(NULL);
+    /* Training mode. */
+    EXPECT(LPC_E_STATE, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fo, r, norms, NULL, ok));
+    EXPECT(LPC_E_STATE, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &po, ok, ra));
+    EXPECT(LPC_E_STATE, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, &ro, ok, ra));
+    EXPECT(LPC_E_STATE, lpc_attack_checks(m, x, 1, 4, 1, 1, NULL, &co, &passed, values));
+    lpc_module_set_train(m, 0);
+    /* NULL model, x or outputs; bad shapes; zero samples. */
+    EXPECT(LPC_E_ARG, lpc_fmn(NULL, x, 1, 4, 1, 1, NULL, &fo, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG, lpc_fmn(m, NULL, 1, 4, 1, 1, NULL, &fo, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fo, NULL, NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 0, 4, 1, 1, NULL, &fo, r, norms, NULL, ok));
+    EXPECT(LPC_E_SHAPE, lpc_fmn(m, x, 1, 5, 1, 1, NULL, &fo, r, norms, NULL, ok));
+    EXPECT(LPC_E_NUMERIC, lpc_fmn(m, x, 2, 4, 1, 1, NULL, &fo, r, norms, NULL, ok)); /* zero sample */
+    EXPECT(LPC_E_ARG, lpc_pgd(NULL, x, 1, 4, 1, 1, NULL, radii, 1, &po, ok, ra));
+    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &po, ok, NULL));
+    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, NULL, 1, &po, ok, ra));
+    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 0, &po, ok, ra));
+    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 2, &po, ok, ra)); /* radius < 0 */
+    EXPECT(LPC_E_ARG, lpc_random_search(NULL, x, 1, 4, 1, 1, NULL, radii, 1, &ro, ok, ra));
+    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, &ro, ok, NULL));
+    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 2, &ro, ok, ra));
+    EXPECT(LPC_E_ARG, lpc_attack_checks(NULL, x, 1, 4, 1, 1, NULL, &co, &passed, values));
+    EXPECT(LPC_E_ARG, lpc_attack_checks(m, x, 1, 4, 1, 1, NULL, &co, NULL, values));
+    EXPECT(LPC_E_ARG, lpc_attack_checks(m, NULL, 1, 4, 1, 1, NULL, &co, &passed, values));
+    /* Labels outside [0, K). */
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, y + 1, &fo, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, y + 1, radii, 1, &po, ok, ra));
+    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, y + 1, radii, 1, &ro, ok, ra));
+    /* Options out of range, or never initialised (size 0). */
+    lpc_fmn_options fb = fo;
+    fb.steps = 0;
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    fb = fo;
+    fb.min_step = 2 * fb.max_step;
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    fb = fo;
+    fb.gamma = 1.5;
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    fb = fo;
+    fb.norm = (lpc_attack_norm)9;
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    fb = fo;
+    fb.size = 0;
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    /* The pixel domain: needs mean and std, std > 0, pixels in [0,1]. */
+    fb = fo;
+    fb.domain = LPC_ATTACK_DOMAIN_PIXEL_BOX;
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    fb.mean = mean;
+    fb.std = bad_std;
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    fb.std = std;
+    x[0] = 2.0f; /* pixel 2 */
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    x[0] = 0.5f;
+    fb.domain = (lpc_attack_domain)5;
+    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    lpc_pgd_options pb = po;
+    pb.restarts = 0;
+    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &pb, ok, ra));
+    pb = po;
+    pb.step_fraction = -1;
+    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &pb, ok, ra));
+    pb = po;
+    pb.loss = (lpc_attack_loss)3;
+    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &pb, ok, ra));
+    pb = po;
+    pb.schedule = (lpc_attack_schedule)3;
+    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &pb, ok, ra));
+    lpc_random_search_options rb = ro;
+    rb.queries = 0;
+    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, &rb, ok, ra));
+    rb = ro;
+    rb.p_init = 2;
+    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, &rb, ok, ra));
+    lpc_attack_checks_options cb = co;
+    cb.radius = 0;
+    EXPECT(LPC_E_ARG, lpc_attack_checks(m, x, 1, 4, 1, 1, NULL, &cb, &passed, values));
+    cb = co;
+    cb.acc_tolerance = -1;
+    EXPECT(LPC_E_ARG, lpc_attack_checks(m, x, 1, 4, 1, 1, NULL, &cb, &passed, values));
+    /* A non-finite model output names the sample. */
+    lpc_tensor_data(lpc_module_param(m, 0))[0] = NAN;
+    EXPECT(LPC_E_NUMERIC, lpc_fmn(m, x, 1, 4, 1, 1, NULL, NULL, r, norms, NULL, ok));
+    EXPECT(LPC_E_NUMERIC, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, NULL, ok, ra));
+    EXPECT(LPC_E_NUMERIC, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, NULL, ok, ra));
+    /* Unknown enum values have no name. */
+    ck_assert_ptr_null(lpc_attack_norm_name((lpc_attack_norm)9));
+    ck_assert_ptr_null(lpc_attack_domain_name((lpc_attack_domain)9));
+    ck_assert_ptr_null(lpc_attack_loss_name((lpc_attack_loss)9));
+    ck_assert_ptr_null(lpc_attack_schedule_name((lpc_attack_schedule)9));
+    ck_assert_ptr_null(lpc_attack_check_name((lpc_attack_check)9));
+    lpc_module_free(m);
+    lpc_rng_free(rng);
+}
+END_TEST
+
 START_TEST(head)
 {
     lpc_rng *rng = lpc_rng_new(11);
@@ -1106,6 +1225,7 @@ int main(void)
     tcase_add_test(tc, ood_and_generalized_collapse);
     tcase_add_test(tc, deepfool);
     tcase_add_test(tc, lipschitz);
+    tcase_add_test(tc, attacks);
     tcase_add_test(tc, head);
     suite_add_tcase(s, tc);
     return lpct_run(s);

@@ -49,6 +49,8 @@ typedef struct {
     int32_t *pred_train, *pred_test;
     double acc_train, acc_test, robustness, seconds_analysis;
     int have_robustness;
+    double fmn_ratio, pgd_acc[2]; /* --attacks: median FMN ratio, PGD at AB_PGD_RADII */
+    int have_attacks;
     lpc_comm *comm; /* data-parallel ranks, NULL: alone */
     int rank;       /* only rank 0 writes files */
 } run;
@@ -254,6 +256,50 @@ static lpc_status picked_samples(const run *r, int64_t n, lpc_dataset **out)
     return s;
 }
 
+/* PGD's radii in pixel units (--attacks). */
+static const double AB_PGD_RADII[2] = {2.0 / 255, 8.0 / 255};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* --attacks: FMN (L2, the normalised input, as DeepFool) and PGD (Linf, in
+ * [0,1] pixels) on DeepFool's samples x (n, normalised) with labels y. */
+static lpc_status attacks(run *r, lpc_module *net, const float *x, const int32_t *y, int64_t n)
+{
+    const lpc_dataset *t = r->test;
+    int c = lpc_dataset_channels(t), h = lpc_dataset_height(t), w = lpc_dataset_width(t);
+    double *norms = malloc((size_t)n * sizeof *norms);
+    float *mean = malloc(2 * (size_t)c * sizeof *mean), *std = mean + c;
+    if (!norms || !mean) {
+        free(norms);
+        free(mean);
+        return LPC_E_NOMEM;
+    }
+    for (int i = 0; i < c; i++) {
+        mean[i] = (float)ex_trainer_mean(r->trainer)[i];
+        std[i] = (float)ex_trainer_std(r->trainer)[i];
+    }
+    lpc_status s = lpc_fmn(net, x, n, c, h, w, NULL, NULL, NULL, NULL, norms, NULL);
+    if (s == LPC_OK) {
+        qsort(norms, (size_t)n, sizeof *norms, cmp_double);
+        r->fmn_ratio = n % 2 ? norms[n / 2] : 0.5 * (norms[n / 2 - 1] + norms[n / 2]);
+        lpc_pgd_options o;
+        lpc_pgd_options_init(&o);
+        o.seed = (uint64_t)r->cell.seed;
+        o.domain = LPC_ATTACK_DOMAIN_PIXEL_BOX;
+        o.mean = mean;
+        o.std = std;
+        s = lpc_pgd(net, x, n, c, h, w, y, AB_PGD_RADII, 2, &o, NULL, r->pgd_acc);
+    }
+    free(norms);
+    free(mean);
+    r->have_attacks = s == LPC_OK;
+    return s;
+}
+
 /* DeepFool on the chosen test samples, normalised like training. */
 static int robustness(run *r)
 {
@@ -280,12 +326,16 @@ static int robustness(run *r)
                          lpc_dataset_height(r->test), lpc_dataset_width(r->test),
                          LPC_DEEPFOOL_CANDIDATES, LPC_DEEPFOOL_OVERSHOOT,
                          LPC_DEEPFOOL_MAX_ITER, NULL, &r->robustness);
+    lpc_status sa = s == LPC_OK && r->c->attacks ? attacks(r, net, lpc_tensor_cdata(x), y, n)
+                                                 : LPC_OK;
     lpc_ctx_free(ctx);
     lpc_batcher_free(b);
     lpc_dataset_free(chosen);
     if (s != LPC_OK)
         return fail(r, "DeepFool", s);
     r->have_robustness = 1;
+    if (sa != LPC_OK)
+        return fail(r, "FMN and PGD", sa);
     return 0;
 }
 
@@ -334,6 +384,7 @@ static void write_config(jw *w, const run *r, int threads)
     jw_end_arr(w);
     jw_int(w, "latent_dim", lpc_head_latent_dim(r->model));
     jw_int(w, "deepfool_samples", c->deepfool_samples);
+    jw_int(w, "attacks", c->attacks);
     char fid[256];
     ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING | EX_FIDELITY_ANALYSIS, fid, sizeof fid);
     jw_str(w, "conventions", fid[0] ? fid : "liblpc");
@@ -381,6 +432,11 @@ static int write_result(run *r, int threads)
         jw_num(&w, "robustness", r->robustness);
     else
         jw_null(&w, "robustness");
+    if (r->have_attacks) {
+        jw_num(&w, "fmn_median_ratio", r->fmn_ratio);
+        jw_num(&w, "pgd_linf_2_255", r->pgd_acc[0]);
+        jw_num(&w, "pgd_linf_8_255", r->pgd_acc[1]);
+    }
     ab_metrics_write(&w, "train", r->z_train, lpc_dataset_size(r->train), p,
                      lpc_dataset_labels(r->train), r->pred_train, k, lpc_tensor_cdata(wc),
                      r->c->fid.nc_flags, r->cell.name);

@@ -57,6 +57,8 @@ static void usage(FILE *f)
         "  --epochs N  --lrs A,B,..  --seeds N|S1,S2,..  --models M1,M2,..  --backbone B\n"
         "  --dataset D  --subset N (0 = all)  --gamma-max X  --deepfool-samples N\n"
         "  --protocol paper|compressed|ramp  --widths M,W,N  --batch N  --augment 0|1\n"
+        "  --attacks 0|1        also FMN (L2) and PGD (Linf, 2/255 and 8/255 in pixels)\n"
+        "                       on DeepFool's samples (Table 2; default 0)\n"
         "  --metrics-every E    training-set metrics every E epochs, in the cell's log\n"
         "                       (Fig. 5; 0 = off; presets: quick 1, fmnist 5, paper 20)\n"
         "  --lrs 1e-4,2e-4,4e-4,8e-4  the paper text's grid of four (the presets use five)\n");
@@ -83,6 +85,7 @@ static int parse(int argc, char **argv, options *o)
         {"subset", required_argument, 0, O_OVERRIDE},
         {"gamma-max", required_argument, 0, O_OVERRIDE},
         {"deepfool-samples", required_argument, 0, O_OVERRIDE},
+        {"attacks", required_argument, 0, O_OVERRIDE},
         {"protocol", required_argument, 0, O_OVERRIDE},
         {"widths", required_argument, 0, O_OVERRIDE}, {"batch", required_argument, 0, O_OVERRIDE},
         {"augment", required_argument, 0, O_OVERRIDE},

@@ -210,6 +210,8 @@ int ab_preset_override(ab_config *c, const char *what, const char *v)
         return ex_parse_long("--subset", v, 0, 1L << 40, &c->subset);
     if (strcmp(what, "deepfool-samples") == 0)
         return ex_parse_long("--deepfool-samples", v, 0, 1000000, &c->deepfool_samples);
+    if (strcmp(what, "attacks") == 0)
+        return ex_parse_long("--attacks", v, 0, 1, &c->attacks);
     if (strcmp(what, "batch") == 0)
         return ex_parse_long("--batch", v, 1, 65536, &c->batch);
     if (strcmp(what, "gamma-max") == 0)

@@ -27,6 +27,7 @@ typedef struct {
     int n_models;
     ex_fidelity fid;     /* the authors' conventions and the LR decay (fidelity.h) */
     long metrics_every;  /* training-set metrics every E epochs during training (0: off) */
+    long attacks;        /* 1: FMN and PGD on DeepFool's samples too (Table 2) */
 } ab_config;
 
 /* One point of the grid. */

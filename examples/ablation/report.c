@@ -25,6 +25,8 @@ static const struct {
     {"sigma_w_train", "final.train.sigma_w"}, {"sigma_w_test", "final.test.sigma_w"},
     {"cov_train", "final.train.cov"},       {"H_train", "final.train.H_per_dim"},
     {"robustness", "final.robustness"},
+    {"fmn_median_ratio", "final.fmn_median_ratio"}, {"pgd_linf_2_255", "final.pgd_linf_2_255"},
+    {"pgd_linf_8_255", "final.pgd_linf_8_255"},
 };
 
 typedef struct {
@@ -148,6 +150,24 @@ static void tables(FILE *f, const ab_config *c, const model_summary *ms)
                 pv(e, sizeof e, p, p ? p->acc : 0, "%.2f"),
                 fmt(g, sizeof g, &s->s[AB_ACC_TRAIN], "%.2f", 100),
                 fmt(h, sizeof h, &s->s[AB_R_TEST], "%.2f", 1), s->n_seeds ? lrs : "—");
+    }
+    int attacked = 0;
+    for (int m = 0; m < c->n_models; m++)
+        attacked |= ms[m].s[AB_FMN].n > 0;
+    if (!attacked)
+        return;
+    fprintf(f, "\n### Table 2, other attacks (--attacks 1)\n\n"
+               "FMN: median |r|_2 / |x|_2 (L2, normalised input, as DeepFool); PGD: robust "
+               "accuracy (Linf in [0,1] pixels, 50 steps, one random start).\n\n"
+               "| Model | FMN median ratio | DeepFool mean ratio | PGD acc 2/255 (%%) | PGD acc 8/255 (%%) |\n"
+               "|---|---|---|---|---|\n");
+    for (int m = 0; m < c->n_models; m++) {
+        const model_summary *s = &ms[m];
+        fprintf(f, "| %s | %s | %s | %s | %s |\n", s->name,
+                fmt(a, sizeof a, &s->s[AB_FMN], "%.4f", 1),
+                fmt(b, sizeof b, &s->s[AB_ROBUST], "%.4f", 1),
+                fmt(d, sizeof d, &s->s[AB_PGD_2], "%.2f", 100),
+                fmt(e, sizeof e, &s->s[AB_PGD_8], "%.2f", 100));
     }
 }
 

@@ -9,7 +9,7 @@
 /* Per-run quantities read from result.json (NaN when absent). */
 typedef enum {
     AB_ACC_TEST, AB_ACC_TRAIN, AB_R_TRAIN, AB_R_TEST, AB_SW_TRAIN, AB_SW_TEST, AB_COV_TRAIN,
-    AB_H_TRAIN, AB_ROBUST, AB_NUM_METRICS
+    AB_H_TRAIN, AB_ROBUST, AB_FMN, AB_PGD_2, AB_PGD_8, AB_NUM_METRICS
 } ab_metric;
 
 typedef struct {

@@ -18,6 +18,7 @@
 #include "analysis.h"
 #include "ood.h"
 #include "robust.h"
+#include "attack.h"
 #include "lipschitz.h"
 #include "io.h"
 #include "checkpoint.h"

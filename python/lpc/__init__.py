@@ -24,6 +24,7 @@ from .analysis import (KL_DEFAULT_K, analyze, binarity, gmm1d_fit, kl_entropy,
                        separation_ratio, sigma_w)
 from .model import Model, infer_spec, read_shapes
 from .ood import OODDetector, generalized_collapse, logit_scores, ood_metrics
+from . import attack  # lpc.attack.fmn, lpc.attack.pgd
 
 __version__ = _text(_c.lpc_version_string())
 
