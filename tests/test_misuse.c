@@ -448,6 +448,56 @@ START_TEST(optimizer_and_schedules)
                                         0.7, &out));
     EXPECT(LPC_E_ARG, lpc_schedule_eval(LPC_PROTOCOL_RAMP, LPC_SCHED_GAMMA, 0, 0, 10, 10, 100,
                                         0.0, &out));
+
+    /* Generic building blocks: out, epoch, options size and ranges. */
+    lpc_gamma_two_phase_options_init(NULL);
+    lpc_lr_cosine_options_init(NULL);
+    lpc_gamma_two_phase_options go;
+    lpc_lr_cosine_options lo;
+    lpc_gamma_two_phase_options_init(&go);
+    lpc_lr_cosine_options_init(&lo);
+    out = 7.0;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, NULL));
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, -1, &out));
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, (int64_t)1 << 31, &out));
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, NULL));
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, -1, &out));
+    go.size = sizeof go + 8;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    go.size = 0;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lo.size = 1;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    lpc_gamma_two_phase_options_init(&go);
+    go.factor_1 = 1.0;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    go.factor_1 = 1.0 + 1e-12; /* would take ~1e13 multiplications */
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lpc_gamma_two_phase_options_init(&go);
+    go.max_2 = go.max_1 / 2;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    go.max_2 = INFINITY;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lpc_gamma_two_phase_options_init(&go);
+    go.initial = NAN;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lpc_gamma_two_phase_options_init(&go);
+    go.step_2 = 0;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lpc_lr_cosine_options_init(&lo);
+    lo.floor = 2 * lo.lr;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    lpc_lr_cosine_options_init(&lo);
+    lo.warmup_begin = 5;
+    lo.warmup_end = 5;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    lpc_lr_cosine_options_init(&lo);
+    lo.warmup_factor = 0.0;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    lpc_lr_cosine_options_init(&lo);
+    lo.total = 0;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    ck_assert(out == 7.0); /* failures leave the out-value alone */
 }
 END_TEST
 
