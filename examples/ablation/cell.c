@@ -348,7 +348,7 @@ static void write_config(jw *w, const run *r, int threads)
     jw_end_arr(w);
     jw_int(w, "latent_dim", lpc_head_latent_dim(r->model));
     jw_int(w, "deepfool_samples", c->deepfool_samples);
-    char fid[256];
+    char fid[512];
     ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING | EX_FIDELITY_ANALYSIS, fid, sizeof fid);
     jw_str(w, "conventions", fid[0] ? fid : "liblpc");
     jw_int(w, "metrics_every", c->metrics_every);

@@ -54,6 +54,26 @@ static void paper(ab_config *c, int cifar100)
         c->seeds[i] = i;
 }
 
+/* The authors' current configuration `schedule` (schedules.h): their grid
+ * of four rates 1e-4..8e-4, penultimate widths 64/128/32, 1000 epochs,
+ * their weight decay, metrics every 50 epochs (their logging period). */
+static int current(ab_config *c, const char *schedule)
+{
+    int i = 0;
+    while (i < ex_schedule_count() && strcmp(ex_schedule_at(i)->name, schedule) != 0)
+        i++;
+    if (i == ex_schedule_count() || strcmp(schedule, "imagenet") == 0)
+        return 0; /* no ImageNet reader for a preset of it */
+    paper(c, strcmp(schedule, "cifar100") == 0);
+    c->epochs = ex_schedule_at(i)->lr.total;
+    c->wd = ex_schedule_at(i)->weight_decay;
+    c->metrics_every = 50;
+    memcpy(c->widths, (int[]){64, 128, 32}, sizeof c->widths);
+    c->n_lrs = 4;
+    c->fid.schedule = i + 1;
+    return 1;
+}
+
 static const struct {
     const char *name, *what;
 } presets[] = {
@@ -61,12 +81,18 @@ static const struct {
     {"fmnist", "full Fashion-MNIST, resnet-small, pad-4 crop + flip, 60 epochs, ramp"},
     {"paper-cifar10", "CIFAR-10 (--dataset cifar10:DIR), ResNet-18, 800 epochs, paper protocol, 5 LRs x 5 seeds"},
     {"paper-cifar100", "CIFAR-100 (--dataset cifar100:DIR), ResNet-50, widths 128/256/32, as above"},
+    {"current-cifar10", "the authors' current CIFAR-10: ResNet-18, widths 64/128/32,\n"
+     "                     1000 epochs, --schedule cifar10, wd 5e-4, 4 LRs 1e-4..8e-4 x 5 seeds"},
+    {"current-cifar10-06", "as current-cifar10, final gamma 6e5 (--schedule cifar10-06)"},
+    {"current-cifar10-08", "as current-cifar10, final gamma 8e5 (--schedule cifar10-08)"},
+    {"current-cifar10-12", "as current-cifar10, final gamma 1.2e6 (--schedule cifar10-12)"},
+    {"current-cifar100", "CIFAR-100, ResNet-50, as current-cifar10 (--schedule cifar100)"},
 };
 
 void ab_preset_list(FILE *f)
 {
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-        fprintf(f, "  %-15s %s\n", presets[i].name, presets[i].what);
+        fprintf(f, "  %-18s %s\n", presets[i].name, presets[i].what);
 }
 
 int ab_preset_load(const char *name, ab_config *c)
@@ -79,7 +105,7 @@ int ab_preset_load(const char *name, ab_config *c)
         paper(c, 0);
     else if (strcmp(name, "paper-cifar100") == 0)
         paper(c, 1);
-    else {
+    else if (strncmp(name, "current-", 8) != 0 || !current(c, name + 8)) {
         fprintf(stderr, "error: unknown preset '%s'; known presets:\n", name);
         ab_preset_list(stderr);
         return 0;
@@ -187,6 +213,8 @@ int ab_preset_override(ab_config *c, const char *what, const char *v)
         return ex_parse_long("--deepfool-samples", v, 0, 1000000, &c->deepfool_samples);
     if (strcmp(what, "batch") == 0)
         return ex_parse_long("--batch", v, 1, 65536, &c->batch);
+    if (strcmp(what, "weight-decay") == 0)
+        return ex_parse_double("--weight-decay", v, 0, 10, &c->wd);
     if (strcmp(what, "gamma-max") == 0)
         return ex_parse_double("--gamma-max", v, 1e-12, 1e12, &c->gamma_max);
     if (strcmp(what, "lrs") == 0)
@@ -251,7 +279,7 @@ const char *ab_protocol_name(lpc_protocol p)
 
 void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
 {
-    char analysis[256];
+    char analysis[512];
     size_t len;
     ab_cell_training_identity(c, cell, buf, n);
     ex_fidelity_describe(&c->fid, EX_FIDELITY_ANALYSIS, analysis, sizeof analysis);
@@ -261,7 +289,7 @@ void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t
 
 void ab_cell_training_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
 {
-    char fid[256];
+    char fid[512];
     ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING, fid, sizeof fid);
     snprintf(buf, n,
              "model=%s lr=%.17g seed=%ld dataset=%s subset=%ld backbone=%s protocol=%s "

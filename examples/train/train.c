@@ -20,7 +20,7 @@ typedef struct {
     ex_backbone backbone;
     long epochs, seed, threads, subset, batch;
     double lr, wd, gamma_max, reach;
-    int widths[3], augment, protocol_set, quiet;
+    int widths[3], augment, protocol_set, quiet, print_schedule;
     lpc_protocol protocol;
     ex_fidelity fid;
 } options;
@@ -35,16 +35,21 @@ static void usage(FILE *f)
         "  --dataset D          fashion-mnist | mnist:DIR | cifar10:DIR | cifar100:DIR |\n"
         "                       pngdir:DIR (DIR/train, DIR/test) (default fashion-mnist)\n"
         "  --epochs N           (default 10)        --batch N   (default 128)\n"
-        "  --lr X               (default 1e-3)      --wd X      (default 5e-4)\n"
+        "  --lr X               (default 1e-3)\n"
+        "  --weight-decay X     AdamW decoupled weight decay of every group, as the authors\n"
+        "                       (alias --wd; default 5e-4)\n"
         "  --seed N             (default 0)         --threads N (default 2)\n"
         "  --subset N           first N training images only\n"
         "  --widths M,W,N       penultimate widths mid,wide,narrow (default 64,128,16)\n"
-        "  --protocol P         paper | compressed | ramp (default: ramp below 800 epochs)\n"
+        "  --protocol P         paper | compressed | ramp (default: ramp below 800 epochs,\n"
+        "                       or below the clock of a --schedule)\n"
         "  --gamma-max X        ramp protocol final gamma (default 100)\n"
         "  --reach X            ramp protocol fraction of steps to reach it (default 0.7)\n"
         "  --no-augment         no random crop / flip (default on for ResNet backbones)\n"
         "  --json FILE          write acc_test, acc_train, sigma_w_train, seconds\n"
-        "  --quiet              only the summary line\n");
+        "  --quiet              only the summary line\n"
+        "  --print-schedule     print gamma and both groups' rates at the first step of\n"
+        "                       every epoch of this run, and exit without training\n");
     ex_fidelity_usage(f);
     fprintf(f, "  (lpc-train reports accuracy and Sigma_W only: --nc1 and --deepfool-pick act\n"
                "  in lpc-ablation)\n");
@@ -68,7 +73,11 @@ static int parse(int argc, char **argv, options *o)
         {"lr-decay", required_argument, 0, 'F'}, {"gamma", required_argument, 0, 'F'},
         {"margin-clamp", required_argument, 0, 'F'}, {"train-metrics", required_argument, 0, 'F'},
         {"nc1", required_argument, 0, 'F'}, {"deepfool-pick", required_argument, 0, 'F'},
-        {"authors", no_argument, 0, 'F'}, {0, 0, 0, 0}};
+        {"authors", no_argument, 0, 'F'}, {"schedule", required_argument, 0, 'F'},
+        {"gamma-final", required_argument, 0, 'F'}, {"warmup", required_argument, 0, 'F'},
+        {"warmup-factor", required_argument, 0, 'F'}, {"lr-hold", required_argument, 0, 'F'},
+        {"lr-floor", required_argument, 0, 'F'}, {"weight-decay", required_argument, 0, 'w'},
+        {"print-schedule", no_argument, 0, 'P'}, {0, 0, 0, 0}};
     ex_fidelity_default(&o->fid);
     int c, at;
     while ((c = getopt_long(argc, argv, "h", longopts, &at)) != -1) {
@@ -82,7 +91,7 @@ static int parse(int argc, char **argv, options *o)
         case 'e': ok = ex_parse_long("--epochs", optarg, 1, 100000, &o->epochs); break;
         case 'B': ok = ex_parse_long("--batch", optarg, 1, 65536, &o->batch); break;
         case 'l': ok = ex_parse_double("--lr", optarg, 1e-12, 10, &o->lr); break;
-        case 'w': ok = ex_parse_double("--wd", optarg, 0, 10, &o->wd); break;
+        case 'w': ok = ex_parse_double("--weight-decay", optarg, 0, 10, &o->wd); break;
         case 's': ok = ex_parse_long("--seed", optarg, 0, 1L << 40, &o->seed); break;
         case 't': ok = ex_parse_long("--threads", optarg, 1, 256, &o->threads); break;
         case 'n': ok = ex_parse_long("--subset", optarg, 1, 1L << 40, &o->subset); break;
@@ -93,6 +102,7 @@ static int parse(int argc, char **argv, options *o)
         case 'A': o->augment = 0; break;
         case 'j': o->json = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 'P': o->print_schedule = 1; break;
         default: ok = 0;
         }
         if (!ok) {
@@ -104,8 +114,13 @@ static int parse(int argc, char **argv, options *o)
         fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind]);
         return 0;
     }
+    ex_schedule sched;
+    int named = ex_fidelity_schedule(&o->fid, &sched);
+    if (named < 0)
+        return 0;
     if (!o->protocol_set)
-        o->protocol = o->epochs < 800 ? LPC_PROTOCOL_RAMP : LPC_PROTOCOL_PAPER;
+        o->protocol = o->epochs < (named ? sched.lr.total : 800) ? LPC_PROTOCOL_RAMP
+                                                                 : LPC_PROTOCOL_PAPER;
     if (o->augment < 0)
         o->augment = o->backbone != EX_BACKBONE_MLP;
     return 1;
@@ -158,6 +173,20 @@ static int write_json(const char *path, const char *model, double acc_test, doub
 }
 
 static int train_and_report(const options *po, lpc_comm *comm);
+
+/* --print-schedule: one line per epoch, at its first step. */
+static int print_schedule(state *st, long epochs, int rank)
+{
+    for (long e = 0; e < epochs && rank == 0; e++) {
+        double gamma, lr[2];
+        lpc_status s = ex_trainer_schedule_at(st->trainer, e, 0, &gamma, lr);
+        if (s != LPC_OK)
+            return fail(st, "evaluating the schedules", s);
+        printf("epoch %ld gamma %.17g lr %.17g lr_classifier %.17g\n", e + 1, gamma, lr[0], lr[1]);
+    }
+    release(st);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -213,6 +242,8 @@ static int train_and_report(const options *po, lpc_comm *comm)
         (s = ex_trainer_set_comm(st.trainer, comm)) != LPC_OK ||
         (s = ex_fidelity_apply(&o.fid, st.trainer)) != LPC_OK)
         return fail(&st, "setting up training", s);
+    if (o.print_schedule)
+        return print_schedule(&st, o.epochs, rank);
     if (!o.quiet && rank == 0)
         printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads, "
                "%d rank(s)\n", name, (long long)lpc_dataset_size(st.train),
