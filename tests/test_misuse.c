@@ -518,6 +518,20 @@ START_TEST(datasets_and_batcher)
     EXPECT(LPC_E_IO, lpc_dataset_load_cifar100("/nonexistent", 0, 1, &ds));
     EXPECT(LPC_E_ARG, lpc_dataset_load_cifar100("/nonexistent", 0, 1, NULL));
     EXPECT(LPC_E_IO, lpc_dataset_load_pngdir("/nonexistent", &ds));
+    lpc_imagedir_options_init(NULL);
+    lpc_imagedir_options io;
+    lpc_imagedir_options_init(&io);
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir(NULL, &io, &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir("/nonexistent", &io, NULL));
+    EXPECT(LPC_E_IO, lpc_dataset_load_imagedir("/nonexistent", NULL, &ds));
+    ck_assert_ptr_null(ds);
+    io.height = 8; /* width left 0 */
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir("/nonexistent", &io, &ds));
+    lpc_imagedir_options_init(&io);
+    io.channels = 2;
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir("/nonexistent", &io, &ds));
+    io.size = sizeof io + 1;
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir("/nonexistent", &io, &ds));
     EXPECT(LPC_E_ARG, lpc_dataset_load_pngdir(NULL, &ds));
     EXPECT(LPC_E_IO, lpc_dataset_load_pngdir_classes("/nonexistent", "/nonexistent2", &ds));
     EXPECT(LPC_E_ARG, lpc_dataset_load_pngdir_classes(NULL, "x", &ds));

@@ -87,5 +87,40 @@ LPC_API int64_t lpc_batcher_batches_per_epoch(const lpc_batcher *b);
  * epoch in progress, so the next call starts a new epoch from that state. */
 LPC_API lpc_status lpc_batcher_get_rng_state(const lpc_batcher *b, uint64_t state[4]);
 LPC_API lpc_status lpc_batcher_set_rng_state(lpc_batcher *b, const uint64_t state[4]);
+
+/* ---- image class folders (JPEG and PNG) ---- */
+/* Options of lpc_dataset_load_imagedir. */
+typedef struct {
+    size_t size;             /* sizeof the struct, set by lpc_imagedir_options_init */
+    int height, width;       /* both > 0: every image resized to height x width
+                              * (Pillow's bilinear filter, antialiased when
+                              * shrinking); both 0 (default): every image must
+                              * have the first one's size */
+    int channels;            /* 1 (grey) or 3 (RGB): every image converted to it
+                              * (grey from RGB with ITU-R 601 weights, as Pillow);
+                              * 0 (default): every image must have the first one's */
+    const char *classes_dir; /* NULL (default): dir's own sub-folders are the
+                              * classes; else the sub-folders of classes_dir (the
+                              * training set's folder) name them, as
+                              * lpc_dataset_load_pngdir_classes */
+} lpc_imagedir_options;
+
+LPC_BEGIN_DECLS
+/* Sets o->size = sizeof *o and the defaults above; NULL is a no-op. */
+LPC_API void lpc_imagedir_options_init(lpc_imagedir_options *o);
+/* Class folders dir/<class>/<file> of JPEG (.jpg, .jpeg) and PNG (.png)
+ * images (the content decides the format), classes in sorted folder-name
+ * order, files in sorted name order; hidden entries and non-regular files
+ * are skipped. Images are decoded in parallel over lpc_get_num_threads()
+ * threads; the result does not depend on the thread count. Each file is
+ * read with a bound (64 MiB) and images are bounded (16384 a side); grey
+ * and RGB images are read (PNG alpha is dropped, CMYK JPEG refused). o NULL
+ * means the defaults. Errors: LPC_E_ARG (NULL dir or out, bad options),
+ * LPC_E_IO (a folder or file cannot be read), LPC_E_FORMAT naming the file
+ * (damaged or truncated image, unsupported layout, a size or channel count
+ * other than the first image's when not converting, a class folder without
+ * images), LPC_E_NOMEM. On failure *out is NULL. Free with lpc_dataset_free. */
+LPC_API lpc_status lpc_dataset_load_imagedir(const char *dir, const lpc_imagedir_options *o,
+                                             lpc_dataset **out);
 LPC_END_DECLS
 #endif

@@ -1,0 +1,115 @@
+/* Image resizing with Pillow's bilinear filter (Image.resize(..., BILINEAR)):
+ * the same coefficients in the same 22-bit fixed point, horizontal pass
+ * first into 8 bits, then vertical, so the results match Pillow's. */
+#include <math.h>
+#include <string.h>
+#include "parse.h"
+
+#define PRECISION_BITS 22
+
+/* Taps of one axis: output i reads in[lo[i] .. lo[i] + n[i]) with weights
+ * k[i * taps ..]. */
+typedef struct {
+    int *lo, *n, taps;
+    int32_t *k;
+} axis;
+
+static void axis_free(axis *a)
+{
+    lpci_free(a->lo);
+    lpci_free(a->n);
+    lpci_free(a->k);
+}
+
+static double tent(double x)
+{
+    x = fabs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+static lpc_status axis_new(int in, int out, axis *a)
+{
+    double scale = (double)in / (double)out, filterscale = scale < 1.0 ? 1.0 : scale;
+    double support = filterscale; /* the tent's support 1, widened when shrinking */
+    memset(a, 0, sizeof *a);
+    a->taps = (int)ceil(support) * 2 + 1;
+    a->lo = lpci_malloc((size_t)out * sizeof *a->lo);
+    a->n = lpci_malloc((size_t)out * sizeof *a->n);
+    a->k = lpci_malloc((size_t)out * (size_t)a->taps * sizeof *a->k);
+    double *w = lpci_malloc((size_t)a->taps * sizeof *w);
+    if (!a->lo || !a->n || !a->k || !w) {
+        lpci_free(w);
+        axis_free(a);
+        return lpci_error(LPC_E_NOMEM, "resizing an image: out of memory");
+    }
+    for (int i = 0; i < out; i++) {
+        double center = ((double)i + 0.5) * scale, sum = 0.0;
+        int lo = (int)(center - support + 0.5), hi = (int)(center + support + 0.5);
+        lo = lo < 0 ? 0 : lo;
+        hi = hi > in ? in : hi;
+        for (int x = 0; x < hi - lo; x++)
+            sum += w[x] = tent(((double)(x + lo) - center + 0.5) / filterscale);
+        int32_t *k = a->k + (size_t)i * (size_t)a->taps;
+        for (int x = 0; x < hi - lo; x++) {
+            double v = sum != 0.0 ? w[x] / sum : 0.0;
+            k[x] = (int32_t)(v < 0 ? -0.5 + v * (1 << PRECISION_BITS)
+                                   : 0.5 + v * (1 << PRECISION_BITS));
+        }
+        a->lo[i] = lo;
+        a->n[i] = hi - lo;
+    }
+    lpci_free(w);
+    return LPC_OK;
+}
+
+static uint8_t clip8(int64_t v)
+{
+    v >>= PRECISION_BITS;
+    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* One pass along rows (stride 1) or columns (stride w) of a plane. */
+static void pass(const uint8_t *src, uint8_t *dst, const axis *a, int lines, int out,
+                 ptrdiff_t in_line, ptrdiff_t in_step, ptrdiff_t out_line, ptrdiff_t out_step)
+{
+    for (int l = 0; l < lines; l++)
+        for (int i = 0; i < out; i++) {
+            const int32_t *k = a->k + (size_t)i * (size_t)a->taps;
+            const uint8_t *p = src + l * in_line + a->lo[i] * in_step;
+            int64_t acc = (int64_t)1 << (PRECISION_BITS - 1);
+            for (int x = 0; x < a->n[i]; x++)
+                acc += (int64_t)p[x * in_step] * k[x];
+            dst[l * out_line + i * out_step] = clip8(acc);
+        }
+}
+
+lpc_status lpci_resize_bilinear(const uint8_t *src, int c, int h, int w, uint8_t *dst, int oh,
+                                int ow)
+{
+    size_t in_plane = (size_t)h * (size_t)w, out_plane = (size_t)oh * (size_t)ow;
+    if (oh == h && ow == w) {
+        memcpy(dst, src, (size_t)c * in_plane);
+        return LPC_OK;
+    }
+    axis ax = {0}, ay = {0};
+    uint8_t *mid = lpci_malloc((size_t)h * (size_t)ow);
+    lpc_status s = mid ? LPC_OK : lpci_error(LPC_E_NOMEM, "resizing an image: out of memory");
+    if (s == LPC_OK && ow != w)
+        s = axis_new(w, ow, &ax);
+    if (s == LPC_OK && oh != h)
+        s = axis_new(h, oh, &ay);
+    for (int k = 0; k < c && s == LPC_OK; k++) {
+        const uint8_t *in = src + (size_t)k * in_plane;
+        uint8_t *out = dst + (size_t)k * out_plane;
+        if (ow != w) /* rows: h lines of w -> ow */
+            pass(in, oh != h ? mid : out, &ax, h, ow, w, 1, ow, 1);
+        else
+            memcpy(mid, in, in_plane);
+        if (oh != h) /* columns: ow lines of h -> oh */
+            pass(mid, out, &ay, ow, oh, 1, ow, 1, ow);
+    }
+    lpci_free(mid);
+    axis_free(&ax);
+    axis_free(&ay);
+    return s;
+}
