@@ -5,6 +5,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "imagedir[-HxW[xC]]:DIR": JPEG/PNG class folders DIR/train and DIR/test,
+ * resized to H x W and converted to C channels when given; `size` is the
+ * text between "imagedir" and the colon. */
+static lpc_status load_imagedir(const char *size, size_t len, const char *dir, int train,
+                                lpc_dataset **out)
+{
+    lpc_imagedir_options o;
+    lpc_imagedir_options_init(&o);
+    if (len > 0) {
+        char buf[64], tail;
+        int n = 0;
+        if (len < sizeof buf) {
+            memcpy(buf, size, len);
+            buf[len] = '\0';
+            n = sscanf(buf, "-%dx%dx%d%c", &o.height, &o.width, &o.channels, &tail);
+        }
+        if (n != 2 && n != 3) {
+            fprintf(stderr, "error: image folder size '%.*s' is not -HxW or -HxWxC\n", (int)len,
+                    size);
+            return LPC_E_ARG;
+        }
+    }
+    /* A test set's classes are the training folders' names (it may lack one). */
+    char path[4096], classes[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, train ? "train" : "test");
+    snprintf(classes, sizeof classes, "%s/train", dir);
+    o.classes_dir = train ? NULL : classes;
+    return lpc_dataset_load_imagedir(path, &o, out);
+}
+
 static lpc_status load_dataset(const char *spec, int train, lpc_dataset **out)
 {
     const char *colon = strchr(spec, ':');
@@ -29,8 +59,11 @@ static lpc_status load_dataset(const char *spec, int train, lpc_dataset **out)
         return train ? lpc_dataset_load_pngdir(path, out)
                      : lpc_dataset_load_pngdir_classes(path, classes, out);
     }
+    if (len >= 8 && strncmp(spec, "imagedir", 8) == 0 && dir)
+        return load_imagedir(spec + 8, len - 8, dir, train, out);
     fprintf(stderr, "error: unknown dataset '%s' (fashion-mnist, mnist:DIR, cifar10:DIR, "
-                    "cifar100:DIR, cifar100-coarse:DIR, pngdir:DIR)\n", spec);
+                    "cifar100:DIR, cifar100-coarse:DIR, pngdir:DIR, imagedir[-HxW[xC]]:DIR)\n",
+            spec);
     return LPC_E_ARG;
 }
 
