@@ -1,7 +1,7 @@
 /* Image class folders (JPEG and PNG): listing and labels, conversion and
  * resizing (Pillow's bilinear filter, hand-computed), thread-count
  * independence, and the refusals: damaged files named, bad signatures,
- * sizes that differ, bad options. Images are written here with libjpeg and
+ * sizes that differ, bad options; the batcher's random resized crop. Images are written here with libjpeg and
  * libpng. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +258,110 @@ START_TEST(jpeg_decoder_bounds)
 }
 END_TEST
 
+/* Random resized crop in the batcher. */
+static lpc_dataset *ramp_images(int n, int c, int h, int w)
+{
+    uint8_t *px = malloc((size_t)n * c * h * w);
+    int32_t *y = calloc((size_t)n, sizeof *y);
+    for (int i = 0; i < n * c * h * w; i++)
+        px[i] = (uint8_t)((i * 37 + i / w * 11) % 251);
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_from_memory(px, y, n, c, h, w, 1, &ds), LPC_OK);
+    free(px);
+    free(y);
+    return ds;
+}
+
+static void one_batch(lpc_dataset *ds, uint64_t seed, int rrc, float *out)
+{
+    lpc_batcher *b = lpc_batcher_new(ds, lpc_dataset_size(ds), 0, seed, NULL, NULL);
+    ck_assert_ptr_nonnull(b);
+    if (rrc)
+        ck_assert_int_eq(lpc_batcher_set_random_resized_crop(b, 0.08, 1.0, 0.75, 4.0 / 3), LPC_OK);
+    ck_assert_int_eq(lpc_batcher_set_augment(b, 0, 1), LPC_OK);
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *x;
+    const int32_t *y;
+    ck_assert_int_eq(lpc_batcher_next(b, ctx, &x, &y), lpc_dataset_size(ds));
+    memcpy(out, lpc_tensor_cdata(x), (size_t)lpc_tensor_numel(x) * sizeof *out);
+    lpc_ctx_free(ctx);
+    lpc_batcher_free(b);
+}
+
+START_TEST(random_resized_crop)
+{
+    /* A 2 x 2 crop of a 4 x 4 image (scale 1/4, ratio 1) is the crop
+     * enlarged by the tent: per axis a, .75a + .25b, .25a + .75b, b. */
+    lpc_dataset *ds = ramp_images(1, 1, 4, 4);
+    lpc_batcher *b = lpc_batcher_new(ds, 1, 0, 5, NULL, NULL);
+    ck_assert_int_eq(lpc_batcher_set_random_resized_crop(b, 0.25, 0.25, 1.0, 1.0), LPC_OK);
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_tensor *x;
+    const int32_t *y;
+    const uint8_t *img = lpc_dataset_images(ds);
+    static const double wt[4][2] = {{1, 0}, {0.75, 0.25}, {0.25, 0.75}, {0, 1}};
+    for (int round = 0; round < 8; round++) {
+        ck_assert_int_eq(lpc_batcher_next(b, ctx, &x, &y), 1);
+        const float *o = lpc_tensor_cdata(x);
+        int matches = 0;
+        for (int cy = 0; cy <= 2; cy++)
+            for (int cx = 0; cx <= 2; cx++) {
+                int ok = 1;
+                for (int r = 0; r < 4; r++)
+                    for (int q = 0; q < 4; q++) {
+                        double v = 0;
+                        for (int j = 0; j < 2; j++)
+                            for (int t = 0; t < 2; t++)
+                                v += wt[r][j] * wt[q][t] * img[(cy + j) * 4 + cx + t];
+                        ok &= fabs(o[r * 4 + q] - v / 255.0) < 1e-5;
+                    }
+                matches += ok;
+            }
+        ck_assert_int_ge(matches, 1);
+        ck_assert_int_eq(lpc_batcher_next(b, ctx, &x, &y), 0); /* end of the epoch */
+        lpc_ctx_reset(ctx);
+    }
+    ck_assert_int_eq(lpc_batcher_set_random_resized_crop(b, 0.5, 0.25, 1, 1), LPC_E_ARG);
+    ck_assert_int_eq(lpc_batcher_set_random_resized_crop(b, 0.5, 1.5, 1, 1), LPC_E_ARG);
+    ck_assert_int_eq(lpc_batcher_set_random_resized_crop(b, 0.5, 1, 0, 1), LPC_E_ARG);
+    ck_assert_int_eq(lpc_batcher_set_random_resized_crop(NULL, 0.5, 1, 1, 1), LPC_E_ARG);
+    ck_assert_int_eq(lpc_batcher_set_random_resized_crop(b, 0, 0, 0, 0), LPC_OK); /* off */
+    lpc_ctx_free(ctx);
+    lpc_batcher_free(b);
+    lpc_dataset_free(ds);
+
+    /* The whole image (scale 1, ratio 1 of a square) is the image itself. */
+    ds = ramp_images(6, 3, 9, 9);
+    size_t len = (size_t)6 * 3 * 81;
+    float *plain = malloc(len * sizeof *plain), *crop = malloc(len * sizeof *crop);
+    lpc_batcher *p = lpc_batcher_new(ds, 6, 0, 1, NULL, NULL);
+    ctx = lpc_ctx_new();
+    ck_assert_int_eq(lpc_batcher_next(p, ctx, &x, &y), 6);
+    memcpy(plain, lpc_tensor_cdata(x), len * sizeof *plain);
+    lpc_batcher_free(p);
+    p = lpc_batcher_new(ds, 6, 0, 1, NULL, NULL);
+    ck_assert_int_eq(lpc_batcher_set_random_resized_crop(p, 1, 1, 1, 1), LPC_OK);
+    ck_assert_int_eq(lpc_batcher_next(p, ctx, &x, &y), 6);
+    for (size_t i = 0; i < len; i++)
+        ck_assert(fabsf(lpc_tensor_cdata(x)[i] - plain[i]) < 1e-6f);
+    lpc_batcher_free(p);
+    lpc_ctx_free(ctx);
+    /* Seeded: the same seed gives the same batch on 1 and 2 threads; another
+     * seed another batch. */
+    lpc_set_num_threads(1);
+    one_batch(ds, 42, 1, plain);
+    lpc_set_num_threads(2);
+    one_batch(ds, 42, 1, crop);
+    ck_assert_int_eq(memcmp(plain, crop, len * sizeof *plain), 0);
+    one_batch(ds, 43, 1, crop);
+    ck_assert_int_ne(memcmp(plain, crop, len * sizeof *plain), 0);
+    lpc_set_num_threads(1);
+    free(plain);
+    free(crop);
+    lpc_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("imagedir");
@@ -267,6 +371,7 @@ int main(void)
     tcase_add_test(tc, resize_bilinear);
     tcase_add_test(tc, mixed_formats_and_refusals);
     tcase_add_test(tc, jpeg_decoder_bounds);
+    tcase_add_test(tc, random_resized_crop);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

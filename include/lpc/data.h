@@ -75,6 +75,20 @@ LPC_API void lpc_batcher_free(lpc_batcher *b);
 /* Random crop with `pad` pixels of zero padding applied after normalisation
  * (so padding equals the channel mean) and horizontal flip with p = 0.5. */
 LPC_API lpc_status lpc_batcher_set_augment(lpc_batcher *b, int pad, int flip);
+/* Random resized crop, as torchvision's RandomResizedCrop(scale, ratio) for
+ * an output of the data set's own size: per sample, a crop of area fraction
+ * uniform in [scale_min, scale_max] and aspect ratio (width / height)
+ * log-uniform in [ratio_min, ratio_max] (ten tries, then the centre crop
+ * with the ratio clamped), resized back to the image size with Pillow's
+ * bilinear filter and normalised; then the flip of lpc_batcher_set_augment.
+ * It replaces the padded crop while on. The draws come from the batcher's
+ * generator before the parallel copy, so batches depend only on the seed.
+ * torchvision's defaults are (0.08, 1, 3/4, 4/3); all four 0 turn it off.
+ * LPC_E_ARG unless 0 < scale_min <= scale_max <= 1 and 0 < ratio_min <=
+ * ratio_max < inf. */
+LPC_API lpc_status lpc_batcher_set_random_resized_crop(lpc_batcher *b, double scale_min,
+                                                       double scale_max, double ratio_min,
+                                                       double ratio_max);
 /* Next batch as a temporary of ctx (N x C x H x W floats) plus labels (valid
  * until the next call). Returns the batch size (the last batch of an epoch
  * may be smaller), 0 at the end of an epoch (the next call starts a new

@@ -85,4 +85,11 @@ lpc_status lpci_parse_jpeg(const uint8_t *buf, size_t len, const char *name, int
  * LPC_E_NOMEM when the scratch space cannot be allocated. */
 lpc_status lpci_resize_bilinear(const uint8_t *src, int c, int h, int w, uint8_t *dst, int oh,
                                 int ow);
+/* The crop (cy, cx, ch, cw) of a planar 8-bit image (c x h x w), resized
+ * back to h x w with the filter of lpci_resize_bilinear (weights computed
+ * in double, no rounding to 8 bits), flipped horizontally when `flip`, and
+ * normalised through lut (c x 256, affine in the byte value) into dst
+ * (c x h x w floats). Allocates nothing. */
+void lpci_resized_crop_f32(const uint8_t *src, int c, int h, int w, int cy, int cx, int ch,
+                           int cw, int flip, const float *lut, float *dst);
 #endif

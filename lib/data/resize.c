@@ -113,3 +113,54 @@ lpc_status lpci_resize_bilinear(const uint8_t *src, int c, int h, int w, uint8_t
     axis_free(&ay);
     return s;
 }
+
+/* Tent weights of output index i of an axis of `in` samples (from `off`)
+ * mapped onto `out`: first tap *lo, count returned; w has room for
+ * 2 * ceil(in / out) + 1 taps (3 when in <= out). */
+static int taps_of(int i, int in, int out, int off, double *w, int *lo)
+{
+    double scale = (double)in / (double)out, fs = scale < 1.0 ? 1.0 : scale, sum = 0.0;
+    double center = ((double)i + 0.5) * scale;
+    int a = (int)(center - fs + 0.5), b = (int)(center + fs + 0.5);
+    a = a < 0 ? 0 : a;
+    b = b > in ? in : b;
+    for (int x = a; x < b; x++)
+        sum += w[x - a] = tent(((double)x - center + 0.5) / fs);
+    for (int x = 0; x < b - a; x++)
+        w[x] = sum != 0.0 ? w[x] / sum : 0.0;
+    *lo = a + off;
+    return b - a;
+}
+
+/* A crop is never larger than the output (it is part of an image of the
+ * output's size), so the tent is never widened: at most 3 taps. */
+#define MAX_TAPS 4
+
+void lpci_resized_crop_f32(const uint8_t *src, int c, int h, int w, int cy, int cx, int ch,
+                           int cw, int flip, const float *lut, float *dst)
+{
+    double wy[MAX_TAPS], wx[MAX_TAPS];
+    size_t plane = (size_t)h * (size_t)w;
+    for (int y = 0; y < h; y++) {
+        int y0, ny = taps_of(y, ch, h, cy, wy, &y0);
+        for (int x = 0; x < w; x++) {
+            int x0, nx = taps_of(x, cw, w, cx, wx, &x0);
+            int ox = flip ? w - 1 - x : x;
+            for (int k = 0; k < c; k++) {
+                const uint8_t *p = src + (size_t)k * plane;
+                double v = 0.0;
+                for (int j = 0; j < ny; j++) {
+                    const uint8_t *row = p + (size_t)(y0 + j) * (size_t)w + x0;
+                    double r = 0.0;
+                    for (int t = 0; t < nx; t++)
+                        r += wx[t] * row[t];
+                    v += wy[j] * r;
+                }
+                /* lut is affine in the byte value: lut[0] + v (lut[255] - lut[0]) / 255. */
+                const float *l = lut + k * 256;
+                dst[(size_t)k * plane + (size_t)y * (size_t)w + (size_t)ox] =
+                    (float)(l[0] + v * ((double)l[255] - l[0]) / 255.0);
+            }
+        }
+    }
+}
