@@ -258,6 +258,44 @@ START_TEST(jpeg_decoder_bounds)
 }
 END_TEST
 
+/* torchvision's Resize(S) + CenterCrop: a lossless 10 x 14 PNG to 6 x 6 with
+ * center_crop 0.75: shorter side 10 -> S = 8, longer int(8 * 14 / 10) = 11,
+ * offsets round(1) = 1 and round(2.5) = 2 (halves to even). */
+START_TEST(center_crop)
+{
+    make_root();
+    uint8_t rgb[10 * 14 * 3], planar[3 * 10 * 14], big[3 * 8 * 11];
+    for (int i = 0; i < 10 * 14 * 3; i++)
+        rgb[i] = (uint8_t)((i * 53) % 256);
+    for (int k = 0; k < 3; k++)
+        for (int p = 0; p < 140; p++)
+            planar[k * 140 + p] = rgb[p * 3 + k];
+    ck_assert_int_eq(mkdir(path_in("crop"), 0755), 0);
+    ck_assert_int_eq(mkdir(path_in("crop/a"), 0755), 0);
+    ck_assert_int_eq(lpct_write_png(path_in("crop/a/x.png"), rgb, 10, 14, 3), 0);
+    lpc_imagedir_options o;
+    lpc_imagedir_options_init(&o);
+    ck_assert(o.center_crop == 1.0);
+    o.height = o.width = 6;
+    o.center_crop = 0.75;
+    lpc_dataset *ds = NULL;
+    ck_assert_int_eq(lpc_dataset_load_imagedir(path_in("crop"), &o, &ds), LPC_OK);
+    ck_assert_int_eq(lpci_resize_bilinear(planar, 3, 10, 14, big, 8, 11), LPC_OK);
+    const uint8_t *got = lpc_dataset_images(ds);
+    for (int k = 0; k < 3; k++)
+        for (int y = 0; y < 6; y++)
+            for (int x = 0; x < 6; x++)
+                ck_assert_int_eq(got[(k * 6 + y) * 6 + x], big[(k * 8 + 1 + y) * 11 + 2 + x]);
+    lpc_dataset_free(ds);
+    o.center_crop = 0.01;
+    ck_assert_int_eq(lpc_dataset_load_imagedir(path_in("crop"), &o, &ds), LPC_E_ARG);
+    o.center_crop = 0.5;
+    o.height = o.width = 0;
+    ck_assert_int_eq(lpc_dataset_load_imagedir(path_in("crop"), &o, &ds), LPC_E_ARG);
+    drop_root();
+}
+END_TEST
+
 /* Random resized crop in the batcher. */
 static lpc_dataset *ramp_images(int n, int c, int h, int w)
 {
@@ -372,6 +410,7 @@ int main(void)
     tcase_add_test(tc, mixed_formats_and_refusals);
     tcase_add_test(tc, jpeg_decoder_bounds);
     tcase_add_test(tc, random_resized_crop);
+    tcase_add_test(tc, center_crop);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

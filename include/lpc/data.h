@@ -117,6 +117,13 @@ typedef struct {
                               * classes; else the sub-folders of classes_dir (the
                               * training set's folder) name them, as
                               * lpc_dataset_load_pngdir_classes */
+    double center_crop;      /* in [0.05, 1) with a size: torchvision's evaluation
+                              * transform Resize(S) + CenterCrop(height, width):
+                              * the shorter side resized to S = round(max(height,
+                              * width) / center_crop) keeping the aspect ratio,
+                              * then the centre height x width kept (0.875 is
+                              * ImageNet's 224 of 256); 1 (default): resized to
+                              * height x width directly */
 } lpc_imagedir_options;
 
 LPC_BEGIN_DECLS

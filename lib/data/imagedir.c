@@ -1,10 +1,12 @@
 /* JPEG and PNG class folders (listed by classdir.c), decoded in parallel,
  * converted to one channel count and resized to one size when asked. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "classdir.h"
 
-#define IMAGE_MAX_BYTES ((size_t)64 << 20) /* largest file read */
+#define IMAGE_MAX_BYTES ((size_t)64 << 20)    /* largest file read */
+#define RESIZED_MAX_VALUES ((size_t)64 << 20) /* largest intermediate of a centre crop */
 
 static const char png_magic[8] = {'\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n'};
 
@@ -17,7 +19,7 @@ static int is_image_name(const char *s)
 void lpc_imagedir_options_init(lpc_imagedir_options *o)
 {
     if (o)
-        *o = (lpc_imagedir_options){.size = sizeof *o};
+        *o = (lpc_imagedir_options){.size = sizeof *o, .center_crop = 1.0};
 }
 
 /* Reads and decodes one file (the content decides the format) into planar
@@ -54,6 +56,53 @@ static void convert(const uint8_t *in, int c_in, size_t plane, uint8_t *out, int
                                 in[2 * plane + i] * 7471u + 0x8000u) >> 16);
 }
 
+/* torchvision's Resize(S) + CenterCrop(ds->h, ds->w) of decoded pixels px,
+ * converted to the set's channels, into dst. */
+static lpc_status resize_center_crop(const char *path, const uint8_t *px, int c, int h, int w,
+                                     const lpc_dataset *ds, double fraction, uint8_t *dst)
+{
+    double side = (double)(ds->h > ds->w ? ds->h : ds->w) / fraction;
+    int rh, rw; /* the shorter side becomes S (as torchvision: the longer one truncated) */
+    if (h <= w) {
+        rh = (int)(side + 0.5);
+        rw = (int)((double)rh * w / h);
+    } else {
+        rw = (int)(side + 0.5);
+        rh = (int)((double)rw * h / w);
+    }
+    rh = rh < ds->h ? ds->h : rh;
+    rw = rw < ds->w ? ds->w : rw;
+    size_t plane = (size_t)h * (size_t)w, big = (size_t)rh * (size_t)rw;
+    if (big > RESIZED_MAX_VALUES / (size_t)ds->c)
+        return lpci_error(LPC_E_FORMAT, "%s: a %dx%d image resized to %dx%d for the centre "
+                          "crop exceeds %zu values", path, h, w, rh, rw, RESIZED_MAX_VALUES);
+    const uint8_t *conv = c == ds->c ? px : NULL;
+    uint8_t *own = c == ds->c ? NULL : lpci_malloc((size_t)ds->c * plane);
+    uint8_t *resized = lpci_malloc((size_t)ds->c * big);
+    lpc_status s = LPC_OK;
+    if ((!conv && !own) || !resized) {
+        s = lpci_error(LPC_E_NOMEM, "%s: out of memory", path);
+    } else {
+        if (own) {
+            convert(px, c, plane, own, ds->c);
+            conv = own;
+        }
+        s = lpci_resize_bilinear(conv, ds->c, h, w, resized, rh, rw);
+        if (s != LPC_OK)
+            lpci_error_context("%s", path);
+    }
+    /* CenterCrop's offsets: int(round((size - crop) / 2)), Python's round
+     * (halves to even, as nearbyint in the default rounding mode). */
+    int top = (int)nearbyint((rh - ds->h) / 2.0), left = (int)nearbyint((rw - ds->w) / 2.0);
+    for (int k = 0; k < ds->c && s == LPC_OK; k++)
+        for (int y = 0; y < ds->h; y++)
+            memcpy(dst + ((size_t)k * ds->h + y) * ds->w,
+                   resized + (size_t)k * big + (size_t)(top + y) * rw + left, (size_t)ds->w);
+    lpci_free(own);
+    lpci_free(resized);
+    return s;
+}
+
 /* Image i of the data set: decoded, converted and resized to the set's layout. */
 static lpc_status load_one(const char *path, const lpc_imagedir_options *o, lpc_dataset *ds,
                            int64_t i)
@@ -69,6 +118,8 @@ static lpc_status load_one(const char *path, const lpc_imagedir_options *o, lpc_
         s = lpci_error(LPC_E_FORMAT, "%s: image is %dx%dx%d (CxHxW) but the first image is "
                        "%dx%dx%d (ask for a size and a channel count to convert)", path, c, h, w,
                        ds->c, ds->h, ds->w);
+    } else if (o->center_crop < 1.0) { /* shorter side to S, then the centre */
+        s = resize_center_crop(path, px, c, h, w, ds, o->center_crop, dst);
     } else if (h == ds->h && w == ds->w) {
         convert(px, c, plane, dst, ds->c);
     } else if (!(conv = c == ds->c ? px : lpci_malloc((size_t)ds->c * plane))) {
@@ -97,10 +148,13 @@ static lpc_status check_options(const lpc_imagedir_options *in, lpc_imagedir_opt
     memcpy(o, in, in->size);
     if ((o->height == 0) != (o->width == 0) || o->height < 0 || o->width < 0 ||
         o->height > 16384 || o->width > 16384 ||
-        (o->channels != 0 && o->channels != 1 && o->channels != 3))
+        (o->channels != 0 && o->channels != 1 && o->channels != 3) ||
+        !(o->center_crop >= 0.05 && o->center_crop <= 1.0) ||
+        (o->center_crop < 1.0 && !o->height))
         return lpci_error(LPC_E_ARG, "lpc_dataset_load_imagedir: need height and width both 0 "
-                          "or both in 1..16384 and channels 0, 1 or 3; got %dx%d, %d channels",
-                          o->height, o->width, o->channels);
+                          "or both in 1..16384, channels 0, 1 or 3 and center_crop in [0.05, 1] "
+                          "(below 1 only with a size); got %dx%d, %d channels, center_crop %g",
+                          o->height, o->width, o->channels, o->center_crop);
     return LPC_OK;
 }
 
