@@ -55,6 +55,7 @@ static void usage(FILE *f)
         "  --dataset D  --subset N (0 = all)  --gamma-max X  --deepfool-samples N\n"
         "  --protocol paper|compressed|ramp  --widths M,W,N  --batch N  --augment 0|1\n"
         "  --weight-decay X     AdamW decoupled weight decay of every group (presets 5e-4)\n"
+        "  --resized-crop 0|1   RandomResizedCrop + flips instead of the padded crop\n"
         "  --metrics-every E    training-set metrics every E epochs, in the cell's log\n"
         "                       (Fig. 5; 0 = off; presets: quick 1, fmnist 5, paper 20)\n"
         "  --lrs 1e-4,2e-4,4e-4,8e-4  the paper text's grid of four (the presets use five)\n");
@@ -97,7 +98,8 @@ static int parse(int argc, char **argv, options *o)
         {"warmup-factor", required_argument, 0, O_OVERRIDE},
         {"lr-hold", required_argument, 0, O_OVERRIDE},
         {"lr-floor", required_argument, 0, O_OVERRIDE},
-        {"weight-decay", required_argument, 0, O_OVERRIDE}, {0, 0, 0, 0}};
+        {"weight-decay", required_argument, 0, O_OVERRIDE},
+        {"resized-crop", required_argument, 0, O_OVERRIDE}, {0, 0, 0, 0}};
     int c, idx;
     while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
         int ok = 1;

@@ -236,6 +236,13 @@ int ab_preset_override(ab_config *c, const char *what, const char *v)
         c->augment = (int)on;
         return 1;
     }
+    if (strcmp(what, "resized-crop") == 0) {
+        long on;
+        if (!ex_parse_long("--resized-crop", v, 0, 1, &on))
+            return 0;
+        c->resized_crop = (int)on;
+        return 1;
+    }
     if (strcmp(what, "metrics-every") == 0)
         return ex_parse_long("--metrics-every", v, 0, 100000, &c->metrics_every);
     int f = ex_fidelity_option(&c->fid, what, v);
@@ -299,4 +306,7 @@ void ab_cell_training_identity(const ab_config *c, const ab_cell *cell, char *bu
              ab_backbone_name(c->backbone), ab_protocol_name(c->protocol), c->epochs, c->batch,
              c->wd, c->gamma_max, c->reach, c->augment, c->widths[0], c->widths[1],
              c->widths[2], fid[0] ? " " : "", fid, c->metrics_every);
+    size_t len = strlen(buf);
+    if (c->resized_crop && len < n) /* only when on: earlier identities stay valid */
+        snprintf(buf + len, n - len, " resized_crop=1");
 }

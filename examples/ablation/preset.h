@@ -27,6 +27,7 @@ typedef struct {
     int n_models;
     ex_fidelity fid;     /* the authors' conventions and the LR decay (fidelity.h) */
     long metrics_every;  /* training-set metrics every E epochs during training (0: off) */
+    int resized_crop;    /* 1: RandomResizedCrop + flips instead of the padded crop */
 } ab_config;
 
 /* One point of the grid. */
@@ -44,7 +45,7 @@ int ab_preset_load(const char *name, ab_config *c);
 void ab_preset_list(FILE *f);
 /* Applies one override ("epochs", "lrs", "seeds", "backbone", "dataset",
  * "subset", "gamma-max", "models", "deepfool-samples", "protocol",
- * "widths", "augment", "metrics-every", and the options of
+ * "widths", "augment", "metrics-every", "weight-decay", "resized-crop", and the options of
  * ex_fidelity_option); 0 with a message on a bad value. */
 int ab_preset_override(ab_config *c, const char *what, const char *value);
 

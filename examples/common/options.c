@@ -5,28 +5,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "imagedir[-HxW[xC]]:DIR": JPEG/PNG class folders DIR/train and DIR/test,
- * resized to H x W and converted to C channels when given; `size` is the
- * text between "imagedir" and the colon. */
+/* "imagedir[-HxW[xC][cF]]:DIR": JPEG/PNG class folders DIR/train and
+ * DIR/test, resized to H x W and converted to C channels when given; F < 1:
+ * the test set through torchvision's Resize + CenterCrop (the training set
+ * is resized whole, for the batcher's crops). `size` is the text between
+ * "imagedir" and the colon. */
+static int parse_image_size(const char *size, size_t len, lpc_imagedir_options *o)
+{
+    char buf[64], *p = buf, *end;
+    if (len == 0)
+        return 1;
+    if (len >= sizeof buf || size[0] != '-')
+        return 0;
+    memcpy(buf, size, len);
+    buf[len] = '\0';
+    long v[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        if (*p != (i ? 'x' : '-'))
+            break;
+        v[i] = strtol(p + 1, &end, 10);
+        if (end == p + 1 || v[i] < 1 || v[i] > 16384)
+            return 0;
+        p = end;
+    }
+    if (!v[1])
+        return 0;
+    o->height = (int)v[0];
+    o->width = (int)v[1];
+    o->channels = (int)v[2];
+    if (*p == 'c') {
+        o->center_crop = strtod(p + 1, &end);
+        if (end == p + 1 || !(o->center_crop >= 0.05 && o->center_crop <= 1))
+            return 0;
+        p = end;
+    }
+    return *p == '\0';
+}
+
 static lpc_status load_imagedir(const char *size, size_t len, const char *dir, int train,
                                 lpc_dataset **out)
 {
     lpc_imagedir_options o;
     lpc_imagedir_options_init(&o);
-    if (len > 0) {
-        char buf[64], tail;
-        int n = 0;
-        if (len < sizeof buf) {
-            memcpy(buf, size, len);
-            buf[len] = '\0';
-            n = sscanf(buf, "-%dx%dx%d%c", &o.height, &o.width, &o.channels, &tail);
-        }
-        if (n != 2 && n != 3) {
-            fprintf(stderr, "error: image folder size '%.*s' is not -HxW or -HxWxC\n", (int)len,
-                    size);
-            return LPC_E_ARG;
-        }
+    if (!parse_image_size(size, len, &o)) {
+        fprintf(stderr, "error: image folder size '%.*s' is not -HxW, -HxWxC (C 1 or 3) with "
+                "an optional cF (centre crop fraction F of the test images in [0.05, 1])\n",
+                (int)len, size);
+        return LPC_E_ARG;
     }
+    if (train)
+        o.center_crop = 1.0;
     /* A test set's classes are the training folders' names (it may lack one). */
     char path[4096], classes[4096];
     snprintf(path, sizeof path, "%s/%s", dir, train ? "train" : "test");
@@ -62,7 +90,7 @@ static lpc_status load_dataset(const char *spec, int train, lpc_dataset **out)
     if (len >= 8 && strncmp(spec, "imagedir", 8) == 0 && dir)
         return load_imagedir(spec + 8, len - 8, dir, train, out);
     fprintf(stderr, "error: unknown dataset '%s' (fashion-mnist, mnist:DIR, cifar10:DIR, "
-                    "cifar100:DIR, cifar100-coarse:DIR, pngdir:DIR, imagedir[-HxW[xC]]:DIR)\n",
+                    "cifar100:DIR, cifar100-coarse:DIR, pngdir:DIR, imagedir[-HxW[xC][cF]]:DIR)\n",
             spec);
     return LPC_E_ARG;
 }

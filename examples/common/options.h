@@ -9,7 +9,9 @@
  * "cifar100-coarse:DIR", "pngdir:DIR" (DIR/train and DIR/test; test labels
  * follow the training folders' class names), "imagedir:DIR" (the same with
  * JPEG and PNG files), "imagedir-HxW:DIR" and "imagedir-HxWxC:DIR" (resized
- * to H x W, converted to C = 1 or 3 channels). Classes without a sample are
+ * to H x W, converted to C = 1 or 3 channels), with a suffix "cF" (e.g.
+ * imagedir-64x64c0.875:DIR) the test images through Resize + CenterCrop
+ * keeping the fraction F. Classes without a sample are
  * reported on stderr (a warning for the training set, a note for the test set). */
 lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out);
 /* Classes of ds without a sample, on stderr: a warning for a training set

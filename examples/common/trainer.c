@@ -126,6 +126,10 @@ lpc_status ex_trainer_set(ex_trainer *t, ex_train_setting what, double v)
         return LPC_OK;
     case EX_TRAIN_MARGIN_CLAMP:
         return lpc_head_set(t->head, LPC_HEAD_MARGIN_CLAMP, v != 0);
+    case EX_TRAIN_RESIZED_CROP:
+        return v != 0 ? lpc_batcher_set_random_resized_crop(t->batcher, 0.08, 1.0, 3.0 / 4.0,
+                                                            4.0 / 3.0)
+                      : lpc_batcher_set_random_resized_crop(t->batcher, 0, 0, 0, 0);
     }
     fprintf(stderr, "error: trainer setting %d: value %g is invalid\n", (int)what, v);
     return LPC_E_ARG;

@@ -22,6 +22,8 @@ typedef enum {
                                   * compressed protocols; default 0: capped at 1e6) */
     EX_TRAIN_MARGIN_CLAMP = 7, /* 1: ArcFace/CosFace clamp the target after the margin
                                 * (the head's LPC_HEAD_MARGIN_CLAMP); default 0 */
+    EX_TRAIN_RESIZED_CROP = 8, /* 1: torchvision's RandomResizedCrop (scale 0.08-1, ratio
+                                * 3/4-4/3) instead of the padded crop; default 0 */
 } ex_train_setting;
 
 /* Read-outs (ex_trainer_get). */

@@ -20,7 +20,7 @@ typedef struct {
     ex_backbone backbone;
     long epochs, seed, threads, subset, batch;
     double lr, wd, gamma_max, reach;
-    int widths[3], augment, protocol_set, quiet, print_schedule;
+    int widths[3], augment, protocol_set, quiet, print_schedule, resized_crop;
     lpc_protocol protocol;
     ex_fidelity fid;
 } options;
@@ -34,7 +34,8 @@ static void usage(FILE *f)
         "  --backbone B         mlp | resnet-small | resnet18 | resnet50 (default mlp)\n"
         "  --dataset D          fashion-mnist | mnist:DIR | cifar10:DIR | cifar100:DIR |\n"
         "                       pngdir:DIR (DIR/train, DIR/test) | imagedir:DIR (JPEG or\n"
-        "                       PNG) | imagedir-HxW[xC]:DIR (resized to HxW, C channels)\n"
+        "                       PNG) | imagedir-HxW[xC][cF]:DIR (resized to HxW, C channels;\n"
+        "                       test images: Resize + CenterCrop keeping F, e.g. c0.875)\n"
         "                       (default fashion-mnist)\n"
         "  --epochs N           (default 10)        --batch N   (default 128)\n"
         "  --lr X               (default 1e-3)\n"
@@ -48,6 +49,8 @@ static void usage(FILE *f)
         "  --gamma-max X        ramp protocol final gamma (default 100)\n"
         "  --reach X            ramp protocol fraction of steps to reach it (default 0.7)\n"
         "  --no-augment         no random crop / flip (default on for ResNet backbones)\n"
+        "  --resized-crop       augment with torchvision's RandomResizedCrop (area 0.08-1,\n"
+        "                       ratio 3/4-4/3) and flips instead of the padded crop\n"
         "  --json FILE          write acc_test, acc_train, sigma_w_train, seconds\n"
         "  --quiet              only the summary line\n"
         "  --print-schedule     print gamma and both groups' rates at the first step of\n"
@@ -79,7 +82,8 @@ static int parse(int argc, char **argv, options *o)
         {"gamma-final", required_argument, 0, 'F'}, {"warmup", required_argument, 0, 'F'},
         {"warmup-factor", required_argument, 0, 'F'}, {"lr-hold", required_argument, 0, 'F'},
         {"lr-floor", required_argument, 0, 'F'}, {"weight-decay", required_argument, 0, 'w'},
-        {"print-schedule", no_argument, 0, 'P'}, {0, 0, 0, 0}};
+        {"print-schedule", no_argument, 0, 'P'}, {"resized-crop", no_argument, 0, 'R'},
+        {0, 0, 0, 0}};
     ex_fidelity_default(&o->fid);
     int c, at;
     while ((c = getopt_long(argc, argv, "h", longopts, &at)) != -1) {
@@ -105,6 +109,7 @@ static int parse(int argc, char **argv, options *o)
         case 'j': o->json = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'P': o->print_schedule = 1; break;
+        case 'R': o->resized_crop = 1; break;
         default: ok = 0;
         }
         if (!ok) {
@@ -240,7 +245,9 @@ static int train_and_report(const options *po, lpc_comm *comm)
         (s = ex_trainer_set(st.trainer, EX_TRAIN_GAMMA_MAX, o.gamma_max)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_REACH, o.reach)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
-        (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK ||
+        (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_FLIP, o.augment || o.resized_crop)) !=
+            LPC_OK ||
+        (s = ex_trainer_set(st.trainer, EX_TRAIN_RESIZED_CROP, o.resized_crop)) != LPC_OK ||
         (s = ex_trainer_set_comm(st.trainer, comm)) != LPC_OK ||
         (s = ex_fidelity_apply(&o.fid, st.trainer)) != LPC_OK)
         return fail(&st, "setting up training", s);
