@@ -65,12 +65,23 @@ int ex_schedule_valid(const ex_schedule *s)
 
 int64_t ex_schedule_gamma_full_epoch(const ex_schedule *s)
 {
-    double g = 0.0;
-    int64_t e = 0;
-    /* At most a few hundred epochs for the configurations; bounded anyway. */
-    while (e < INT32_MAX && lpc_gamma_two_phase(&s->gamma, e, &g) == LPC_OK && g < s->gamma.max_2)
-        e = e < 1 ? 1 : e + 1;
-    return e < 1 ? 1 : e;
+    /* The updates of lpc_gamma_two_phase, counted: phase 1 at start,
+     * start + step_1, ... until max_1; phase 2 from the next epoch. */
+    const lpc_gamma_two_phase_options *o = &s->gamma;
+    double g = o->initial;
+    int64_t last = 1, next = o->start;
+    int grew = 0;
+    for (; g < o->max_1; grew = 1, next += o->step_1) {
+        g = fmin(g * o->factor_1, o->max_1);
+        last = next;
+    }
+    next = grew ? last + 1 : o->start;
+    while (g < o->max_2) {
+        g = fmin(g * o->factor_2, o->max_2);
+        last = next;
+        next += o->step_2;
+    }
+    return last;
 }
 
 lpc_status ex_schedule_clock(const ex_schedule *s, lpc_protocol p, int64_t epoch, int64_t step,
