@@ -98,23 +98,42 @@ lpc_status lpci_parse_jpeg(const uint8_t *buf, size_t len, const char *name, int
         snprintf(g.msg, sizeof g.msg, "unexpected output layout");
         longjmp(g.jump, 1);
     }
+    /* Rows arrive interleaved (W x C), 16 at a time, and go planar (C x H x W)
+     * at once, so only 16 rows are ever held twice. */
     size_t row = width * ch, plane = width * height;
-    packed = lpci_malloc(height * row);
+    packed = lpci_malloc(16 * row);
     planar = lpci_malloc(height * row);
     if (!packed || !planar) {
         snprintf(g.msg, sizeof g.msg, "out of memory");
         longjmp(g.jump, 1);
     }
     while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW rows[1] = {packed + (size_t)cinfo.output_scanline * row};
-        jpeg_read_scanlines(&cinfo, rows, 1);
+        JSAMPROW rows[16];
+        size_t at = cinfo.output_scanline, n = cinfo.output_height - at;
+        n = n < 16 ? n : 16;
+        for (size_t r = 0; r < n; r++)
+            rows[r] = packed + r * row;
+        n = jpeg_read_scanlines(&cinfo, rows, (JDIMENSION)n);
+        if (n == 0) { /* never with a memory source; no endless loop if it were */
+            snprintf(g.msg, sizeof g.msg, "decoder returned no rows");
+            longjmp(g.jump, 1);
+        }
+        if (ch == 1) {
+            memcpy(planar + at * width, packed, n * row);
+            continue;
+        }
+        for (size_t r = 0; r < n; r++) {
+            const uint8_t *src = packed + r * row;
+            uint8_t *p0 = planar + (at + r) * width, *p1 = p0 + plane, *p2 = p1 + plane;
+            for (size_t x = 0; x < width; x++) {
+                p0[x] = src[3 * x];
+                p1[x] = src[3 * x + 1];
+                p2[x] = src[3 * x + 2];
+            }
+        }
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
-    /* Interleaved (H x W x C) to planar (C x H x W). */
-    for (size_t k = 0; k < ch; k++)
-        for (size_t i = 0; i < plane; i++)
-            planar[k * plane + i] = packed[i * ch + k];
     lpci_free(packed);
     *c = (int)ch;
     *h = (int)height;

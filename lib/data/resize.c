@@ -68,19 +68,36 @@ static uint8_t clip8(int64_t v)
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-/* One pass along rows (stride 1) or columns (stride w) of a plane. */
-static void pass(const uint8_t *src, uint8_t *dst, const axis *a, int lines, int out,
-                 ptrdiff_t in_line, ptrdiff_t in_step, ptrdiff_t out_line, ptrdiff_t out_step)
+/* Horizontal pass: each of `lines` rows of w samples to `out` samples. */
+static void pass_rows(const uint8_t *src, uint8_t *dst, const axis *a, int lines, int w, int out)
 {
-    for (int l = 0; l < lines; l++)
+    for (int l = 0; l < lines; l++) {
+        const uint8_t *row = src + (size_t)l * (size_t)w;
         for (int i = 0; i < out; i++) {
             const int32_t *k = a->k + (size_t)i * (size_t)a->taps;
-            const uint8_t *p = src + l * in_line + a->lo[i] * in_step;
+            const uint8_t *p = row + a->lo[i];
             int64_t acc = (int64_t)1 << (PRECISION_BITS - 1);
             for (int x = 0; x < a->n[i]; x++)
-                acc += (int64_t)p[x * in_step] * k[x];
-            dst[l * out_line + i * out_step] = clip8(acc);
+                acc += (int64_t)p[x] * k[x];
+            dst[(size_t)l * (size_t)out + (size_t)i] = clip8(acc);
         }
+    }
+}
+
+/* Vertical pass: rows of `width` samples, `out` output rows; row by row so
+ * that the inner loop runs along contiguous samples. */
+static void pass_cols(const uint8_t *src, uint8_t *dst, const axis *a, int width, int out)
+{
+    for (int i = 0; i < out; i++) {
+        const int32_t *k = a->k + (size_t)i * (size_t)a->taps;
+        const uint8_t *p = src + (size_t)a->lo[i] * (size_t)width;
+        for (int x = 0; x < width; x++) {
+            int64_t acc = (int64_t)1 << (PRECISION_BITS - 1);
+            for (int t = 0; t < a->n[i]; t++)
+                acc += (int64_t)p[(size_t)t * (size_t)width + (size_t)x] * k[t];
+            dst[(size_t)i * (size_t)width + (size_t)x] = clip8(acc);
+        }
+    }
 }
 
 lpc_status lpci_resize_bilinear(const uint8_t *src, int c, int h, int w, uint8_t *dst, int oh,
@@ -102,11 +119,11 @@ lpc_status lpci_resize_bilinear(const uint8_t *src, int c, int h, int w, uint8_t
         const uint8_t *in = src + (size_t)k * in_plane;
         uint8_t *out = dst + (size_t)k * out_plane;
         if (ow != w) /* rows: h lines of w -> ow */
-            pass(in, oh != h ? mid : out, &ax, h, ow, w, 1, ow, 1);
+            pass_rows(in, oh != h ? mid : out, &ax, h, w, ow);
         else
             memcpy(mid, in, in_plane);
-        if (oh != h) /* columns: ow lines of h -> oh */
-            pass(mid, out, &ay, ow, oh, 1, ow, 1, ow);
+        if (oh != h) /* columns: h rows of ow -> oh rows */
+            pass_cols(mid, out, &ay, ow, oh);
     }
     lpci_free(mid);
     axis_free(&ax);
