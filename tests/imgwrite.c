@@ -82,3 +82,40 @@ int lpct_make_jpeg_folder(const char *root, int classes, int per_class, int h, i
     free(px);
     return 0;
 }
+
+int lpct_write_jpeg_many_scans(const char *path)
+{
+    static jpeg_scan_info scans[1 + 3 * 63 * 2];
+    int n = 0;
+    scans[n++] = (jpeg_scan_info){3, {0, 1, 2, 0}, 0, 0, 0, 0}; /* DC of all, full precision */
+    for (int c = 0; c < 3; c++)
+        for (int k = 1; k < 64; k++) {
+            scans[n++] = (jpeg_scan_info){1, {c, 0, 0, 0}, k, k, 0, 1}; /* first pass, Al 1 */
+            scans[n++] = (jpeg_scan_info){1, {c, 0, 0, 0}, k, k, 1, 0}; /* refinement */
+        }
+    uint8_t px[8 * 8 * 3];
+    for (int i = 0; i < 8 * 8 * 3; i++)
+        px[i] = (uint8_t)(i * 29);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    struct jpeg_compress_struct cinfo;
+    struct jpeg_error_mgr err;
+    cinfo.err = jpeg_std_error(&err);
+    jpeg_create_compress(&cinfo);
+    jpeg_stdio_dest(&cinfo, f);
+    cinfo.image_width = cinfo.image_height = 8;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    cinfo.scan_info = scans;
+    cinfo.num_scans = n;
+    jpeg_start_compress(&cinfo, TRUE);
+    for (int y = 0; y < 8; y++) {
+        JSAMPROW row = px + y * 24;
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    return fclose(f) == 0 ? 0 : -1;
+}

@@ -253,6 +253,12 @@ START_TEST(jpeg_decoder_bounds)
     ck_assert_int_eq(lpci_parse_jpeg(buf, len, path, &c, &h, &w, &px), LPC_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(lpc_last_error(), "too large"));
     lpci_free(buf);
+    /* A valid progressive JPEG of 379 scans is refused by the scan limit. */
+    ck_assert_int_eq(lpct_write_jpeg_many_scans(path), 0);
+    ck_assert_int_eq(lpci_read_file(path, 1 << 20, &buf, &len), LPC_OK);
+    ck_assert_int_eq(lpci_parse_jpeg(buf, len, path, &c, &h, &w, &px), LPC_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(lpc_last_error(), "more than 256 progressive scans"));
+    lpci_free(buf);
     unlink(path);
     free(path);
 }
