@@ -223,6 +223,8 @@ START_TEST(modules)
     EXPECT_NULL(lpc_resnet18_new(0, rng));
     EXPECT_NULL(lpc_resnet50_new(3, NULL));
     EXPECT_NULL(lpc_resnet_small_new(-1, rng));
+    EXPECT_NULL(lpc_wide_resnet50_2_new(0, rng));
+    ck_assert_ptr_null(lpc_resnet_block_name((lpc_resnet_block)-1));
 
     lpc_module_free(NULL);
     ck_assert_int_eq(lpc_module_num_params(NULL), -1);

@@ -274,8 +274,8 @@ void ab_cell_at(const ab_config *c, int i, ab_cell *out)
 
 const char *ab_backbone_name(ex_backbone b)
 {
-    static const char *names[] = {"mlp", "resnet-small", "resnet18", "resnet50"};
-    return b >= 0 && b <= EX_BACKBONE_RESNET50 ? names[b] : "?";
+    static const char *names[] = {"mlp", "resnet-small", "resnet18", "resnet50", "wrn50-2"};
+    return b >= 0 && b <= EX_BACKBONE_WRN50_2 ? names[b] : "?";
 }
 
 const char *ab_protocol_name(lpc_protocol p)

@@ -132,13 +132,15 @@ int ex_parse_backbone(const char *name, ex_backbone *out)
 {
     static const struct { const char *name; ex_backbone b; } table[] = {
         {"mlp", EX_BACKBONE_MLP}, {"resnet-small", EX_BACKBONE_RESNET_SMALL},
-        {"resnet18", EX_BACKBONE_RESNET18}, {"resnet50", EX_BACKBONE_RESNET50}};
+        {"resnet18", EX_BACKBONE_RESNET18}, {"resnet50", EX_BACKBONE_RESNET50},
+        {"wrn50-2", EX_BACKBONE_WRN50_2}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(name, table[i].name) == 0) {
             *out = table[i].b;
             return 1;
         }
-    fprintf(stderr, "error: unknown backbone '%s' (mlp, resnet-small, resnet18, resnet50)\n", name);
+    fprintf(stderr, "error: unknown backbone '%s' (mlp, resnet-small, resnet18, resnet50, "
+                    "wrn50-2)\n", name);
     return 0;
 }
 

@@ -17,7 +17,7 @@ lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out);
 /* Classes of ds without a sample, on stderr: a warning for a training set
  * (the model still has an output for them), a note for a test set. */
 void ex_report_empty_classes(const char *spec, int train, const lpc_dataset *ds);
-/* "mlp", "resnet-small", "resnet18", "resnet50". */
+/* "mlp", "resnet-small", "resnet18", "resnet50", "wrn50-2". */
 int ex_parse_backbone(const char *name, ex_backbone *out);
 /* Strict parsers: whole string, finite, in range; print an error and return 0 otherwise. */
 int ex_parse_long(const char *opt, const char *s, long lo, long hi, long *out);

@@ -102,13 +102,17 @@ def infer_spec(shapes, prefix=""):
         if stages != list(range(1, len(stages) + 1)) or not stages:
             raise ValueError(f"cannot infer the architecture: ResNet stages {stages}")
         bottleneck = "backbone.layer1.0.conv3.weight" in s
+        # Wide bottlenecks (WideResNet-50-2): inner width 2w, output 4w = 2 x inner.
+        wide = bottleneck and (need("backbone.layer1.0.conv3.weight")[0] ==
+                               2 * need("backbone.layer1.0.conv1.weight")[0])
         widths, blocks = [], []
         for st in stages:
             ids = {int(m.group(1)) for n in s
                    for m in [re.match(rf"backbone\.layer{st}\.(\d+)\.conv1\.weight$", n)] if m}
-            widths.append(need(f"backbone.layer{st}.0.conv1.weight")[0])
+            widths.append(need(f"backbone.layer{st}.0.conv1.weight")[0] // (2 if wide else 1))
             blocks.append(len(ids))
-        spec["backbone"] = {"kind": "resnet", "block": "bottleneck" if bottleneck else "basic",
+        block = "wide_bottleneck" if wide else "bottleneck" if bottleneck else "basic"
+        spec["backbone"] = {"kind": "resnet", "block": block,
                             "in_channels": conv1[1], "stem_width": conv1[0],
                             "widths": widths, "blocks": blocks}
         feature_dim = widths[-1] * (4 if bottleneck else 1)
@@ -154,7 +158,8 @@ def _build(spec, seed):
                 raise
         else:
             n = len(b["widths"])
-            bb = lib.lpc_resnet_new(1 if b["block"] == "bottleneck" else 0, b["in_channels"],
+            kinds = {"basic": 0, "bottleneck": 1, "wide_bottleneck": 2}
+            bb = lib.lpc_resnet_new(kinds[b["block"]], b["in_channels"],
                                     b["stem_width"], n, (ctypes.c_int * n)(*b["widths"]),
                                     (ctypes.c_int * n)(*b["blocks"]), rng)
         _add(net, "backbone", bb)
