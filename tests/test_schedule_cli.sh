@@ -122,6 +122,10 @@ grep -q "^summary" "$tmp/run" || fail "no summary: $(cat "$tmp/run")"
 grep -q "1000 epochs.*widths 64/128/32.*weight decay 0.0005, schedule=cifar10-12" "$tmp/plan" ||
     fail "preset: $(head -2 "$tmp/plan")"
 grep -q "^220 cells" "$tmp/plan" || fail "grid: $(head -3 "$tmp/plan")"
+"$abl" plan --out "$tmp/ab" --preset current-imagenet >"$tmp/plan4" 2>&1 || fail "plan: $(cat "$tmp/plan4")"
+grep -q "imagedir-224x224c0.875:data/imagenet, wrn50-2 backbone, paper protocol, 200 epochs, batch 64.*widths 128/256/32, augment 0, resized crop.*weight decay 1e-07, schedule=imagenet" "$tmp/plan4" ||
+    fail "ImageNet preset: $(head -2 "$tmp/plan4")"
+grep -q "^30 cells" "$tmp/plan4" || fail "ImageNet grid (LPC, NoPen x 3 rates x 5 seeds): $(head -3 "$tmp/plan4")"
 "$abl" plan --out "$tmp/ab" --preset quick --schedule cifar10 --warmup 3 --weight-decay 0.1 \
     >"$tmp/plan2" 2>&1 || fail "plan: $(cat "$tmp/plan2")"
 grep -q "weight decay 0.1, schedule=cifar10,warmup=3" "$tmp/plan2" || fail "overrides: $(head -2 "$tmp/plan2")"

@@ -132,8 +132,7 @@ static int setup(run *r)
         (s = ex_trainer_set(r->trainer, EX_TRAIN_GAMMA_MAX, c->gamma_max)) != LPC_OK ||
         (s = ex_trainer_set(r->trainer, EX_TRAIN_REACH, c->reach)) != LPC_OK ||
         (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_PAD, c->augment ? 4 : 0)) != LPC_OK ||
-        (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_FLIP, c->augment || c->resized_crop)) !=
-            LPC_OK ||
+        (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK ||
         (s = ex_trainer_set(r->trainer, EX_TRAIN_RESIZED_CROP, c->resized_crop)) != LPC_OK ||
         (s = ex_trainer_set_comm(r->trainer, r->comm)) != LPC_OK ||
         (s = ex_fidelity_apply(&c->fid, r->trainer)) != LPC_OK)

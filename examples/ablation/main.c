@@ -55,7 +55,7 @@ static void usage(FILE *f)
         "  --dataset D  --subset N (0 = all)  --gamma-max X  --deepfool-samples N\n"
         "  --protocol paper|compressed|ramp  --widths M,W,N  --batch N  --augment 0|1\n"
         "  --weight-decay X     AdamW decoupled weight decay of every group (presets 5e-4)\n"
-        "  --resized-crop 0|1   RandomResizedCrop + flips instead of the padded crop\n"
+        "  --resized-crop 0|1   RandomResizedCrop instead of the padded crop (flips: --augment)\n"
         "  --metrics-every E    training-set metrics every E epochs, in the cell's log\n"
         "                       (Fig. 5; 0 = off; presets: quick 1, fmnist 5, paper 20)\n"
         "  --lrs 1e-4,2e-4,4e-4,8e-4  the paper text's grid of four (the presets use five)\n");
@@ -163,10 +163,10 @@ static int plan(const ab_config *c, const char *out)
     char fid[512];
     ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING, fid, sizeof fid);
     printf("preset %s: %s, %s backbone, %s protocol, %ld epochs, batch %ld, subset %ld, "
-           "widths %d/%d/%d, augment %d, gamma_max %g, weight decay %g%s%s\n",
+           "widths %d/%d/%d, augment %d%s, gamma_max %g, weight decay %g%s%s\n",
            c->preset, c->dataset, ab_backbone_name(c->backbone), ab_protocol_name(c->protocol),
            c->epochs, c->batch, c->subset, c->widths[0], c->widths[1], c->widths[2], c->augment,
-           c->gamma_max, c->wd, fid[0] ? ", " : "", fid);
+           c->resized_crop ? ", resized crop" : "", c->gamma_max, c->wd, fid[0] ? ", " : "", fid);
     printf("%d cells in %s/cells:\n", ab_num_cells(c), out);
     for (int i = 0; i < ab_num_cells(c); i++) {
         ab_cell cell;

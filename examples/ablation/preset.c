@@ -74,6 +74,33 @@ static int current(ab_config *c, const char *schedule)
     return 1;
 }
 
+/* The authors' ImageNet configuration: WideResNet-50-2 with a 128-wide
+ * penultimate layer, 224 x 224 images (RandomResizedCrop without flips for
+ * training, Resize(256) + CenterCrop(224) for testing), batch 64, 200
+ * epochs, --schedule imagenet, weight decay 1e-7, their three rates, LPC and
+ * NoPen, metrics every 10 epochs (their logging period). */
+static void current_imagenet(ab_config *c)
+{
+    quick(c);
+    snprintf(c->dataset, sizeof c->dataset, "imagedir-224x224c0.875:data/imagenet");
+    c->backbone = EX_BACKBONE_WRN50_2;
+    c->protocol = LPC_PROTOCOL_PAPER;
+    c->epochs = 200;
+    c->batch = 64;
+    c->subset = 0;
+    c->wd = 1e-7;
+    c->augment = 0;
+    c->resized_crop = 1;
+    c->metrics_every = 10;
+    memcpy(c->widths, (int[]){128, 256, 32}, sizeof c->widths);
+    c->n_lrs = 3;
+    memcpy(c->lrs, (double[]){5e-5, 1e-4, 1e-3}, 3 * sizeof *c->lrs);
+    c->n_seeds = 5;
+    for (int i = 0; i < 5; i++)
+        c->seeds[i] = i;
+    c->fid.schedule = ex_schedule_index("imagenet") + 1;
+}
+
 static const struct {
     const char *name, *what;
 } presets[] = {
@@ -87,6 +114,9 @@ static const struct {
     {"current-cifar10-08", "as current-cifar10, final gamma 8e5 (--schedule cifar10-08)"},
     {"current-cifar10-12", "as current-cifar10, final gamma 1.2e6 (--schedule cifar10-12)"},
     {"current-cifar100", "CIFAR-100, ResNet-50, as current-cifar10 (--schedule cifar100)"},
+    {"current-imagenet", "the authors' ImageNet (--dataset imagedir-224x224c0.875:DIR):\n"
+     "                     wrn50-2, widths 128/256/32, 200 epochs, batch 64, --schedule\n"
+     "                     imagenet, wd 1e-7, RandomResizedCrop, LPC and NoPen x 3 LRs x 5 seeds"},
 };
 
 void ab_preset_list(FILE *f)
@@ -94,6 +124,8 @@ void ab_preset_list(FILE *f)
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
         fprintf(f, "  %-18s %s\n", presets[i].name, presets[i].what);
 }
+
+static int parse_models(ab_config *c, const char *v);
 
 int ab_preset_load(const char *name, ab_config *c)
 {
@@ -105,6 +137,8 @@ int ab_preset_load(const char *name, ab_config *c)
         paper(c, 0);
     else if (strcmp(name, "paper-cifar100") == 0)
         paper(c, 1);
+    else if (strcmp(name, "current-imagenet") == 0)
+        current_imagenet(c);
     else if (strncmp(name, "current-", 8) != 0 || !current(c, name + 8)) {
         fprintf(stderr, "error: unknown preset '%s'; known presets:\n", name);
         ab_preset_list(stderr);
@@ -112,6 +146,8 @@ int ab_preset_load(const char *name, ab_config *c)
     }
     snprintf(c->preset, sizeof c->preset, "%s", name);
     all_models(c);
+    if (strcmp(name, "current-imagenet") == 0) /* their ImageNet jobs: LPC and NoPen */
+        return parse_models(c, "LPC,NoPen");
     return 1;
 }
 

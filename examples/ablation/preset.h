@@ -27,7 +27,7 @@ typedef struct {
     int n_models;
     ex_fidelity fid;     /* the authors' conventions and the LR decay (fidelity.h) */
     long metrics_every;  /* training-set metrics every E epochs during training (0: off) */
-    int resized_crop;    /* 1: RandomResizedCrop + flips instead of the padded crop */
+    int resized_crop;    /* 1: RandomResizedCrop instead of the padded crop (flips: augment) */
 } ab_config;
 
 /* One point of the grid. */

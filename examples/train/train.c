@@ -51,8 +51,8 @@ static void usage(FILE *f)
         "  --gamma-max X        ramp protocol final gamma (default 100)\n"
         "  --reach X            ramp protocol fraction of steps to reach it (default 0.7)\n"
         "  --no-augment         no random crop / flip (default on for ResNet backbones)\n"
-        "  --resized-crop       augment with torchvision's RandomResizedCrop (area 0.08-1,\n"
-        "                       ratio 3/4-4/3) and flips instead of the padded crop\n"
+        "  --resized-crop       torchvision's RandomResizedCrop (area 0.08-1, ratio 3/4-4/3)\n"
+        "                       instead of the padded crop (flips still follow --no-augment)\n"
         "  --json FILE          write acc_test, acc_train, sigma_w_train, seconds\n"
         "  --quiet              only the summary line\n"
         "  --print-schedule     print gamma and both groups' rates at the first step of\n"
@@ -247,8 +247,7 @@ static int train_and_report(const options *po, lpc_comm *comm)
         (s = ex_trainer_set(st.trainer, EX_TRAIN_GAMMA_MAX, o.gamma_max)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_REACH, o.reach)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
-        (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_FLIP, o.augment || o.resized_crop)) !=
-            LPC_OK ||
+        (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_RESIZED_CROP, o.resized_crop)) != LPC_OK ||
         (s = ex_trainer_set_comm(st.trainer, comm)) != LPC_OK ||
         (s = ex_fidelity_apply(&o.fid, st.trainer)) != LPC_OK)
