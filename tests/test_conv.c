@@ -311,6 +311,11 @@ START_TEST(grad_residual_blocks)
     ck_assert_ptr_nonnull(bottle);
     check_block(bottle, "layer1.0", 3, 5); /* projection 3 -> 8 */
     check_block(bottle, "layer1.1", 8, 4); /* identity */
+    lpc_module *wide = lpc_resnet_new(LPC_RESNET_WIDE_BOTTLENECK, 3, 3, 1, wb, bb, rng);
+    ck_assert_ptr_nonnull(wide);
+    check_block(wide, "layer1.0", 3, 5); /* 3 -> inner 4 -> 8, projection */
+    check_block(wide, "layer1.1", 8, 4); /* identity */
+    lpc_module_free(wide);
     lpc_module_free(basic);
     lpc_module_free(bottle);
     lpc_rng_free(rng);
@@ -474,6 +479,26 @@ START_TEST(resnet_parameter_counts)
     ck_assert_ptr_nonnull(lpc_module_find_param(r50, "layer1.0.shortcut.0.weight"));
     ck_assert_ptr_nonnull(lpc_module_find_param(r50, "layer4.2.conv3.weight"));
     lpc_module_free(r50);
+
+    /* WideResNet-50-2: torchvision's wide_resnet50_2 has 68,883,240 weights;
+     * without its 1000-class fc (2,049,000) and with a 3x3 stem for its 7x7
+     * one (1,728 for 9,408), 66,826,560. Inner widths 2x, outputs 4x. */
+    lpc_module *wrn = lpc_wide_resnet50_2_new(3, rng);
+    ck_assert_ptr_nonnull(wrn);
+    ck_assert_int_eq(lpc_module_num_weights(wrn), 66826560);
+    ck_assert_int_eq(lpc_module_num_params(wrn), 159);
+    ck_assert_int_eq(lpc_resnet_feature_dim(wrn), 2048);
+    lpc_tensor *c2 = lpc_module_find_param(wrn, "layer1.0.conv2.weight");
+    ck_assert_int_eq(lpc_tensor_dim(c2, 0), 128);
+    ck_assert_int_eq(lpc_tensor_dim(c2, 1), 128);
+    lpc_tensor *c3 = lpc_module_find_param(wrn, "layer4.2.conv3.weight");
+    ck_assert_int_eq(lpc_tensor_dim(c3, 0), 2048);
+    ck_assert_int_eq(lpc_tensor_dim(c3, 1), 1024);
+    ck_assert_ptr_nonnull(lpc_module_find_param(wrn, "layer1.0.shortcut.0.weight"));
+    lpc_module_free(wrn);
+    ck_assert_str_eq(lpc_resnet_block_name(LPC_RESNET_WIDE_BOTTLENECK), "wide_bottleneck");
+    ck_assert_str_eq(lpc_resnet_block_name(LPC_RESNET_BASIC), "basic");
+    ck_assert_ptr_null(lpc_resnet_block_name((lpc_resnet_block)3));
 
     lpc_module *small = lpc_resnet_small_new(1, rng);
     ck_assert_int_eq(lpc_module_num_weights(small), 694752);

@@ -260,6 +260,8 @@ START_TEST(modules)
     EXPECT_NULL(lpc_resnet18_new(0, rng));
     EXPECT_NULL(lpc_resnet50_new(3, NULL));
     EXPECT_NULL(lpc_resnet_small_new(-1, rng));
+    EXPECT_NULL(lpc_wide_resnet50_2_new(0, rng));
+    ck_assert_ptr_null(lpc_resnet_block_name((lpc_resnet_block)-1));
 
     lpc_module_free(NULL);
     ck_assert_int_eq(lpc_module_num_params(NULL), -1);
@@ -490,6 +492,56 @@ START_TEST(optimizer_and_schedules)
                                         0.7, &out));
     EXPECT(LPC_E_ARG, lpc_schedule_eval(LPC_PROTOCOL_RAMP, LPC_SCHED_GAMMA, 0, 0, 10, 10, 100,
                                         0.0, &out));
+
+    /* Generic building blocks: out, epoch, options size and ranges. */
+    lpc_gamma_two_phase_options_init(NULL);
+    lpc_lr_cosine_options_init(NULL);
+    lpc_gamma_two_phase_options go;
+    lpc_lr_cosine_options lo;
+    lpc_gamma_two_phase_options_init(&go);
+    lpc_lr_cosine_options_init(&lo);
+    out = 7.0;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, NULL));
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, -1, &out));
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, (int64_t)1 << 31, &out));
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, NULL));
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, -1, &out));
+    go.size = sizeof go + 8;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    go.size = 0;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lo.size = 1;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    lpc_gamma_two_phase_options_init(&go);
+    go.factor_1 = 1.0;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    go.factor_1 = 1.0 + 1e-12; /* would take ~1e13 multiplications */
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lpc_gamma_two_phase_options_init(&go);
+    go.max_2 = go.max_1 / 2;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    go.max_2 = INFINITY;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lpc_gamma_two_phase_options_init(&go);
+    go.initial = NAN;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lpc_gamma_two_phase_options_init(&go);
+    go.step_2 = 0;
+    EXPECT(LPC_E_ARG, lpc_gamma_two_phase(&go, 1, &out));
+    lpc_lr_cosine_options_init(&lo);
+    lo.floor = 2 * lo.lr;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    lpc_lr_cosine_options_init(&lo);
+    lo.warmup_begin = 5;
+    lo.warmup_end = 5;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    lpc_lr_cosine_options_init(&lo);
+    lo.warmup_factor = 0.0;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    lpc_lr_cosine_options_init(&lo);
+    lo.total = 0;
+    EXPECT(LPC_E_ARG, lpc_lr_cosine(&lo, 1, &out));
+    ck_assert(out == 7.0); /* failures leave the out-value alone */
 }
 END_TEST
 
@@ -510,6 +562,20 @@ START_TEST(datasets_and_batcher)
     EXPECT(LPC_E_IO, lpc_dataset_load_cifar100("/nonexistent", 0, 1, &ds));
     EXPECT(LPC_E_ARG, lpc_dataset_load_cifar100("/nonexistent", 0, 1, NULL));
     EXPECT(LPC_E_IO, lpc_dataset_load_pngdir("/nonexistent", &ds));
+    lpc_imagedir_options_init(NULL);
+    lpc_imagedir_options io;
+    lpc_imagedir_options_init(&io);
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir(NULL, &io, &ds));
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir("/nonexistent", &io, NULL));
+    EXPECT(LPC_E_IO, lpc_dataset_load_imagedir("/nonexistent", NULL, &ds));
+    ck_assert_ptr_null(ds);
+    io.height = 8; /* width left 0 */
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir("/nonexistent", &io, &ds));
+    lpc_imagedir_options_init(&io);
+    io.channels = 2;
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir("/nonexistent", &io, &ds));
+    io.size = sizeof io + 1;
+    EXPECT(LPC_E_ARG, lpc_dataset_load_imagedir("/nonexistent", &io, &ds));
     EXPECT(LPC_E_ARG, lpc_dataset_load_pngdir(NULL, &ds));
     EXPECT(LPC_E_IO, lpc_dataset_load_pngdir_classes("/nonexistent", "/nonexistent2", &ds));
     EXPECT(LPC_E_ARG, lpc_dataset_load_pngdir_classes(NULL, "x", &ds));

@@ -1,5 +1,6 @@
 /* Schedules (doc/method.md §5): pinned values of the paper's gamma, LR halvings and
  * ArcFace ramps, the compressed mapping, the ramp, and lpc_schedule_eval. */
+#include <stddef.h>
 #include <string.h>
 #include "lpct.h"
 
@@ -205,6 +206,131 @@ START_TEST(lr_decays)
 }
 END_TEST
 
+/* The two-phase ramp with the authors' CIFAR values (the defaults): x2
+ * every 5 epochs from 1e-4 to 1e3, then x1.25 every 5 epochs to the final
+ * value. Expected values hand-computed from the epoch-by-epoch recurrence. */
+static double two_phase(const lpc_gamma_two_phase_options *o, int64_t epoch)
+{
+    double g = -1.0;
+    ck_assert_int_eq(lpc_gamma_two_phase(o, epoch, &g), LPC_OK);
+    return g;
+}
+
+START_TEST(gamma_two_phase)
+{
+    lpc_gamma_two_phase_options o;
+    lpc_gamma_two_phase_options_init(&o);
+    ck_assert_uint_eq(o.size, sizeof o);
+    CLOSE(two_phase(&o, 0), 1e-4);
+    CLOSE(two_phase(&o, 1), 2e-4); /* the first update is at the start epoch */
+    CLOSE(two_phase(&o, 5), 2e-4);
+    CLOSE(two_phase(&o, 6), 4e-4);
+    CLOSE(two_phase(&o, 11), 8e-4);
+    CLOSE(two_phase(&o, 111), 1e-4 * 8388608.0); /* 2^23 after 23 updates: 838.8608 */
+    CLOSE(two_phase(&o, 115), 838.8608);
+    CLOSE(two_phase(&o, 116), 1e3);  /* 2^24 * 1e-4 > 1e3: capped */
+    CLOSE(two_phase(&o, 117), 1250); /* phase 2 starts the next epoch */
+    CLOSE(two_phase(&o, 121), 1250);
+    CLOSE(two_phase(&o, 122), 1562.5);
+    CLOSE(two_phase(&o, 262), 1e3 * pow(1.25, 30)); /* 807793.57 */
+    CLOSE(two_phase(&o, 266), 1e3 * pow(1.25, 30));
+    CLOSE(two_phase(&o, 267), 1e6);
+    CLOSE(two_phase(&o, 1000), 1e6);
+    /* The three final values of the authors' CIFAR-10 variants. */
+    o.max_2 = 6e5;
+    CLOSE(two_phase(&o, 256), 1e3 * pow(1.25, 28));
+    CLOSE(two_phase(&o, 257), 6e5);
+    o.max_2 = 8e5;
+    CLOSE(two_phase(&o, 261), 1e3 * pow(1.25, 29));
+    CLOSE(two_phase(&o, 262), 8e5);
+    o.max_2 = 1.2e6;
+    CLOSE(two_phase(&o, 267), 1e3 * pow(1.25, 31));
+    CLOSE(two_phase(&o, 272), 1.2e6);
+    /* Steps of one epoch (the authors' ImageNet values). */
+    o.step_1 = o.step_2 = 1;
+    o.max_2 = 1e6;
+    CLOSE(two_phase(&o, 23), 838.8608);
+    CLOSE(two_phase(&o, 24), 1e3);
+    CLOSE(two_phase(&o, 25), 1250);
+    CLOSE(two_phase(&o, 56), 1e6);
+    /* A later start: constant before it. */
+    lpc_gamma_two_phase_options_init(&o);
+    o.start = 10;
+    CLOSE(two_phase(&o, 9), 1e-4);
+    CLOSE(two_phase(&o, 10), 2e-4);
+    CLOSE(two_phase(&o, 15), 4e-4);
+    /* Starting at max_1: phase 2 begins at the start epoch. */
+    o.initial = o.max_1;
+    CLOSE(two_phase(&o, 9), 1e3);
+    CLOSE(two_phase(&o, 10), 1250);
+    /* NULL options are the defaults; a smaller (older) struct gets defaults
+     * for the fields past its size. */
+    CLOSE(two_phase(NULL, 116), 1e3);
+    lpc_gamma_two_phase_options_init(&o);
+    o.max_2 = 5e5;
+    o.size = offsetof(lpc_gamma_two_phase_options, max_2);
+    CLOSE(two_phase(&o, 1000), 1e6);
+}
+END_TEST
+
+static double lr_at(const lpc_lr_cosine_options *o, int64_t epoch)
+{
+    double lr = -1.0;
+    ck_assert_int_eq(lpc_lr_cosine(o, epoch, &lr), LPC_OK);
+    return lr;
+}
+
+/* The authors' CIFAR learning rate: constant to epoch 200, cosine to 1e-8
+ * at epoch 1000 (the rate of epoch e is after e - 200 scheduler steps). */
+START_TEST(lr_cosine)
+{
+    lpc_lr_cosine_options o;
+    lpc_lr_cosine_options_init(&o);
+    ck_assert_uint_eq(o.size, sizeof o);
+    o.lr = 1e-3;
+    o.floor = 1e-8;
+    o.hold = 200;
+    o.total = 1000;
+    CLOSE(lr_at(&o, 0), 1e-3);
+    CLOSE(lr_at(&o, 1), 1e-3);
+    CLOSE(lr_at(&o, 200), 1e-3);
+    CLOSE(lr_at(&o, 201), 1e-8 + (1e-3 - 1e-8) * (1 + cos(M_PI / 800)) / 2);
+    CLOSE(lr_at(&o, 201), 9.999961447292884e-4);
+    CLOSE(lr_at(&o, 600), 5.00005e-4); /* half way: (lr + floor) / 2 */
+    CLOSE(lr_at(&o, 999), 1.3855270711629348e-08);
+    CLOSE(lr_at(&o, 1000), 1e-8);
+    CLOSE(lr_at(&o, 1200), 1e-8);
+    /* The authors' ImageNet: warmup from 0.1 lr over epochs (0, 5], cosine
+     * from epoch 70 to 1e-7 at 200. */
+    o.floor = 1e-7;
+    o.hold = 70;
+    o.total = 200;
+    o.warmup_factor = 0.1;
+    o.warmup_begin = 0;
+    o.warmup_end = 5;
+    CLOSE(lr_at(&o, 1), 2.8e-4);
+    CLOSE(lr_at(&o, 2), 4.6e-4);
+    CLOSE(lr_at(&o, 5), 1e-3);
+    CLOSE(lr_at(&o, 6), 1e-3);
+    CLOSE(lr_at(&o, 70), 1e-3);
+    CLOSE(lr_at(&o, 71), 9.998540216393926e-4);
+    CLOSE(lr_at(&o, 135), 5.0005e-4);
+    CLOSE(lr_at(&o, 200), 1e-7);
+    /* Constant before the warmup begins. */
+    o.warmup_begin = 2;
+    CLOSE(lr_at(&o, 1), 1e-4);
+    CLOSE(lr_at(&o, 2), 1e-4);
+    CLOSE(lr_at(&o, 3), 1e-4 + 0.9e-3 / 3);
+    /* hold >= total: no decay; the classifier's rate in the authors' code. */
+    o.hold = o.total = 200;
+    o.warmup_end = 0;
+    CLOSE(lr_at(&o, 500), 1e-3);
+    CLOSE(lr_at(NULL, 0), 1e-3 * (1 + cos(M_PI / 100)) / 2); /* defaults: 1e-3 to 0 over 100 */
+    CLOSE(lr_at(NULL, 50), 5e-4);
+    ck_assert(lr_at(NULL, 100) == 0.0);
+}
+END_TEST
+
 START_TEST(schedule_eval_misuse)
 {
     const lpc_protocol C = LPC_PROTOCOL_COMPRESSED, R = LPC_PROTOCOL_RAMP;
@@ -244,6 +370,8 @@ int main(void)
     tcase_add_test(tc, schedule_eval_misuse);
     tcase_add_test(tc, gamma_uncapped);
     tcase_add_test(tc, lr_decays);
+    tcase_add_test(tc, gamma_two_phase);
+    tcase_add_test(tc, lr_cosine);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -121,6 +121,7 @@ static int setup(run *r)
         (s = ex_trainer_set(r->trainer, EX_TRAIN_REACH, c->reach)) != LPC_OK ||
         (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_PAD, c->augment ? 4 : 0)) != LPC_OK ||
         (s = ex_trainer_set(r->trainer, EX_TRAIN_AUGMENT_FLIP, c->augment)) != LPC_OK ||
+        (s = ex_trainer_set(r->trainer, EX_TRAIN_RESIZED_CROP, c->resized_crop)) != LPC_OK ||
         (s = ex_trainer_set_comm(r->trainer, r->comm)) != LPC_OK ||
         (s = ex_fidelity_apply(&c->fid, r->trainer)) != LPC_OK)
         return fail(r, "setting up training", s);
@@ -385,7 +386,7 @@ static void write_config(jw *w, const run *r, int threads)
     jw_int(w, "latent_dim", lpc_head_latent_dim(r->model));
     jw_int(w, "deepfool_samples", c->deepfool_samples);
     jw_int(w, "attacks", c->attacks);
-    char fid[256];
+    char fid[512];
     ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING | EX_FIDELITY_ANALYSIS, fid, sizeof fid);
     jw_str(w, "conventions", fid[0] ? fid : "liblpc");
     jw_int(w, "metrics_every", c->metrics_every);

@@ -59,6 +59,8 @@ static void usage(FILE *f)
         "  --protocol paper|compressed|ramp  --widths M,W,N  --batch N  --augment 0|1\n"
         "  --attacks 0|1        also FMN (L2) and PGD (Linf, 2/255 and 8/255 in pixels)\n"
         "                       on DeepFool's samples (Table 2; default 0)\n"
+        "  --weight-decay X     AdamW decoupled weight decay of every group (presets 5e-4)\n"
+        "  --resized-crop 0|1   RandomResizedCrop instead of the padded crop (flips: --augment)\n"
         "  --metrics-every E    training-set metrics every E epochs, in the cell's log\n"
         "                       (Fig. 5; 0 = off; presets: quick 1, fmnist 5, paper 20)\n"
         "  --lrs 1e-4,2e-4,4e-4,8e-4  the paper text's grid of four (the presets use five)\n");
@@ -95,7 +97,15 @@ static int parse(int argc, char **argv, options *o)
         {"train-metrics", required_argument, 0, O_OVERRIDE},
         {"nc1", required_argument, 0, O_OVERRIDE},
         {"deepfool-pick", required_argument, 0, O_OVERRIDE},
-        {"authors", no_argument, 0, O_OVERRIDE}, {0, 0, 0, 0}};
+        {"authors", no_argument, 0, O_OVERRIDE},
+        {"schedule", required_argument, 0, O_OVERRIDE},
+        {"gamma-final", required_argument, 0, O_OVERRIDE},
+        {"warmup", required_argument, 0, O_OVERRIDE},
+        {"warmup-factor", required_argument, 0, O_OVERRIDE},
+        {"lr-hold", required_argument, 0, O_OVERRIDE},
+        {"lr-floor", required_argument, 0, O_OVERRIDE},
+        {"weight-decay", required_argument, 0, O_OVERRIDE},
+        {"resized-crop", required_argument, 0, O_OVERRIDE}, {0, 0, 0, 0}};
     int c, idx;
     while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
         int ok = 1;
@@ -142,7 +152,8 @@ static int configure(const options *o, ab_config *c)
     for (int i = 0; i < o->n_ov; i++)
         if (!ab_preset_override(c, o->ov_what[i], o->ov_value[i]))
             return 0;
-    return 1;
+    ex_schedule named;
+    return ex_fidelity_schedule(&c->fid, &named) >= 0; /* a bad --schedule before any work */
 }
 
 /* PID of the process running a cell, or 0 when none does. */
@@ -155,11 +166,13 @@ static long cell_holder(const char *out, const ab_cell *cell)
 
 static int plan(const ab_config *c, const char *out)
 {
+    char fid[512];
+    ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING, fid, sizeof fid);
     printf("preset %s: %s, %s backbone, %s protocol, %ld epochs, batch %ld, subset %ld, "
-           "widths %d/%d/%d, augment %d, gamma_max %g\n",
+           "widths %d/%d/%d, augment %d%s, gamma_max %g, weight decay %g%s%s\n",
            c->preset, c->dataset, ab_backbone_name(c->backbone), ab_protocol_name(c->protocol),
            c->epochs, c->batch, c->subset, c->widths[0], c->widths[1], c->widths[2], c->augment,
-           c->gamma_max);
+           c->resized_crop ? ", resized crop" : "", c->gamma_max, c->wd, fid[0] ? ", " : "", fid);
     printf("%d cells in %s/cells:\n", ab_num_cells(c), out);
     for (int i = 0; i < ab_num_cells(c); i++) {
         ab_cell cell;

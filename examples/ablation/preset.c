@@ -54,6 +54,53 @@ static void paper(ab_config *c, int cifar100)
         c->seeds[i] = i;
 }
 
+/* The authors' current configuration `schedule` (schedules.h): their grid
+ * of four rates 1e-4..8e-4, penultimate widths 64/128/32, 1000 epochs,
+ * their weight decay, metrics every 50 epochs (their logging period). */
+static int current(ab_config *c, const char *schedule)
+{
+    int i = 0;
+    while (i < ex_schedule_count() && strcmp(ex_schedule_at(i)->name, schedule) != 0)
+        i++;
+    if (i == ex_schedule_count() || strcmp(schedule, "imagenet") == 0)
+        return 0; /* no ImageNet reader for a preset of it */
+    paper(c, strcmp(schedule, "cifar100") == 0);
+    c->epochs = ex_schedule_at(i)->lr.total;
+    c->wd = ex_schedule_at(i)->weight_decay;
+    c->metrics_every = 50;
+    memcpy(c->widths, (int[]){64, 128, 32}, sizeof c->widths);
+    c->n_lrs = 4;
+    c->fid.schedule = i + 1;
+    return 1;
+}
+
+/* The authors' ImageNet configuration: WideResNet-50-2 with a 128-wide
+ * penultimate layer, 224 x 224 images (RandomResizedCrop without flips for
+ * training, Resize(256) + CenterCrop(224) for testing), batch 64, 200
+ * epochs, --schedule imagenet, weight decay 1e-7, their three rates, LPC and
+ * NoPen, metrics every 10 epochs (their logging period). */
+static void current_imagenet(ab_config *c)
+{
+    quick(c);
+    snprintf(c->dataset, sizeof c->dataset, "imagedir-224x224c0.875:data/imagenet");
+    c->backbone = EX_BACKBONE_WRN50_2;
+    c->protocol = LPC_PROTOCOL_PAPER;
+    c->epochs = 200;
+    c->batch = 64;
+    c->subset = 0;
+    c->wd = 1e-7;
+    c->augment = 0;
+    c->resized_crop = 1;
+    c->metrics_every = 10;
+    memcpy(c->widths, (int[]){128, 256, 32}, sizeof c->widths);
+    c->n_lrs = 3;
+    memcpy(c->lrs, (double[]){5e-5, 1e-4, 1e-3}, 3 * sizeof *c->lrs);
+    c->n_seeds = 5;
+    for (int i = 0; i < 5; i++)
+        c->seeds[i] = i;
+    c->fid.schedule = ex_schedule_index("imagenet") + 1;
+}
+
 static const struct {
     const char *name, *what;
 } presets[] = {
@@ -61,13 +108,24 @@ static const struct {
     {"fmnist", "full Fashion-MNIST, resnet-small, pad-4 crop + flip, 60 epochs, ramp"},
     {"paper-cifar10", "CIFAR-10 (--dataset cifar10:DIR), ResNet-18, 800 epochs, paper protocol, 5 LRs x 5 seeds"},
     {"paper-cifar100", "CIFAR-100 (--dataset cifar100:DIR), ResNet-50, widths 128/256/32, as above"},
+    {"current-cifar10", "the authors' current CIFAR-10: ResNet-18, widths 64/128/32,\n"
+     "                     1000 epochs, --schedule cifar10, wd 5e-4, 4 LRs 1e-4..8e-4 x 5 seeds"},
+    {"current-cifar10-06", "as current-cifar10, final gamma 6e5 (--schedule cifar10-06)"},
+    {"current-cifar10-08", "as current-cifar10, final gamma 8e5 (--schedule cifar10-08)"},
+    {"current-cifar10-12", "as current-cifar10, final gamma 1.2e6 (--schedule cifar10-12)"},
+    {"current-cifar100", "CIFAR-100, ResNet-50, as current-cifar10 (--schedule cifar100)"},
+    {"current-imagenet", "the authors' ImageNet (--dataset imagedir-224x224c0.875:DIR):\n"
+     "                     wrn50-2, widths 128/256/32, 200 epochs, batch 64, --schedule\n"
+     "                     imagenet, wd 1e-7, RandomResizedCrop, LPC and NoPen x 3 LRs x 5 seeds"},
 };
 
 void ab_preset_list(FILE *f)
 {
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-        fprintf(f, "  %-15s %s\n", presets[i].name, presets[i].what);
+        fprintf(f, "  %-18s %s\n", presets[i].name, presets[i].what);
 }
+
+static int parse_models(ab_config *c, const char *v);
 
 int ab_preset_load(const char *name, ab_config *c)
 {
@@ -79,13 +137,17 @@ int ab_preset_load(const char *name, ab_config *c)
         paper(c, 0);
     else if (strcmp(name, "paper-cifar100") == 0)
         paper(c, 1);
-    else {
+    else if (strcmp(name, "current-imagenet") == 0)
+        current_imagenet(c);
+    else if (strncmp(name, "current-", 8) != 0 || !current(c, name + 8)) {
         fprintf(stderr, "error: unknown preset '%s'; known presets:\n", name);
         ab_preset_list(stderr);
         return 0;
     }
     snprintf(c->preset, sizeof c->preset, "%s", name);
     all_models(c);
+    if (strcmp(name, "current-imagenet") == 0) /* their ImageNet jobs: LPC and NoPen */
+        return parse_models(c, "LPC,NoPen");
     return 1;
 }
 
@@ -214,6 +276,8 @@ int ab_preset_override(ab_config *c, const char *what, const char *v)
         return ex_parse_long("--attacks", v, 0, 1, &c->attacks);
     if (strcmp(what, "batch") == 0)
         return ex_parse_long("--batch", v, 1, 65536, &c->batch);
+    if (strcmp(what, "weight-decay") == 0)
+        return ex_parse_double("--weight-decay", v, 0, 10, &c->wd);
     if (strcmp(what, "gamma-max") == 0)
         return ex_parse_double("--gamma-max", v, 1e-12, 1e12, &c->gamma_max);
     if (strcmp(what, "lrs") == 0)
@@ -233,6 +297,13 @@ int ab_preset_override(ab_config *c, const char *what, const char *v)
         if (!ex_parse_long("--augment", v, 0, 1, &on))
             return 0;
         c->augment = (int)on;
+        return 1;
+    }
+    if (strcmp(what, "resized-crop") == 0) {
+        long on;
+        if (!ex_parse_long("--resized-crop", v, 0, 1, &on))
+            return 0;
+        c->resized_crop = (int)on;
         return 1;
     }
     if (strcmp(what, "metrics-every") == 0)
@@ -266,8 +337,8 @@ void ab_cell_at(const ab_config *c, int i, ab_cell *out)
 
 const char *ab_backbone_name(ex_backbone b)
 {
-    static const char *names[] = {"mlp", "resnet-small", "resnet18", "resnet50"};
-    return b >= 0 && b <= EX_BACKBONE_RESNET50 ? names[b] : "?";
+    static const char *names[] = {"mlp", "resnet-small", "resnet18", "resnet50", "wrn50-2"};
+    return b >= 0 && b <= EX_BACKBONE_WRN50_2 ? names[b] : "?";
 }
 
 const char *ab_protocol_name(lpc_protocol p)
@@ -278,7 +349,7 @@ const char *ab_protocol_name(lpc_protocol p)
 
 void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
 {
-    char analysis[256];
+    char analysis[512];
     size_t len;
     ab_cell_training_identity(c, cell, buf, n);
     ex_fidelity_describe(&c->fid, EX_FIDELITY_ANALYSIS, analysis, sizeof analysis);
@@ -288,7 +359,7 @@ void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t
 
 void ab_cell_training_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
 {
-    char fid[256];
+    char fid[512];
     ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING, fid, sizeof fid);
     snprintf(buf, n,
              "model=%s lr=%.17g seed=%ld dataset=%s subset=%ld backbone=%s protocol=%s "
@@ -298,4 +369,7 @@ void ab_cell_training_identity(const ab_config *c, const ab_cell *cell, char *bu
              ab_backbone_name(c->backbone), ab_protocol_name(c->protocol), c->epochs, c->batch,
              c->wd, c->gamma_max, c->reach, c->augment, c->widths[0], c->widths[1],
              c->widths[2], fid[0] ? " " : "", fid, c->metrics_every);
+    size_t len = strlen(buf);
+    if (c->resized_crop && len < n) /* only when on: earlier identities stay valid */
+        snprintf(buf + len, n - len, " resized_crop=1");
 }

@@ -5,6 +5,64 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "imagedir[-HxW[xC][cF]]:DIR": JPEG/PNG class folders DIR/train and
+ * DIR/test, resized to H x W and converted to C channels when given; F < 1:
+ * the test set through torchvision's Resize + CenterCrop (the training set
+ * is resized whole, for the batcher's crops). `size` is the text between
+ * "imagedir" and the colon. */
+static int parse_image_size(const char *size, size_t len, lpc_imagedir_options *o)
+{
+    char buf[64], *p = buf, *end;
+    if (len == 0)
+        return 1;
+    if (len >= sizeof buf || size[0] != '-')
+        return 0;
+    memcpy(buf, size, len);
+    buf[len] = '\0';
+    long v[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        if (*p != (i ? 'x' : '-'))
+            break;
+        v[i] = strtol(p + 1, &end, 10);
+        if (end == p + 1 || v[i] < 1 || v[i] > 16384)
+            return 0;
+        p = end;
+    }
+    if (!v[1])
+        return 0;
+    o->height = (int)v[0];
+    o->width = (int)v[1];
+    o->channels = (int)v[2];
+    if (*p == 'c') {
+        o->center_crop = strtod(p + 1, &end);
+        if (end == p + 1 || !(o->center_crop >= 0.05 && o->center_crop <= 1))
+            return 0;
+        p = end;
+    }
+    return *p == '\0';
+}
+
+static lpc_status load_imagedir(const char *size, size_t len, const char *dir, int train,
+                                lpc_dataset **out)
+{
+    lpc_imagedir_options o;
+    lpc_imagedir_options_init(&o);
+    if (!parse_image_size(size, len, &o)) {
+        fprintf(stderr, "error: image folder size '%.*s' is not -HxW, -HxWxC (C 1 or 3) with "
+                "an optional cF (centre crop fraction F of the test images in [0.05, 1])\n",
+                (int)len, size);
+        return LPC_E_ARG;
+    }
+    if (train)
+        o.center_crop = 1.0;
+    /* A test set's classes are the training folders' names (it may lack one). */
+    char path[4096], classes[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, train ? "train" : "test");
+    snprintf(classes, sizeof classes, "%s/train", dir);
+    o.classes_dir = train ? NULL : classes;
+    return lpc_dataset_load_imagedir(path, &o, out);
+}
+
 static lpc_status load_dataset(const char *spec, int train, lpc_dataset **out)
 {
     const char *colon = strchr(spec, ':');
@@ -29,8 +87,11 @@ static lpc_status load_dataset(const char *spec, int train, lpc_dataset **out)
         return train ? lpc_dataset_load_pngdir(path, out)
                      : lpc_dataset_load_pngdir_classes(path, classes, out);
     }
+    if (len >= 8 && strncmp(spec, "imagedir", 8) == 0 && dir)
+        return load_imagedir(spec + 8, len - 8, dir, train, out);
     fprintf(stderr, "error: unknown dataset '%s' (fashion-mnist, mnist:DIR, cifar10:DIR, "
-                    "cifar100:DIR, cifar100-coarse:DIR, pngdir:DIR)\n", spec);
+                    "cifar100:DIR, cifar100-coarse:DIR, pngdir:DIR, imagedir[-HxW[xC][cF]]:DIR)\n",
+            spec);
     return LPC_E_ARG;
 }
 
@@ -91,13 +152,15 @@ int ex_parse_backbone(const char *name, ex_backbone *out)
 {
     static const struct { const char *name; ex_backbone b; } table[] = {
         {"mlp", EX_BACKBONE_MLP}, {"resnet-small", EX_BACKBONE_RESNET_SMALL},
-        {"resnet18", EX_BACKBONE_RESNET18}, {"resnet50", EX_BACKBONE_RESNET50}};
+        {"resnet18", EX_BACKBONE_RESNET18}, {"resnet50", EX_BACKBONE_RESNET50},
+        {"wrn50-2", EX_BACKBONE_WRN50_2}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(name, table[i].name) == 0) {
             *out = table[i].b;
             return 1;
         }
-    fprintf(stderr, "error: unknown backbone '%s' (mlp, resnet-small, resnet18, resnet50)\n", name);
+    fprintf(stderr, "error: unknown backbone '%s' (mlp, resnet-small, resnet18, resnet50, "
+                    "wrn50-2)\n", name);
     return 0;
 }
 

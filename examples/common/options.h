@@ -7,7 +7,11 @@
 
 /* "fashion-mnist" (default dir), "mnist:DIR", "cifar10:DIR", "cifar100:DIR",
  * "cifar100-coarse:DIR", "pngdir:DIR" (DIR/train and DIR/test; test labels
- * follow the training folders' class names). Classes without a sample are
+ * follow the training folders' class names), "imagedir:DIR" (the same with
+ * JPEG and PNG files), "imagedir-HxW:DIR" and "imagedir-HxWxC:DIR" (resized
+ * to H x W, converted to C = 1 or 3 channels), with a suffix "cF" (e.g.
+ * imagedir-64x64c0.875:DIR) the test images through Resize + CenterCrop
+ * keeping the fraction F. Classes without a sample are
  * reported on stderr (a warning for the training set, a note for the test set). */
 lpc_status ex_load_dataset(const char *spec, int train, lpc_dataset **out);
 /* Classes of ds without a sample, on stderr: a warning for a training set
@@ -20,7 +24,7 @@ const char *ex_status_reason(lpc_status s);
  * classifier needs; 0 after "error: the training set of DATA has 1 class
  * (NAME) ..." on stderr. */
 int ex_enough_classes(const char *spec, const lpc_dataset *ds);
-/* "mlp", "resnet-small", "resnet18", "resnet50". */
+/* "mlp", "resnet-small", "resnet18", "resnet50", "wrn50-2". */
 int ex_parse_backbone(const char *name, ex_backbone *out);
 /* Strict parsers: whole string, finite, in range; print an error and return 0 otherwise. */
 int ex_parse_long(const char *opt, const char *s, long lo, long hi, long *out);

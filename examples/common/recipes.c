@@ -84,6 +84,7 @@ static lpc_module *make_backbone(ex_backbone kind, int c, int h, int w, lpc_rng 
     case EX_BACKBONE_RESNET_SMALL: m = lpc_resnet_small_new(c, rng); break;
     case EX_BACKBONE_RESNET18: m = lpc_resnet18_new(c, rng); break;
     case EX_BACKBONE_RESNET50: m = lpc_resnet50_new(c, rng); break;
+    case EX_BACKBONE_WRN50_2: m = lpc_wide_resnet50_2_new(c, rng); break;
     }
     if (m)
         *feature_dim = lpc_resnet_feature_dim(m);
@@ -115,7 +116,7 @@ lpc_status ex_model_new(int i, ex_backbone backbone, int c, int h, int w, int k,
     if (out)
         *out = NULL;
     if (i < 0 || i >= N_RECIPES || !widths || !out || !rng || backbone < EX_BACKBONE_MLP ||
-        backbone > EX_BACKBONE_RESNET50 || widths[recipes[i].width] < 1 || c < 1 || h < 1 ||
+        backbone > EX_BACKBONE_WRN50_2 || widths[recipes[i].width] < 1 || c < 1 || h < 1 ||
         w < 1 || k < 2) {
         fprintf(stderr, "error: cannot build model %d (%s) for %dx%dx%d inputs and %d classes "
                 "(needs a known model and backbone, positive sizes and widths, 2 classes or "

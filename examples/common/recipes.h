@@ -11,6 +11,7 @@ typedef enum {
     EX_BACKBONE_RESNET_SMALL = 1, /* lpc_resnet_small_new */
     EX_BACKBONE_RESNET18 = 2,
     EX_BACKBONE_RESNET50 = 3,
+    EX_BACKBONE_WRN50_2 = 4,      /* lpc_wide_resnet50_2_new (CIFAR-style stem) */
 } ex_backbone;
 
 /* Number of models and their canonical names ("LPC", "LPC-Wide", ...). */

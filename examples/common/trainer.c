@@ -18,6 +18,8 @@ struct ex_trainer {
     int pad, flip;
     lpc_lr_decay decay;
     unsigned sched_flags;
+    int named;          /* 1: `sched` replaces the first-version schedules */
+    ex_schedule sched;
     double *mean, *std; /* one per channel */
     double last_loss, last_acc, last_gamma;
     lpc_comm *comm; /* borrowed; NULL: this process alone */
@@ -124,6 +126,10 @@ lpc_status ex_trainer_set(ex_trainer *t, ex_train_setting what, double v)
         return LPC_OK;
     case EX_TRAIN_MARGIN_CLAMP:
         return lpc_head_set(t->head, LPC_HEAD_MARGIN_CLAMP, v != 0);
+    case EX_TRAIN_RESIZED_CROP:
+        return v != 0 ? lpc_batcher_set_random_resized_crop(t->batcher, 0.08, 1.0, 3.0 / 4.0,
+                                                            4.0 / 3.0)
+                      : lpc_batcher_set_random_resized_crop(t->batcher, 0, 0, 0, 0);
     }
     fprintf(stderr, "error: trainer setting %d: value %g is invalid\n", (int)what, v);
     return LPC_E_ARG;
@@ -143,10 +149,72 @@ double ex_trainer_get(const ex_trainer *t, ex_train_value what)
     return NAN;
 }
 
-static lpc_status schedule(const ex_trainer *t, lpc_sched_value what, int64_t step, double *out)
+lpc_status ex_trainer_set_schedule(ex_trainer *t, const ex_schedule *s)
 {
-    return lpc_schedule_eval_ex(t->protocol, what, t->epochs_done, step, t->steps_per_epoch,
+    if (!t)
+        return bad("ex_trainer_set_schedule: trainer is NULL");
+    if (s) {
+        ex_schedule check = *s;
+        check.lr.lr = t->lr;
+        if (check.lr.floor > check.lr.lr) {
+            fprintf(stderr, "error: schedule %s: its final rate %g is above the base rate %g\n",
+                    s->name, check.lr.floor, t->lr);
+            return LPC_E_ARG;
+        }
+        if (!ex_schedule_valid(&check))
+            return LPC_E_ARG;
+        t->sched = check;
+    }
+    t->named = s != NULL;
+    return LPC_OK;
+}
+
+static lpc_status schedule(const ex_trainer *t, lpc_sched_value what, int64_t epoch, int64_t step,
+                           double *out)
+{
+    return lpc_schedule_eval_ex(t->protocol, what, epoch, step, t->steps_per_epoch,
                                 t->epochs, t->gamma_max, t->reach, t->decay, t->sched_flags, out);
+}
+
+/* The schedules at step `step` of epoch `epoch` (from 0): gamma, the rates
+ * of the non-classifier (lr[0]) and classifier (lr[1]) groups, ArcFace's s, m. */
+static lpc_status schedules(const ex_trainer *t, int64_t epoch, int64_t step, double *gamma,
+                            double lr[2], double *arc_s, double *arc_m)
+{
+    lpc_status s;
+    if (!t->named) {
+        double factor;
+        if ((s = schedule(t, LPC_SCHED_GAMMA, epoch, step, gamma)) != LPC_OK ||
+            (s = schedule(t, LPC_SCHED_LR_FACTOR, epoch, step, &factor)) != LPC_OK ||
+            (s = schedule(t, LPC_SCHED_ARC_S, epoch, step, arc_s)) != LPC_OK ||
+            (s = schedule(t, LPC_SCHED_ARC_M, epoch, step, arc_m)) != LPC_OK)
+            return s;
+        lr[0] = t->lr * factor;
+        lr[1] = t->lr;
+        return LPC_OK;
+    }
+    int64_t ge, le;
+    lpc_lr_cosine_options classifier = t->sched.lr;
+    classifier.hold = classifier.total; /* the classifier's rate never decays */
+    if ((s = ex_schedule_clock(&t->sched, t->protocol, epoch, step, t->steps_per_epoch, t->epochs,
+                               t->reach, &ge, &le)) != LPC_OK ||
+        (s = lpc_gamma_two_phase(&t->sched.gamma, ge, gamma)) != LPC_OK ||
+        (s = lpc_lr_cosine(&t->sched.lr, le, &lr[0])) != LPC_OK ||
+        (s = lpc_lr_cosine(&classifier, le, &lr[1])) != LPC_OK)
+        return s;
+    *arc_s = lpc_arcface_scale((double)le);
+    *arc_m = lpc_arcface_margin((double)le);
+    return LPC_OK;
+}
+
+lpc_status ex_trainer_schedule_at(const ex_trainer *t, int64_t epoch, int64_t step,
+                                  double *gamma, double lr[2])
+{
+    double arc_s, arc_m;
+    if (!t || !gamma || !lr || epoch < 0 || epoch >= t->epochs || step < 0 ||
+        step >= t->steps_per_epoch)
+        return bad("ex_trainer_schedule_at: no trainer, no outputs, or epoch or step out of range");
+    return schedules(t, epoch, step, gamma, lr, &arc_s, &arc_m);
 }
 
 lpc_status ex_trainer_set_comm(ex_trainer *t, lpc_comm *comm)
@@ -252,14 +320,15 @@ static int32_t argmax_row(const float *row, int64_t k)
 static lpc_status train_step(ex_trainer *t, lpc_tensor *x, const int32_t *y, int64_t got,
                              int64_t step, float *loss, lpc_tensor **logits, double *gamma)
 {
-    double factor, arc_s, arc_m;
+    double lr[2], arc_s, arc_m;
     lpc_status s;
-    if ((s = schedule(t, LPC_SCHED_GAMMA, step, gamma)) != LPC_OK ||
-        (s = schedule(t, LPC_SCHED_LR_FACTOR, step, &factor)) != LPC_OK ||
-        (s = schedule(t, LPC_SCHED_ARC_S, step, &arc_s)) != LPC_OK ||
-        (s = schedule(t, LPC_SCHED_ARC_M, step, &arc_m)) != LPC_OK)
+    if ((s = schedules(t, t->epochs_done, step, gamma, lr, &arc_s, &arc_m)) != LPC_OK ||
+        (s = lpc_adamw_set_lr(t->opt, 0, lr[0])) != LPC_OK ||
+        (s = lpc_adamw_set_lr(t->opt, 1, lr[1])) != LPC_OK) {
+        fprintf(stderr, "error: epoch %lld step %lld: schedules: %s\n",
+                (long long)t->epochs_done + 1, (long long)step, lpc_last_error());
         return s;
-    lpc_adamw_set_lr(t->opt, 0, t->lr * factor);
+    }
     lpc_tensor *l = lpc_head_loss(t->head, t->ctx, x, y, *gamma, arc_s, arc_m, logits);
     /* The loss is a mean over this rank's samples: weighted by their share,
      * the gradients summed over ranks are the global batch's. */

@@ -5,6 +5,7 @@
 #ifndef LPC_EXAMPLES_TRAINER_H
 #define LPC_EXAMPLES_TRAINER_H
 #include <lpc/lpc.h>
+#include "schedules.h"
 
 typedef struct ex_trainer ex_trainer;
 
@@ -21,6 +22,8 @@ typedef enum {
                                   * compressed protocols; default 0: capped at 1e6) */
     EX_TRAIN_MARGIN_CLAMP = 7, /* 1: ArcFace/CosFace clamp the target after the margin
                                 * (the head's LPC_HEAD_MARGIN_CLAMP); default 0 */
+    EX_TRAIN_RESIZED_CROP = 8, /* 1: torchvision's RandomResizedCrop (scale 0.08-1, ratio
+                                * 3/4-4/3) instead of the padded crop; default 0 */
 } ex_train_setting;
 
 /* Read-outs (ex_trainer_get). */
@@ -65,6 +68,18 @@ lpc_batcher *ex_trainer_batcher(ex_trainer *t);
  * batch) and when a batch, the epoch's last included, has fewer samples
  * than ranks. Set it before the first epoch. */
 lpc_status ex_trainer_set_comm(ex_trainer *t, lpc_comm *comm);
+/* Replaces the first-version schedules of the protocol by a named schedule
+ * (copied; NULL restores them): gamma from s->gamma, the non-classifier rate
+ * from s->lr with the trainer's lr as base, the classifier's the same with no
+ * decay (its warmup only), ArcFace's s and m from the learning-rate clock;
+ * the protocol picks the clock (ex_schedule_clock; EX_TRAIN_REACH for the
+ * ramp). EX_TRAIN_LR_DECAY, EX_TRAIN_GAMMA_UNCAPPED and EX_TRAIN_GAMMA_MAX
+ * do not apply to it. LPC_E_ARG with a message for invalid fields. */
+lpc_status ex_trainer_set_schedule(ex_trainer *t, const ex_schedule *s);
+/* gamma and the rates of the non-classifier (lr[0]) and classifier (lr[1])
+ * groups that step `step` of epoch `epoch` (both from 0) trains with. */
+lpc_status ex_trainer_schedule_at(const ex_trainer *t, int64_t epoch, int64_t step,
+                                  double *gamma, double lr[2]);
 /* Marks `epochs` epochs as done (after restoring a checkpoint). */
 lpc_status ex_trainer_set_epoch(ex_trainer *t, int64_t epochs);
 

@@ -23,7 +23,7 @@ typedef struct {
     ex_backbone backbone;
     long epochs, seed, threads, subset, batch;
     double lr, wd, gamma_max, reach;
-    int widths[3], augment, protocol_set, quiet, lipschitz;
+    int widths[3], augment, protocol_set, quiet, lipschitz, print_schedule, resized_crop;
     lpc_protocol protocol;
     ex_fidelity fid;
 } options;
@@ -34,23 +34,35 @@ static void usage(FILE *f)
         "usage: lpc-train [options]\n"
         "  --model NAME         LPC, LPC-Wide, LPC-Narrow, LPC-SCL, LPC-NoPen, LinPen,\n"
         "                       NonlinPen, SCL, ArcFace, CosFace, NoPen (default LPC)\n"
-        "  --backbone B         mlp | resnet-small | resnet18 | resnet50 (default mlp)\n"
+        "  --backbone B         mlp | resnet-small | resnet18 | resnet50 | wrn50-2 (default mlp;\n"
+        "                       wrn50-2 with --widths 128,256,32: the authors' 128-wide\n"
+        "                       penultimate layer)\n"
         "  --dataset D          fashion-mnist | mnist:DIR | cifar10:DIR | cifar100:DIR |\n"
-        "                       pngdir:DIR (DIR/train, DIR/test) (default fashion-mnist)\n"
+        "                       pngdir:DIR (DIR/train, DIR/test) | imagedir:DIR (JPEG or\n"
+        "                       PNG) | imagedir-HxW[xC][cF]:DIR (resized to HxW, C channels;\n"
+        "                       test images: Resize + CenterCrop keeping F, e.g. c0.875)\n"
+        "                       (default fashion-mnist)\n"
         "  --epochs N           (default 10)        --batch N   (default 128)\n"
-        "  --lr X               (default 1e-3)      --wd X      (default 5e-4)\n"
+        "  --lr X               (default 1e-3)\n"
+        "  --weight-decay X     AdamW decoupled weight decay of every group, as the authors\n"
+        "                       (alias --wd; default 5e-4)\n"
         "  --seed N             (default 0)         --threads N (default 2)\n"
         "  --subset N           first N training images only\n"
         "  --widths M,W,N       penultimate widths mid,wide,narrow (default 64,128,16)\n"
-        "  --protocol P         paper | compressed | ramp (default: ramp below 800 epochs)\n"
+        "  --protocol P         paper | compressed | ramp (default: ramp below 800 epochs,\n"
+        "                       or below the clock of a --schedule)\n"
         "  --gamma-max X        ramp protocol final gamma (default 100)\n"
         "  --reach X            ramp protocol fraction of steps to reach it (default 0.7)\n"
         "  --no-augment         no random crop / flip (default on for ResNet backbones)\n"
+        "  --resized-crop       torchvision's RandomResizedCrop (area 0.08-1, ratio 3/4-4/3)\n"
+        "                       instead of the padded crop (flips still follow --no-augment)\n"
         "  --json FILE          write acc_test, acc_train, sigma_w_train, seconds\n"
         "  --quiet              only the summary line\n"
         "  --lipschitz          also measure on the test set the margin-gradient norm\n"
         "                       (max, mean; all and correct samples), the certified\n"
-        "                       bound of x -> z and certified accuracy (doc/robustness.md)\n");
+        "                       bound of x -> z and certified accuracy (doc/robustness.md)\n"
+        "  --print-schedule     print gamma and both groups' rates at the first step of\n"
+        "                       every epoch of this run, and exit without training\n");
     ex_fidelity_usage(f);
     fprintf(f, "  (lpc-train reports accuracy and Sigma_W only: --nc1 and --deepfool-pick act\n"
                "  in lpc-ablation)\n");
@@ -75,7 +87,12 @@ static int parse(int argc, char **argv, options *o)
         {"lr-decay", required_argument, 0, 'F'}, {"gamma", required_argument, 0, 'F'},
         {"margin-clamp", required_argument, 0, 'F'}, {"train-metrics", required_argument, 0, 'F'},
         {"nc1", required_argument, 0, 'F'}, {"deepfool-pick", required_argument, 0, 'F'},
-        {"authors", no_argument, 0, 'F'}, {0, 0, 0, 0}};
+        {"authors", no_argument, 0, 'F'}, {"schedule", required_argument, 0, 'F'},
+        {"gamma-final", required_argument, 0, 'F'}, {"warmup", required_argument, 0, 'F'},
+        {"warmup-factor", required_argument, 0, 'F'}, {"lr-hold", required_argument, 0, 'F'},
+        {"lr-floor", required_argument, 0, 'F'}, {"weight-decay", required_argument, 0, 'w'},
+        {"print-schedule", no_argument, 0, 'P'}, {"resized-crop", no_argument, 0, 'R'},
+        {0, 0, 0, 0}};
     ex_fidelity_default(&o->fid);
     int c, at;
     while ((c = getopt_long(argc, argv, "h", longopts, &at)) != -1) {
@@ -89,7 +106,7 @@ static int parse(int argc, char **argv, options *o)
         case 'e': ok = ex_parse_long("--epochs", optarg, 1, 100000, &o->epochs); break;
         case 'B': ok = ex_parse_long("--batch", optarg, 1, 65536, &o->batch); break;
         case 'l': ok = ex_parse_double("--lr", optarg, 1e-12, 10, &o->lr); break;
-        case 'w': ok = ex_parse_double("--wd", optarg, 0, 10, &o->wd); break;
+        case 'w': ok = ex_parse_double("--weight-decay", optarg, 0, 10, &o->wd); break;
         case 's': ok = ex_parse_long("--seed", optarg, 0, 1L << 40, &o->seed); break;
         case 't': ok = ex_parse_long("--threads", optarg, 1, 256, &o->threads); break;
         case 'n': ok = ex_parse_long("--subset", optarg, 1, 1L << 40, &o->subset); break;
@@ -101,6 +118,8 @@ static int parse(int argc, char **argv, options *o)
         case 'j': o->json = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'L': o->lipschitz = 1; break;
+        case 'P': o->print_schedule = 1; break;
+        case 'R': o->resized_crop = 1; break;
         default: ok = 0;
         }
         if (!ok) {
@@ -112,8 +131,13 @@ static int parse(int argc, char **argv, options *o)
         fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind]);
         return 0;
     }
+    ex_schedule sched;
+    int named = ex_fidelity_schedule(&o->fid, &sched);
+    if (named < 0)
+        return 0;
     if (!o->protocol_set)
-        o->protocol = o->epochs < 800 ? LPC_PROTOCOL_RAMP : LPC_PROTOCOL_PAPER;
+        o->protocol = o->epochs < (named ? sched.lr.total : 800) ? LPC_PROTOCOL_RAMP
+                                                                 : LPC_PROTOCOL_PAPER;
     if (o->augment < 0)
         o->augment = o->backbone != EX_BACKBONE_MLP;
     return 1;
@@ -190,6 +214,20 @@ static int write_json(const char *path, const char *model, double acc_test, doub
 
 static int train_and_report(const options *po, lpc_comm *comm);
 
+/* --print-schedule: one line per epoch, at its first step. */
+static int print_schedule(state *st, long epochs, int rank)
+{
+    for (long e = 0; e < epochs && rank == 0; e++) {
+        double gamma, lr[2];
+        lpc_status s = ex_trainer_schedule_at(st->trainer, e, 0, &gamma, lr);
+        if (s != LPC_OK)
+            return fail(st, "evaluating the schedules", s);
+        printf("epoch %ld gamma %.17g lr %.17g lr_classifier %.17g\n", e + 1, gamma, lr[0], lr[1]);
+    }
+    release(st);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     ex_closeout_init("lpc-train");
@@ -246,9 +284,12 @@ static int train_and_report(const options *po, lpc_comm *comm)
         (s = ex_trainer_set(st.trainer, EX_TRAIN_REACH, o.reach)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_PAD, o.augment ? 4 : 0)) != LPC_OK ||
         (s = ex_trainer_set(st.trainer, EX_TRAIN_AUGMENT_FLIP, o.augment)) != LPC_OK ||
+        (s = ex_trainer_set(st.trainer, EX_TRAIN_RESIZED_CROP, o.resized_crop)) != LPC_OK ||
         (s = ex_trainer_set_comm(st.trainer, comm)) != LPC_OK ||
         (s = ex_fidelity_apply(&o.fid, st.trainer)) != LPC_OK)
         return fail(&st, "setting up training", s);
+    if (o.print_schedule)
+        return print_schedule(&st, o.epochs, rank);
     if (!o.quiet && rank == 0)
         printf("model %s, %lld training images, %lld weights, %ld epochs, %ld threads, "
                "%d rank(s)\n", name, (long long)lpc_dataset_size(st.train),

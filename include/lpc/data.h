@@ -75,6 +75,20 @@ LPC_API void lpc_batcher_free(lpc_batcher *b);
 /* Random crop with `pad` pixels of zero padding applied after normalisation
  * (so padding equals the channel mean) and horizontal flip with p = 0.5. */
 LPC_API lpc_status lpc_batcher_set_augment(lpc_batcher *b, int pad, int flip);
+/* Random resized crop, as torchvision's RandomResizedCrop(scale, ratio) for
+ * an output of the data set's own size: per sample, a crop of area fraction
+ * uniform in [scale_min, scale_max] and aspect ratio (width / height)
+ * log-uniform in [ratio_min, ratio_max] (ten tries, then the centre crop
+ * with the ratio clamped), resized back to the image size with Pillow's
+ * bilinear filter and normalised; then the flip of lpc_batcher_set_augment.
+ * It replaces the padded crop while on. The draws come from the batcher's
+ * generator before the parallel copy, so batches depend only on the seed.
+ * torchvision's defaults are (0.08, 1, 3/4, 4/3); all four 0 turn it off.
+ * LPC_E_ARG unless 0 < scale_min <= scale_max <= 1 and 0 < ratio_min <=
+ * ratio_max < inf. */
+LPC_API lpc_status lpc_batcher_set_random_resized_crop(lpc_batcher *b, double scale_min,
+                                                       double scale_max, double ratio_min,
+                                                       double ratio_max);
 /* Next batch as a temporary of ctx (N x C x H x W floats) plus labels (valid
  * until the next call). Returns the batch size (the last batch of an epoch
  * may be smaller), 0 at the end of an epoch (the next call starts a new
@@ -88,5 +102,47 @@ LPC_API int64_t lpc_batcher_batches_per_epoch(const lpc_batcher *b);
  * epoch in progress, so the next call starts a new epoch from that state. */
 LPC_API lpc_status lpc_batcher_get_rng_state(const lpc_batcher *b, uint64_t state[4]);
 LPC_API lpc_status lpc_batcher_set_rng_state(lpc_batcher *b, const uint64_t state[4]);
+
+/* ---- image class folders (JPEG and PNG) ---- */
+/* Options of lpc_dataset_load_imagedir. */
+typedef struct {
+    size_t size;             /* sizeof the struct, set by lpc_imagedir_options_init */
+    int height, width;       /* both > 0: every image resized to height x width
+                              * (Pillow's bilinear filter, antialiased when
+                              * shrinking); both 0 (default): every image must
+                              * have the first one's size */
+    int channels;            /* 1 (grey) or 3 (RGB): every image converted to it
+                              * (grey from RGB with ITU-R 601 weights, as Pillow);
+                              * 0 (default): every image must have the first one's */
+    const char *classes_dir; /* NULL (default): dir's own sub-folders are the
+                              * classes; else the sub-folders of classes_dir (the
+                              * training set's folder) name them, as
+                              * lpc_dataset_load_pngdir_classes */
+    double center_crop;      /* in [0.05, 1) with a size: torchvision's evaluation
+                              * transform Resize(S) + CenterCrop(height, width):
+                              * the shorter side resized to S = round(max(height,
+                              * width) / center_crop) keeping the aspect ratio,
+                              * then the centre height x width kept (0.875 is
+                              * ImageNet's 224 of 256); 1 (default): resized to
+                              * height x width directly */
+} lpc_imagedir_options;
+
+LPC_BEGIN_DECLS
+/* Sets o->size = sizeof *o and the defaults above; NULL is a no-op. */
+LPC_API void lpc_imagedir_options_init(lpc_imagedir_options *o);
+/* Class folders dir/<class>/<file> of JPEG (.jpg, .jpeg) and PNG (.png)
+ * images (the content decides the format), classes in sorted folder-name
+ * order, files in sorted name order; hidden entries and non-regular files
+ * are skipped. Images are decoded in parallel over lpc_get_num_threads()
+ * threads; the result does not depend on the thread count. Each file is
+ * read with a bound (64 MiB) and images are bounded (16384 a side); grey
+ * and RGB images are read (PNG alpha is dropped, CMYK JPEG refused). o NULL
+ * means the defaults. Errors: LPC_E_ARG (NULL dir or out, bad options),
+ * LPC_E_IO (a folder or file cannot be read), LPC_E_FORMAT naming the file
+ * (damaged or truncated image, unsupported layout, a size or channel count
+ * other than the first image's when not converting, a class folder without
+ * images), LPC_E_NOMEM. On failure *out is NULL. Free with lpc_dataset_free. */
+LPC_API lpc_status lpc_dataset_load_imagedir(const char *dir, const lpc_imagedir_options *o,
+                                             lpc_dataset **out);
 LPC_END_DECLS
 #endif

@@ -17,6 +17,9 @@ typedef struct lpc_module lpc_module;
 typedef enum {
     LPC_RESNET_BASIC = 0,      /* BasicBlocks (ResNet-18 style) */
     LPC_RESNET_BOTTLENECK = 1, /* Bottlenecks, expansion 4 (ResNet-50 style) */
+    LPC_RESNET_WIDE_BOTTLENECK = 2, /* Bottlenecks of twice the inner width, output 4 x the
+                                     * stage width (torchvision's wide_resnet50_2 blocks:
+                                     * 1x1 to 2w, 3x3 2w, 1x1 to 4w) */
 } lpc_resnet_block;
 
 LPC_BEGIN_DECLS
@@ -80,6 +83,13 @@ LPC_API lpc_module *lpc_resnet_new(lpc_resnet_block block, int in_channels, int 
 LPC_API lpc_module *lpc_resnet18_new(int in_channels, lpc_rng *rng);
 LPC_API lpc_module *lpc_resnet50_new(int in_channels, lpc_rng *rng);
 LPC_API lpc_module *lpc_resnet_small_new(int in_channels, lpc_rng *rng);
+/* WideResNet-50-2 in the same CIFAR style (3x3 stem of 64, no max-pool,
+ * SiLU): wide bottlenecks 3-4-6-3 of stage widths 64..512, so inner widths
+ * 128..1024 and D = 2048; torchvision's wide_resnet50_2 has these blocks
+ * (and parameter names) but a 7x7 stride-2 stem, a max-pool and ReLU. */
+LPC_API lpc_module *lpc_wide_resnet50_2_new(int in_channels, lpc_rng *rng);
+/* "basic", "bottleneck", "wide_bottleneck"; NULL for an unknown value. */
+LPC_API const char *lpc_resnet_block_name(lpc_resnet_block block);
 /* Output feature width of a module built by lpc_resnet_new (-1 otherwise). */
 LPC_API int64_t lpc_resnet_feature_dim(const lpc_module *m);
 LPC_END_DECLS

@@ -112,4 +112,59 @@ LPC_API lpc_status lpc_schedule_eval_ex(lpc_protocol p, lpc_sched_value what, in
                                         int64_t total_epochs, double gamma_max, double reach,
                                         lpc_lr_decay decay, unsigned flags, double *out);
 LPC_END_DECLS
+
+/* ---- generic schedule building blocks (epochs counted from 1) ---- */
+/* A geometric ramp in two phases: `initial`
+ * before epoch `start`; from `start`, x factor_1 every step_1 epochs, capped
+ * at max_1; from the epoch after the one that reached max_1, x factor_2
+ * every step_2 epochs, capped at max_2; then constant. Each update is one
+ * multiplication of the previous value, min(value * factor, max), so the
+ * values are bit-for-bit those of an epoch-by-epoch recurrence. */
+typedef struct {
+    size_t size;     /* sizeof the struct, set by lpc_gamma_two_phase_options_init */
+    double initial;  /* > 0 (default 1e-4) */
+    int64_t start;   /* first epoch of growth, >= 1 (default 1) */
+    double factor_1; /* > 1 (default 2) */
+    int64_t step_1;  /* >= 1 (default 5) */
+    double max_1;    /* >= initial (default 1e3) */
+    double factor_2; /* > 1 (default 1.25) */
+    int64_t step_2;  /* >= 1 (default 5) */
+    double max_2;    /* >= max_1, finite (default 1e6) */
+} lpc_gamma_two_phase_options;
+
+/* Learning rate held at `lr`, then cosine-annealed to `floor`, with an
+ * optional linear warmup. At epoch e:
+ *   e <= warmup_begin:             lr * warmup_factor
+ *   warmup_begin < e <= warmup_end: lr * (warmup_factor + (1 - warmup_factor)
+ *                                   * (e - warmup_begin) / (warmup_end - warmup_begin))
+ *   otherwise, with t = clamp(e - hold, 0, T) and T = max(1, total - hold):
+ *                                   floor + (lr - floor) (1 + cos(pi t / T)) / 2
+ * so the rate is `lr` through epoch `hold` and `floor` at epoch `total`.
+ * warmup_end = 0 is no warmup; hold >= total is no decay (lr after the warmup). */
+typedef struct {
+    size_t size;          /* sizeof the struct, set by lpc_lr_cosine_options_init */
+    double lr;            /* base rate, finite > 0 (default 1e-3) */
+    double floor;         /* rate at the end, finite, 0 <= floor <= lr (default 0) */
+    int64_t hold;         /* last epoch at the base rate, >= 0 (default 0) */
+    int64_t total;        /* epoch at which the floor is reached, >= 1 (default 100) */
+    double warmup_factor; /* first fraction of lr, in (0, 1] (default 1) */
+    int64_t warmup_begin; /* >= 0 (default 0) */
+    int64_t warmup_end;   /* 0 (no warmup) or > warmup_begin (default 0) */
+} lpc_lr_cosine_options;
+
+LPC_BEGIN_DECLS
+/* Sets o->size = sizeof *o and the defaults above; NULL is a no-op. */
+LPC_API void lpc_gamma_two_phase_options_init(lpc_gamma_two_phase_options *o);
+LPC_API void lpc_lr_cosine_options_init(lpc_lr_cosine_options *o);
+/* Value of the two-phase ramp at `epoch` (0 and epochs before `start`:
+ * `initial`) into *out. o NULL means the defaults; fields past o->size take
+ * their defaults. LPC_E_ARG (out unchanged) for a NULL out, epoch < 0 or
+ * >= 2^31, o->size smaller than the size field or larger than this
+ * library's struct, or options outside the ranges above. Pure: no state. */
+LPC_API lpc_status lpc_gamma_two_phase(const lpc_gamma_two_phase_options *o, int64_t epoch,
+                                       double *out);
+/* Learning rate at `epoch` into *out (epoch 0 counts as 1); options and
+ * errors as lpc_gamma_two_phase. */
+LPC_API lpc_status lpc_lr_cosine(const lpc_lr_cosine_options *o, int64_t epoch, double *out);
+LPC_END_DECLS
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include "parse.h"
 
+#define DRAWS 5
+
 struct lpc_batcher {
     const lpc_dataset *ds;
     int64_t n, batch;  /* n fixed at creation; batch <= n */
@@ -15,11 +17,12 @@ struct lpc_batcher {
     lpc_rng *rng;
     float *lut;        /* c x 256: (v/255 - mean)/std for every byte value */
     int pad, flip;
+    double rrc[4];     /* random resized crop: scale and ratio ranges; rrc[1] == 0: off */
     int64_t *order;    /* this epoch's sample order */
     int64_t pos;       /* next position in order */
     int in_epoch;
     int32_t *labels;   /* batch */
-    int32_t *draws;    /* batch x 3: crop y, crop x, flip */
+    int32_t *draws;    /* batch x DRAWS: crop y, x, height, width, flip */
 };
 
 lpc_batcher *lpc_batcher_new(const lpc_dataset *ds, int64_t batch_size, int shuffle,
@@ -47,7 +50,7 @@ lpc_batcher *lpc_batcher_new(const lpc_dataset *ds, int64_t batch_size, int shuf
     b->lut = lpci_malloc((size_t)ds->c * 256 * sizeof *b->lut);
     b->order = lpci_malloc((size_t)b->n * sizeof *b->order);
     b->labels = lpci_malloc((size_t)b->batch * sizeof *b->labels);
-    b->draws = lpci_malloc((size_t)b->batch * 3 * sizeof *b->draws);
+    b->draws = lpci_malloc((size_t)b->batch * DRAWS * sizeof *b->draws);
     if (!b->rng || !b->lut || !b->order || !b->labels || !b->draws) {
         lpc_batcher_free(b);
         return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_batcher_new: out of memory for %lld samples",
@@ -89,6 +92,58 @@ lpc_status lpc_batcher_set_augment(lpc_batcher *b, int pad, int flip)
     b->pad = pad;
     b->flip = flip != 0;
     return LPC_OK;
+}
+
+lpc_status lpc_batcher_set_random_resized_crop(lpc_batcher *b, double scale_min,
+                                               double scale_max, double ratio_min,
+                                               double ratio_max)
+{
+    if (!b)
+        return lpci_error(LPC_E_ARG, "lpc_batcher_set_random_resized_crop: batcher is NULL");
+    int off = scale_min == 0.0 && scale_max == 0.0 && ratio_min == 0.0 && ratio_max == 0.0;
+    if (!off && !(scale_min > 0.0 && scale_min <= scale_max && scale_max <= 1.0 &&
+                  ratio_min > 0.0 && ratio_min <= ratio_max && isfinite(ratio_max)))
+        return lpci_error(LPC_E_ARG, "lpc_batcher_set_random_resized_crop: need 0 < scale_min "
+                          "<= scale_max <= 1 and 0 < ratio_min <= ratio_max < inf (all 0: off); "
+                          "got scale [%g, %g], ratio [%g, %g]", scale_min, scale_max, ratio_min,
+                          ratio_max);
+    b->rrc[0] = scale_min;
+    b->rrc[1] = scale_max;
+    b->rrc[2] = ratio_min;
+    b->rrc[3] = ratio_max;
+    return LPC_OK;
+}
+
+/* torchvision's RandomResizedCrop.get_params: ten tries of an area
+ * fraction and a log-uniform aspect ratio, then the centre crop of the
+ * image clamped to the ratio range. d receives y, x, height, width. */
+static void draw_resized_crop(lpc_rng *rng, const double *rrc, int h, int w, int32_t *d)
+{
+    double area = (double)h * (double)w, lr0 = log(rrc[2]), lr1 = log(rrc[3]);
+    for (int attempt = 0; attempt < 10; attempt++) {
+        double target = area * (rrc[0] + (rrc[1] - rrc[0]) * lpc_rng_uniform(rng));
+        double ratio = exp(lr0 + (lr1 - lr0) * lpc_rng_uniform(rng));
+        int cw = (int)lround(sqrt(target * ratio)), ch = (int)lround(sqrt(target / ratio));
+        if (cw > 0 && cw <= w && ch > 0 && ch <= h) {
+            d[0] = (int32_t)lpc_rng_below(rng, (uint64_t)(h - ch + 1));
+            d[1] = (int32_t)lpc_rng_below(rng, (uint64_t)(w - cw + 1));
+            d[2] = ch;
+            d[3] = cw;
+            return;
+        }
+    }
+    double in_ratio = (double)w / (double)h;
+    int cw = w, ch = h;
+    if (in_ratio < rrc[2])
+        ch = (int)lround(cw / rrc[2]);
+    else if (in_ratio > rrc[3])
+        cw = (int)lround(ch * rrc[3]);
+    ch = ch < 1 ? 1 : ch > h ? h : ch;
+    cw = cw < 1 ? 1 : cw > w ? w : cw;
+    d[0] = (h - ch) / 2;
+    d[1] = (w - cw) / 2;
+    d[2] = ch;
+    d[3] = cw;
 }
 
 int64_t lpc_batcher_batches_per_epoch(const lpc_batcher *b)
@@ -168,19 +223,30 @@ int64_t lpc_batcher_next(lpc_batcher *b, lpc_ctx *ctx, lpc_tensor **x, const int
     if (!b->in_epoch)
         start_epoch(b);
     const int64_t *idx = b->order + b->pos;
-    int span = 2 * b->pad + 1;
+    int span = 2 * b->pad + 1, rrc = b->rrc[1] > 0.0;
     for (int64_t i = 0; i < k; i++) {
+        int32_t *d = b->draws + DRAWS * i;
         b->labels[i] = ds->labels[idx[i]];
-        b->draws[3 * i] = b->pad ? (int32_t)lpc_rng_below(b->rng, (uint64_t)span) : b->pad;
-        b->draws[3 * i + 1] = b->pad ? (int32_t)lpc_rng_below(b->rng, (uint64_t)span) : b->pad;
-        b->draws[3 * i + 2] = b->flip ? (int32_t)(lpc_rng_u64(b->rng) >> 63) : 0;
+        if (rrc) {
+            draw_resized_crop(b->rng, b->rrc, ds->h, ds->w, d);
+        } else {
+            d[0] = b->pad ? (int32_t)lpc_rng_below(b->rng, (uint64_t)span) : b->pad;
+            d[1] = b->pad ? (int32_t)lpc_rng_below(b->rng, (uint64_t)span) : b->pad;
+        }
+        d[4] = b->flip ? (int32_t)(lpc_rng_u64(b->rng) >> 63) : 0;
     }
     const size_t img = lpci_dataset_image_bytes(ds);
     const int32_t *draws = b->draws;
 #pragma omp parallel for schedule(static) num_threads(lpci_threads())
-    for (int64_t i = 0; i < k; i++)
-        fill_sample(ds->images + (size_t)idx[i] * img, out + (size_t)i * img, ds->c, ds->h,
-                    ds->w, b->lut, b->pad, draws[3 * i], draws[3 * i + 1], draws[3 * i + 2]);
+    for (int64_t i = 0; i < k; i++) {
+        const int32_t *d = draws + DRAWS * i;
+        if (rrc)
+            lpci_resized_crop_f32(ds->images + (size_t)idx[i] * img, ds->c, ds->h, ds->w, d[0],
+                                  d[1], d[2], d[3], d[4], b->lut, out + (size_t)i * img);
+        else
+            fill_sample(ds->images + (size_t)idx[i] * img, out + (size_t)i * img, ds->c, ds->h,
+                        ds->w, b->lut, b->pad, d[0], d[1], d[4]);
+    }
     b->pos += k;
     *x = t;
     *labels = b->labels;

@@ -74,4 +74,22 @@ lpc_status lpci_parse_cifar(const uint8_t *buf, size_t len, const char *name,
  * for anything libpng rejects. */
 lpc_status lpci_parse_png(const uint8_t *buf, size_t len, const char *name, int *c, int *h,
                           int *w, uint8_t **pixels);
+/* JPEG decoding (jpegdecode.c): like lpci_parse_png, 8-bit grey (c = 1) or
+ * RGB (c = 3) planar pixels; CMYK, damaged data (a truncated file included)
+ * and images over 16384 a side or 2^26 values are LPC_E_FORMAT naming `name`. */
+lpc_status lpci_parse_jpeg(const uint8_t *buf, size_t len, const char *name, int *c, int *h,
+                           int *w, uint8_t **pixels);
+/* Resizes planar 8-bit images (c planes of h x w) to oh x ow with Pillow's
+ * bilinear filter: a triangle filter widened by the scale when shrinking
+ * (antialiased), separable, rounded to nearest. dst holds c x oh x ow.
+ * LPC_E_NOMEM when the scratch space cannot be allocated. */
+lpc_status lpci_resize_bilinear(const uint8_t *src, int c, int h, int w, uint8_t *dst, int oh,
+                                int ow);
+/* The crop (cy, cx, ch, cw) of a planar 8-bit image (c x h x w), resized
+ * back to h x w with the filter of lpci_resize_bilinear (weights computed
+ * in double, no rounding to 8 bits), flipped horizontally when `flip`, and
+ * normalised through lut (c x 256, affine in the byte value) into dst
+ * (c x h x w floats). Allocates nothing. */
+void lpci_resized_crop_f32(const uint8_t *src, int c, int h, int w, int cy, int cx, int ch,
+                           int cw, int flip, const float *lut, float *dst);
 #endif

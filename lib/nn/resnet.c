@@ -83,14 +83,15 @@ static int add_conv_bn(lpc_module *m, int idx, int64_t in, int64_t out, int k, i
 static lpc_module *block_new(lpc_resnet_block kind, int64_t in, int64_t width, int stride,
                              lpc_rng *rng)
 {
-    int bottle = kind == LPC_RESNET_BOTTLENECK;
+    int bottle = kind != LPC_RESNET_BASIC;
     int64_t out = bottle ? 4 * width : width;
+    int64_t inner = kind == LPC_RESNET_WIDE_BOTTLENECK ? 2 * width : width;
     lpc_module *m = lpci_module_new(bottle ? &bottleneck_vt : &basic_vt, NULL);
     if (!m)
         return NULL;
-    int ok = bottle ? add_conv_bn(m, 1, in, width, 1, 1, rng) &&
-                          add_conv_bn(m, 2, width, width, 3, stride, rng) &&
-                          add_conv_bn(m, 3, width, out, 1, 1, rng)
+    int ok = bottle ? add_conv_bn(m, 1, in, inner, 1, 1, rng) &&
+                          add_conv_bn(m, 2, inner, inner, 3, stride, rng) &&
+                          add_conv_bn(m, 3, inner, out, 1, 1, rng)
                     : add_conv_bn(m, 1, in, width, 3, stride, rng) &&
                           add_conv_bn(m, 2, width, width, 3, 1, rng);
     if (ok && (stride != 1 || in != out)) {
@@ -110,7 +111,7 @@ lpc_module *lpc_resnet_new(lpc_resnet_block block, int in_channels, int stem_wid
                            int n_stages, const int *widths, const int *blocks, lpc_rng *rng)
 {
     const char *fn = "lpc_resnet_new";
-    if (block != LPC_RESNET_BASIC && block != LPC_RESNET_BOTTLENECK)
+    if (!lpc_resnet_block_name(block))
         return LPCI_FAIL_NULL(LPC_E_ARG, "%s: unknown block kind %d", fn, (int)block);
     if (in_channels < 1 || stem_width < 1)
         return LPCI_FAIL_NULL(LPC_E_ARG, "%s: in_channels %d and stem_width %d must be >= 1", fn,
@@ -127,7 +128,7 @@ lpc_module *lpc_resnet_new(lpc_resnet_block block, int in_channels, int stem_wid
     resnet_cfg *cfg = lpci_malloc(sizeof *cfg);
     if (!cfg)
         return LPCI_FAIL_NULL(LPC_E_NOMEM, "lpc_resnet_new: out of memory");
-    int64_t expansion = block == LPC_RESNET_BOTTLENECK ? 4 : 1;
+    int64_t expansion = block == LPC_RESNET_BASIC ? 1 : 4;
     cfg->dim = widths[n_stages - 1] * expansion;
     lpc_module *m = lpci_module_new(&resnet_vt, cfg);
     if (!m)
@@ -162,6 +163,22 @@ lpc_module *lpc_resnet50_new(int in_channels, lpc_rng *rng)
 {
     static const int widths[4] = {64, 128, 256, 512}, blocks[4] = {3, 4, 6, 3};
     return lpc_resnet_new(LPC_RESNET_BOTTLENECK, in_channels, 64, 4, widths, blocks, rng);
+}
+
+lpc_module *lpc_wide_resnet50_2_new(int in_channels, lpc_rng *rng)
+{
+    static const int widths[4] = {64, 128, 256, 512}, blocks[4] = {3, 4, 6, 3};
+    return lpc_resnet_new(LPC_RESNET_WIDE_BOTTLENECK, in_channels, 64, 4, widths, blocks, rng);
+}
+
+const char *lpc_resnet_block_name(lpc_resnet_block block)
+{
+    switch (block) {
+    case LPC_RESNET_BASIC: return "basic";
+    case LPC_RESNET_BOTTLENECK: return "bottleneck";
+    case LPC_RESNET_WIDE_BOTTLENECK: return "wide_bottleneck";
+    }
+    return NULL;
 }
 
 lpc_module *lpc_resnet_small_new(int in_channels, lpc_rng *rng)

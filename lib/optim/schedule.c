@@ -2,6 +2,7 @@
  * fractional paper epoch t (epochs counted from 1), and the two short-run
  * protocols that map onto them. */
 #include <math.h>
+#include <string.h>
 #include "../core/internal.h"
 
 #define PAPER_EPOCHS 800
@@ -149,5 +150,133 @@ lpc_status lpc_schedule_eval_ex(lpc_protocol p, lpc_sched_value what, int64_t ep
         *out = lpc_arcface_margin(t);
         break;
     }
+    return LPC_OK;
+}
+
+/* ---- generic building blocks ---- */
+
+#define MAX_EPOCH ((int64_t)INT32_MAX)
+#define MAX_UPDATES 1000000 /* multiplications per phase of the two-phase ramp */
+
+void lpc_gamma_two_phase_options_init(lpc_gamma_two_phase_options *o)
+{
+    if (o)
+        *o = (lpc_gamma_two_phase_options){.size = sizeof *o, .initial = 1e-4, .start = 1,
+                                           .factor_1 = 2.0, .step_1 = 5, .max_1 = 1e3,
+                                           .factor_2 = 1.25, .step_2 = 5, .max_2 = 1e6};
+}
+
+void lpc_lr_cosine_options_init(lpc_lr_cosine_options *o)
+{
+    if (o)
+        *o = (lpc_lr_cosine_options){.size = sizeof *o, .lr = 1e-3, .floor = 0.0, .hold = 0,
+                                     .total = 100, .warmup_factor = 1.0, .warmup_begin = 0,
+                                     .warmup_end = 0};
+}
+
+/* Copies the caller's fields that lie within its size over the defaults in
+ * *dst (of `full` bytes); LPC_E_ARG for a size the library cannot read. */
+static lpc_status read_options(const char *fn, const void *src, void *dst, size_t full)
+{
+    if (!src)
+        return LPC_OK;
+    size_t size = *(const size_t *)src;
+    if (size < sizeof(size_t) || size > full)
+        return lpci_error(LPC_E_ARG, "%s: options size %zu is not in [%zu, %zu] (call the "
+                          "_options_init function first)", fn, size, sizeof(size_t), full);
+    memcpy(dst, src, size);
+    return LPC_OK;
+}
+
+static lpc_status check_epoch(const char *fn, int64_t epoch, const double *out)
+{
+    if (!out)
+        return lpci_error(LPC_E_ARG, "%s: out is NULL", fn);
+    if (epoch < 0 || epoch > MAX_EPOCH)
+        return lpci_error(LPC_E_ARG, "%s: epoch %lld is not in [0, 2^31)", fn, (long long)epoch);
+    return LPC_OK;
+}
+
+/* Whether reaching `max` from `from` by `factor` takes at most MAX_UPDATES steps. */
+static int reachable(double from, double factor, double max)
+{
+    return from >= max || log(max / from) / log(factor) <= (double)MAX_UPDATES;
+}
+
+lpc_status lpc_gamma_two_phase(const lpc_gamma_two_phase_options *opts, int64_t epoch,
+                               double *out)
+{
+    static const char fn[] = "lpc_gamma_two_phase";
+    lpc_gamma_two_phase_options o;
+    lpc_gamma_two_phase_options_init(&o);
+    lpc_status s = check_epoch(fn, epoch, out);
+    if (s != LPC_OK || (s = read_options(fn, opts, &o, sizeof o)) != LPC_OK)
+        return s;
+    if (!(o.initial > 0.0) || !(o.max_1 >= o.initial) || !(o.max_2 >= o.max_1) ||
+        !isfinite(o.max_2) || !(o.factor_1 > 1.0) || !(o.factor_2 > 1.0) ||
+        !isfinite(o.factor_1) || !isfinite(o.factor_2) || o.start < 1 ||
+        o.start > MAX_EPOCH || o.step_1 < 1 || o.step_1 > MAX_EPOCH || o.step_2 < 1 ||
+        o.step_2 > MAX_EPOCH)
+        return lpci_error(LPC_E_ARG, "%s: need 0 < initial <= max_1 <= max_2 < inf, factors "
+                          "> 1 and finite, 1 <= start, step_1, step_2 < 2^31; got initial %g, "
+                          "max_1 %g, max_2 %g, factors %g and %g, start %lld, steps %lld and "
+                          "%lld", fn, o.initial, o.max_1, o.max_2, o.factor_1, o.factor_2,
+                          (long long)o.start, (long long)o.step_1, (long long)o.step_2);
+    if (!reachable(o.initial, o.factor_1, o.max_1) || !reachable(o.max_1, o.factor_2, o.max_2))
+        return lpci_error(LPC_E_ARG, "%s: a phase needs more than %d multiplications to reach "
+                          "its maximum (factor too close to 1)", fn, MAX_UPDATES);
+    double g = o.initial;
+    /* Phase 1: updates at start, start + step_1, ... while below max_1. */
+    int64_t next = o.start, phase2 = o.start;
+    while (g < o.max_1) {
+        if (next > epoch) {
+            *out = g;
+            return LPC_OK;
+        }
+        g = fmin(g * o.factor_1, o.max_1);
+        phase2 = next + 1; /* phase 2 begins the epoch after the one that reached max_1 */
+        next += o.step_1;
+    }
+    /* Phase 2: updates at phase2, phase2 + step_2, ... while below max_2. */
+    for (next = phase2; g < o.max_2 && next <= epoch; next += o.step_2)
+        g = fmin(g * o.factor_2, o.max_2);
+    *out = g;
+    return LPC_OK;
+}
+
+lpc_status lpc_lr_cosine(const lpc_lr_cosine_options *opts, int64_t epoch, double *out)
+{
+    static const char fn[] = "lpc_lr_cosine";
+    lpc_lr_cosine_options o;
+    lpc_lr_cosine_options_init(&o);
+    lpc_status s = check_epoch(fn, epoch, out);
+    if (s != LPC_OK || (s = read_options(fn, opts, &o, sizeof o)) != LPC_OK)
+        return s;
+    if (!(o.lr > 0.0) || !isfinite(o.lr) || !(o.floor >= 0.0) || !(o.floor <= o.lr) ||
+        o.hold < 0 || o.hold > MAX_EPOCH || o.total < 1 || o.total > MAX_EPOCH ||
+        !(o.warmup_factor > 0.0 && o.warmup_factor <= 1.0) || o.warmup_begin < 0 ||
+        o.warmup_end < 0 || o.warmup_end > MAX_EPOCH ||
+        (o.warmup_end != 0 && o.warmup_end <= o.warmup_begin))
+        return lpci_error(LPC_E_ARG, "%s: need 0 <= floor <= lr < inf, lr > 0, 0 <= hold, "
+                          "1 <= total, warmup_factor in (0, 1], warmup_end 0 or > warmup_begin "
+                          ">= 0 (all < 2^31); got lr %g, floor %g, hold %lld, total %lld, "
+                          "warmup %g over (%lld, %lld]", fn, o.lr, o.floor, (long long)o.hold,
+                          (long long)o.total, o.warmup_factor, (long long)o.warmup_begin,
+                          (long long)o.warmup_end);
+    if (epoch < 1)
+        epoch = 1;
+    if (o.warmup_end > 0 && epoch <= o.warmup_end) {
+        double alpha = epoch <= o.warmup_begin ? 0.0
+                       : (double)(epoch - o.warmup_begin) / (double)(o.warmup_end - o.warmup_begin);
+        *out = o.lr * (o.warmup_factor + (1.0 - o.warmup_factor) * alpha);
+        return LPC_OK;
+    }
+    if (o.hold >= o.total) {
+        *out = o.lr;
+        return LPC_OK;
+    }
+    int64_t span = o.total - o.hold > 1 ? o.total - o.hold : 1;
+    int64_t t = epoch - o.hold < 0 ? 0 : epoch - o.hold > span ? span : epoch - o.hold;
+    *out = o.floor + (o.lr - o.floor) * (1.0 + cos(M_PI * (double)t / (double)span)) / 2.0;
     return LPC_OK;
 }

@@ -132,9 +132,14 @@ def infer_spec(shapes, prefix=""):
             shown = stages if len(stages) < 10 else stages[:10] + ["..."]
             raise ValueError(f"cannot infer the architecture: ResNet stages {shown}")
         bottleneck = "backbone.layer1.0.conv3.weight" in s
-        widths = [need(f"backbone.layer{st}.0.conv1.weight", 4)[0] for st in stages]
+        # Wide bottlenecks (WideResNet-50-2): inner width 2w, output 4w = 2 x inner.
+        wide = bottleneck and (need("backbone.layer1.0.conv3.weight", 4)[0] ==
+                               2 * need("backbone.layer1.0.conv1.weight", 4)[0])
+        widths = [need(f"backbone.layer{st}.0.conv1.weight", 4)[0] // (2 if wide else 1)
+                  for st in stages]
         blocks = [len(found[st]) for st in stages]
-        spec["backbone"] = {"kind": "resnet", "block": "bottleneck" if bottleneck else "basic",
+        block = "wide_bottleneck" if wide else "bottleneck" if bottleneck else "basic"
+        spec["backbone"] = {"kind": "resnet", "block": block,
                             "in_channels": conv1[1], "stem_width": conv1[0],
                             "widths": widths, "blocks": blocks}
     if "penultimate.weight" in s or "penultimate.0.weight" in s:
@@ -191,8 +196,9 @@ def check_spec(spec):
     else:
         where = "spec['backbone']"
         _dict(b, where, ("kind", "block", "in_channels", "stem_width", "widths", "blocks"))
-        if b["block"] not in ("basic", "bottleneck"):
-            raise ValueError(f"{where}['block']: 'basic' or 'bottleneck', got {b['block']!r}")
+        if b["block"] not in ("basic", "bottleneck", "wide_bottleneck"):
+            raise ValueError(f"{where}['block']: 'basic', 'bottleneck' or 'wide_bottleneck', "
+                             f"got {b['block']!r}")
         lists = []
         for key in ("widths", "blocks"):
             if not isinstance(b[key], (list, tuple)):
@@ -203,7 +209,7 @@ def check_spec(spec):
         if not widths or len(widths) != len(blocks):
             raise ValueError(f"{where}: widths {widths} and blocks {blocks} need the same "
                              f"number (>= 1) of stages")
-        expansion = 4 if b["block"] == "bottleneck" else 1
+        expansion = 1 if b["block"] == "basic" else 4
         for i, wd in enumerate(widths):
             _args.c_int(wd * expansion, f"{where}['widths'][{i}] x {expansion}")
         bb = {"kind": "resnet", "block": b["block"],
@@ -256,14 +262,16 @@ def tensor_shapes(spec):
         linear("backbone.fc1", b["in_features"], b["width"], True)
         linear("backbone.fc2", b["width"], b["width"], True)
     else:
-        bottleneck = b["block"] == "bottleneck"
+        bottleneck = b["block"] != "basic"
+        inner_factor = 2 if b["block"] == "wide_bottleneck" else 1
         conv_bn("backbone.conv1", "backbone.bn1", b["in_channels"], b["stem_width"], 3)
         cin = b["stem_width"]
         for st, (width, blocks) in enumerate(zip(b["widths"], b["blocks"])):
             cout = width * (4 if bottleneck else 1)
+            inner = width * inner_factor
             for i in range(blocks):
                 pre = f"backbone.layer{st + 1}.{i}."
-                convs = ([(cin, width, 1), (width, width, 3), (width, cout, 1)] if bottleneck
+                convs = ([(cin, inner, 1), (inner, inner, 3), (inner, cout, 1)] if bottleneck
                          else [(cin, width, 3), (width, width, 3)])
                 for j, (a, o, k) in enumerate(convs, 1):
                     conv_bn(f"{pre}conv{j}", f"{pre}bn{j}", a, o, k)
@@ -322,7 +330,8 @@ def _build(spec, seed):
                 ("act2", lib.lpc_silu_new)]))
         else:
             n = len(b["widths"])
-            _add(net, "backbone", lib.lpc_resnet_new, 1 if b["block"] == "bottleneck" else 0,
+            kinds = {"basic": 0, "bottleneck": 1, "wide_bottleneck": 2}
+            _add(net, "backbone", lib.lpc_resnet_new, kinds[b["block"]],
                  b["in_channels"], b["stem_width"], n, (ctypes.c_int * n)(*b["widths"]),
                  (ctypes.c_int * n)(*b["blocks"]), rng)
         p = spec.get("penultimate")

@@ -35,11 +35,12 @@ BN_EPS = 1e-5  # liblpc's batch norm (LPCI_BN_EPS) and momentum 0.1 are PyTorch'
 class Block(nn.Module):
     """Post-activation basic block or bottleneck with SiLU, as liblpc's."""
 
-    def __init__(self, bottleneck, cin, width, stride, shortcut_name):
+    def __init__(self, bottleneck, cin, width, stride, shortcut_name, inner=None):
         super().__init__()
         out = width * 4 if bottleneck else width
+        inner = inner or width  # wide bottlenecks: 2 x width
         if bottleneck:
-            convs = [(cin, width, 1, 1), (width, width, 3, stride), (width, out, 1, 1)]
+            convs = [(cin, inner, 1, 1), (inner, inner, 3, stride), (inner, out, 1, 1)]
         else:
             convs = [(cin, width, 3, stride), (width, width, 3, 1)]
         self.n = len(convs)
@@ -67,7 +68,8 @@ class ResNet(nn.Module):
 
     def __init__(self, b, shortcut_name="shortcut"):
         super().__init__()
-        bottleneck = b["block"] == "bottleneck"
+        bottleneck = b["block"] in ("bottleneck", "wide_bottleneck")
+        factor = 2 if b["block"] == "wide_bottleneck" else 1
         self.conv1 = nn.Conv2d(b["in_channels"], b["stem_width"], 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(b["stem_width"], eps=BN_EPS)
         cin = b["stem_width"]
@@ -75,7 +77,7 @@ class ResNet(nn.Module):
             layer = []
             for i in range(blocks):
                 layer.append(Block(bottleneck, cin, width, 2 if s > 0 and i == 0 else 1,
-                                   shortcut_name))
+                                   shortcut_name, factor * width))
                 cin = width * (4 if bottleneck else 1)
             setattr(self, f"layer{s + 1}", nn.Sequential(*layer))
         self.n_stages = len(b["widths"])

@@ -1,10 +1,11 @@
 /* Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/):
  * small valid files of every format, made with liblpc's own writers where it
- * has them (checkpoints, .npy, safetensors) and with libpng/zlib otherwise. Deterministic,
+ * has them (checkpoints, .npy, safetensors) and with libpng/libjpeg/zlib otherwise. Deterministic,
  * so regenerating gives the committed files:
  *   build-fuzz/tests/fuzz/make_corpus tests/fuzz/corpus */
 #include <png.h>
-#include <stdio.h>
+#include <stdio.h> /* before jpeglib.h */
+#include <jpeglib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,6 +140,55 @@ static void png_seeds(void)
     png_seed("greya8-2x2.png", PNG_COLOR_TYPE_GRAY_ALPHA, 8, 2, 2, 0);
     png_seed("palette8-4x3.png", PNG_COLOR_TYPE_PALETTE, 8, 4, 3, 0);
     png_seed("palette2-6x2.png", PNG_COLOR_TYPE_PALETTE, 2, 6, 2, 0);
+}
+
+/* A JPEG of a smooth pattern: grey or RGB, baseline or progressive, with a
+ * chroma subsampling (h x v of the first component) and restart interval. */
+static void jpeg_seed(const char *file, int c, int w, int h, int progressive, int sub,
+                      int restart)
+{
+    struct jpeg_compress_struct cinfo;
+    struct jpeg_error_mgr err;
+    unsigned char *mem = NULL;
+    unsigned long size = 0;
+    uint8_t px[64 * 64 * 3];
+    for (int i = 0; i < w * h * c; i++)
+        px[i] = (uint8_t)(i * 37 + (i / (w * c)) * 11);
+    cinfo.err = jpeg_std_error(&err);
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, &mem, &size);
+    cinfo.image_width = (JDIMENSION)w;
+    cinfo.image_height = (JDIMENSION)h;
+    cinfo.input_components = c;
+    cinfo.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, 75, TRUE);
+    if (c == 3) {
+        cinfo.comp_info[0].h_samp_factor = sub;
+        cinfo.comp_info[0].v_samp_factor = sub;
+    }
+    cinfo.restart_interval = (unsigned)restart;
+    if (progressive)
+        jpeg_simple_progression(&cinfo);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = px + (size_t)cinfo.next_scanline * (size_t)(w * c);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    put("jpeg", file, mem, size);
+    free(mem);
+}
+
+static void jpeg_seeds(void)
+{
+    jpeg_seed("grey-1x1.jpg", 1, 1, 1, 0, 1, 0);
+    jpeg_seed("grey-9x7.jpg", 1, 9, 7, 0, 1, 0);
+    jpeg_seed("rgb444-8x8.jpg", 3, 8, 8, 0, 1, 0);
+    jpeg_seed("rgb420-17x13.jpg", 3, 17, 13, 0, 2, 0);
+    jpeg_seed("rgb420-progressive-16x16.jpg", 3, 16, 16, 1, 2, 0);
+    jpeg_seed("rgb420-restart-24x24.jpg", 3, 24, 24, 0, 2, 1);
 }
 
 static void checkpoint_seeds(void)
@@ -321,6 +371,7 @@ int main(int argc, char **argv)
     idx_seeds();
     cifar_seeds();
     png_seeds();
+    jpeg_seeds();
     checkpoint_seeds();
     npy_seeds();
     safetensors_seeds();

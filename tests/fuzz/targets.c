@@ -95,6 +95,22 @@ int lpcf_png(const uint8_t *data, size_t size)
     return 1;
 }
 
+int lpcf_jpeg(const uint8_t *data, size_t size)
+{
+    int c = 0, h = 0, w = 0;
+    uint8_t *pixels = NULL;
+    if (lpci_parse_jpeg(data, size, "image.jpg", &c, &h, &w, &pixels) != LPC_OK)
+        return 0;
+    /* Touch the last pixel, and resize (the image-folder reader's next step). */
+    size_t n = (size_t)c * (size_t)h * (size_t)w;
+    volatile uint8_t last = n ? pixels[n - 1] : 0;
+    (void)last;
+    uint8_t small[3 * 5 * 7];
+    lpci_resize_bilinear(pixels, c, h, w, small, 5, 7);
+    lpci_free(pixels);
+    return 1;
+}
+
 int lpcf_checkpoint(const uint8_t *data, size_t size)
 {
     lpc_checkpoint *ck = NULL;
@@ -302,7 +318,7 @@ int lpcf_result_json(const uint8_t *data, size_t size)
 
 const lpcf_target lpcf_targets[] = {
     {"idx", lpcf_idx},           {"idx_gz", lpcf_idx_gz},
-    {"cifar", lpcf_cifar},       {"png", lpcf_png},
+    {"cifar", lpcf_cifar},       {"png", lpcf_png},   {"jpeg", lpcf_jpeg},
     {"checkpoint", lpcf_checkpoint}, {"npy", lpcf_npy},
     {"safetensors", lpcf_safetensors}, {"model_file", lpcf_model_file},
     {"result_json", lpcf_result_json},

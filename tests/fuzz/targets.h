@@ -18,6 +18,8 @@ int lpcf_idx_gz(const uint8_t *data, size_t size);
 int lpcf_cifar(const uint8_t *data, size_t size);
 /* A PNG image (lpci_parse_png, the PNG-folder decoder). */
 int lpcf_png(const uint8_t *data, size_t size);
+/* A JPEG image (lpci_parse_jpeg, the image-folder decoder), then resized. */
+int lpcf_jpeg(const uint8_t *data, size_t size);
 /* A checkpoint file image (lpci_checkpoint_parse), then every getter. */
 int lpcf_checkpoint(const uint8_t *data, size_t size);
 /* A .npy file (lpci_npy_parse); a valid one is also loaded and converted. */

@@ -217,6 +217,18 @@ def test_models(tmp):
                "MLP logits")
         expect(np.array_equal(back.forward(xi.reshape(9, 3, 2, 2))[0], mlp.forward(xi)[0]),
                "MLP flattens 4-D input")
+    # Wide bottlenecks (WideResNet-50-2's blocks): the architecture survives a
+    # safetensors round trip (inner width 2w told from a bottleneck of width 2w).
+    spec = {"backbone": {"kind": "resnet", "block": "wide_bottleneck", "in_channels": 3,
+                         "stem_width": 4, "widths": [2, 3], "blocks": [2, 1]},
+            "classifier": {"in_features": 12, "num_classes": 3, "bias": True}}
+    with lpc.Model(spec, seed=6) as wide:
+        out = os.path.join(tmp, "wide.safetensors")
+        wide.save_safetensors(out)
+        back = lpc.Model.load(out)
+        expect(back.spec == spec, f"wide bottleneck spec {back.spec}")
+        xi = rng.normal(size=(2, 3, 6, 6))
+        expect(np.array_equal(back.forward(xi)[1], wide.forward(xi)[1]), "wide logits")
 
 
 def main():
