@@ -1,11 +1,13 @@
 /* Upper bound of a module's L2 Lipschitz constant (include/lpc/lipschitz.h):
  * a walk of the module tree that multiplies the bounds of its parts, with
- * the input shape carried along (a conv's norm depends on its input size).
- * Linear operators get their spectral norm: dense layers from the
- * eigenvalues of their Gram matrix (Lanczos when large), convs (a conv
- * followed by a batch norm as one operator) by Lanczos on A^T A with the
- * library's conv op forward and its input gradient, the adjoint. Messages
- * name the module by its path; the caller prefixes its own name. */
+ * the input shape carried along. Certified walks bound every linear
+ * operator from above (lib/analysis/lipschitz_gram.c; a conv followed by a
+ * batch norm as one operator). Estimating walks take each operator's
+ * norm as converged from below: dense layers from the eigenvalues of their
+ * Gram matrix (Lanczos when large), convs by Lanczos on A^T A with the
+ * library's conv op forward and its input gradient, the adjoint (a conv's
+ * norm then depends on its input size). Messages name the module by its
+ * path; the caller prefixes its own name. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -21,6 +23,7 @@ typedef struct {
     lpc_ctx *ctx;
     lpc_rng *rng;
     double silu;
+    int certified;
 } walker;
 
 /* Shape of one sample: ndim 2 (c features) or 4 (c x h x w). */
@@ -235,6 +238,20 @@ static lpc_status conv_norm(walker *wk, const char *path, const lpc_tensor *weig
     return s;
 }
 
+/* Certified norm of a linear layer's weight. */
+static lpc_status linear_upper(const char *what, const lpc_tensor *w, double *l)
+{
+    size_t cells = (size_t)w->numel;
+    double *a = lpci_malloc(cells * sizeof *a);
+    if (!a)
+        return lpci_error(LPC_E_NOMEM, "%s: out of memory for its weight", what);
+    for (size_t i = 0; i < cells; i++)
+        a[i] = w->data[i];
+    lpc_status s = lpci_norm_upper(what, a, w->shape[0], w->shape[1], l);
+    lpci_free(a);
+    return s;
+}
+
 static int is_kind(const lpc_module *m, const char *kind)
 {
     return m && strcmp(m->vt->kind, kind) == 0;
@@ -292,8 +309,14 @@ static lpc_status conv_bn(walker *wk, lpc_module *conv, const char *path, lpc_mo
                           (long long)s->h, (long long)s->w);
     double *scale = NULL;
     lpc_status st = bn ? bn_scale(bn, bn_path, w->shape[0], &scale) : LPC_OK;
-    if (st == LPC_OK)
+    if (st == LPC_OK && wk->certified) {
+        char what[PATH_MAX_LEN + 32];
+        snprintf(what, sizeof what, "the conv at '%s'", path);
+        st = lpci_conv_norm_upper(what, w->data, scale, w->shape[0], w->shape[1], w->shape[2],
+                                  w->shape[3], l);
+    } else if (st == LPC_OK) {
         st = conv_norm(wk, path, w, scale, cfg->stride, cfg->pad, s, l);
+    }
     lpci_free(scale);
     *s = (shape){4, w->shape[0], ho, wo};
     return st;
@@ -436,6 +459,8 @@ static lpc_status walk(walker *wk, lpc_module *m, const char *path, shape *s, do
         *s = (shape){2, w->shape[0], 1, 1};
         char what[PATH_MAX_LEN + 32];
         snprintf(what, sizeof what, "the linear layer at '%s'", path);
+        if (wk->certified)
+            return linear_upper(what, w, l);
         return lpci_dense_norm(what, w->data, w->shape[0], w->shape[1], wk->o.dense_limit,
                                wk->o.max_iter, wk->o.tol, wk->o.seed, l);
     }
@@ -475,9 +500,9 @@ static lpc_status walk(walker *wk, lpc_module *m, const char *path, shape *s, do
 
 lpc_status lpci_lipschitz_walk(const char *who, lpc_module *const *chain, int n_chain, int c,
                                int h, int w, const lpc_lipschitz_bound_options *opt,
-                               double *bound)
+                               int certified, double *bound)
 {
-    walker wk = {.silu = lpci_silu_max_slope()};
+    walker wk = {.silu = lpci_silu_max_slope(), .certified = certified};
     lpc_status st = read_options(who, opt, &wk.o);
     if (st != LPC_OK)
         return st;
@@ -520,5 +545,15 @@ lpc_status lpc_lipschitz_bound(lpc_module *model, int c, int h, int w,
 {
     if (!model || !bound)
         return lpci_error(LPC_E_ARG, "lpc_lipschitz_bound: model or bound is NULL");
-    return lpci_lipschitz_walk("lpc_lipschitz_bound", &model, 1, c, h, w, opt, bound);
+    return lpci_lipschitz_walk("lpc_lipschitz_bound", &model, 1, c, h, w, opt, 1, bound);
+}
+
+lpc_status lpc_lipschitz_bound_estimate(lpc_module *model, int c, int h, int w,
+                                        const lpc_lipschitz_bound_options *opt,
+                                        double *estimate)
+{
+    if (!model || !estimate)
+        return lpci_error(LPC_E_ARG, "lpc_lipschitz_bound_estimate: model or estimate is NULL");
+    return lpci_lipschitz_walk("lpc_lipschitz_bound_estimate", &model, 1, c, h, w, opt, 0,
+                               estimate);
 }
