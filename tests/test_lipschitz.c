@@ -584,6 +584,14 @@ START_TEST(resnet_bound_above_sampled_slopes)
             worst = fmax(worst, sqrt(df / dx));
         }
         ck_assert_msg(worst > 0 && worst <= bound, "slope %g, bound %g", worst, bound);
+        /* The estimate (Lanczos norms) lies between the slopes and the
+         * guarantee (each conv's bound is at most 3 times its norm here). */
+        double est = 0;
+        ck_assert_int_eq(lpc_lipschitz_bound_estimate(m, C, S, S, NULL, &est), LPC_OK);
+        ck_assert_msg(worst <= est * (1 + 1e-5) && est <= bound, "slope %g, estimate %g, "
+                      "bound %g", worst, est, bound);
+        printf("%s resnet: bound / estimate %.1f, estimate / slope %.1f\n",
+               kind ? "bottleneck" : "basic", bound / est, est / worst);
         free(x);
         free(f);
         lpc_module_free(m);

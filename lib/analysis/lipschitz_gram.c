@@ -1,15 +1,18 @@
 /* Certified upper bounds of spectral norms (the guarantee behind
  * lpc_lipschitz_bound; doc/robustness.md, "Operator norms").
  *
- * Matrices: Gram iteration. For a symmetric H, |H|_2^2 = |H H|_2, and
- * |H|_2 <= |H|_F; squaring the Gram matrix G = A A^T t times gives
- * |A|_2 <= |G^(2^t)|_F^(1 / 2^(t+1)), which approaches |A|_2 as the
- * smaller singular values fade (Delattre et al., ICML 2023). Every
- * floating-point step is accounted for: a product of n-term sums differs
- * from the exact one by at most gamma_n |X||Y| entry-wise (gamma_n <=
- * n DBL_EPSILON here), so fl(H H) = H^2 + F with |F|_2 <= n eps |H|_F^2,
- * and the chain back from the last Frobenius norm adds those terms and
- * rounds every scalar step upward. Scalings are by powers of two (exact).
+ * Matrices: |A|_2^2 is the largest eigenvalue of the smaller Gram matrix
+ * G = A A^T. Lanczos gives an estimate lam from below; the bound is a c
+ * slightly above it for which c I - G is proven positive semi-definite
+ * by its Cholesky factorisation in floating point: when the factorisation
+ * of a symmetric M runs to completion, the computed factor satisfies
+ * L L^T = M + E with |E| <= gamma_(n+1) |L| |L^T| entry-wise (Higham,
+ * Accuracy and Stability of Numerical Algorithms, Thm 10.3), so
+ * lambda_max(G) <= c + gamma_(n+1) |L|_F^2 (the verification of Rump,
+ * BIT 2006). Every other rounding (forming G, c I - G, the final scalar
+ * steps, rounded entries) is bounded too and added, rounding upward
+ * (gamma_n <= n DBL_EPSILON here). Scalings are by powers of two (exact).
+ * If no c passes, the Frobenius norm, also rounded up, is the bound.
  *
  * Convolutions: Singla & Feizi (ICLR 2021), |conv|_2 <= sqrt(kh kw) times
  * the smallest norm of four reshapes of the kernel, for zero padding; a
@@ -21,13 +24,14 @@
 #include "lipschitz_internal.h"
 
 /* Beyond this smaller side a matrix gets its Frobenius norm (memory and
- * time of the P x P products). */
-#define GRAM_LIMIT 2048
-#define GRAM_MAX_STEPS 40
-/* Stop squaring when the bound improves by less than this, relatively. */
-#define GRAM_STALL 1e-12
-/* Covers the underflow of every product of one step (P^2 entries, each
- * off by at most P * 2^-1074 after the scalings keep |H|_F near 1). */
+ * time of the P x P factorisation). */
+#define GRAM_LIMIT 4096
+/* c = lam (1 + delta): first delta, growth per failed factorisation, tries. */
+#define FIRST_DELTA 1e-12
+#define DELTA_GROWTH 100.0
+#define MAX_TRIES 6
+/* Covers the underflow of every product of one factorisation (P^2
+ * entries, each off by at most P 2^-1074 with |G| scaled near 1). */
 #define TINY 1e-300
 
 static double up(double x)
@@ -56,25 +60,6 @@ static int half_exponent(double x)
     int e;
     frexp(x, &e);
     return e / 2;
-}
-
-/* out (n x n) = h h for symmetric h: the upper triangle, mirrored, so the
- * result is exactly symmetric. */
-static void square_sym(const double *h, int64_t n, double *out)
-{
-    for (int64_t i = 0; i < n; i++) {
-        double *row = out + i * n;
-        memset(row + i, 0, (size_t)(n - i) * sizeof *row);
-        for (int64_t k = 0; k < n; k++) {
-            double hik = h[i * n + k];
-            const double *hk = h + k * n;
-            for (int64_t j = i; j < n; j++)
-                row[j] += hik * hk[j];
-        }
-    }
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < i; j++)
-            out[i * n + j] = out[j * n + i];
 }
 
 /* g (p x p) = a a^T (rows) or a^T a (columns) for a (r x c), the upper
@@ -106,14 +91,62 @@ static void gram(const double *a, int64_t r, int64_t c, int rows, double *g)
             g[i * p + j] = g[j * p + i];
 }
 
-/* Bound of sigma_0 = |H_0|_2 from u >= |H_t|_2, with H_{s+1} = 2^-exps[s+1]
- * fl(H_s H_s) and f[s] >= |fl(H_s H_s) - H_s^2|_2:
- * sigma_s^2 <= 2^exps[s+1] sigma_{s+1} + f[s]. */
-static double chain_back(double u, int t, const int *exps, const double *f)
+typedef struct {
+    const double *g;
+    int64_t p;
+} sym_op;
+
+/* out = g u */
+static lpc_status sym_apply(void *op, const double *u, double *out)
 {
-    for (int s = t - 1; s >= 0; s--)
-        u = sqrt_up(up(ldexp(u, exps[s + 1]) + f[s]));
-    return u;
+    const sym_op *m = op;
+    for (int64_t i = 0; i < m->p; i++) {
+        double t = 0.0;
+        for (int64_t j = 0; j < m->p; j++)
+            t += m->g[i * m->p + j] * u[j];
+        out[i] = t;
+    }
+    return LPC_OK;
+}
+
+/* If the Cholesky factorisation of fl(c I - g) (p x p; l: p x p work)
+ * runs to completion, an upper bound of lambda_max(g) into *lam and 1;
+ * else 0. */
+static int verify_above(const double *g, int64_t p, double c, double *l, double *lam)
+{
+    double diag_err = 0.0;
+    for (int64_t i = 0; i < p; i++) {
+        for (int64_t j = 0; j < i; j++)
+            l[i * p + j] = -g[i * p + j];
+        l[i * p + i] = c - g[i * p + i];
+        diag_err = fmax(diag_err, fabs(l[i * p + i]));
+    }
+    for (int64_t i = 0; i < p; i++) {
+        double *li = l + i * p;
+        for (int64_t j = 0; j <= i; j++) {
+            const double *lj = l + j * p;
+            double t = li[j];
+            for (int64_t k = 0; k < j; k++)
+                t -= li[k] * lj[k];
+            if (j < i) {
+                li[j] = t / lj[j];
+            } else {
+                if (!(t > 0.0) || !isfinite(t))
+                    return 0;
+                li[i] = sqrt(t);
+            }
+        }
+    }
+    double lf2 = 0.0;
+    for (int64_t i = 0; i < p; i++)
+        for (int64_t j = 0; j <= i; j++)
+            lf2 += l[i * p + j] * l[i * p + j];
+    lf2 = up(lf2 * (1.0 + (double)(p * p + 1) * DBL_EPSILON)) + TINY;
+    /* c I - g = L L^T - E - D, |E|_2 <= (p + 1) eps |L|_F^2, |D|_2 <= the
+     * rounding of the diagonal's subtractions */
+    double e = up(up((double)(p + 2) * DBL_EPSILON * lf2) + up(DBL_EPSILON * diag_err));
+    *lam = up(up(c + e) + TINY);
+    return 1;
 }
 
 lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, double *bound)
@@ -148,47 +181,41 @@ lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, dou
     for (size_t i = 0; i < cells; i++)
         a[i] = ldexp(a[i], -shift);
     double fro2_s = ldexp(fro2, -2 * shift);
-    double *h = lpci_malloc((size_t)(p * p) * sizeof *h);
-    double *tmp = lpci_malloc((size_t)(p * p) * sizeof *tmp);
-    if (!h || !tmp) {
-        lpci_free(h);
-        lpci_free(tmp);
-        for (size_t i = 0; i < cells; i++)
-            a[i] = ldexp(a[i], shift);
-        return lpci_error(LPC_E_NOMEM, "%s: out of memory for a %lld x %lld Gram matrix", who,
-                          (long long)p, (long long)p);
-    }
-    gram(a, r, c, r <= c, h);
+    double *g = lpci_malloc((size_t)(p * p) * sizeof *g);
+    double *l = lpci_malloc((size_t)(p * p) * sizeof *l);
+    lpc_rng *rng = lpc_rng_new(0);
+    lpc_status st = LPC_OK;
+    if (!g || !l || !rng)
+        st = lpci_error(LPC_E_NOMEM, "%s: out of memory for a %lld x %lld Gram matrix", who,
+                        (long long)p, (long long)p);
+    if (st == LPC_OK)
+        gram(a, r, c, r <= c, g);
     for (size_t i = 0; i < cells; i++)
         a[i] = ldexp(a[i], shift);
     /* |A_s A_s^T - G|_2 <= m eps |A_s|_F^2 */
-    double e_gram = up(up((double)m * DBL_EPSILON * fro2_s) + TINY);
-    int exps[GRAM_MAX_STEPS + 1];
-    double f[GRAM_MAX_STEPS];
-    exps[0] = half_exponent(sumsq_up(h, (size_t)(p * p)));
-    for (int64_t i = 0; i < p * p; i++)
-        h[i] = ldexp(h[i], -exps[0]);
-    for (int t = 0;; t++) {
-        double hf2 = sumsq_up(h, (size_t)(p * p));
-        /* |H_0|_2 from |H_t|_2 <= |H_t|_F, then |A|_2 */
-        double s0 = chain_back(sqrt_up(hf2), t, exps, f);
-        double lam = up(ldexp(s0, exps[0]) + e_gram);
-        double norm = ldexp(sqrt_up(lam), shift);
-        int stalled = !(norm < best * (1.0 - GRAM_STALL));
-        if (norm < best)
-            best = norm;
-        if (stalled || t == GRAM_MAX_STEPS)
+    double e_gram = up(up((double)m * DBL_EPSILON * fro2_s) + TINY), est = 0.0;
+    sym_op op = {g, p};
+    if (st == LPC_OK)
+        st = lpci_lanczos_max(p, sym_apply, &op, 600, 1e-12, rng, &est);
+    if (st != LPC_OK)
+        st = lpci_error_context("%s", who);
+    double delta = FIRST_DELTA, lam;
+    for (int t = 0; st == LPC_OK && t < MAX_TRIES; t++, delta *= DELTA_GROWTH) {
+        double cand = up(up(est * (1.0 + delta)) + TINY);
+        if (cand >= fro2_s) /* the Frobenius bound is as good */
             break;
-        f[t] = up(up((double)p * DBL_EPSILON * hf2) + TINY);
-        square_sym(h, p, tmp);
-        exps[t + 1] = half_exponent(sumsq_up(tmp, (size_t)(p * p)));
-        for (int64_t i = 0; i < p * p; i++)
-            h[i] = ldexp(tmp[i], -exps[t + 1]);
+        if (verify_above(g, p, cand, l, &lam)) {
+            double norm = ldexp(sqrt_up(up(lam + e_gram)), shift);
+            best = fmin(best, norm);
+            break;
+        }
     }
-    lpci_free(h);
-    lpci_free(tmp);
-    *bound = up(best + entry_slack);
-    return LPC_OK;
+    lpci_free(g);
+    lpci_free(l);
+    lpc_rng_free(rng);
+    if (st == LPC_OK)
+        *bound = up(best + entry_slack);
+    return st;
 }
 
 lpc_status lpci_conv_norm_upper(const char *who, const float *w, const double *scale,
