@@ -78,6 +78,26 @@ double lpci_silu_max_slope(void)
     return nextafter(s * (1.0 + x * (1.0 - s)), INFINITY);
 }
 
+/* Products, sums and scales of the walk are rounded upward, so that the
+ * certified product stays above the product of the parts' bounds. */
+static double mul_up(double a, double b)
+{
+    return nextafter(a * b, INFINITY);
+}
+
+/* x computed with a relative error below 2 DBL_EPSILON (a few correctly
+ * rounded operations), grown past it. */
+static double grow(double x)
+{
+    return nextafter(x * (1.0 + 2.0 * DBL_EPSILON), INFINITY);
+}
+
+/* 1 / sqrt(n), rounded up. */
+static double inv_sqrt_up(int64_t n)
+{
+    return grow(1.0 / sqrt((double)n));
+}
+
 /* Relative error allowance of a computed eigenvalue of an n x n Gram
  * matrix formed from m-long rows: the rounding of forming it and of the
  * Jacobi sweeps, a few hundred ulps at most for the sizes allowed. */
@@ -277,7 +297,8 @@ static lpc_status bn_scale(lpc_module *bn, const char *path, int64_t c, double *
     if (!sc)
         return lpci_error(LPC_E_NOMEM, "out of memory");
     for (int64_t i = 0; i < c; i++) {
-        sc[i] = fabs((double)gamma->data[i]) / sqrt((double)var->data[i] + (double)LPCI_BN_EPS);
+        sc[i] = grow(fabs((double)gamma->data[i]) /
+                         sqrt((double)var->data[i] + (double)LPCI_BN_EPS));
         if (!isfinite(sc[i]) || !(var->data[i] >= 0.0f)) {
             lpci_free(sc);
             return lpci_error(LPC_E_NUMERIC, "the batch norm at '%s' has a non-finite "
@@ -356,7 +377,7 @@ static lpc_status walk_sequential(walker *wk, lpc_module *m, const char *path, s
             st = walk_child(wk, m, i, path, s, &li);
         if (st != LPC_OK)
             return st;
-        total *= li;
+        total = mul_up(total, li);
     }
     *l = total;
     return LPC_OK;
@@ -374,7 +395,7 @@ static lpc_status walk_block(walker *wk, lpc_module *m, int n_convs, const char 
         lpc_status st = walk_pair(wk, m, 2 * i, path, s, &li);
         if (st != LPC_OK)
             return st;
-        branch *= li * (i + 1 < n_convs ? wk->silu : 1.0);
+        branch = mul_up(branch, mul_up(li, i + 1 < n_convs ? wk->silu : 1.0));
     }
     if (m->n_children > 2 * n_convs) {
         lpc_status st = walk_child(wk, m, 2 * n_convs, path, &in, &sc);
@@ -384,7 +405,7 @@ static lpc_status walk_block(walker *wk, lpc_module *m, int n_convs, const char 
     if (in.ndim != s->ndim || in.c != s->c || in.h != s->h || in.w != s->w)
         return lpci_error(LPC_E_SHAPE, "the shortcut and the branch of '%s' give "
                           "different shapes", path);
-    *l = wk->silu * (branch + sc);
+    *l = mul_up(wk->silu, nextafter(branch + sc, INFINITY));
     return LPC_OK;
 }
 
@@ -393,15 +414,15 @@ static lpc_status walk_resnet(walker *wk, lpc_module *m, const char *path, shape
 {
     double total;
     lpc_status st = walk_pair(wk, m, 0, path, s, &total);
-    total *= wk->silu;
+    total = mul_up(total, wk->silu);
     for (int i = 2; st == LPC_OK && i < m->n_children; i++) {
         double li;
         st = walk_child(wk, m, i, path, s, &li);
-        total *= li;
+        total = mul_up(total, li);
     }
     if (st != LPC_OK)
         return st;
-    *l = total / sqrt((double)(s->h * s->w));
+    *l = mul_up(total, inv_sqrt_up(s->h * s->w));
     *s = (shape){2, s->c, 1, 1};
     return LPC_OK;
 }
@@ -487,7 +508,7 @@ static lpc_status walk(walker *wk, lpc_module *m, const char *path, shape *s, do
     if (is_kind(m, "global_avgpool")) {
         if (s->ndim != 4)
             return lpci_error(LPC_E_SHAPE, "the pooling at '%s' needs images", path);
-        *l = 1.0 / sqrt((double)(s->h * s->w));
+        *l = inv_sqrt_up(s->h * s->w);
         *s = (shape){2, s->c, 1, 1};
         return LPC_OK;
     }
@@ -529,7 +550,7 @@ lpc_status lpci_lipschitz_walk(const char *who, lpc_module *const *chain, int n_
                     child_path(path, "", m->parent->child_names[j]);
         if ((st = walk(&wk, m, path, &s, &l)) != LPC_OK)
             st = lpci_error_context("%s", who);
-        total *= l;
+        total = mul_up(total, l);
     }
     if (st == LPC_OK && !isfinite(total))
         st = lpci_error(LPC_E_NUMERIC, "%s: the bound overflows", who);
