@@ -30,6 +30,9 @@
 #define FIRST_DELTA 1e-12
 #define DELTA_GROWTH 100.0
 #define MAX_TRIES 6
+/* The Lanczos estimate of lambda_max(G): at most this many products, tolerance. */
+#define LANCZOS_PRODUCTS 600
+#define LANCZOS_TOL 1e-12
 /* Covers the underflow of every product of one factorisation (P^2
  * entries, each off by at most P 2^-1074 with |G| scaled near 1). */
 #define TINY 1e-300
@@ -196,7 +199,7 @@ lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, dou
     double e_gram = up(up((double)m * DBL_EPSILON * fro2_s) + TINY), est = 0.0;
     sym_op op = {g, p};
     if (st == LPC_OK)
-        st = lpci_lanczos_max(p, sym_apply, &op, 600, 1e-12, rng, &est);
+        st = lpci_lanczos_max(p, sym_apply, &op, LANCZOS_PRODUCTS, LANCZOS_TOL, rng, &est);
     if (st != LPC_OK)
         st = lpci_error_context("%s", who);
     double delta = FIRST_DELTA, lam;
