@@ -17,6 +17,9 @@
 #include "lipschitz_internal.h"
 
 #define PATH_MAX_LEN 256
+/* The frequency-domain conv bound is used up to this cost (about that many
+ * flops times a few; lipschitz_freq.c), the kernel-reshape bound always. */
+#define FREQ_MAX_COST 2e9
 
 typedef struct {
     lpc_lipschitz_bound_options o;
@@ -333,8 +336,14 @@ static lpc_status conv_bn(walker *wk, lpc_module *conv, const char *path, lpc_mo
     if (st == LPC_OK && wk->certified) {
         char what[PATH_MAX_LEN + 32];
         snprintf(what, sizeof what, "the conv at '%s'", path);
+        double freq = INFINITY;
         st = lpci_conv_norm_upper(what, w->data, scale, w->shape[0], w->shape[1], w->shape[2],
                                   w->shape[3], l);
+        if (st == LPC_OK)
+            st = lpci_conv_norm_freq(what, w->data, scale, w->shape[0], w->shape[1],
+                                     w->shape[2], w->shape[3], s->h, s->w, FREQ_MAX_COST, &freq);
+        if (st == LPC_OK)
+            *l = fmin(*l, freq);
     } else if (st == LPC_OK) {
         st = conv_norm(wk, path, w, scale, cfg->stride, cfg->pad, s, l);
     }

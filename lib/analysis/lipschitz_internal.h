@@ -32,6 +32,14 @@ lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, dou
  * the smallest lpci_norm_upper of the kernel's four reshapes. */
 lpc_status lpci_conv_norm_upper(const char *who, const float *w, const double *scale,
                                 int64_t co, int64_t ci, int64_t kh, int64_t kw, double *bound);
+/* Certified upper bound of the same operator's norm for an h x wd input,
+ * any stride and padding (lib/analysis/lipschitz_freq.c): the largest
+ * frequency block of the circular convolution on (h + kh - 1) x
+ * (wd + kw - 1). INFINITY when that costs more than max_cost (in units of
+ * (2 min(co, ci))^3 per frequency). */
+lpc_status lpci_conv_norm_freq(const char *who, const float *w, const double *scale, int64_t co,
+                               int64_t ci, int64_t kh, int64_t kw, int64_t h, int64_t wd,
+                               double max_cost, double *bound);
 /* Product of the bounds of the composition chain[n_chain-1] o ... o
  * chain[0] for inputs c x h x w (c when h = w = 1); errors name `who`.
  * certified: operator norms from lpci_norm_upper / lpci_conv_norm_upper
