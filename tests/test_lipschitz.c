@@ -324,7 +324,7 @@ END_TEST
 START_TEST(conv_bound_1x1_and_large_inputs)
 {
     /* A 1x1 conv is its channel matrix at every pixel: the bound is that
-     * matrix's norm. A 3x3 conv's bound stays above the norm on larger
+     * matrix's norm (conv norms are asked to 1e-6). A 3x3 conv's bound stays above the norm on larger
      * inputs; past the frequency bound's cost only the kernel-reshape
      * bound, which does not depend on the input size, remains. */
     lpc_rng *rng = lpc_rng_new(13);
@@ -336,7 +336,7 @@ START_TEST(conv_bound_1x1_and_large_inputs)
         a[i] = wd[i];
     ck_assert_int_eq(lpc_lipschitz_bound(one, 4, 3, 3, NULL, &b), LPC_OK);
     double ref = svd_max(a, 3, 4);
-    ck_assert_msg(b >= ref && b <= ref * (1 + 1e-12), "%.17g vs %.17g", b, ref);
+    ck_assert_msg(b >= ref && b <= ref * (1 + 1e-6), "%.17g vs %.17g", b, ref);
     lpc_module_free(one);
     lpc_module *conv = lpc_conv2d_new(2, 2, 3, 1, 1, 0, rng);
     lpc_module_set_train(conv, 0);
@@ -379,14 +379,14 @@ START_TEST(matrix_bound_rigorous)
             ref = svd_max(t, c, r);
             free(t);
         }
-        ck_assert_int_eq(lpci_norm_upper("test", a, r, c, &b), LPC_OK);
+        ck_assert_int_eq(lpci_norm_upper("test", a, r, c, 1e-13, &b), LPC_OK);
         ck_assert(memcmp(a, copy, (size_t)(r * c) * sizeof *a) == 0);
         ck_assert_msg(b >= ref && b <= ref * (1 + 1e-12), "%dx%d: %.17g vs %.17g", r, c, b, ref);
         for (int s = -1; s <= 1; s += 2) {
             double scale = ldexp(1.0, s * 300), bs;
             for (int i = 0; i < r * c; i++)
                 a[i] = copy[i] * scale;
-            ck_assert_int_eq(lpci_norm_upper("test", a, r, c, &bs), LPC_OK);
+            ck_assert_int_eq(lpci_norm_upper("test", a, r, c, 1e-13, &bs), LPC_OK);
             ck_assert_msg(bs >= ref * scale && bs <= ref * scale * (1 + 1e-12), "scale 2^%d",
                           s * 300);
         }
@@ -398,12 +398,12 @@ START_TEST(matrix_bound_rigorous)
     for (int i = 0; i < 8; i++)
         for (int j = 0; j < 8; j++)
             h[i * 8 + j] = (__builtin_popcount(i & j) % 2 ? -3 : 3) / sqrt(8.0);
-    ck_assert_int_eq(lpci_norm_upper("test", h, 8, 8, &b), LPC_OK);
+    ck_assert_int_eq(lpci_norm_upper("test", h, 8, 8, 1e-13, &b), LPC_OK);
     ck_assert_msg(b >= 3.0 && b <= 3.0 * (1 + 1e-11), "%.17g", b);
     double zero[6] = {0}, inf[2] = {1, INFINITY};
-    ck_assert_int_eq(lpci_norm_upper("test", zero, 2, 3, &b), LPC_OK);
+    ck_assert_int_eq(lpci_norm_upper("test", zero, 2, 3, 1e-13, &b), LPC_OK);
     ck_assert(b == 0.0);
-    LPCT_EXPECT_ERR(lpci_norm_upper("test", inf, 1, 2, &b), LPC_E_NUMERIC);
+    LPCT_EXPECT_ERR(lpci_norm_upper("test", inf, 1, 2, 1e-13, &b), LPC_E_NUMERIC);
     lpc_rng_free(rng);
 }
 END_TEST

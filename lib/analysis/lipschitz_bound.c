@@ -270,7 +270,7 @@ static lpc_status linear_upper(const char *what, const lpc_tensor *w, double *l)
         return lpci_error(LPC_E_NOMEM, "%s: out of memory for its weight", what);
     for (size_t i = 0; i < cells; i++)
         a[i] = w->data[i];
-    lpc_status s = lpci_norm_upper(what, a, w->shape[0], w->shape[1], l);
+    lpc_status s = lpci_norm_upper(what, a, w->shape[0], w->shape[1], 1e-13, l);
     lpci_free(a);
     return s;
 }

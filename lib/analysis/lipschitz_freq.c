@@ -24,6 +24,8 @@
 #include "lipschitz_internal.h"
 
 #define TWIDDLE_EPS 32.0
+/* Relative tightness asked of each frequency block's norm. */
+#define FREQ_TOL 1e-7
 
 static double up(double x)
 {
@@ -93,7 +95,7 @@ lpc_status lpci_conv_norm_freq(const char *who, const float *w, const double *sc
                     emb[(co + o) * 2 * ci + ci + i] = sr;
                 }
             double n = 0.0;
-            s = lpci_norm_upper(who, emb, 2 * co, 2 * ci, &n);
+            s = lpci_norm_upper(who, emb, 2 * co, 2 * ci, FREQ_TOL, &n);
             worst = fmax(worst, n);
         }
     lpci_free(k);

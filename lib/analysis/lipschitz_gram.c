@@ -26,16 +26,18 @@
 /* Beyond this smaller side a matrix gets its Frobenius norm (memory and
  * time of the P x P factorisation). */
 #define GRAM_LIMIT 4096
-/* c = lam (1 + delta): first delta, growth per failed factorisation, tries. */
-#define FIRST_DELTA 1e-12
+/* c = lam (1 + delta): delta from 2 tol, grown this much per failed
+ * factorisation, at most MAX_TRIES tries. */
 #define DELTA_GROWTH 100.0
 #define MAX_TRIES 6
-/* The Lanczos estimate of lambda_max(G): at most this many products, tolerance. */
+/* The Lanczos estimate of lambda_max(G): at most this many products. */
 #define LANCZOS_PRODUCTS 600
-#define LANCZOS_TOL 1e-12
 /* Covers the underflow of every product of one factorisation (P^2
  * entries, each off by at most P 2^-1074 with |G| scaled near 1). */
 #define TINY 1e-300
+/* Relative tightness asked of the reshapes' norms (the bound multiplies
+ * them by sqrt(kh kw) anyway). */
+#define CONV_TOL 1e-6
 
 static double up(double x)
 {
@@ -152,7 +154,8 @@ static int verify_above(const double *g, int64_t p, double c, double *l, double 
     return 1;
 }
 
-lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, double *bound)
+lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, double tol,
+                           double *bound)
 {
     size_t cells = (size_t)r * (size_t)c;
     for (size_t i = 0; i < cells; i++)
@@ -199,10 +202,10 @@ lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, dou
     double e_gram = up(up((double)m * DBL_EPSILON * fro2_s) + TINY), est = 0.0;
     sym_op op = {g, p};
     if (st == LPC_OK)
-        st = lpci_lanczos_max(p, sym_apply, &op, LANCZOS_PRODUCTS, LANCZOS_TOL, rng, &est);
+        st = lpci_lanczos_max(p, sym_apply, &op, LANCZOS_PRODUCTS, tol, rng, &est);
     if (st != LPC_OK)
         st = lpci_error_context("%s", who);
-    double delta = FIRST_DELTA, lam;
+    double delta = 2.0 * tol, lam;
     for (int t = 0; st == LPC_OK && t < MAX_TRIES; t++, delta *= DELTA_GROWTH) {
         double cand = up(up(est * (1.0 + delta)) + TINY);
         if (cand >= fro2_s) /* the Frobenius bound is as good */
@@ -251,7 +254,7 @@ lpc_status lpci_conv_norm_upper(const char *who, const float *w, const double *s
                         a[row * shape[v][1] + col] = e;
                     }
         double n = 0.0;
-        s = lpci_norm_upper(who, a, shape[v][0], shape[v][1], &n);
+        s = lpci_norm_upper(who, a, shape[v][0], shape[v][1], CONV_TOL, &n);
         if (s == LPC_OK && n < best)
             best = n;
     }

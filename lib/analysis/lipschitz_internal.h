@@ -22,10 +22,14 @@ typedef lpc_status (*lpci_gram_fn)(void *op, const double *u, double *out);
 lpc_status lpci_lanczos_max(int64_t d, lpci_gram_fn gram, void *op, int max_products,
                             double tol, lpc_rng *rng, double *lambda);
 /* Certified upper bound of the spectral norm of the r x c row-major
- * matrix a (lib/analysis/lipschitz_gram.c): Gram iteration with every
- * rounding accounted for, the Frobenius norm when min(r, c) > 2048. a is
- * scaled in place by powers of two and restored exactly. */
-lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, double *bound);
+ * matrix a (lib/analysis/lipschitz_gram.c): a Cholesky factorisation
+ * proves c I - A A^T positive semi-definite for c about (1 + 2 tol) times
+ * the Lanczos estimate (tol in [1e-13, 1e-2]: Lanczos' tolerance), with
+ * every rounding accounted for; the Frobenius norm when min(r, c) > 4096
+ * or no c passes. a is scaled in place by powers of two and restored
+ * exactly. */
+lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, double tol,
+                           double *bound);
 /* Certified upper bound of the L2 norm of the zero-padded convolution
  * with kernel w (co x ci x kh x kw), each output channel o scaled by
  * scale[o] (NULL: 1), for any input size and stride: sqrt(kh kw) times
