@@ -94,15 +94,17 @@ LPC_API void lpc_lipschitz_bound_options_init(lpc_lipschitz_bound_options *o);
  * for inputs of shape c x h x w (or c when h = w = 1), into *bound: the
  * product of its parts' bounds, each operator norm bounded from above with
  * floating-point rounding accounted for (see doc/robustness.md on how
- * loose it is). Linear layers by their spectral norm (Gram iteration),
- * convs by sqrt(kh kw) times the smallest spectral norm of four reshapes
- * of the kernel (a conv followed by a batch norm as one operator, any
- * stride, zero padding), batch norm by max |gamma| / sqrt(var + eps), ReLU
- * by 1, SiLU by its largest slope 1.0998..., residual blocks by slope *
- * (branch + shortcut), global average pooling by 1 / sqrt(H W);
- * composition multiplies. A custom module needs opt->custom (LPC_E_STATE
- * naming the module otherwise); its bound is taken as given. Parameters
- * are only read. */
+ * loose it is). Linear layers by their spectral norm, convs by the
+ * smaller of the largest frequency block of the circular convolution that
+ * contains them (for their input size, when affordable) and sqrt(kh kw)
+ * times the smallest spectral norm of four reshapes of the kernel (a conv
+ * followed by a batch norm as one operator, any stride, zero padding),
+ * batch norm by max |gamma| / sqrt(var + eps), ReLU by 1, SiLU by its
+ * largest slope 1.0998..., residual blocks by slope * (branch + shortcut),
+ * global average pooling by 1 / sqrt(H W); composition multiplies. A
+ * custom module needs opt->custom (LPC_E_STATE naming the module
+ * otherwise); its bound is taken as given. The other options are checked
+ * but do not change the bound. Parameters are only read. */
 LPC_API lpc_status lpc_lipschitz_bound(lpc_module *model, int c, int h, int w,
                                        const lpc_lipschitz_bound_options *opt, double *bound);
 /* The same product with each linear operator's norm estimated instead:
