@@ -360,9 +360,9 @@ END_TEST
 START_TEST(matrix_bound_rigorous)
 {
     /* lpci_norm_upper: above the exact norm and within 1e-12 of it for
-     * random matrices, an orthogonal one (all singular values equal: the
-     * slowest case of Gram iteration), tiny and huge scales (the norm
-     * scales exactly) and a zero matrix; the matrix comes back unchanged. */
+     * random matrices, an orthogonal one (all singular values equal, so
+     * c I - G has no gap below c), tiny and huge scales (the norm scales
+     * exactly) and a zero matrix; the matrix comes back unchanged. */
     lpc_rng *rng = lpc_rng_new(19);
     static const int dims[4][2] = {{7, 3}, {3, 7}, {40, 40}, {1, 9}};
     for (int d = 0; d < 4; d++) {
