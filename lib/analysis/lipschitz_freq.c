@@ -1,8 +1,8 @@
 /* Certified conv norm for one input size from the frequency domain
- * (doc/robustness.md, "Convolutions"). A zero-padded convolution of an
- * h x w input, at stride 1, keeps some outputs of the full correlation
- * z[t] = sum_a K[a] x[t + a], which is the circular correlation on an
- * N1 x N2 grid (N1 >= h + kh - 1, N2 >= w + kw - 1) of x embedded with
+ * (doc/robustness.md, "Convolutions: frequency blocks"). A zero-padded
+ * convolution of an h x w input, at stride 1, keeps some outputs of the
+ * full correlation z[t] = sum_a K[a] x[t + a], which is the circular
+ * correlation on an N1 x N2 grid (N1 >= h + kh - 1, N2 >= w + kw - 1) of x embedded with
  * zeros: no wrapped index reaches a nonzero input. The circular operator
  * is block-diagonalised by the 2-D DFT (Sedghi, Gupta & Long, ICLR 2019):
  * its norm is the largest over the N1 N2 frequencies of |K^(f)|_2, with

@@ -1,5 +1,6 @@
 /* Certified upper bounds of spectral norms (the guarantee behind
- * lpc_lipschitz_bound; doc/robustness.md, "Operator norms").
+ * lpc_lipschitz_bound; doc/robustness.md, "Matrix norms" and "Convolutions:
+ * kernel reshapes").
  *
  * Matrices: |A|_2^2 is the largest eigenvalue of the smaller Gram matrix
  * G = A A^T. Lanczos gives an estimate lam from below; the bound is a c
@@ -201,9 +202,8 @@ lpc_status lpci_norm_upper(const char *who, double *a, int64_t r, int64_t c, dou
     /* |A_s A_s^T - G|_2 <= m eps |A_s|_F^2 */
     double e_gram = up(up((double)m * DBL_EPSILON * fro2_s) + TINY), est = 0.0;
     sym_op op = {g, p};
-    if (st == LPC_OK)
-        st = lpci_lanczos_max(p, sym_apply, &op, LANCZOS_PRODUCTS, tol, rng, &est);
-    if (st != LPC_OK)
+    if (st == LPC_OK &&
+        (st = lpci_lanczos_max(p, sym_apply, &op, LANCZOS_PRODUCTS, tol, rng, &est)) != LPC_OK)
         st = lpci_error_context("%s", who);
     double delta = 2.0 * tol, lam;
     for (int t = 0; st == LPC_OK && t < MAX_TRIES; t++, delta *= DELTA_GROWTH) {
