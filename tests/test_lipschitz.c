@@ -324,9 +324,10 @@ END_TEST
 START_TEST(conv_bound_1x1_and_large_inputs)
 {
     /* A 1x1 conv is its channel matrix at every pixel: the bound is that
-     * matrix's norm (conv norms are asked to 1e-6). A 3x3 conv's bound stays above the norm on larger
-     * inputs; past the frequency bound's cost only the kernel-reshape
-     * bound, which does not depend on the input size, remains. */
+     * matrix's norm (conv norms are asked to 1e-6). A 3x3 conv's bound
+     * stays above the norm on larger inputs; past the frequency bound's
+     * cost only the kernel-reshape bound, which does not depend on the
+     * input size, remains. */
     lpc_rng *rng = lpc_rng_new(13);
     lpc_module *one = lpc_conv2d_new(4, 3, 1, 1, 0, 0, rng);
     lpc_module_set_train(one, 0);
@@ -367,7 +368,8 @@ START_TEST(matrix_bound_rigorous)
     static const int dims[4][2] = {{7, 3}, {3, 7}, {40, 40}, {1, 9}};
     for (int d = 0; d < 4; d++) {
         int r = dims[d][0], c = dims[d][1];
-        double *a = malloc((size_t)(r * c) * sizeof *a), *copy = malloc((size_t)(r * c) * sizeof *a);
+        double *a = malloc((size_t)(r * c) * sizeof *a);
+        double *copy = malloc((size_t)(r * c) * sizeof *copy);
         for (int i = 0; i < r * c; i++)
             a[i] = copy[i] = lpc_rng_normal(rng);
         double ref = r >= c ? svd_max(a, r, c) : 0, b;
