@@ -959,6 +959,7 @@ START_TEST(lipschitz)
     /* estimate */
     EXPECT(LPC_E_STATE, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, NULL, norms, &sum));
     EXPECT(LPC_E_STATE, lpc_lipschitz_bound(m, 4, 1, 1, NULL, &b)); /* train mode */
+    EXPECT(LPC_E_STATE, lpc_lipschitz_bound_estimate(m, 4, 1, 1, NULL, &b));
     lpc_module_set_train(m, 0);
     EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(NULL, x, 2, 4, 1, 1, labels, NULL, norms, &sum));
     EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, NULL, 2, 4, 1, 1, labels, NULL, norms, &sum));
@@ -1000,12 +1001,23 @@ START_TEST(lipschitz)
     bo.size = 1;
     EXPECT(LPC_E_ARG, lpc_lipschitz_bound(m, 4, 1, 1, &bo, &b));
     ck_assert(b == -1);
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound_estimate(NULL, 4, 1, 1, NULL, &b));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound_estimate(m, 4, 1, 1, NULL, NULL));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound_estimate(m, 4, 0, 1, NULL, &b));
+    EXPECT(LPC_E_SHAPE, lpc_lipschitz_bound_estimate(m, 3, 1, 1, NULL, &b));
+    EXPECT(LPC_E_ARG, lpc_lipschitz_bound_estimate(m, 4, 1, 1, &bo, &b)); /* size 1 */
+    ck_assert(b == -1);
     lpc_tensor_data(lpc_module_param(m, 0))[2] = NAN;
     EXPECT(LPC_E_NUMERIC, lpc_lipschitz_bound(m, 4, 1, 1, NULL, &b));
+    EXPECT(LPC_E_NUMERIC, lpc_lipschitz_bound_estimate(m, 4, 1, 1, NULL, &b));
     lpc_module *conv = lpc_conv2d_new(2, 2, 3, 1, 0, 0, rng);
     lpc_module_set_train(conv, 0);
     EXPECT(LPC_E_SHAPE, lpc_lipschitz_bound(conv, 2, 2, 2, NULL, &b)); /* kernel > input */
     EXPECT(LPC_E_SHAPE, lpc_lipschitz_bound(conv, 3, 4, 4, NULL, &b)); /* channels */
+    lpc_tensor_data(lpc_module_param(conv, 0))[5] = INFINITY;
+    EXPECT(LPC_E_NUMERIC, lpc_lipschitz_bound(conv, 2, 4, 4, NULL, &b));
+    EXPECT(LPC_E_NUMERIC, lpc_lipschitz_bound_estimate(conv, 2, 4, 4, NULL, &b));
+    ck_assert(b == -1);
     lpc_module_free(conv);
     /* certificates */
     lpc_lipschitz_cert *cert = (lpc_lipschitz_cert *)&b;

@@ -1,7 +1,8 @@
 /* liblpc — Lipschitz measures of a classifier: the gradient norm of the
  * classification margin at data points (an empirical, local estimate), and
- * upper bounds of the network's L2 Lipschitz constant computed from its
- * weights, with the certified radii they give. Formulas, conventions and how
+ * guaranteed upper bounds of the network's L2 Lipschitz constant computed
+ * from its weights, with the certified radii they give, and a tighter
+ * estimate of that bound that is not a guarantee. Formulas, conventions and how
  * loose the bounds are: doc/robustness.md, "Lipschitz constant".
  *
  * Common arguments:
@@ -57,6 +58,8 @@ typedef lpc_status (*lpc_lipschitz_custom_fn)(lpc_module *m, int in_ndim,
 
 typedef struct {
     size_t size;
+    /* tol, max_iter, seed and dense_limit steer lpc_lipschitz_bound_estimate
+     * only; the certified bound reads custom and custom_user. */
     double tol;      /* each operator norm (Lanczos on A^T A) is refined until its
                       * residual, or its change over a restart, is <= tol times it;
                       * in (0, 0.1] (default 1e-6) */
@@ -87,20 +90,35 @@ LPC_API lpc_status lpc_lipschitz_estimate(lpc_module *model, const float *x, int
                                           double *norms, lpc_lipschitz_summary *summary);
 
 LPC_API void lpc_lipschitz_bound_options_init(lpc_lipschitz_bound_options *o);
-/* An upper bound of the L2 Lipschitz constant of the model's map for inputs
- * of shape c x h x w (or c when h = w = 1), into *bound: the product of its
- * parts' bounds, each operator norm converged to tol from below (see
- * doc/robustness.md on how exact and how loose it is). Linear and conv
- * layers by their operator norms (a conv followed by a batch norm as one
- * operator), batch norm by max |gamma| / sqrt(var + eps), ReLU by 1, SiLU by
- * its largest slope 1.0998..., residual blocks by slope * (branch +
- * shortcut), global average pooling by 1 / sqrt(H W); composition
- * multiplies. A custom module needs opt->custom (LPC_E_STATE naming the
- * module otherwise). Parameters are only read. */
+/* A guaranteed upper bound of the L2 Lipschitz constant of the model's map
+ * for inputs of shape c x h x w (or c when h = w = 1), into *bound: the
+ * product of its parts' bounds, each operator norm bounded from above with
+ * floating-point rounding accounted for (see doc/robustness.md on how
+ * loose it is). Linear layers by their spectral norm, convs by the
+ * smaller of the largest frequency block of the circular convolution that
+ * contains them (for their input size, when affordable) and sqrt(kh kw)
+ * times the smallest spectral norm of four reshapes of the kernel (a conv
+ * followed by a batch norm as one operator, any stride, zero padding),
+ * batch norm by max |gamma| / sqrt(var + eps), ReLU by 1, SiLU by its
+ * largest slope 1.0998..., residual blocks by slope * (branch + shortcut),
+ * global average pooling by 1 / sqrt(H W); composition multiplies. A
+ * custom module needs opt->custom (LPC_E_STATE naming the module
+ * otherwise); its bound is taken as given. The other options are checked
+ * but do not change the bound. Parameters are only read. */
 LPC_API lpc_status lpc_lipschitz_bound(lpc_module *model, int c, int h, int w,
                                        const lpc_lipschitz_bound_options *opt, double *bound);
+/* The same product with each linear operator's norm estimated instead:
+ * exact (eigensolver) for linear layers whose smaller side is <=
+ * opt->dense_limit, otherwise restarted Lanczos on A^T A, whose values
+ * converge to the operator norm from below (convs on the c x h x w input
+ * they receive). An estimate of the product of the exact operator norms,
+ * tighter than lpc_lipschitz_bound but not a guarantee: do not certify
+ * with it. Arguments and errors as lpc_lipschitz_bound. */
+LPC_API lpc_status lpc_lipschitz_bound_estimate(lpc_module *model, int c, int h, int w,
+                                                const lpc_lipschitz_bound_options *opt,
+                                                double *estimate);
 /* Certificate for the head's classifier: L_z bounds x -> z (backbone and
- * penultimate layer, as lpc_lipschitz_bound), the classifier weight W
+ * penultimate layer, the guarantee of lpc_lipschitz_bound), the classifier weight W
  * (K x P) is copied. *out is the caller's: lpc_lipschitz_cert_free. */
 LPC_API lpc_status lpc_lipschitz_cert_head(lpc_head *head, int c, int h, int w,
                                            const lpc_lipschitz_bound_options *opt,

@@ -1,11 +1,13 @@
 /* Upper bound of a module's L2 Lipschitz constant (include/lpc/lipschitz.h):
  * a walk of the module tree that multiplies the bounds of its parts, with
- * the input shape carried along (a conv's norm depends on its input size).
- * Linear operators get their spectral norm: dense layers from the
- * eigenvalues of their Gram matrix (Lanczos when large), convs (a conv
- * followed by a batch norm as one operator) by Lanczos on A^T A with the
- * library's conv op forward and its input gradient, the adjoint. Messages
- * name the module by its path; the caller prefixes its own name. */
+ * the input shape carried along. Certified walks bound every linear
+ * operator from above (lib/analysis/lipschitz_gram.c; a conv followed by a
+ * batch norm as one operator). Estimating walks take each operator's
+ * norm as converged from below: dense layers from the eigenvalues of their
+ * Gram matrix (Lanczos when large), convs by Lanczos on A^T A with the
+ * library's conv op forward and its input gradient, the adjoint (a conv's
+ * norm then depends on its input size). Messages name the module by its
+ * path; the caller prefixes its own name. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -15,12 +17,16 @@
 #include "lipschitz_internal.h"
 
 #define PATH_MAX_LEN 256
+/* The frequency-domain conv bound is used up to this cost (about that many
+ * flops times a few; lipschitz_freq.c), the kernel-reshape bound always. */
+#define FREQ_MAX_COST 2e9
 
 typedef struct {
     lpc_lipschitz_bound_options o;
     lpc_ctx *ctx;
     lpc_rng *rng;
     double silu;
+    int certified;
 } walker;
 
 /* Shape of one sample: ndim 2 (c features) or 4 (c x h x w). */
@@ -73,6 +79,26 @@ double lpci_silu_max_slope(void)
     }
     double x = 0.5 * (lo + hi), s = 1.0 / (1.0 + exp(-x));
     return nextafter(s * (1.0 + x * (1.0 - s)), INFINITY);
+}
+
+/* Products, sums and scales of the walk are rounded upward, so that the
+ * certified product stays above the product of the parts' bounds. */
+static double mul_up(double a, double b)
+{
+    return nextafter(a * b, INFINITY);
+}
+
+/* x computed with a relative error below 2 DBL_EPSILON (a few correctly
+ * rounded operations), grown past it. */
+static double grow(double x)
+{
+    return nextafter(x * (1.0 + 2.0 * DBL_EPSILON), INFINITY);
+}
+
+/* 1 / sqrt(n), rounded up. */
+static double inv_sqrt_up(int64_t n)
+{
+    return grow(1.0 / sqrt((double)n));
 }
 
 /* Relative error allowance of a computed eigenvalue of an n x n Gram
@@ -235,6 +261,20 @@ static lpc_status conv_norm(walker *wk, const char *path, const lpc_tensor *weig
     return s;
 }
 
+/* Certified norm of a linear layer's weight. */
+static lpc_status linear_upper(const char *what, const lpc_tensor *w, double *l)
+{
+    size_t cells = (size_t)w->numel;
+    double *a = lpci_malloc(cells * sizeof *a);
+    if (!a)
+        return lpci_error(LPC_E_NOMEM, "%s: out of memory for its weight", what);
+    for (size_t i = 0; i < cells; i++)
+        a[i] = w->data[i];
+    lpc_status s = lpci_norm_upper(what, a, w->shape[0], w->shape[1], 1e-13, l);
+    lpci_free(a);
+    return s;
+}
+
 static int is_kind(const lpc_module *m, const char *kind)
 {
     return m && strcmp(m->vt->kind, kind) == 0;
@@ -260,7 +300,8 @@ static lpc_status bn_scale(lpc_module *bn, const char *path, int64_t c, double *
     if (!sc)
         return lpci_error(LPC_E_NOMEM, "out of memory");
     for (int64_t i = 0; i < c; i++) {
-        sc[i] = fabs((double)gamma->data[i]) / sqrt((double)var->data[i] + (double)LPCI_BN_EPS);
+        sc[i] = grow(fabs((double)gamma->data[i]) /
+                         sqrt((double)var->data[i] + (double)LPCI_BN_EPS));
         if (!isfinite(sc[i]) || !(var->data[i] >= 0.0f)) {
             lpci_free(sc);
             return lpci_error(LPC_E_NUMERIC, "the batch norm at '%s' has a non-finite "
@@ -292,8 +333,20 @@ static lpc_status conv_bn(walker *wk, lpc_module *conv, const char *path, lpc_mo
                           (long long)s->h, (long long)s->w);
     double *scale = NULL;
     lpc_status st = bn ? bn_scale(bn, bn_path, w->shape[0], &scale) : LPC_OK;
-    if (st == LPC_OK)
+    if (st == LPC_OK && wk->certified) {
+        char what[PATH_MAX_LEN + 32];
+        snprintf(what, sizeof what, "the conv at '%s'", path);
+        double freq = INFINITY;
+        st = lpci_conv_norm_upper(what, w->data, scale, w->shape[0], w->shape[1], w->shape[2],
+                                  w->shape[3], l);
+        if (st == LPC_OK)
+            st = lpci_conv_norm_freq(what, w->data, scale, w->shape[0], w->shape[1],
+                                     w->shape[2], w->shape[3], s->h, s->w, FREQ_MAX_COST, &freq);
+        if (st == LPC_OK)
+            *l = fmin(*l, freq);
+    } else if (st == LPC_OK) {
         st = conv_norm(wk, path, w, scale, cfg->stride, cfg->pad, s, l);
+    }
     lpci_free(scale);
     *s = (shape){4, w->shape[0], ho, wo};
     return st;
@@ -333,7 +386,7 @@ static lpc_status walk_sequential(walker *wk, lpc_module *m, const char *path, s
             st = walk_child(wk, m, i, path, s, &li);
         if (st != LPC_OK)
             return st;
-        total *= li;
+        total = mul_up(total, li);
     }
     *l = total;
     return LPC_OK;
@@ -351,7 +404,7 @@ static lpc_status walk_block(walker *wk, lpc_module *m, int n_convs, const char 
         lpc_status st = walk_pair(wk, m, 2 * i, path, s, &li);
         if (st != LPC_OK)
             return st;
-        branch *= li * (i + 1 < n_convs ? wk->silu : 1.0);
+        branch = mul_up(branch, mul_up(li, i + 1 < n_convs ? wk->silu : 1.0));
     }
     if (m->n_children > 2 * n_convs) {
         lpc_status st = walk_child(wk, m, 2 * n_convs, path, &in, &sc);
@@ -361,7 +414,7 @@ static lpc_status walk_block(walker *wk, lpc_module *m, int n_convs, const char 
     if (in.ndim != s->ndim || in.c != s->c || in.h != s->h || in.w != s->w)
         return lpci_error(LPC_E_SHAPE, "the shortcut and the branch of '%s' give "
                           "different shapes", path);
-    *l = wk->silu * (branch + sc);
+    *l = mul_up(wk->silu, nextafter(branch + sc, INFINITY));
     return LPC_OK;
 }
 
@@ -370,15 +423,15 @@ static lpc_status walk_resnet(walker *wk, lpc_module *m, const char *path, shape
 {
     double total;
     lpc_status st = walk_pair(wk, m, 0, path, s, &total);
-    total *= wk->silu;
+    total = mul_up(total, wk->silu);
     for (int i = 2; st == LPC_OK && i < m->n_children; i++) {
         double li;
         st = walk_child(wk, m, i, path, s, &li);
-        total *= li;
+        total = mul_up(total, li);
     }
     if (st != LPC_OK)
         return st;
-    *l = total / sqrt((double)(s->h * s->w));
+    *l = mul_up(total, inv_sqrt_up(s->h * s->w));
     *s = (shape){2, s->c, 1, 1};
     return LPC_OK;
 }
@@ -436,6 +489,8 @@ static lpc_status walk(walker *wk, lpc_module *m, const char *path, shape *s, do
         *s = (shape){2, w->shape[0], 1, 1};
         char what[PATH_MAX_LEN + 32];
         snprintf(what, sizeof what, "the linear layer at '%s'", path);
+        if (wk->certified)
+            return linear_upper(what, w, l);
         return lpci_dense_norm(what, w->data, w->shape[0], w->shape[1], wk->o.dense_limit,
                                wk->o.max_iter, wk->o.tol, wk->o.seed, l);
     }
@@ -462,7 +517,7 @@ static lpc_status walk(walker *wk, lpc_module *m, const char *path, shape *s, do
     if (is_kind(m, "global_avgpool")) {
         if (s->ndim != 4)
             return lpci_error(LPC_E_SHAPE, "the pooling at '%s' needs images", path);
-        *l = 1.0 / sqrt((double)(s->h * s->w));
+        *l = inv_sqrt_up(s->h * s->w);
         *s = (shape){2, s->c, 1, 1};
         return LPC_OK;
     }
@@ -475,9 +530,9 @@ static lpc_status walk(walker *wk, lpc_module *m, const char *path, shape *s, do
 
 lpc_status lpci_lipschitz_walk(const char *who, lpc_module *const *chain, int n_chain, int c,
                                int h, int w, const lpc_lipschitz_bound_options *opt,
-                               double *bound)
+                               int certified, double *bound)
 {
-    walker wk = {.silu = lpci_silu_max_slope()};
+    walker wk = {.silu = lpci_silu_max_slope(), .certified = certified};
     lpc_status st = read_options(who, opt, &wk.o);
     if (st != LPC_OK)
         return st;
@@ -504,7 +559,7 @@ lpc_status lpci_lipschitz_walk(const char *who, lpc_module *const *chain, int n_
                     child_path(path, "", m->parent->child_names[j]);
         if ((st = walk(&wk, m, path, &s, &l)) != LPC_OK)
             st = lpci_error_context("%s", who);
-        total *= l;
+        total = mul_up(total, l);
     }
     if (st == LPC_OK && !isfinite(total))
         st = lpci_error(LPC_E_NUMERIC, "%s: the bound overflows", who);
@@ -520,5 +575,15 @@ lpc_status lpc_lipschitz_bound(lpc_module *model, int c, int h, int w,
 {
     if (!model || !bound)
         return lpci_error(LPC_E_ARG, "lpc_lipschitz_bound: model or bound is NULL");
-    return lpci_lipschitz_walk("lpc_lipschitz_bound", &model, 1, c, h, w, opt, bound);
+    return lpci_lipschitz_walk("lpc_lipschitz_bound", &model, 1, c, h, w, opt, 1, bound);
+}
+
+lpc_status lpc_lipschitz_bound_estimate(lpc_module *model, int c, int h, int w,
+                                        const lpc_lipschitz_bound_options *opt,
+                                        double *estimate)
+{
+    if (!model || !estimate)
+        return lpci_error(LPC_E_ARG, "lpc_lipschitz_bound_estimate: model or estimate is NULL");
+    return lpci_lipschitz_walk("lpc_lipschitz_bound_estimate", &model, 1, c, h, w, opt, 0,
+                               estimate);
 }

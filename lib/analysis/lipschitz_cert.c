@@ -91,7 +91,8 @@ lpc_status lpc_lipschitz_cert_head(lpc_head *head, int c, int h, int w,
     lpc_module *chain[2] = {head_child(net, "backbone"), head_child(net, "penultimate")};
     lpc_module *classifier = head_child(net, "classifier");
     double lz;
-    lpc_status s = lpci_lipschitz_walk(who, chain, chain[1] ? 2 : 1, c, h, w, opt, &lz);
+    lpc_status s = lpci_lipschitz_walk(who, chain, chain[1] ? 2 : 1, c, h, w, opt, 1,
+                                       &lz);
     if (s != LPC_OK)
         return s;
     const lpc_tensor *wt = lpci_own_param(classifier, 0);
