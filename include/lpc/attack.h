@@ -9,10 +9,11 @@
  *    K >= 2, in evaluation mode (LPC_E_STATE otherwise). Parameter gradients
  *    are zero on return, also on failure.
  *  - samples (lpc_samples, samples.h): n samples x of c*h*w floats as the
- *    model takes them (normalised), row-major, borrowed; finite (LPC_E_NUMERIC otherwise), and for lpc_fmn
- *    non-zero in the domain's space (its ratios divide by the norm).
- *  - samples->labels: n classes in [0, K), borrowed, or NULL for the model's own
- *    predictions on x. A sample the model already gets wrong is an attack
+ *    model takes them (normalised), row-major, borrowed; finite
+ *    (LPC_E_NUMERIC otherwise), and for lpc_fmn non-zero in the domain's
+ *    space (its ratios divide by the norm).
+ *  - samples->labels: n classes in [0, K), borrowed, or NULL for the
+ *    model's own predictions on x. A sample the model already gets wrong is an attack
  *    success at distance 0.
  *  - The domain (lpc_attack_domain, in every options struct) says where the
  *    perturbation lives and how it is measured: the model's normalised input
@@ -99,11 +100,12 @@ typedef struct {
 } lpc_fmn_options;
 LPC_API void lpc_fmn_options_init(lpc_fmn_options *opt);
 /* Outputs, each n entries (r: n x c*h*w floats), each may be NULL but not
- * all (a NULL outputs pointer counts as all NULL): r receives the best perturbation in the model's input space (x + r
- * is the adversarial input; 0 where none was found), norms its norm in the
- * domain's space (INFINITY where none was found), ratios norms / |x| in the
- * same norm and space (DeepFool's robustness ratio for L2), success 1 where
- * an adversarial point was found. */
+ * all (a NULL outputs pointer counts as all NULL): r receives the best
+ * perturbation in the model's input space (x + r is the adversarial input;
+ * 0 where none was found), norms its norm in the domain's space
+ * (INFINITY where none was found), ratios norms / |x| in the same norm and
+ * space (DeepFool's robustness ratio for L2), success 1 where an
+ * adversarial point was found. */
 typedef struct {
     size_t size;
     float *r;

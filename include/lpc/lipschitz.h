@@ -79,10 +79,10 @@ typedef struct lpc_lipschitz_cert lpc_lipschitz_cert;
 
 LPC_BEGIN_DECLS
 LPC_API void lpc_lipschitz_estimate_options_init(lpc_lipschitz_estimate_options *o);
-/* Per sample i with label y = samples->labels[i] (required, in [0, K)): the L2 norm of the
- * input gradient of the margin f_y(x) - max_{j != y} f_j(x) at x_i, with f
- * the model's N x K output (K >= 2; the competing class is the largest
- * other logit, lowest index on ties). norms (n entries) and summary may
+/* Per sample i with label y = samples->labels[i] (required, in [0, K)):
+ * the L2 norm of the input gradient of the margin f_y(x) - max_{j != y}
+ * f_j(x) at x_i, with f the model's N x K output (K >= 2; the competing
+ * class is the largest other logit, lowest index on ties). norms (n entries) and summary may
  * each be NULL, not both. Parameter gradients of the model are set to zero
  * on return (also on failure): call it between training steps. */
 LPC_API lpc_status lpc_lipschitz_estimate(lpc_module *model, const lpc_samples *samples,

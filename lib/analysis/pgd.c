@@ -166,7 +166,7 @@ lpc_status lpc_pgd(lpc_module *model, const lpc_samples *samples, const double *
     if (s == LPC_OK && opt)
         s = lpca_options(who, &o, sizeof o, opt, opt->size);
     if (s == LPC_OK && !robust_accuracy)
-        s = lpci_error(LPC_E_ARG, "%s: robust_accuracy is NULL", who);
+        s = lpci_error(LPC_E_ARG, "%s: outputs.robust_accuracy is NULL", who);
     if (s == LPC_OK)
         s = lpca_check_radii(who, radii, num_radii);
     if (s == LPC_OK)

@@ -198,7 +198,8 @@ static lpc_status rs_radius(lpca_attack *a, const lpc_random_search_options *o, 
 }
 
 lpc_status lpc_random_search(lpc_module *model, const lpc_samples *samples, const double *radii,
-                             int num_radii, const lpc_random_search_options *opt, const lpc_random_search_outputs *out)
+                             int num_radii, const lpc_random_search_options *opt,
+                             const lpc_random_search_outputs *out)
 {
     const char *who = "lpc_random_search";
     lpc_status s = lpci_samples_check(who, samples, 0);
@@ -217,7 +218,7 @@ lpc_status lpc_random_search(lpc_module *model, const lpc_samples *samples, cons
     if (s == LPC_OK && opt)
         s = lpca_options(who, &o, sizeof o, opt, opt->size);
     if (s == LPC_OK && !robust_accuracy)
-        s = lpci_error(LPC_E_ARG, "%s: robust_accuracy is NULL", who);
+        s = lpci_error(LPC_E_ARG, "%s: outputs.robust_accuracy is NULL", who);
     if (s == LPC_OK)
         s = lpca_check_radii(who, radii, num_radii);
     if (s == LPC_OK)
