@@ -35,6 +35,13 @@ int lpct_count_temps(const char *path);
  * A suite that trains models on real data then trains on fewer images,
  * checking the same properties. */
 int lpct_emulated(void);
+/* Views and output structs as compound literals, for the calls under test. */
+#define LPCT_SAMPLES(x, n, c, h, w, labels) \
+    (&(lpc_samples){sizeof(lpc_samples), (x), (n), (c), (h), (w), (labels)})
+#define LPCT_FMN_OUT(r, norms, ratios, success) \
+    (&(lpc_fmn_outputs){sizeof(lpc_fmn_outputs), (r), (norms), (ratios), (success)})
+#define LPCT_PGD_OUT(success, robust_accuracy) \
+    (&(lpc_pgd_outputs){sizeof(lpc_pgd_outputs), (success), (robust_accuracy)})
 /* Runs one suite; returns the process exit status. */
 int lpct_run(Suite *s);
 

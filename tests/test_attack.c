@@ -110,7 +110,8 @@ START_TEST(fmn_linear_closed_form)
         linear_distances(m, x, N, D, l2, linf);
         for (int norm = 0; norm < 2; norm++) {
             o.norm = norm ? LPC_ATTACK_LINF : LPC_ATTACK_L2;
-            ck_assert_int_eq(lpc_fmn(m, x, N, D, 1, 1, NULL, &o, NULL, norms, ratios, ok),
+            ck_assert_int_eq(lpc_fmn(m, LPCT_SAMPLES(x, N, D, 1, 1, NULL), &o,
+                                     LPCT_FMN_OUT(NULL, norms, ratios, ok)),
                              LPC_OK);
             int close = 0;
             for (int i = 0; i < N; i++) {
@@ -153,7 +154,8 @@ START_TEST(pgd_linear_threshold)
         for (int i = 0; i < N; i++) {
             double dist = norm ? linf[i] : l2[i], radii[2] = {0.97 * dist, 1.03 * dist}, ra[2];
             unsigned char ok[2];
-            ck_assert_int_eq(lpc_pgd(m, x + i * D, 1, D, 1, 1, NULL, radii, 2, &o, ok, ra),
+            ck_assert_int_eq(lpc_pgd(m, LPCT_SAMPLES(x + i * D, 1, D, 1, 1, NULL), radii, 2, &o,
+                                     LPCT_PGD_OUT(ok, ra)),
                              LPC_OK);
             ck_assert_msg(!ok[0] && ok[1], "%s sample %d (distance %g): %d below, %d above",
                           lpc_attack_norm_name(o.norm), i, dist, ok[0], ok[1]);
@@ -172,13 +174,16 @@ START_TEST(pgd_linear_threshold)
         hi = fmax(hi, l2[i]);
     }
     double radii[2] = {0.97 * lo, 2 * hi}, ra[2];
-    ck_assert_int_eq(lpc_pgd(m, x, N, D, 1, 1, NULL, radii, 2, &o, NULL, ra), LPC_OK);
+    ck_assert_int_eq(lpc_pgd(m, LPCT_SAMPLES(x, N, D, 1, 1, NULL), radii, 2, &o,
+                             LPCT_PGD_OUT(NULL, ra)), LPC_OK);
     ck_assert_double_eq(ra[0], 1.0);
     ck_assert_double_eq(ra[1], 0.0);
     /* An all-zero sample is a valid input (only FMN's ratios divide by |x|). */
     const float zero[D] = {0};
-    ck_assert_int_eq(lpc_pgd(m, zero, 1, D, 1, 1, NULL, radii, 2, &o, NULL, ra), LPC_OK);
-    ck_assert_int_eq(lpc_random_search(m, zero, 1, D, 1, 1, NULL, radii, 2, NULL, NULL, ra),
+    ck_assert_int_eq(lpc_pgd(m, LPCT_SAMPLES(zero, 1, D, 1, 1, NULL), radii, 2, &o,
+                             LPCT_PGD_OUT(NULL, ra)), LPC_OK);
+    ck_assert_int_eq(lpc_random_search(m, LPCT_SAMPLES(zero, 1, D, 1, 1, NULL), radii, 2, NULL,
+                                       LPCT_PGD_OUT(NULL, ra)),
                      LPC_OK);
     free(x);
     lpc_module_free(m);
@@ -254,7 +259,8 @@ START_TEST(fmn_small_network_brute_force)
         o.steps = 200;
         for (int norm = 0; norm < 2; norm++) {
             o.norm = norm ? LPC_ATTACK_LINF : LPC_ATTACK_L2;
-            ck_assert_int_eq(lpc_fmn(m, x, N, 2, 1, 1, NULL, &o, NULL, norms[norm], NULL, ok),
+            ck_assert_int_eq(lpc_fmn(m, LPCT_SAMPLES(x, N, 2, 1, 1, NULL), &o,
+                                     LPCT_FMN_OUT(NULL, norms[norm], NULL, ok)),
                              LPC_OK);
         }
         int close = 0, total = 0;
@@ -304,7 +310,8 @@ START_TEST(pixel_box_respected)
     unsigned char ok[N];
     for (int norm = 0; norm < 2; norm++) {
         o.norm = norm ? LPC_ATTACK_LINF : LPC_ATTACK_L2;
-        ck_assert_int_eq(lpc_fmn(m, x, N, C, H, W, NULL, &o, r, norms, NULL, ok), LPC_OK);
+        ck_assert_int_eq(lpc_fmn(m, LPCT_SAMPLES(x, N, C, H, W, NULL), &o,
+                                 LPCT_FMN_OUT(r, norms, NULL, ok)), LPC_OK);
         int broken = 0;
         for (int i = 0; i < N; i++) {
             double nr = 0;
@@ -330,7 +337,8 @@ START_TEST(pixel_box_respected)
     po.mean = mean;
     po.std = std;
     double radii[2] = {0.05, 1.0}, ra[2];
-    ck_assert_int_eq(lpc_pgd(m, x, N, C, H, W, NULL, radii, 2, &po, NULL, ra), LPC_OK);
+    ck_assert_int_eq(lpc_pgd(m, LPCT_SAMPLES(x, N, C, H, W, NULL), radii, 2, &po,
+                             LPCT_PGD_OUT(NULL, ra)), LPC_OK);
     ck_assert(ra[1] <= ra[0]);
     lpc_random_search_options ro;
     lpc_random_search_options_init(&ro);
@@ -338,7 +346,8 @@ START_TEST(pixel_box_respected)
     ro.mean = mean;
     ro.std = std;
     ro.queries = 200;
-    ck_assert_int_eq(lpc_random_search(m, x, N, C, H, W, NULL, radii, 2, &ro, NULL, ra), LPC_OK);
+    ck_assert_int_eq(lpc_random_search(m, LPCT_SAMPLES(x, N, C, H, W, NULL), radii, 2, &ro,
+                                       LPCT_PGD_OUT(NULL, ra)), LPC_OK);
     ck_assert(ra[1] <= ra[0]);
     free(pix);
     free(x);
@@ -359,21 +368,23 @@ START_TEST(deterministic)
     int threads = lpc_get_num_threads();
     for (int run = 0; run < 2; run++) {
         lpc_set_num_threads(run ? 2 : 1);
-        ck_assert_int_eq(lpc_fmn(m, x, N, D, 1, 1, NULL, NULL, r[run], NULL, NULL, NULL), LPC_OK);
+        ck_assert_int_eq(lpc_fmn(m, LPCT_SAMPLES(x, N, D, 1, 1, NULL), NULL,
+                                 LPCT_FMN_OUT(r[run], NULL, NULL, NULL)), LPC_OK);
         lpc_pgd_options po;
         lpc_pgd_options_init(&po);
         po.seed = 99;
         po.restarts = 2;
         po.steps = 10;
-        ck_assert_int_eq(lpc_pgd(m, x, N, D, 1, 1, NULL, radii, 2, &po, pok[run], pra[run]),
+        ck_assert_int_eq(lpc_pgd(m, LPCT_SAMPLES(x, N, D, 1, 1, NULL), radii, 2, &po,
+                                 LPCT_PGD_OUT(pok[run], pra[run])),
                          LPC_OK);
         lpc_random_search_options ro;
         lpc_random_search_options_init(&ro);
         ro.seed = 99;
         ro.queries = 50;
         ro.norm = LPC_ATTACK_L2;
-        ck_assert_int_eq(lpc_random_search(m, x, N, D, 1, 1, NULL, radii, 2, &ro, rok[run],
-                                           rra[run]), LPC_OK);
+        ck_assert_int_eq(lpc_random_search(m, LPCT_SAMPLES(x, N, D, 1, 1, NULL), radii, 2, &ro,
+                                           LPCT_PGD_OUT(rok[run], rra[run])), LPC_OK);
     }
     lpc_set_num_threads(threads);
     ck_assert_mem_eq(r[0], r[1], N * D * sizeof(float));
@@ -401,14 +412,17 @@ START_TEST(wrong_labels_break_at_zero)
         y[i] = (argmax(f + i * k, k) + (i % 2)) % 3; /* odd samples get a wrong label */
     double norms[N], radius = 1e-6, ra;
     unsigned char ok[N];
-    ck_assert_int_eq(lpc_fmn(m, x, N, D, 1, 1, y, NULL, NULL, norms, NULL, ok), LPC_OK);
+    ck_assert_int_eq(lpc_fmn(m, LPCT_SAMPLES(x, N, D, 1, 1, y), NULL,
+                             LPCT_FMN_OUT(NULL, norms, NULL, ok)), LPC_OK);
     for (int i = 1; i < N; i += 2) {
         ck_assert(ok[i]);
         ck_assert_double_eq(norms[i], 0.0);
     }
-    ck_assert_int_eq(lpc_pgd(m, x, N, D, 1, 1, y, &radius, 1, NULL, NULL, &ra), LPC_OK);
+    ck_assert_int_eq(lpc_pgd(m, LPCT_SAMPLES(x, N, D, 1, 1, y), &radius, 1, NULL,
+                             LPCT_PGD_OUT(NULL, &ra)), LPC_OK);
     ck_assert_double_eq(ra, 0.5);
-    ck_assert_int_eq(lpc_random_search(m, x, N, D, 1, 1, y, &radius, 1, NULL, NULL, &ra), LPC_OK);
+    ck_assert_int_eq(lpc_random_search(m, LPCT_SAMPLES(x, N, D, 1, 1, y), &radius, 1, NULL,
+                                       LPCT_PGD_OUT(NULL, &ra)), LPC_OK);
     ck_assert_double_eq(ra, 0.5);
     free(f);
     free(x);
@@ -433,8 +447,8 @@ START_TEST(random_search_linear)
         for (int i = 0; i < N; i++) {
             double dist = norm ? linf[i] : l2[i], radii[2] = {0.97 * dist, 1.2 * dist}, ra[2];
             unsigned char ok[2];
-            ck_assert_int_eq(lpc_random_search(m, x + i * D, 1, D, 1, 1, NULL, radii, 2, &o, ok,
-                                               ra), LPC_OK);
+            ck_assert_int_eq(lpc_random_search(m, LPCT_SAMPLES(x + i * D, 1, D, 1, 1, NULL), radii,
+                                               2, &o, LPCT_PGD_OUT(ok, ra)), LPC_OK);
             ck_assert_msg(!ok[0] && ok[1], "%s sample %d: %d below, %d above",
                           lpc_attack_norm_name(o.norm), i, ok[0], ok[1]);
         }
@@ -456,7 +470,8 @@ START_TEST(checks_plain_network)
     o.queries = 300;
     unsigned passed = 0;
     double v[LPC_ATTACK_CHECK_COUNT];
-    ck_assert_int_eq(lpc_attack_checks(m, x, N, D, 1, 1, NULL, &o, &passed, v), LPC_OK);
+    ck_assert_int_eq(lpc_attack_checks(m, LPCT_SAMPLES(x, N, D, 1, 1, NULL), &o, &passed, v),
+                     LPC_OK);
     for (int c = 0; c < LPC_ATTACK_CHECK_COUNT; c++) {
         ck_assert_ptr_nonnull(lpc_attack_check_name((lpc_attack_check)c));
         ck_assert_msg(passed & (1u << c), "check %s failed: value %g",
@@ -494,7 +509,8 @@ START_TEST(checks_flag_masked_gradients)
     o.queries = 300;
     unsigned passed = 0;
     double v[LPC_ATTACK_CHECK_COUNT];
-    ck_assert_int_eq(lpc_attack_checks(m, x, N, D, 1, 1, NULL, &o, &passed, v), LPC_OK);
+    ck_assert_int_eq(lpc_attack_checks(m, LPCT_SAMPLES(x, N, D, 1, 1, NULL), &o, &passed, v),
+                     LPC_OK);
     ck_assert_msg(!(passed & (1u << LPC_ATTACK_CHECK_BLACK_BOX_WEAKER)), "value %g",
                   v[LPC_ATTACK_CHECK_BLACK_BOX_WEAKER]);
     /* (PGD's random starts alone break the samples nearest the boundary.) */

@@ -78,7 +78,8 @@ START_TEST(linear_classifier_exact)
     run_model(m, x, 2, (int64_t[]){N, IN}, logits, N * K);
     double norms[N];
     lpc_lipschitz_summary sum = {.size = sizeof sum};
-    ck_assert_int_eq(lpc_lipschitz_estimate(m, x, N, IN, 1, 1, labels, NULL, norms, &sum),
+    ck_assert_int_eq(lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, N, IN, 1, 1, labels), NULL, norms,
+                                            &sum),
                      LPC_OK);
     lpc_lipschitz_cert *cert = NULL;
     ck_assert_int_eq(lpc_lipschitz_cert_new(1.0, w, K, IN, &cert), LPC_OK);
@@ -200,13 +201,15 @@ START_TEST(linear_classifier_exact)
     eo.min_norm = mx; /* the largest norm and its ties are skipped */
     eo.chunk = 7;
     lpc_lipschitz_summary s2 = {.size = sizeof s2};
-    ck_assert_int_eq(lpc_lipschitz_estimate(m, x, N, IN, 1, 1, labels, &eo, NULL, &s2), LPC_OK);
+    ck_assert_int_eq(lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, N, IN, 1, 1, labels), &eo, NULL,
+                                            &s2), LPC_OK);
     ck_assert(s2.count < N && s2.max < mx);
     /* An older, smaller summary gets only its own fields. */
     lpc_lipschitz_summary s3;
     memset(&s3, 0xff, sizeof s3);
     s3.size = offsetof(lpc_lipschitz_summary, max);
-    ck_assert_int_eq(lpc_lipschitz_estimate(m, x, N, IN, 1, 1, labels, NULL, NULL, &s3), LPC_OK);
+    ck_assert_int_eq(lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, N, IN, 1, 1, labels), NULL, NULL,
+                                            &s3), LPC_OK);
     ck_assert_int_eq(s3.count, N);
     ck_assert_int_eq(s3.count_correct, -1);
     free(x);
@@ -520,7 +523,8 @@ START_TEST(mlp_bound_above_sampled_slopes)
             labels[i] = i % K;
         run_model(net, x, 2, (int64_t[]){N, IN}, logits, N * K);
         double *norms = malloc(N * sizeof *norms);
-        ck_assert_int_eq(lpc_lipschitz_estimate(net, x, N, IN, 1, 1, labels, NULL, norms, NULL),
+        ck_assert_int_eq(lpc_lipschitz_estimate(net, LPCT_SAMPLES(x, N, IN, 1, 1, labels), NULL,
+                                                norms, NULL),
                          LPC_OK);
         for (int i = 0; i < N; i++) {
             int y = labels[i], js = -1;
@@ -776,8 +780,9 @@ START_TEST(deterministic_across_threads)
     for (int t = 0; t < 2; t++) {
         lpc_set_num_threads(t ? 2 : 1);
         sum[t].size = sizeof sum[t];
-        ck_assert_int_eq(lpc_lipschitz_estimate(lpc_head_module(h), x, N, C, S, S, labels, &eo,
-                                                norms[t], &sum[t]),
+        ck_assert_int_eq(lpc_lipschitz_estimate(lpc_head_module(h),
+                                                LPCT_SAMPLES(x, N, C, S, S,
+                                                             labels), &eo, norms[t], &sum[t]),
                          LPC_OK);
         lpc_lipschitz_cert *cert = NULL;
         ck_assert_int_eq(lpc_lipschitz_cert_head(h, C, S, S, NULL, &cert), LPC_OK);
@@ -790,8 +795,8 @@ START_TEST(deterministic_across_threads)
     ck_assert(lz[0] == lz[1] && lz[0] > 0);
     /* Chunking changes nothing either. */
     double whole[N];
-    ck_assert_int_eq(lpc_lipschitz_estimate(lpc_head_module(h), x, N, C, S, S, labels, NULL,
-                                            whole, NULL),
+    ck_assert_int_eq(lpc_lipschitz_estimate(lpc_head_module(h),
+                                            LPCT_SAMPLES(x, N, C, S, S, labels), NULL, whole, NULL),
                      LPC_OK);
     for (int i = 0; i < N; i++)
         LPCT_ASSERT_CLOSE(whole[i], norms[0][i], 1e-5);

@@ -858,32 +858,39 @@ START_TEST(ood_and_generalized_collapse)
     lpc_ood_detector_options o;
     lpc_ood_detector_options_init(&o);
     lpc_ood_detector *d = (lpc_ood_detector *)&d;
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, NULL));
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(NULL, 4, 2, lab, 2, &o, &d));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, lab), 2, &o, NULL));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(LPCT_SAMPLES(NULL, 4, 2, 1, 1, lab), 2, &o, &d));
     ck_assert_ptr_null(d);
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, badlab, 2, &o, &d));
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 1, NULL, &d)); /* default NECO d = K - 1 */
-    EXPECT(LPC_E_NUMERIC, lpc_ood_detector_new(z, 4, 2, (int32_t[]){0, 0, 0, 0}, 2, &o, &d));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, badlab), 2, &o, &d));
+    EXPECT(LPC_E_ARG,
+           lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, lab), 1, NULL,
+                                &d)); /* default NECO d = K - 1 */
+    int32_t one_class[4] = {0, 0, 0, 0};
+    EXPECT(LPC_E_NUMERIC, lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, one_class), 2, &o, &d));
     o.size = 1;
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, lab), 2, &o, &d));
     lpc_ood_detector_options_init(&o);
     o.temperature = -1;
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, lab), 2, &o, &d));
     lpc_ood_detector_options_init(&o);
     o.neco_dim = 3;
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d));
+    EXPECT(LPC_E_ARG, lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, lab), 2, &o, &d));
     lpc_ood_detector_options_init(&o);
     o.b = logits;
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d)); /* b without w */
+    EXPECT(LPC_E_ARG,
+           lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, lab), 2, &o, &d)); /* b without w */
     lpc_ood_detector_options_init(&o);
     o.vim_dim = 1;
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d)); /* vim_dim without w */
+    EXPECT(LPC_E_ARG,
+           lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, lab), 2, &o,
+                                &d)); /* vim_dim without w */
     o.w = logits;
     o.vim_dim = 2;
-    EXPECT(LPC_E_ARG, lpc_ood_detector_new(z, 4, 2, lab, 2, &o, &d)); /* vim_dim >= P */
+    EXPECT(LPC_E_ARG,
+           lpc_ood_detector_new(LPCT_SAMPLES(z, 4, 2, 1, 1, lab), 2, &o, &d)); /* vim_dim >= P */
     ck_assert_ptr_null(d);
     float zt[8] = {0, 0, 1, 2, 5, 5, 7, 6};
-    ck_assert_int_eq(lpc_ood_detector_new(zt, 4, 2, lab, 2, NULL, &d), LPC_OK);
+    ck_assert_int_eq(lpc_ood_detector_new(LPCT_SAMPLES(zt, 4, 2, 1, 1, lab), 2, NULL, &d), LPC_OK);
     ck_assert_int_eq(lpc_ood_detector_dim(NULL), 0);
     ck_assert_int_eq(lpc_ood_detector_classes(NULL), 0);
     EXPECT(LPC_E_ARG, lpc_ood_detector_score(NULL, LPC_OOD_MSP, z, logits, 2, s));
@@ -957,32 +964,45 @@ START_TEST(lipschitz)
     lpc_lipschitz_estimate_options_init(NULL); /* no-ops */
     lpc_lipschitz_bound_options_init(NULL);
     /* estimate */
-    EXPECT(LPC_E_STATE, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, NULL, norms, &sum));
+    EXPECT(LPC_E_STATE,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 4, 1, 1, labels), NULL, norms, &sum));
     EXPECT(LPC_E_STATE, lpc_lipschitz_bound(m, 4, 1, 1, NULL, &b)); /* train mode */
     EXPECT(LPC_E_STATE, lpc_lipschitz_bound_estimate(m, 4, 1, 1, NULL, &b));
     lpc_module_set_train(m, 0);
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(NULL, x, 2, 4, 1, 1, labels, NULL, norms, &sum));
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, NULL, 2, 4, 1, 1, labels, NULL, norms, &sum));
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, NULL, NULL, norms, &sum));
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, NULL, NULL, NULL));
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 0, 4, 1, 1, labels, NULL, norms, &sum));
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 0, 1, labels, NULL, norms, &sum));
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, bad_label, NULL, norms, &sum));
-    EXPECT(LPC_E_SHAPE, lpc_lipschitz_estimate(m, x, 2, 2, 1, 2, labels, NULL, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(NULL, LPCT_SAMPLES(x, 2, 4, 1, 1, labels), NULL, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(NULL, 2, 4, 1, 1, labels), NULL, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 4, 1, 1, NULL), NULL, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 4, 1, 1, labels), NULL, NULL, NULL));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 0, 4, 1, 1, labels), NULL, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 4, 0, 1, labels), NULL, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 4, 1, 1, bad_label), NULL, norms, &sum));
+    EXPECT(LPC_E_SHAPE,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 2, 1, 2, labels), NULL, norms, &sum));
     lpc_lipschitz_estimate_options_init(&eo);
     eo.chunk = 0;
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, &eo, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 4, 1, 1, labels), &eo, norms, &sum));
     lpc_lipschitz_estimate_options_init(&eo);
     eo.min_norm = NAN;
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, &eo, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 4, 1, 1, labels), &eo, norms, &sum));
     eo.size = 0;
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, &eo, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 4, 1, 1, labels), &eo, norms, &sum));
     sum.size = 0;
-    EXPECT(LPC_E_ARG, lpc_lipschitz_estimate(m, x, 2, 4, 1, 1, labels, NULL, norms, &sum));
+    EXPECT(LPC_E_ARG,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(x, 2, 4, 1, 1, labels), NULL, norms, &sum));
     ck_assert(norms[0] == -1 && norms[1] == -1); /* untouched on failure */
     float inf_x[8] = {INFINITY, 0, 0, 0, 1, 1, 1, 1};
-    EXPECT(LPC_E_NUMERIC, lpc_lipschitz_estimate(m, inf_x, 2, 4, 1, 1, labels, NULL, norms,
-                                                 NULL));
+    EXPECT(LPC_E_NUMERIC,
+           lpc_lipschitz_estimate(m, LPCT_SAMPLES(inf_x, 2, 4, 1, 1, labels), NULL, norms, NULL));
     /* bound */
     EXPECT(LPC_E_ARG, lpc_lipschitz_bound(NULL, 4, 1, 1, NULL, &b));
     EXPECT(LPC_E_ARG, lpc_lipschitz_bound(m, 4, 1, 1, NULL, NULL));
@@ -1075,6 +1095,75 @@ START_TEST(lipschitz)
 }
 END_TEST
 
+/* The sample view and the output structs: every consumer refuses a NULL
+ * view, a size below sizeof(lpc_samples) and shapes past the address space
+ * with LPC_E_ARG naming itself; an outputs size below sizeof(size_t) is
+ * LPC_E_ARG too. */
+#define EXPECT_NAMED(code, who, call)                                                     \
+    do {                                                                                  \
+        EXPECT(code, call);                                                               \
+        ck_assert_msg(strstr(lpc_last_error(), who), "%s: %s", who, lpc_last_error());    \
+    } while (0)
+START_TEST(sample_view)
+{
+    float x[8] = {0.5f, 0.2f, 0.3f, 0.4f, 0.1f, 0.9f, 0.3f, 0.2f};
+    const int32_t y[2] = {0, 1};
+    lpc_samples v = lpc_samples_make(x, 2, 4, 1, 1, y);
+    ck_assert_uint_eq(v.size, sizeof v);
+    ck_assert_ptr_eq(v.x, x);
+    ck_assert_ptr_eq(v.labels, y);
+    ck_assert(v.n == 2 && v.c == 4 && v.h == 1 && v.w == 1);
+    lpc_rng *rng = lpc_rng_new(3);
+    lpc_module *m = lpc_linear_new(4, 3, 1, rng);
+    lpc_module_set_train(m, 0);
+    double norms[2], ra[1], radius = 0.1, values[LPC_ATTACK_CHECK_COUNT];
+    unsigned passed;
+    lpc_lipschitz_summary sum = {.size = sizeof sum};
+    lpc_ood_detector *d = (lpc_ood_detector *)&d;
+    lpc_samples small = v, zero = v, huge = v;
+    small.size = sizeof small - 1;
+    zero.size = 0;
+    huge.n = INT64_MAX / 2;
+    huge.c = huge.h = huge.w = 1 << 20;
+    const lpc_samples *bad[4] = {NULL, &small, &zero, &huge};
+    lpc_fmn_outputs fout = {.size = sizeof fout, .norms = norms};
+    lpc_pgd_outputs pout = {.size = sizeof pout, .robust_accuracy = ra};
+    for (int i = 0; i < 4; i++) {
+        const lpc_samples *s = bad[i];
+        EXPECT_NAMED(LPC_E_ARG, "lpc_fmn", lpc_fmn(m, s, NULL, &fout));
+        EXPECT_NAMED(LPC_E_ARG, "lpc_pgd", lpc_pgd(m, s, &radius, 1, NULL, &pout));
+        EXPECT_NAMED(LPC_E_ARG, "lpc_random_search",
+                     lpc_random_search(m, s, &radius, 1, NULL, &pout));
+        EXPECT_NAMED(LPC_E_ARG, "lpc_attack_checks",
+                     lpc_attack_checks(m, s, NULL, &passed, values));
+        EXPECT_NAMED(LPC_E_ARG, "lpc_lipschitz_estimate",
+                     lpc_lipschitz_estimate(m, s, NULL, norms, &sum));
+        d = (lpc_ood_detector *)&d;
+        EXPECT_NAMED(LPC_E_ARG, "lpc_ood_detector_new", lpc_ood_detector_new(s, 2, NULL, &d));
+        ck_assert_ptr_null(d);
+    }
+    /* Features wider than INT_MAX. */
+    lpc_samples wide = lpc_samples_make(x, 1, 1 << 16, 1 << 16, 1, y);
+    EXPECT_NAMED(LPC_E_ARG, "lpc_ood_detector_new", lpc_ood_detector_new(&wide, 2, NULL, &d));
+    /* Output structs that were not sized. */
+    fout.size = 0;
+    pout.size = 0;
+    EXPECT_NAMED(LPC_E_ARG, "lpc_fmn", lpc_fmn(m, &v, NULL, &fout));
+    EXPECT_NAMED(LPC_E_ARG, "lpc_pgd", lpc_pgd(m, &v, &radius, 1, NULL, &pout));
+    EXPECT_NAMED(LPC_E_ARG, "lpc_random_search", lpc_random_search(m, &v, &radius, 1, NULL, &pout));
+    /* A NULL outputs struct: nothing to write (FMN), no robust accuracy (PGD). */
+    EXPECT_NAMED(LPC_E_ARG, "lpc_fmn", lpc_fmn(m, &v, NULL, NULL));
+    EXPECT_NAMED(LPC_E_ARG, "lpc_pgd", lpc_pgd(m, &v, &radius, 1, NULL, NULL));
+    EXPECT_NAMED(LPC_E_ARG, "lpc_random_search", lpc_random_search(m, &v, &radius, 1, NULL, NULL));
+    /* The valid view works. */
+    pout.size = sizeof pout;
+    ck_assert_int_eq(lpc_pgd(m, &v, &radius, 1, NULL, &pout), LPC_OK);
+    ck_assert(ra[0] >= 0 && ra[0] <= 1);
+    lpc_module_free(m);
+    lpc_rng_free(rng);
+}
+END_TEST
+
 START_TEST(attacks)
 {
     lpc_rng *rng = lpc_rng_new(10);
@@ -1098,91 +1187,145 @@ START_TEST(attacks)
     lpc_random_search_options_init(NULL);
     lpc_attack_checks_options_init(NULL);
     /* Training mode. */
-    EXPECT(LPC_E_STATE, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fo, r, norms, NULL, ok));
-    EXPECT(LPC_E_STATE, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &po, ok, ra));
-    EXPECT(LPC_E_STATE, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, &ro, ok, ra));
-    EXPECT(LPC_E_STATE, lpc_attack_checks(m, x, 1, 4, 1, 1, NULL, &co, &passed, values));
+    EXPECT(LPC_E_STATE,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fo, LPCT_FMN_OUT(r, norms, NULL, ok)));
+    EXPECT(LPC_E_STATE,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &po, LPCT_PGD_OUT(ok, ra)));
+    EXPECT(LPC_E_STATE,
+           lpc_random_search(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &ro,
+                             LPCT_PGD_OUT(ok, ra)));
+    EXPECT(LPC_E_STATE,
+           lpc_attack_checks(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &co, &passed, values));
     lpc_module_set_train(m, 0);
     /* NULL model, x or outputs; bad shapes; zero samples. */
-    EXPECT(LPC_E_ARG, lpc_fmn(NULL, x, 1, 4, 1, 1, NULL, &fo, r, norms, NULL, ok));
-    EXPECT(LPC_E_ARG, lpc_fmn(m, NULL, 1, 4, 1, 1, NULL, &fo, r, norms, NULL, ok));
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fo, NULL, NULL, NULL, NULL));
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 0, 4, 1, 1, NULL, &fo, r, norms, NULL, ok));
-    EXPECT(LPC_E_SHAPE, lpc_fmn(m, x, 1, 5, 1, 1, NULL, &fo, r, norms, NULL, ok));
-    EXPECT(LPC_E_NUMERIC, lpc_fmn(m, x, 2, 4, 1, 1, NULL, &fo, r, norms, NULL, ok)); /* zero sample */
-    EXPECT(LPC_E_ARG, lpc_pgd(NULL, x, 1, 4, 1, 1, NULL, radii, 1, &po, ok, ra));
-    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &po, ok, NULL));
-    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, NULL, 1, &po, ok, ra));
-    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 0, &po, ok, ra));
-    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 2, &po, ok, ra)); /* radius < 0 */
-    EXPECT(LPC_E_ARG, lpc_random_search(NULL, x, 1, 4, 1, 1, NULL, radii, 1, &ro, ok, ra));
-    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, &ro, ok, NULL));
-    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 2, &ro, ok, ra));
-    EXPECT(LPC_E_ARG, lpc_attack_checks(NULL, x, 1, 4, 1, 1, NULL, &co, &passed, values));
-    EXPECT(LPC_E_ARG, lpc_attack_checks(m, x, 1, 4, 1, 1, NULL, &co, NULL, values));
-    EXPECT(LPC_E_ARG, lpc_attack_checks(m, NULL, 1, 4, 1, 1, NULL, &co, &passed, values));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(NULL, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fo, LPCT_FMN_OUT(r, norms, NULL, ok)));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(NULL, 1, 4, 1, 1, NULL), &fo, LPCT_FMN_OUT(r, norms, NULL, ok)));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fo,
+                   LPCT_FMN_OUT(NULL, NULL, NULL, NULL)));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 0, 4, 1, 1, NULL), &fo, LPCT_FMN_OUT(r, norms, NULL, ok)));
+    EXPECT(LPC_E_SHAPE,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 5, 1, 1, NULL), &fo, LPCT_FMN_OUT(r, norms, NULL, ok)));
+    EXPECT(LPC_E_NUMERIC,
+           lpc_fmn(m, LPCT_SAMPLES(x, 2, 4, 1, 1, NULL), &fo,
+                   LPCT_FMN_OUT(r, norms, NULL, ok))); /* zero sample */
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(NULL, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &po, LPCT_PGD_OUT(ok, ra)));
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &po, LPCT_PGD_OUT(ok, NULL)));
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), NULL, 1, &po, LPCT_PGD_OUT(ok, ra)));
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 0, &po, LPCT_PGD_OUT(ok, ra)));
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 2, &po,
+                   LPCT_PGD_OUT(ok, ra))); /* radius < 0 */
+    EXPECT(LPC_E_ARG,
+           lpc_random_search(NULL, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &ro,
+                             LPCT_PGD_OUT(ok, ra)));
+    EXPECT(LPC_E_ARG,
+           lpc_random_search(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &ro,
+                             LPCT_PGD_OUT(ok, NULL)));
+    EXPECT(LPC_E_ARG,
+           lpc_random_search(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 2, &ro,
+                             LPCT_PGD_OUT(ok, ra)));
+    EXPECT(LPC_E_ARG,
+           lpc_attack_checks(NULL, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &co, &passed, values));
+    EXPECT(LPC_E_ARG, lpc_attack_checks(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &co, NULL, values));
+    EXPECT(LPC_E_ARG,
+           lpc_attack_checks(m, LPCT_SAMPLES(NULL, 1, 4, 1, 1, NULL), &co, &passed, values));
     /* Labels outside [0, K). */
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, y + 1, &fo, r, norms, NULL, ok));
-    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, y + 1, radii, 1, &po, ok, ra));
-    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, y + 1, radii, 1, &ro, ok, ra));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, y + 1), &fo, LPCT_FMN_OUT(r, norms, NULL, ok)));
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, y + 1), radii, 1, &po, LPCT_PGD_OUT(ok, ra)));
+    EXPECT(LPC_E_ARG,
+           lpc_random_search(m, LPCT_SAMPLES(x, 1, 4, 1, 1, y + 1), radii, 1, &ro,
+                             LPCT_PGD_OUT(ok, ra)));
     /* Options out of range, or never initialised (size 0). */
     lpc_fmn_options fb = fo;
     fb.steps = 0;
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fb, LPCT_FMN_OUT(r, norms, NULL, ok)));
     fb = fo;
     fb.min_step = 2 * fb.max_step;
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fb, LPCT_FMN_OUT(r, norms, NULL, ok)));
     fb = fo;
     fb.gamma = 1.5;
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fb, LPCT_FMN_OUT(r, norms, NULL, ok)));
     fb = fo;
     fb.norm = (lpc_attack_norm)9;
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fb, LPCT_FMN_OUT(r, norms, NULL, ok)));
     fb = fo;
     fb.size = 0;
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fb, LPCT_FMN_OUT(r, norms, NULL, ok)));
     /* The pixel domain: needs mean and std, std > 0, pixels in [0,1]. */
     fb = fo;
     fb.domain = LPC_ATTACK_DOMAIN_PIXEL_BOX;
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fb, LPCT_FMN_OUT(r, norms, NULL, ok)));
     fb.mean = mean;
     fb.std = bad_std;
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fb, LPCT_FMN_OUT(r, norms, NULL, ok)));
     fb.std = std;
     x[0] = 2.0f; /* pixel 2 */
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fb, LPCT_FMN_OUT(r, norms, NULL, ok)));
     x[0] = 0.5f;
     fb.domain = (lpc_attack_domain)5;
-    EXPECT(LPC_E_ARG, lpc_fmn(m, x, 1, 4, 1, 1, NULL, &fb, r, norms, NULL, ok));
+    EXPECT(LPC_E_ARG,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &fb, LPCT_FMN_OUT(r, norms, NULL, ok)));
     lpc_pgd_options pb = po;
     pb.restarts = 0;
-    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &pb, ok, ra));
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &pb, LPCT_PGD_OUT(ok, ra)));
     pb = po;
     pb.step_fraction = -1;
-    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &pb, ok, ra));
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &pb, LPCT_PGD_OUT(ok, ra)));
     pb = po;
     pb.loss = (lpc_attack_loss)3;
-    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &pb, ok, ra));
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &pb, LPCT_PGD_OUT(ok, ra)));
     pb = po;
     pb.schedule = (lpc_attack_schedule)3;
-    EXPECT(LPC_E_ARG, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, &pb, ok, ra));
+    EXPECT(LPC_E_ARG,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &pb, LPCT_PGD_OUT(ok, ra)));
     lpc_random_search_options rb = ro;
     rb.queries = 0;
-    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, &rb, ok, ra));
+    EXPECT(LPC_E_ARG,
+           lpc_random_search(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &rb,
+                             LPCT_PGD_OUT(ok, ra)));
     rb = ro;
     rb.p_init = 2;
-    EXPECT(LPC_E_ARG, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, &rb, ok, ra));
+    EXPECT(LPC_E_ARG,
+           lpc_random_search(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, &rb,
+                             LPCT_PGD_OUT(ok, ra)));
     lpc_attack_checks_options cb = co;
     cb.radius = 0;
-    EXPECT(LPC_E_ARG, lpc_attack_checks(m, x, 1, 4, 1, 1, NULL, &cb, &passed, values));
+    EXPECT(LPC_E_ARG,
+           lpc_attack_checks(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &cb, &passed, values));
     cb = co;
     cb.acc_tolerance = -1;
-    EXPECT(LPC_E_ARG, lpc_attack_checks(m, x, 1, 4, 1, 1, NULL, &cb, &passed, values));
+    EXPECT(LPC_E_ARG,
+           lpc_attack_checks(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), &cb, &passed, values));
     /* A non-finite model output names the sample. */
     lpc_tensor_data(lpc_module_param(m, 0))[0] = NAN;
-    EXPECT(LPC_E_NUMERIC, lpc_fmn(m, x, 1, 4, 1, 1, NULL, NULL, r, norms, NULL, ok));
-    EXPECT(LPC_E_NUMERIC, lpc_pgd(m, x, 1, 4, 1, 1, NULL, radii, 1, NULL, ok, ra));
-    EXPECT(LPC_E_NUMERIC, lpc_random_search(m, x, 1, 4, 1, 1, NULL, radii, 1, NULL, ok, ra));
+    EXPECT(LPC_E_NUMERIC,
+           lpc_fmn(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), NULL, LPCT_FMN_OUT(r, norms, NULL, ok)));
+    EXPECT(LPC_E_NUMERIC,
+           lpc_pgd(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, NULL, LPCT_PGD_OUT(ok, ra)));
+    EXPECT(LPC_E_NUMERIC,
+           lpc_random_search(m, LPCT_SAMPLES(x, 1, 4, 1, 1, NULL), radii, 1, NULL,
+                             LPCT_PGD_OUT(ok, ra)));
     /* Unknown enum values have no name. */
     ck_assert_ptr_null(lpc_attack_norm_name((lpc_attack_norm)9));
     ck_assert_ptr_null(lpc_attack_domain_name((lpc_attack_domain)9));
@@ -1304,6 +1447,7 @@ int main(void)
     tcase_add_test(tc, deepfool);
     tcase_add_test(tc, lipschitz);
     tcase_add_test(tc, attacks);
+    tcase_add_test(tc, sample_view);
     tcase_add_test(tc, head);
     suite_add_tcase(s, tc);
     return lpct_run(s);

@@ -109,7 +109,7 @@ START_TEST(detector_threads)
         o.w = w;
         o.b = b;
         lpc_ood_detector *d = NULL;
-        ck_assert_int_eq(lpc_ood_detector_new(z, N, P, y, K, &o, &d), LPC_OK);
+        ck_assert_int_eq(lpc_ood_detector_new(LPCT_SAMPLES(z, N, P, 1, 1, y), K, &o, &d), LPC_OK);
         for (int s = 0; s < LPC_OOD_SCORE_COUNT; s++)
             ck_assert_int_eq(lpc_ood_detector_score(d, (lpc_ood_score)s, z, NULL, N, got[t][s]),
                              LPC_OK);
@@ -136,7 +136,8 @@ static lpc_ood_detector *fit(const float *w, int neco_max_logit, int vim_dim)
     o.neco_max_logit = neco_max_logit;
     o.vim_dim = vim_dim;
     lpc_ood_detector *d = NULL;
-    ck_assert_int_eq(lpc_ood_detector_new(train, 8, 2, train_y, 2, &o, &d), LPC_OK);
+    ck_assert_int_eq(lpc_ood_detector_new(LPCT_SAMPLES(train, 8, 2, 1, 1, train_y), 2, &o, &d),
+                     LPC_OK);
     ck_assert_int_eq(lpc_ood_detector_dim(d), 2);
     ck_assert_int_eq(lpc_ood_detector_classes(d), 2);
     return d;
@@ -314,7 +315,7 @@ START_TEST(degenerate)
     lpc_ood_detector_options_init(&o);
     const float w[] = {1, 0, 1, 0, 1, 0};
     o.w = w;
-    ck_assert_int_eq(lpc_ood_detector_new(z, 3, 2, y, 3, &o, &d), LPC_OK);
+    ck_assert_int_eq(lpc_ood_detector_new(LPCT_SAMPLES(z, 3, 2, 1, 1, y), 3, &o, &d), LPC_OK);
     double one = 7;
     LPCT_EXPECT_ERR(lpc_ood_detector_score(d, LPC_OOD_MAHALANOBIS, z, NULL, 1, &one),
                     LPC_E_NUMERIC);

@@ -56,6 +56,17 @@ class Options(ctypes.Structure):
                 ("neco_max_logit", ctypes.c_int), ("vim_dim", ctypes.c_int)]
 
 
+class Samples(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_size_t), ("x", fp), ("n", ctypes.c_int64), ("c", ctypes.c_int),
+                ("h", ctypes.c_int), ("w", ctypes.c_int), ("labels", ip)]
+
+
+def samples(z, y):
+    """The lpc_samples view of the rows z (n x p float32) with labels y (int32)."""
+    view = Samples(ctypes.sizeof(Samples), ptr(z, fp), z.shape[0], z.shape[1], 1, 1, ptr(y, ip))
+    return ctypes.byref(view)
+
+
 def load(build):
     so = sorted(glob.glob(os.path.join(build, "lib", "liblpc.so.*.*")))
     so = [s for s in so if os.path.isfile(s)]
@@ -67,7 +78,7 @@ def load(build):
     lib.lpc_ood_metric_compute.argtypes = [dp, ctypes.c_int64, dp, ctypes.c_int64, ctypes.c_int, dp]
     lib.lpc_ood_logit_score.argtypes = [fp, ctypes.c_int64, ctypes.c_int, ctypes.c_int,
                                         ctypes.c_double, dp]
-    lib.lpc_ood_detector_new.argtypes = [fp, ctypes.c_int64, ctypes.c_int, ip, ctypes.c_int,
+    lib.lpc_ood_detector_new.argtypes = [ctypes.POINTER(Samples), ctypes.c_int,
                                          ctypes.POINTER(Options), ctypes.POINTER(ctypes.c_void_p)]
     lib.lpc_ood_detector_score.argtypes = [ctypes.c_void_p, ctypes.c_int, fp, fp, ctypes.c_int64, dp]
     lib.lpc_ood_detector_nc5.argtypes = [ctypes.c_void_p, fp, ctypes.c_int64, dp]
@@ -193,8 +204,8 @@ def scores_cases(lib, rng):
         opt.w, opt.b = ptr(w, fp), ptr(b, fp)
         det = ctypes.c_void_p()
         try:
-            check(lib, lib.lpc_ood_detector_new(ptr(ztr, fp), n, p, ptr(ytr, ip), k,
-                                                ctypes.byref(opt), ctypes.byref(det)))
+            check(lib, lib.lpc_ood_detector_new(samples(ztr, ytr), k, ctypes.byref(opt),
+                                                ctypes.byref(det)))
         except RuntimeError as e:
             print(f"{name}: {e}")
             bad += 1
@@ -222,8 +233,8 @@ def scores_cases(lib, rng):
         lib.lpc_ood_detector_options_init(ctypes.byref(opt2))
         opt2.neco_dim, opt2.neco_standardize, opt2.neco_max_logit = 2, 0, 1
         det2 = ctypes.c_void_p()
-        check(lib, lib.lpc_ood_detector_new(ptr(ztr, fp), n, p, ptr(ytr, ip), k,
-                                            ctypes.byref(opt2), ctypes.byref(det2)))
+        check(lib, lib.lpc_ood_detector_new(samples(ztr, ytr), k, ctypes.byref(opt2),
+                                            ctypes.byref(det2)))
         got = np.zeros(len(zte))
         check(lib, lib.lpc_ood_detector_score(det2, NECO, ptr(zte, fp), ptr(logits, fp), len(zte),
                                               ptr(got, dp)))

@@ -283,7 +283,10 @@ static lpc_status attacks(run *r, lpc_module *net, const float *x, const int32_t
         mean[i] = (float)ex_trainer_mean(r->trainer)[i];
         std[i] = (float)ex_trainer_std(r->trainer)[i];
     }
-    lpc_status s = lpc_fmn(net, x, n, c, h, w, NULL, NULL, NULL, NULL, norms, NULL);
+    lpc_samples predicted = lpc_samples_make(x, n, c, h, w, NULL);
+    lpc_samples labelled = lpc_samples_make(x, n, c, h, w, y);
+    lpc_status s = lpc_fmn(net, &predicted, NULL,
+                           &(lpc_fmn_outputs){.size = sizeof(lpc_fmn_outputs), .ratios = norms});
     if (s == LPC_OK) {
         qsort(norms, (size_t)n, sizeof *norms, cmp_double);
         r->fmn_ratio = n % 2 ? norms[n / 2] : 0.5 * (norms[n / 2 - 1] + norms[n / 2]);
@@ -293,7 +296,9 @@ static lpc_status attacks(run *r, lpc_module *net, const float *x, const int32_t
         o.domain = LPC_ATTACK_DOMAIN_PIXEL_BOX;
         o.mean = mean;
         o.std = std;
-        s = lpc_pgd(net, x, n, c, h, w, y, AB_PGD_RADII, 2, &o, NULL, r->pgd_acc);
+        s = lpc_pgd(net, &labelled, AB_PGD_RADII, 2, &o,
+                    &(lpc_pgd_outputs){.size = sizeof(lpc_pgd_outputs),
+                                       .robust_accuracy = r->pgd_acc});
     }
     free(norms);
     free(mean);

@@ -154,7 +154,8 @@ int an_ood_print(FILE *out, const an_ood_args *a, const float *z, int64_t n, int
     o.b = b;
     o.temperature = a->temperature;
     o.neco_dim = (int)a->neco_dim;
-    if (lpc_ood_detector_new(z, n, p, y, k, &o, &d) != LPC_OK) {
+    lpc_samples train = lpc_samples_make(z, n, p, 1, 1, y);
+    if (lpc_ood_detector_new(&train, k, &o, &d) != LPC_OK) {
         fprintf(stderr, "lpc-analyze: ood detector: %s\n", lpc_last_error());
         goto done;
     }

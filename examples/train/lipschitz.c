@@ -91,9 +91,9 @@ lpc_status ex_lipschitz_measure(lpc_head *head, const lpc_dataset *test, const d
         s = lpc_module_set_train(net, 0);
     *out = (ex_lipschitz){.grad.size = sizeof out->grad};
     double t0 = now();
+    lpc_samples sm = lpc_samples_make(lpc_tensor_cdata(x), n, c, h, w, y);
     if (s == LPC_OK)
-        s = lpc_lipschitz_estimate(net, lpc_tensor_cdata(x), n, c, h, w, y, NULL, norms,
-                                   &out->grad);
+        s = lpc_lipschitz_estimate(net, &sm, NULL, norms, &out->grad);
     double t1 = now();
     if (s == LPC_OK)
         s = lpc_lipschitz_cert_head(head, c, h, w, NULL, &cert);

@@ -8,11 +8,12 @@
  *  - model: maps N x C x H x W (or N x C when h = w = 1) to logits N x K,
  *    K >= 2, in evaluation mode (LPC_E_STATE otherwise). Parameter gradients
  *    are zero on return, also on failure.
- *  - x: n samples of c*h*w floats as the model takes them (normalised),
- *    row-major, borrowed; finite (LPC_E_NUMERIC otherwise), and for lpc_fmn
- *    non-zero in the domain's space (its ratios divide by the norm).
- *  - labels: n classes in [0, K), borrowed, or NULL for the model's own
- *    predictions on x. A sample the model already gets wrong is an attack
+ *  - samples (lpc_samples, samples.h): n samples x of c*h*w floats as the
+ *    model takes them (normalised), row-major, borrowed; finite
+ *    (LPC_E_NUMERIC otherwise), and for lpc_fmn non-zero in the domain's
+ *    space (its ratios divide by the norm).
+ *  - samples->labels: n classes in [0, K), borrowed, or NULL for the
+ *    model's own predictions on x. A sample the model already gets wrong is an attack
  *    success at distance 0.
  *  - The domain (lpc_attack_domain, in every options struct) says where the
  *    perturbation lives and how it is measured: the model's normalised input
@@ -28,7 +29,10 @@
  *    generator keyed by (seed, sample index), so they repeat bit for bit
  *    with the same seed.
  *  - Outputs are arrays the caller allocates with the sizes stated; the
- *    library keeps no pointer after a call returns.
+ *    library keeps no pointer after a call returns. Where a call fills
+ *    several, they come in an lpc_<fn>_outputs struct whose size is
+ *    sizeof the struct (LPC_E_ARG when below sizeof(size_t)); a NULL
+ *    member is not written.
  *  - Options: NULL means every default; a struct must come from its
  *    _options_init (LPC_E_ARG for a size of 0 or out-of-range fields).
  *  - A non-finite logit or input gradient is LPC_E_NUMERIC naming the
@@ -37,6 +41,7 @@
 #define LPC_ATTACK_H
 #include "module.h"
 #include "robust.h"
+#include "samples.h"
 
 LPC_BEGIN_DECLS
 /* The norm a perturbation is measured and bounded in. */
@@ -95,14 +100,21 @@ typedef struct {
 } lpc_fmn_options;
 LPC_API void lpc_fmn_options_init(lpc_fmn_options *opt);
 /* Outputs, each n entries (r: n x c*h*w floats), each may be NULL but not
- * all: r receives the best perturbation in the model's input space (x + r
- * is the adversarial input; 0 where none was found), norms its norm in the
- * domain's space (INFINITY where none was found), ratios norms / |x| in the
- * same norm and space (DeepFool's robustness ratio for L2), success 1 where
- * an adversarial point was found. */
-LPC_API lpc_status lpc_fmn(lpc_module *model, const float *x, int64_t n, int c, int h, int w,
-                           const int32_t *labels, const lpc_fmn_options *opt, float *r,
-                           double *norms, double *ratios, unsigned char *success);
+ * all (a NULL outputs pointer counts as all NULL): r receives the best
+ * perturbation in the model's input space (x + r is the adversarial input;
+ * 0 where none was found), norms its norm in the domain's space
+ * (INFINITY where none was found), ratios norms / |x| in the same norm and
+ * space (DeepFool's robustness ratio for L2), success 1 where an
+ * adversarial point was found. */
+typedef struct {
+    size_t size;
+    float *r;
+    double *norms;
+    double *ratios;
+    unsigned char *success;
+} lpc_fmn_outputs;
+LPC_API lpc_status lpc_fmn(lpc_module *model, const lpc_samples *samples,
+                           const lpc_fmn_options *opt, const lpc_fmn_outputs *out);
 
 /* ---- Projected gradient descent ------------------------------------------
  * For each radius eps: `restarts` starts, each uniform in the eps-ball
@@ -127,13 +139,17 @@ typedef struct {
 } lpc_pgd_options;
 LPC_API void lpc_pgd_options_init(lpc_pgd_options *opt);
 /* radii: num_radii >= 1 finite values >= 0 in the domain's units.
- * robust_accuracy (num_radii entries, required) receives the fraction of
- * samples not broken at each radius; success (n x num_radii, row per
- * sample, may be NULL) 1 where sample i is broken at radius j. */
-LPC_API lpc_status lpc_pgd(lpc_module *model, const float *x, int64_t n, int c, int h, int w,
-                           const int32_t *labels, const double *radii, int num_radii,
-                           const lpc_pgd_options *opt, unsigned char *success,
-                           double *robust_accuracy);
+ * out->robust_accuracy (num_radii entries, required) receives the fraction
+ * of samples not broken at each radius; out->success (n x num_radii, row
+ * per sample, may be NULL) 1 where sample i is broken at radius j. */
+typedef struct {
+    size_t size;
+    unsigned char *success;
+    double *robust_accuracy;
+} lpc_pgd_outputs;
+LPC_API lpc_status lpc_pgd(lpc_module *model, const lpc_samples *samples, const double *radii,
+                           int num_radii, const lpc_pgd_options *opt,
+                           const lpc_pgd_outputs *out);
 
 /* ---- Random search (gradient-free) ---------------------------------------
  * Square Attack's scheme on the margin loss f_y - max_{j != y} f_j: start
@@ -158,10 +174,11 @@ typedef struct {
 } lpc_random_search_options;
 LPC_API void lpc_random_search_options_init(lpc_random_search_options *opt);
 /* Arguments and outputs as lpc_pgd's. */
-LPC_API lpc_status lpc_random_search(lpc_module *model, const float *x, int64_t n, int c, int h,
-                                     int w, const int32_t *labels, const double *radii,
-                                     int num_radii, const lpc_random_search_options *opt,
-                                     unsigned char *success, double *robust_accuracy);
+typedef lpc_pgd_outputs lpc_random_search_outputs;
+LPC_API lpc_status lpc_random_search(lpc_module *model, const lpc_samples *samples,
+                                     const double *radii, int num_radii,
+                                     const lpc_random_search_options *opt,
+                                     const lpc_random_search_outputs *out);
 
 /* ---- Gradient-masking checks ----------------------------------------------
  * Signs that white-box figures overstate robustness (Athalye et al. 2018,
@@ -207,8 +224,7 @@ LPC_API void lpc_attack_checks_options_init(lpc_attack_checks_options *opt);
 /* passed (required) receives bit (1u << check) set for each check that
  * passes; values (LPC_ATTACK_CHECK_COUNT entries, may be NULL) the measured
  * value of each check. */
-LPC_API lpc_status lpc_attack_checks(lpc_module *model, const float *x, int64_t n, int c, int h,
-                                     int w, const int32_t *labels,
+LPC_API lpc_status lpc_attack_checks(lpc_module *model, const lpc_samples *samples,
                                      const lpc_attack_checks_options *opt, unsigned *passed,
                                      double *values);
 LPC_END_DECLS

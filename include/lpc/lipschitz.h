@@ -10,7 +10,8 @@
  *    must be in evaluation mode (lpc_module_set_train(model, 0)), a model in
  *    training mode is LPC_E_STATE (batch norm is then a fixed per-channel
  *    affine map, which both measures need).
- *  - x: n samples of c*h*w floats, row-major, borrowed.
+ *  - samples (lpc_samples, samples.h): n samples x of c*h*w floats,
+ *    row-major, and their labels, borrowed.
  *  - Options structs: set them with the matching _options_init (which sets
  *    size = sizeof and every default), then change fields; NULL means all
  *    defaults. The library reads only the fields within `size`.
@@ -78,14 +79,13 @@ typedef struct lpc_lipschitz_cert lpc_lipschitz_cert;
 
 LPC_BEGIN_DECLS
 LPC_API void lpc_lipschitz_estimate_options_init(lpc_lipschitz_estimate_options *o);
-/* Per sample i with label y = labels[i] (in [0, K)): the L2 norm of the
- * input gradient of the margin f_y(x) - max_{j != y} f_j(x) at x_i, with f
- * the model's N x K output (K >= 2; the competing class is the largest
- * other logit, lowest index on ties). norms (n entries) and summary may
+/* Per sample i with label y = samples->labels[i] (required, in [0, K)):
+ * the L2 norm of the input gradient of the margin f_y(x) - max_{j != y}
+ * f_j(x) at x_i, with f the model's N x K output (K >= 2; the competing
+ * class is the largest other logit, lowest index on ties). norms (n entries) and summary may
  * each be NULL, not both. Parameter gradients of the model are set to zero
  * on return (also on failure): call it between training steps. */
-LPC_API lpc_status lpc_lipschitz_estimate(lpc_module *model, const float *x, int64_t n, int c,
-                                          int h, int w, const int32_t *labels,
+LPC_API lpc_status lpc_lipschitz_estimate(lpc_module *model, const lpc_samples *samples,
                                           const lpc_lipschitz_estimate_options *opt,
                                           double *norms, lpc_lipschitz_summary *summary);
 

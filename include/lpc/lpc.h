@@ -15,6 +15,7 @@
 #include "module.h"
 #include "optim.h"
 #include "data.h"
+#include "samples.h"
 #include "analysis.h"
 #include "ood.h"
 #include "robust.h"

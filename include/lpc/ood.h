@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "export.h"
+#include "samples.h"
 #include "status.h"
 
 LPC_BEGIN_DECLS
@@ -105,8 +106,10 @@ typedef struct {
 } lpc_ood_detector_options;
 LPC_API void lpc_ood_detector_options_init(lpc_ood_detector_options *o);
 
-/* Fits a detector on n ID training rows z (n x p) with labels in [0, k)
- * (k >= 1, every class present). It stores the class means mu_c, the pseudo-
+/* Fits a detector on the n ID training rows of `features` (lpc_samples,
+ * samples.h): z = features->x, n x P with P = c*h*w (c = P, h = w = 1 for
+ * feature vectors; P <= INT_MAX), and features->labels (required) in
+ * [0, k) (k >= 1, every class present). It stores the class means mu_c, the pseudo-
  * inverse of the shared within-class covariance
  * Sigma = (1/n) sum_i (z_i - mu_{y_i})(z_i - mu_{y_i})^T (eigenvalues
  * <= P eps lambda_max dropped, as scikit-learn's EmpiricalCovariance), the
@@ -117,8 +120,8 @@ LPC_API void lpc_ood_detector_options_init(lpc_ood_detector_options *o);
  * lpc_ood_detector_score then says why with LPC_E_NUMERIC.
  * O(n P^2 + P^3) time; P x P memory.
  * On success *out is a new detector owned by the caller. */
-LPC_API lpc_status lpc_ood_detector_new(const float *z, int64_t n, int p, const int32_t *labels,
-                                        int k, const lpc_ood_detector_options *o,
+LPC_API lpc_status lpc_ood_detector_new(const lpc_samples *features, int k,
+                                        const lpc_ood_detector_options *o,
                                         lpc_ood_detector **out);
 /* Scores n >= 1 rows: z (n x P features of the fitted width) and logits
  * (n x K; NULL computes them as W z + b when the detector has w). The logit

@@ -3,6 +3,15 @@
 #define LPC_ANALYSIS_INTERNAL_H
 #include "../core/internal.h"
 
+/* The sample view s: non-NULL, size >= sizeof(lpc_samples), x non-NULL,
+ * n, c, h, w >= 1, n x c x h x w floats addressable, and with k >= 1 every
+ * label (when labels is non-NULL) in [0, k); LPC_E_ARG naming `fn`. */
+lpc_status lpci_samples_check(const char *fn, const lpc_samples *s, int k);
+/* Copies an outputs struct (leading size_t size) into dst of dst_size
+ * bytes: the members within src->size, the rest NULL; src NULL gives all
+ * NULL. LPC_E_ARG naming `fn` when src->size < sizeof(size_t). */
+lpc_status lpci_outputs_read(const char *fn, void *dst, size_t dst_size, const void *src);
+
 /* z non-NULL, n >= 1, p >= 1 and every value finite; errors name `fn`. */
 lpc_status lpci_check_features(const char *fn, const float *z, int64_t n, int p);
 /* labels non-NULL, k >= 1, each label in [0, k); counts (k entries, may be

@@ -96,20 +96,25 @@ static lpc_status check_options(const char *who, const lpc_attack_checks_options
     return LPC_OK;
 }
 
-lpc_status lpc_attack_checks(lpc_module *model, const float *x, int64_t n, int c, int h, int w,
-                             const int32_t *labels, const lpc_attack_checks_options *opt,
-                             unsigned *passed, double *values)
+lpc_status lpc_attack_checks(lpc_module *model, const lpc_samples *samples,
+                             const lpc_attack_checks_options *opt, unsigned *passed,
+                             double *values)
 {
     const char *who = "lpc_attack_checks";
+    lpc_status s = lpci_samples_check(who, samples, 0);
+    if (s != LPC_OK)
+        return s;
+    const float *x = samples->x;
+    int64_t n = samples->n;
+    int c = samples->c, h = samples->h, w = samples->w;
     lpc_attack_checks_options o;
     lpc_attack_checks_options_init(&o);
-    lpc_status s = opt ? lpca_options(who, &o, sizeof o, opt, opt->size) : LPC_OK;
+    if (opt)
+        s = lpca_options(who, &o, sizeof o, opt, opt->size);
     if (s == LPC_OK && !passed)
         s = lpci_error(LPC_E_ARG, "%s: passed is NULL", who);
     if (s == LPC_OK)
         s = check_options(who, &o, c);
-    if (s == LPC_OK && (!x || n < 1 || c < 1 || h < 1 || w < 1))
-        s = lpci_error(LPC_E_ARG, "%s: need x and n, c, h, w >= 1", who);
     if (s != LPC_OK)
         return s;
     int64_t d = (int64_t)c * h * w;
@@ -125,11 +130,13 @@ lpc_status lpc_attack_checks(lpc_module *model, const float *x, int64_t n, int c
     pg.std = o.std;
     /* PGD at the radius, then with twice the steps and starts. */
     double ra[2] = {0.0, 0.0};
-    s = lpc_pgd(model, x, n, c, h, w, labels, &o.radius, 1, &pg, NULL, &ra[0]);
+    lpc_pgd_outputs po = {.size = sizeof po, .robust_accuracy = &ra[0]};
+    s = lpc_pgd(model, samples, &o.radius, 1, &pg, &po);
     pg.steps *= 2;
     pg.restarts *= 2;
+    po.robust_accuracy = &ra[1];
     if (s == LPC_OK)
-        s = lpc_pgd(model, x, n, c, h, w, labels, &o.radius, 1, &pg, NULL, &ra[1]);
+        s = lpc_pgd(model, samples, &o.radius, 1, &pg, &po);
     v[LPC_ATTACK_CHECK_PGD_CONVERGED] = fabs(ra[1] - ra[0]);
     /* PGD with a radius past every sample's reach, on the margin (the
      * cross-entropy saturates that far out: its gradient rounds to 0). */
@@ -137,8 +144,9 @@ lpc_status lpc_attack_checks(lpc_module *model, const float *x, int64_t n, int c
     pg.steps = o.steps;
     pg.restarts = o.restarts > UNBOUNDED_STARTS ? o.restarts : UNBOUNDED_STARTS;
     pg.loss = LPC_ATTACK_LOSS_MARGIN;
+    po.robust_accuracy = &ra_big;
     if (s == LPC_OK)
-        s = lpc_pgd(model, x, n, c, h, w, labels, &big, 1, &pg, NULL, &ra_big);
+        s = lpc_pgd(model, samples, &big, 1, &pg, &po);
     v[LPC_ATTACK_CHECK_UNBOUNDED_PGD] = ra_big;
     /* Random search at the radius. */
     lpc_random_search_options rs;
@@ -150,8 +158,9 @@ lpc_status lpc_attack_checks(lpc_module *model, const float *x, int64_t n, int c
     rs.mean = o.mean;
     rs.std = o.std;
     double ra_rs = 0.0;
+    po.robust_accuracy = &ra_rs;
     if (s == LPC_OK)
-        s = lpc_random_search(model, x, n, c, h, w, labels, &o.radius, 1, &rs, NULL, &ra_rs);
+        s = lpc_random_search(model, samples, &o.radius, 1, &rs, &po);
     v[LPC_ATTACK_CHECK_BLACK_BOX_WEAKER] = ra_rs - fmin(ra[0], ra[1]);
     /* FMN against DeepFool, L2 in the normalised domain on the predictions. */
     double *nf = lpci_malloc((size_t)n * sizeof *nf), *nd = lpci_malloc((size_t)n * sizeof *nd);
@@ -159,7 +168,8 @@ lpc_status lpc_attack_checks(lpc_module *model, const float *x, int64_t n, int c
     if (s == LPC_OK && (!nf || !nd || !r))
         s = lpci_error(LPC_E_NOMEM, "%s: out of memory", who);
     if (s == LPC_OK)
-        s = lpc_fmn(model, x, n, c, h, w, NULL, NULL, NULL, nf, NULL, NULL);
+        s = lpc_fmn(model, &(lpc_samples){sizeof(lpc_samples), x, n, c, h, w, NULL}, NULL,
+                    &(lpc_fmn_outputs){.size = sizeof(lpc_fmn_outputs), .norms = nf});
     if (s == LPC_OK)
         s = lpc_deepfool_perturb(model, x, n, c, h, w, LPC_DEEPFOOL_CANDIDATES,
                                  LPC_DEEPFOOL_OVERSHOOT, LPC_DEEPFOOL_MAX_ITER, r, NULL);

@@ -3,7 +3,7 @@
  * input gradient, norms, projections and a counter-based generator. */
 #ifndef LPC_ATTACK_INTERNAL_H
 #define LPC_ATTACK_INTERNAL_H
-#include "../core/internal.h"
+#include "analysis_internal.h"
 #include "lpc/attack.h"
 
 #define LPCA_CHUNK 256

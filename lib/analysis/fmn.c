@@ -124,14 +124,26 @@ static lpc_status fmn_chunk(lpca_attack *a, const lpc_fmn_options *o, fmn_buf *f
     return s;
 }
 
-lpc_status lpc_fmn(lpc_module *model, const float *x, int64_t n, int c, int h, int w,
-                   const int32_t *labels, const lpc_fmn_options *opt, float *r, double *norms,
-                   double *ratios, unsigned char *success)
+lpc_status lpc_fmn(lpc_module *model, const lpc_samples *samples, const lpc_fmn_options *opt,
+                   const lpc_fmn_outputs *out)
 {
     const char *who = "lpc_fmn";
+    lpc_status s = lpci_samples_check(who, samples, 0);
+    if (s != LPC_OK)
+        return s;
+    const float *x = samples->x;
+    const int32_t *labels = samples->labels;
+    int64_t n = samples->n;
+    int c = samples->c, h = samples->h, w = samples->w;
+    lpc_fmn_outputs ov;
+    s = lpci_outputs_read(who, &ov, sizeof ov, out);
+    float *r = ov.r;
+    double *norms = ov.norms, *ratios = ov.ratios;
+    unsigned char *success = ov.success;
     lpc_fmn_options o;
     lpc_fmn_options_init(&o);
-    lpc_status s = opt ? lpca_options(who, &o, sizeof o, opt, opt->size) : LPC_OK;
+    if (s == LPC_OK && opt)
+        s = lpca_options(who, &o, sizeof o, opt, opt->size);
     if (s == LPC_OK && !r && !norms && !ratios && !success)
         s = lpci_error(LPC_E_ARG, "%s: r, norms, ratios and success are all NULL", who);
     if (s == LPC_OK)

@@ -6,7 +6,7 @@
  * sample's own margin gradient. */
 #include <math.h>
 #include <string.h>
-#include "../core/internal.h"
+#include "analysis_internal.h"
 
 #define WHO "lpc_lipschitz_estimate"
 
@@ -145,13 +145,19 @@ static void write_summary(lpc_lipschitz_summary *out, const lpc_lipschitz_summar
            n - sizeof out->size);
 }
 
-lpc_status lpc_lipschitz_estimate(lpc_module *model, const float *x, int64_t n, int c, int h,
-                                  int w, const int32_t *labels,
+lpc_status lpc_lipschitz_estimate(lpc_module *model, const lpc_samples *samples,
                                   const lpc_lipschitz_estimate_options *opt, double *norms,
                                   lpc_lipschitz_summary *summary)
 {
+    lpc_status s = lpci_samples_check(WHO, samples, 0);
+    if (s != LPC_OK)
+        return s;
+    const float *x = samples->x;
+    const int32_t *labels = samples->labels;
+    int64_t n = samples->n;
+    int c = samples->c, h = samples->h, w = samples->w;
     lpc_lipschitz_estimate_options o;
-    lpc_status s = check_args(model, x, n, c, h, w, labels, norms, summary);
+    s = check_args(model, x, n, c, h, w, labels, norms, summary);
     if (s == LPC_OK)
         s = read_options(opt, &o);
     if (s != LPC_OK)

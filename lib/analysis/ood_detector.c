@@ -14,6 +14,7 @@
  *    o = -W^+ b span the residual space. */
 #include <blis.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -423,15 +424,26 @@ static float *copy_floats(const float *x, size_t n)
     return y;
 }
 
-lpc_status lpc_ood_detector_new(const float *z, int64_t n, int p, const int32_t *labels, int k,
+lpc_status lpc_ood_detector_new(const lpc_samples *features, int k,
                                 const lpc_ood_detector_options *o, lpc_ood_detector **out)
 {
     const char *fn = "lpc_ood_detector_new";
     if (!out)
         return lpci_error(LPC_E_ARG, "%s: out is NULL", fn);
     *out = NULL;
+    lpc_status s = lpci_samples_check(fn, features, 0);
+    if (s != LPC_OK)
+        return s;
+    int64_t width = (int64_t)features->c * features->h * features->w;
+    if (width > INT_MAX)
+        return lpci_error(LPC_E_ARG, "%s: features of %d x %d x %d are wider than INT_MAX", fn,
+                          features->c, features->h, features->w);
+    const float *z = features->x;
+    const int32_t *labels = features->labels;
+    int64_t n = features->n;
+    int p = (int)width;
     lpc_ood_detector_options opt;
-    lpc_status s = lpci_ood_check_matrix(fn, "features", z, n, p);
+    s = lpci_ood_check_matrix(fn, "features", z, n, p);
     int used;
     if (s == LPC_OK)
         s = lpci_label_span(fn, labels, n, k, 1, &used);

@@ -146,16 +146,27 @@ static lpc_status pgd_radius(lpca_attack *a, const lpc_pgd_options *o, pgd_buf *
     return LPC_OK;
 }
 
-lpc_status lpc_pgd(lpc_module *model, const float *x, int64_t n, int c, int h, int w,
-                   const int32_t *labels, const double *radii, int num_radii,
-                   const lpc_pgd_options *opt, unsigned char *success, double *robust_accuracy)
+lpc_status lpc_pgd(lpc_module *model, const lpc_samples *samples, const double *radii,
+                   int num_radii, const lpc_pgd_options *opt, const lpc_pgd_outputs *out)
 {
     const char *who = "lpc_pgd";
+    lpc_status s = lpci_samples_check(who, samples, 0);
+    if (s != LPC_OK)
+        return s;
+    const float *x = samples->x;
+    const int32_t *labels = samples->labels;
+    int64_t n = samples->n;
+    int c = samples->c, h = samples->h, w = samples->w;
+    lpc_pgd_outputs ov;
+    s = lpci_outputs_read(who, &ov, sizeof ov, out);
+    unsigned char *success = ov.success;
+    double *robust_accuracy = ov.robust_accuracy;
     lpc_pgd_options o;
     lpc_pgd_options_init(&o);
-    lpc_status s = opt ? lpca_options(who, &o, sizeof o, opt, opt->size) : LPC_OK;
+    if (s == LPC_OK && opt)
+        s = lpca_options(who, &o, sizeof o, opt, opt->size);
     if (s == LPC_OK && !robust_accuracy)
-        s = lpci_error(LPC_E_ARG, "%s: robust_accuracy is NULL", who);
+        s = lpci_error(LPC_E_ARG, "%s: outputs.robust_accuracy is NULL", who);
     if (s == LPC_OK)
         s = lpca_check_radii(who, radii, num_radii);
     if (s == LPC_OK)

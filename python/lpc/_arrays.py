@@ -77,3 +77,18 @@ def ptr(a, ctype):
     if a is None:
         return None
     return a.ctypes.data_as(ctypes.POINTER(ctype))
+
+
+class Samples(ctypes.Structure):
+    """lpc_samples (include/lpc/samples.h): a borrowed view of n samples of
+    shape c x h x w and their optional labels; the arrays behind the
+    pointers must outlive the call that reads it."""
+    _fields_ = [("size", ctypes.c_size_t), ("x", ctypes.POINTER(ctypes.c_float)),
+                ("n", ctypes.c_int64), ("c", ctypes.c_int), ("h", ctypes.c_int),
+                ("w", ctypes.c_int), ("labels", ctypes.POINTER(ctypes.c_int32))]
+
+
+def samples(x, n, c, h, w, labels=None):
+    """An lpc_samples view of the float pointer x and the int32 pointer labels
+    (None: no labels)."""
+    return Samples(ctypes.sizeof(Samples), x, n, c, h, w, labels)

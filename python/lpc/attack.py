@@ -12,7 +12,7 @@ import ctypes
 import numpy as np
 
 from . import _arrays
-from ._lib import check, lib
+from ._lib import call, lib
 
 _NORMS = {"l2": 0, "linf": 1}
 _LOSSES = {"cross-entropy": 0, "margin": 1}
@@ -51,29 +51,38 @@ class _ChecksOptions(ctypes.Structure):
                 ("seed", ctypes.c_uint64), ("domain", ctypes.c_int), ("mean", _F), ("std", _F)]
 
 
+class _FmnOutputs(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_size_t), ("r", _F), ("norms", _D), ("ratios", _D),
+                ("success", _U8)]
+
+
+class _PgdOutputs(ctypes.Structure):
+    """lpc_pgd_outputs, also random search's."""
+    _fields_ = [("size", ctypes.c_size_t), ("success", _U8), ("robust_accuracy", _D)]
+
+
 CHECKS = ("unbounded-pgd", "pgd-converged", "fmn-vs-deepfool", "black-box-weaker")
 _vp, _i64, _int = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
 lib.lpc_fmn_options_init.restype = None
 lib.lpc_fmn_options_init.argtypes = [ctypes.POINTER(_FmnOptions)]
 lib.lpc_fmn.restype = _int
-lib.lpc_fmn.argtypes = [_vp, _F, _i64, _int, _int, _int, ctypes.POINTER(ctypes.c_int32),
-                        ctypes.POINTER(_FmnOptions), _F, _D, _D, _U8]
+_SAMPLES = ctypes.POINTER(_arrays.Samples)
+lib.lpc_fmn.argtypes = [_vp, _SAMPLES, ctypes.POINTER(_FmnOptions), ctypes.POINTER(_FmnOutputs)]
 lib.lpc_pgd_options_init.restype = None
 lib.lpc_pgd_options_init.argtypes = [ctypes.POINTER(_PgdOptions)]
 lib.lpc_pgd.restype = _int
-lib.lpc_pgd.argtypes = [_vp, _F, _i64, _int, _int, _int, ctypes.POINTER(ctypes.c_int32), _D,
-                        _int, ctypes.POINTER(_PgdOptions), _U8, _D]
+lib.lpc_pgd.argtypes = [_vp, _SAMPLES, _D, _int, ctypes.POINTER(_PgdOptions),
+                        ctypes.POINTER(_PgdOutputs)]
 lib.lpc_random_search_options_init.restype = None
 lib.lpc_random_search_options_init.argtypes = [ctypes.POINTER(_RandomSearchOptions)]
 lib.lpc_random_search.restype = _int
-lib.lpc_random_search.argtypes = [_vp, _F, _i64, _int, _int, _int, ctypes.POINTER(ctypes.c_int32),
-                                  _D, _int, ctypes.POINTER(_RandomSearchOptions), _U8, _D]
+lib.lpc_random_search.argtypes = [_vp, _SAMPLES, _D, _int, ctypes.POINTER(_RandomSearchOptions),
+                                  ctypes.POINTER(_PgdOutputs)]
 lib.lpc_attack_checks_options_init.restype = None
 lib.lpc_attack_checks_options_init.argtypes = [ctypes.POINTER(_ChecksOptions)]
 lib.lpc_attack_checks.restype = _int
-lib.lpc_attack_checks.argtypes = [_vp, _F, _i64, _int, _int, _int, ctypes.POINTER(ctypes.c_int32),
-                                  ctypes.POINTER(_ChecksOptions), ctypes.POINTER(ctypes.c_uint),
-                                  _D]
+lib.lpc_attack_checks.argtypes = [_vp, _SAMPLES, ctypes.POINTER(_ChecksOptions),
+                                  ctypes.POINTER(ctypes.c_uint), _D]
 
 
 def _choice(table, value, what):
@@ -107,6 +116,10 @@ def _shape(model, x, labels):
     return x, n, c, h, w, y, yp
 
 
+def _view(x, n, c, h, w, yp):
+    return _arrays.samples(x.ctypes.data_as(_F), n, c, h, w, yp)
+
+
 def fmn(model, x, labels=None, norm="l2", steps=100, max_step=1.0, min_step=None, gamma=0.05,
         mean=None, std=None):
     """lpc_fmn: a dict with "norms" (INFINITY where no adversarial point was
@@ -126,9 +139,10 @@ def fmn(model, x, labels=None, norm="l2", steps=100, max_step=1.0, min_step=None
     norms = np.empty(n, np.float64)
     ratios = np.empty(n, np.float64)
     ok = np.empty(n, np.uint8)
-    check(lib.lpc_fmn(model._net, x.ctypes.data_as(_F), n, c, h, w, yp, ctypes.byref(opt),
-                      r.ctypes.data_as(_F), norms.ctypes.data_as(_D), ratios.ctypes.data_as(_D),
-                      ok.ctypes.data_as(_U8)))
+    out = _FmnOutputs(ctypes.sizeof(_FmnOutputs), r.ctypes.data_as(_F), norms.ctypes.data_as(_D),
+                      ratios.ctypes.data_as(_D), ok.ctypes.data_as(_U8))
+    call(lib.lpc_fmn, model._net, ctypes.byref(_view(x, n, c, h, w, yp)), ctypes.byref(opt),
+         ctypes.byref(out))
     del keep, y
     return {"norms": norms, "ratios": ratios, "success": ok.astype(bool), "r": r}
 
@@ -153,9 +167,9 @@ def pgd(model, x, radii, labels=None, norm="linf", steps=50, restarts=1, step_fr
     keep = _domain(opt, mean, std, c)
     acc = np.empty(len(rad), np.float64)
     ok = np.empty((n, len(rad)), np.uint8)
-    check(lib.lpc_pgd(model._net, x.ctypes.data_as(_F), n, c, h, w, yp, rad.ctypes.data_as(_D),
-                      len(rad), ctypes.byref(opt), ok.ctypes.data_as(_U8),
-                      acc.ctypes.data_as(_D)))
+    out = _PgdOutputs(ctypes.sizeof(_PgdOutputs), ok.ctypes.data_as(_U8), acc.ctypes.data_as(_D))
+    call(lib.lpc_pgd, model._net, ctypes.byref(_view(x, n, c, h, w, yp)), rad.ctypes.data_as(_D),
+         len(rad), ctypes.byref(opt), ctypes.byref(out))
     del keep, y
     return acc, ok.astype(bool)
 
@@ -175,9 +189,9 @@ def random_search(model, x, radii, labels=None, norm="linf", queries=1000, p_ini
     keep = _domain(opt, mean, std, c)
     acc = np.empty(len(rad), np.float64)
     ok = np.empty((n, len(rad)), np.uint8)
-    check(lib.lpc_random_search(model._net, x.ctypes.data_as(_F), n, c, h, w, yp,
-                                rad.ctypes.data_as(_D), len(rad), ctypes.byref(opt),
-                                ok.ctypes.data_as(_U8), acc.ctypes.data_as(_D)))
+    out = _PgdOutputs(ctypes.sizeof(_PgdOutputs), ok.ctypes.data_as(_U8), acc.ctypes.data_as(_D))
+    call(lib.lpc_random_search, model._net, ctypes.byref(_view(x, n, c, h, w, yp)),
+         rad.ctypes.data_as(_D), len(rad), ctypes.byref(opt), ctypes.byref(out))
     del keep, y
     return acc, ok.astype(bool)
 
@@ -197,9 +211,8 @@ def checks(model, x, radius, labels=None, norm="linf", steps=50, restarts=1, que
     keep = _domain(opt, mean, std, c)
     passed = ctypes.c_uint()
     values = np.empty(len(CHECKS), np.float64)
-    check(lib.lpc_attack_checks(model._net, x.ctypes.data_as(_F), n, c, h, w, yp,
-                                ctypes.byref(opt), ctypes.byref(passed),
-                                values.ctypes.data_as(_D)))
+    call(lib.lpc_attack_checks, model._net, ctypes.byref(_view(x, n, c, h, w, yp)),
+         ctypes.byref(opt), ctypes.byref(passed), values.ctypes.data_as(_D))
     del keep, y
     return {name: (bool(passed.value >> i & 1), float(values[i]))
             for i, name in enumerate(CHECKS)}

@@ -45,7 +45,7 @@ _SIGNATURES = {
     "lpc_ood_metric_compute": (_status, [_f64p, _i64, _f64p, _i64, _int, _f64p]),
     "lpc_ood_logit_score": (_status, [_f32p, _i64, _int, _int, _dbl, _f64p]),
     "lpc_ood_detector_options_init": (None, [ctypes.POINTER(_Options)]),
-    "lpc_ood_detector_new": (_status, [_f32p, _i64, _int, _i32p, _int,
+    "lpc_ood_detector_new": (_status, [ctypes.POINTER(_arrays.Samples), _int,
                                        ctypes.POINTER(_Options), ctypes.POINTER(_vp)]),
     "lpc_ood_detector_score": (_status, [_vp, _int, _f32p, _f32p, _i64, _f64p]),
     "lpc_ood_detector_nc5": (_status, [_vp, _f32p, _i64, _f64p]),
@@ -196,8 +196,8 @@ class OODDetector:
         o.neco_max_logit = _args.flag(neco_max_logit, "neco_max_logit")
         o.vim_dim = _args.c_int(vim_dim, "vim_dim")
         h = ctypes.c_void_p()
-        call(lib.lpc_ood_detector_new, _f32(z), n, p, _arrays.ptr(y, ctypes.c_int32), k,
-             ctypes.byref(o), ctypes.byref(h))
+        view = _arrays.samples(_f32(z), n, p, 1, 1, _arrays.ptr(y, ctypes.c_int32))
+        call(lib.lpc_ood_detector_new, ctypes.byref(view), k, ctypes.byref(o), ctypes.byref(h))
         self._h = h
         self.dim = lib.lpc_ood_detector_dim(h)
         self.classes = lib.lpc_ood_detector_classes(h)
