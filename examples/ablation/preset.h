@@ -27,6 +27,7 @@ typedef struct {
     int n_models;
     ex_fidelity fid;     /* the authors' conventions and the LR decay (fidelity.h) */
     long metrics_every;  /* training-set metrics every E epochs during training (0: off) */
+    uint64_t holdout;    /* bit k: class k held out as near OOD (openset.h; 0: closed set) */
 } ab_config;
 
 /* One point of the grid. */
@@ -44,7 +45,7 @@ int ab_preset_load(const char *name, ab_config *c);
 void ab_preset_list(FILE *f);
 /* Applies one override ("epochs", "lrs", "seeds", "backbone", "dataset",
  * "subset", "gamma-max", "models", "deepfool-samples", "protocol",
- * "widths", "augment", "metrics-every", and the options of
+ * "widths", "augment", "metrics-every", "holdout" (openset.h), and the options of
  * ex_fidelity_option); 0 with a message on a bad value. */
 int ab_preset_override(ab_config *c, const char *what, const char *value);
 
