@@ -15,6 +15,7 @@
 #include "json.h"
 #include "lock.h"
 #include "metrics.h"
+#include "openset.h"
 #include "result.h"
 #include "resume.h"
 
@@ -41,6 +42,8 @@ typedef struct {
     char identity[2048], train_identity[2048], dir[4096];
     char ckpt_identity[2560]; /* train_identity + AB_DATA_MARK + the data fingerprints */
     lpc_dataset *train, *test, *test_head; /* test_head: first CURVE_SAMPLES */
+    lpc_dataset *near;                     /* --holdout: the held-out classes' test images */
+    ab_ood ood;
     lpc_rng *rng;
     lpc_head *model;
     ex_trainer *trainer;
@@ -68,6 +71,7 @@ static void release(run *r)
     lpc_dataset_free(r->train);
     lpc_dataset_free(r->test);
     lpc_dataset_free(r->test_head);
+    lpc_dataset_free(r->near);
 }
 
 static int fail(const run *r, const char *what, lpc_status s)
@@ -87,6 +91,8 @@ static int setup(run *r)
         return 1;
     if ((s = ex_load_dataset(c->dataset, 0, &r->test)) != LPC_OK)
         return fail(r, "loading the test set", s);
+    if (c->holdout && ab_openset_split(c, r->cell.name, &r->train, &r->test, &r->near))
+        return 1;
     if (c->subset && c->subset < lpc_dataset_size(r->train)) {
         if ((s = lpc_dataset_truncate(r->train, c->subset)) != LPC_OK)
             return fail(r, "taking the training subset", s);
@@ -443,6 +449,8 @@ static int write_result(run *r, int threads)
         jw_num(&w, "pgd_linf_2_255", r->pgd_acc[0]);
         jw_num(&w, "pgd_linf_8_255", r->pgd_acc[1]);
     }
+    if (r->c->holdout)
+        ab_openset_write(&w, &r->ood);
     ab_metrics_write(&w, "train", r->z_train, lpc_dataset_size(r->train), p,
                      lpc_dataset_labels(r->train), r->pred_train, k, lpc_tensor_cdata(wc),
                      r->c->fid.nc_flags, r->cell.name);
@@ -543,7 +551,10 @@ int ab_cell_run(const ab_config *c, int index, const char *out, int threads,
         return rc;
     }
     double t0 = now();
-    rc = rc || evaluate(&r) || all_finite(&r) || robustness(&r);
+    rc = rc || evaluate(&r) || all_finite(&r) || robustness(&r) ||
+         (c->holdout && ab_openset_measure(r.model, ex_trainer_mean(r.trainer),
+                                           ex_trainer_std(r.trainer), r.train, r.test, r.near,
+                                           r.cell.name, &r.ood));
     r.seconds_analysis = now() - t0;
     rc = rc || save_arrays(&r) || write_result(&r, threads);
     if (!rc)

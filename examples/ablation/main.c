@@ -63,7 +63,10 @@ static void usage(FILE *f)
         "  --resized-crop 0|1   RandomResizedCrop instead of the padded crop (flips: --augment)\n"
         "  --metrics-every E    training-set metrics every E epochs, in the cell's log\n"
         "                       (Fig. 5; 0 = off; presets: quick 1, fmnist 5, paper 20)\n"
-        "  --lrs 1e-4,2e-4,4e-4,8e-4  the paper text's grid of four (the presets use five)\n");
+        "  --lrs 1e-4,2e-4,4e-4,8e-4  the paper text's grid of four (the presets use five)\n"
+        "  --holdout C1,C2,..   open set: train without these classes (e.g. 8,9), then\n"
+        "                       measure OOD detection on them (near) and on generated\n"
+        "                       permuted and noise images (far); the report adds its tables\n");
     ex_fidelity_usage(f);
     fprintf(f,
         "Use the same options for plan, run, all and report of one experiment.\n");
@@ -92,6 +95,7 @@ static int parse(int argc, char **argv, options *o)
         {"widths", required_argument, 0, O_OVERRIDE}, {"batch", required_argument, 0, O_OVERRIDE},
         {"augment", required_argument, 0, O_OVERRIDE},
         {"metrics-every", required_argument, 0, O_OVERRIDE},
+        {"holdout", required_argument, 0, O_OVERRIDE},
         {"lr-decay", required_argument, 0, O_OVERRIDE}, {"gamma", required_argument, 0, O_OVERRIDE},
         {"margin-clamp", required_argument, 0, O_OVERRIDE},
         {"train-metrics", required_argument, 0, O_OVERRIDE},

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include "../common/options.h"
+#include "openset.h"
 #include "preset.h"
 
 static void all_models(ab_config *c)
@@ -308,6 +309,8 @@ int ab_preset_override(ab_config *c, const char *what, const char *v)
     }
     if (strcmp(what, "metrics-every") == 0)
         return ex_parse_long("--metrics-every", v, 0, 100000, &c->metrics_every);
+    if (strcmp(what, "holdout") == 0)
+        return ab_openset_option(c, v);
     int f = ex_fidelity_option(&c->fid, what, v);
     if (f >= 0)
         return f;
@@ -359,16 +362,17 @@ void ab_cell_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t
 
 void ab_cell_training_identity(const ab_config *c, const ab_cell *cell, char *buf, size_t n)
 {
-    char fid[512];
+    char fid[512], held[160];
     ex_fidelity_describe(&c->fid, EX_FIDELITY_TRAINING, fid, sizeof fid);
+    ab_openset_describe(c, held, sizeof held);
     snprintf(buf, n,
              "model=%s lr=%.17g seed=%ld dataset=%s subset=%ld backbone=%s protocol=%s "
              "epochs=%ld batch=%ld wd=%.17g gamma_max=%.17g reach=%.17g augment=%d "
-             "widths=%d,%d,%d%s%s metrics_every=%ld",
+             "widths=%d,%d,%d%s%s metrics_every=%ld%s",
              cell->model, cell->lr, cell->seed, c->dataset, c->subset,
              ab_backbone_name(c->backbone), ab_protocol_name(c->protocol), c->epochs, c->batch,
              c->wd, c->gamma_max, c->reach, c->augment, c->widths[0], c->widths[1],
-             c->widths[2], fid[0] ? " " : "", fid, c->metrics_every);
+             c->widths[2], fid[0] ? " " : "", fid, c->metrics_every, held);
     size_t len = strlen(buf);
     if (c->resized_crop && len < n) /* only when on: earlier identities stay valid */
         snprintf(buf + len, n - len, " resized_crop=1");

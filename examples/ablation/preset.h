@@ -29,6 +29,7 @@ typedef struct {
     long metrics_every;  /* training-set metrics every E epochs during training (0: off) */
     long attacks;        /* 1: FMN and PGD on DeepFool's samples too (Table 2) */
     int resized_crop;    /* 1: RandomResizedCrop instead of the padded crop (flips: augment) */
+    uint64_t holdout;    /* bit k: class k held out as near OOD (openset.h; 0: closed set) */
 } ab_config;
 
 /* One point of the grid. */
@@ -46,7 +47,8 @@ int ab_preset_load(const char *name, ab_config *c);
 void ab_preset_list(FILE *f);
 /* Applies one override ("epochs", "lrs", "seeds", "backbone", "dataset",
  * "subset", "gamma-max", "models", "deepfool-samples", "protocol",
- * "widths", "augment", "metrics-every", "weight-decay", "resized-crop", and the options of
+ * "widths", "augment", "metrics-every", "weight-decay", "resized-crop", "holdout"
+ * (openset.h), and the options of
  * ex_fidelity_option); 0 with a message on a bad value. */
 int ab_preset_override(ab_config *c, const char *what, const char *value);
 

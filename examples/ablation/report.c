@@ -12,6 +12,7 @@
 #include "cell.h"
 #include "figures.h"
 #include "lock.h"
+#include "openset.h"
 #include "paper.h"
 #include "result.h"
 #include "table4.h"
@@ -407,7 +408,7 @@ int ab_report(const ab_config *c, const char *out, int quiet)
     }
 
     rc = 0;
-    output md, csv, js;
+    output md, csv, js, ood;
     if (!rc && output_open(&md)) {
         fprintf(md.f, "# Ablation report: preset %s\n\n%s, %s backbone, %s protocol, %ld epochs, "
                       "batch %ld, training subset %ld (0 = all), widths %d/%d/%d, gamma_max %g, "
@@ -426,6 +427,12 @@ int ab_report(const ab_config *c, const char *out, int quiet)
         }
         fprintf(md.f, "\n");
         tables(md.f, c, ms);
+        if (c->holdout && output_open(&ood)) {
+            ab_openset_report(md.f, ood.f, c, recs, n);
+            rc |= output_write(&ood, out, "ood.csv");
+        } else if (c->holdout) {
+            rc = 1;
+        }
         headline(md.f, c, ms, recs, n);
         ab_table4(md.f, c, recs, n);
         fprintf(md.f, "\n## Figures\n\n");
@@ -459,7 +466,8 @@ int ab_report(const ab_config *c, const char *out, int quiet)
         }
         printf("\n");
         if (!rc)
-            printf("wrote %s/tables.md, %s/tables.csv, %s/summary.json\n", out, out, out);
+            printf("wrote %s/tables.md, %s/tables.csv, %s/summary.json%s%s%s\n", out, out, out,
+                   c->holdout ? ", " : "", c->holdout ? out : "", c->holdout ? "/ood.csv" : "");
     }
     if (rc) {
         fprintf(stderr, "error: the report in %s is incomplete: some outputs could not be "
