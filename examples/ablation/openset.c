@@ -239,7 +239,8 @@ int ab_openset_measure(lpc_head *m, const double *mean, const double *std,
         const lpc_tensor *b = lpc_module_find_param(net, "classifier.bias");
         opt.w = w ? lpc_tensor_cdata(w) : NULL;
         opt.b = b ? lpc_tensor_cdata(b) : NULL;
-        s = lpc_ood_detector_new(fit.z, fit.n, p, lpc_dataset_labels(train), k, &opt, &d);
+        lpc_samples features = lpc_samples_make(fit.z, fit.n, p, 1, 1, lpc_dataset_labels(train));
+        s = lpc_ood_detector_new(&features, k, &opt, &d);
     }
     for (int i = 0; i <= AB_OOD_SETS && s == LPC_OK; i++)
         s = score_all(d, &o[i], k, cell, i ? set_names[i - 1] : "ID test", scores[i]);
