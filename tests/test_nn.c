@@ -304,6 +304,14 @@ START_TEST(collect_resnet_outputs)
     ck_assert(same_tensor(y, lpc_global_avgpool(ctx, outs[4])));
     ck_assert_int_eq(lpc_tensor_dim(outs[3], 1), 64);
     ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    /* A block's convolutions and its shortcut (conv, batch norm) run on their own. */
+    const char *inner[] = {"layer1", "layer2.0.conv1", "layer2.0.shortcut"};
+    lpc_module_forward_collect(net, ctx, x, 3, inner, outs);
+    ck_assert(same_tensor(outs[1], lpc_module_forward(lpc_module_find(net, "layer2.0.conv1"),
+                                                      ctx, outs[0])));
+    ck_assert(same_tensor(outs[2], lpc_module_forward(lpc_module_find(net, "layer2.0.shortcut"),
+                                                      ctx, outs[0])));
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
     /* A batch norm fused into its block's activation never runs on its own. */
     const char *fused[] = {"layer1.0.bn1"};
     lpc_module_forward_collect(net, ctx, x, 1, fused, outs);
