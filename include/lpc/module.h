@@ -94,8 +94,9 @@ LPC_API int64_t lpc_resnet_feature_dim(const lpc_module *m);
  * the poisoned tensor: LPC_E_ARG for n < 0, NULL names or outs with n > 0, a
  * path naming no module (the message names it), or a module that did not run
  * its own forward (a batch norm a ResNet block fuses with its activation, a
- * child its parent's forward does not call). Collecting costs nothing when
- * no collection is under way; modules run as usual, custom ones included. */
+ * child its parent's forward does not call). Modules run as usual, custom
+ * ones included; a plain lpc_module_forward pays one thread-local load per
+ * module for this, and forwards on other threads are not affected. */
 LPC_API lpc_tensor *lpc_module_forward_collect(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x, int n,
                                                const char *const *names, lpc_tensor **outs);
 LPC_END_DECLS
