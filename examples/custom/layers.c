@@ -1,6 +1,7 @@
 /* Collapse at every layer (layers.h): two streamed passes over the samples,
  * the first for the class means, Sigma_W and Sigma_B (NC1, CDNV), the second
  * for R, which needs the final means. */
+#include <limits.h>
 #include <stdio.h>
 #include "layers.h"
 
@@ -18,7 +19,11 @@ static int pass(lpc_module *net, const lpc_dataset *ds, const double *mean, cons
     lpc_tensor *x, *outs[LAYERS_MAX];
     const int32_t *y;
     int64_t done = 0, got;
-    while (!rc && done < limit && (got = lpc_batcher_next(b, ctx, &x, &y)) > 0) {
+    while (!rc && done < limit) {
+        if ((got = lpc_batcher_next(b, ctx, &x, &y)) <= 0) {
+            rc = got < 0;
+            break;
+        }
         got = got < limit - done ? got : limit - done; /* rows are samples: keep the first */
         lpc_module_forward_collect(net, ctx, x, n, names, outs);
         for (int l = 0; l < n && !rc; l++) {
@@ -30,7 +35,7 @@ static int pass(lpc_module *net, const lpc_dataset *ds, const double *mean, cons
                 break;
             }
             width[l] = lpc_tensor_numel(t) / lpc_tensor_dim(t, 0);
-            rc = (!st[l] &&
+            rc = width[l] > INT_MAX || (!st[l] &&
                   lpc_feature_stream_new((int)width[l], k, NULL, NULL, 0, &st[l]) != LPC_OK) ||
                  lpc_feature_stream_add(st[l], lpc_tensor_cdata(t), got, y, NULL) != LPC_OK;
         }
@@ -49,8 +54,12 @@ int layers_measure(lpc_module *net, const lpc_dataset *ds, const double *mean, c
                    layer_collapse *out)
 {
     const char *present[LAYERS_MAX];
-    int at[LAYERS_MAX], n = 0, rc = n_layers > LAYERS_MAX;
-    for (int l = 0; l < n_layers && !rc; l++) {
+    int at[LAYERS_MAX], n = 0;
+    if (n_layers > LAYERS_MAX) {
+        fprintf(stderr, "error: %d layers to measure, at most %d\n", n_layers, LAYERS_MAX);
+        return 1;
+    }
+    for (int l = 0; l < n_layers; l++) {
         out[l] = (layer_collapse){0, 0, 0, 0};
         if (lpc_module_find(net, names[l])) {
             present[n] = names[l];
@@ -60,7 +69,7 @@ int layers_measure(lpc_module *net, const lpc_dataset *ds, const double *mean, c
     lpc_feature_stream *st[LAYERS_MAX] = {0};
     int64_t width[LAYERS_MAX] = {0};
     int was_train = lpc_module_is_train(net);
-    rc = rc || lpc_module_set_train(net, 0) != LPC_OK ||
+    int rc = lpc_module_set_train(net, 0) != LPC_OK ||
          pass(net, ds, mean, std, n_samples, k, n, present, st, width) ||
          pass(net, ds, mean, std, n_samples, k, n, present, st, width);
     for (int i = 0; i < n && !rc; i++) {
