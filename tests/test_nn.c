@@ -213,6 +213,157 @@ START_TEST(grad_plan_bit_identical)
 }
 END_TEST
 
+/* Whether a and b hold the same shape and the same floats, bit for bit. */
+static int same_tensor(const lpc_tensor *a, const lpc_tensor *b)
+{
+    if (lpc_tensor_ndim(a) != lpc_tensor_ndim(b))
+        return 0;
+    for (int d = 0; d < lpc_tensor_ndim(a); d++)
+        if (lpc_tensor_dim(a, d) != lpc_tensor_dim(b, d))
+            return 0;
+    return memcmp(lpc_tensor_cdata(a), lpc_tensor_cdata(b),
+                  (size_t)lpc_tensor_numel(a) * sizeof(float)) == 0;
+}
+
+START_TEST(collect_mlp_outputs)
+{
+    lpc_rng *rng = lpc_rng_new(3);
+    lpc_module *net = lpc_sequential_new();
+    ck_assert_int_eq(lpc_sequential_add(net, "fc1", lpc_linear_new(5, 8, 1, rng)), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(net, "act1", lpc_silu_new()), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(net, "fc2", lpc_linear_new(8, 6, 1, rng)), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(net, "act2", lpc_relu_new()), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(net, "out", lpc_linear_new(6, 3, 0, rng)), LPC_OK);
+    lpc_ctx *ctx = lpc_ctx_new();
+    float xv[20];
+    for (int i = 0; i < 20; i++)
+        xv[i] = (float)lpc_rng_normal(rng);
+    lpc_tensor *x = lpc_tensor_from(ctx, 2, (int64_t[]){4, 5}, xv, 20);
+    const char *names[] = {"fc1", "act2", "act1", "", "fc1"};
+    lpc_tensor *outs[5];
+    lpc_tensor *y = lpc_module_forward_collect(net, ctx, x, 5, names, outs);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    /* Each collected output is its module's forward of the previous one. */
+    lpc_tensor *h1 = lpc_module_forward(lpc_module_find(net, "fc1"), ctx, x);
+    lpc_tensor *a1 = lpc_module_forward(lpc_module_find(net, "act1"), ctx, h1);
+    lpc_tensor *h2 = lpc_module_forward(lpc_module_find(net, "fc2"), ctx, a1);
+    lpc_tensor *a2 = lpc_module_forward(lpc_module_find(net, "act2"), ctx, h2);
+    lpc_tensor *ref = lpc_module_forward(lpc_module_find(net, "out"), ctx, a2);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    ck_assert(same_tensor(outs[0], h1));
+    ck_assert(same_tensor(outs[1], a2));
+    ck_assert(same_tensor(outs[2], a1));
+    ck_assert(same_tensor(outs[4], h1));
+    ck_assert_ptr_eq(outs[3], y);
+    ck_assert(same_tensor(y, ref));
+    ck_assert(same_tensor(lpc_module_forward(net, ctx, x), y));
+    /* n = 0 is a plain forward; outputs carry gradients like any temporary. */
+    ck_assert(same_tensor(lpc_module_forward_collect(net, ctx, x, 0, NULL, NULL), y));
+    ck_assert_int_eq(lpc_backward(ctx, lpc_sum(ctx, outs[1])), LPC_OK);
+    ck_assert_ptr_nonnull(lpc_tensor_grad(lpc_module_param(net, 0)));
+    /* An unknown path is refused with its name; every out is poisoned. */
+    lpc_ctx_reset(ctx);
+    x = lpc_tensor_from(ctx, 2, (int64_t[]){4, 5}, xv, 20);
+    const char *bad[] = {"fc1", "fc1.nope"};
+    lpc_tensor *y2 = lpc_module_forward_collect(net, ctx, x, 2, bad, outs);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_ARG);
+    ck_assert_ptr_nonnull(strstr(lpc_ctx_error(ctx), "'fc1.nope'"));
+    ck_assert_ptr_null(lpc_tensor_data(y2));
+    ck_assert_ptr_null(lpc_tensor_data(outs[0]));
+    ck_assert_ptr_null(lpc_tensor_data(outs[1]));
+    lpc_ctx_free(ctx);
+    lpc_module_free(net);
+    lpc_rng_free(rng);
+}
+END_TEST
+
+START_TEST(collect_resnet_outputs)
+{
+    lpc_rng *rng = lpc_rng_new(4);
+    lpc_module *net = lpc_resnet_small_new(3, rng);
+    ck_assert_int_eq(lpc_module_set_train(net, 0), LPC_OK);
+    lpc_ctx *ctx = lpc_ctx_new();
+    lpc_ctx_set_grad(ctx, 0);
+    int64_t shape[4] = {2, 3, 8, 8};
+    float xv[384];
+    for (int i = 0; i < 384; i++)
+        xv[i] = (float)lpc_rng_normal(rng);
+    lpc_tensor *x = lpc_tensor_from(ctx, 4, shape, xv, 384);
+    const char *names[] = {"conv1", "layer1", "layer2.0", "layer2", "layer3"};
+    lpc_tensor *outs[5];
+    lpc_tensor *y = lpc_module_forward_collect(net, ctx, x, 5, names, outs);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    ck_assert(same_tensor(y, lpc_module_forward(net, ctx, x)));
+    /* The stages rerun from the collected input give the collected output. */
+    ck_assert(same_tensor(outs[0], lpc_module_forward(lpc_module_find(net, "conv1"), ctx, x)));
+    lpc_tensor *b0 = lpc_module_forward(lpc_module_find(net, "layer2.0"), ctx, outs[1]);
+    ck_assert(same_tensor(outs[2], b0));
+    ck_assert(same_tensor(outs[3], lpc_module_forward(lpc_module_find(net, "layer2.1"), ctx, b0)));
+    ck_assert(same_tensor(outs[3], lpc_module_forward(lpc_module_find(net, "layer2"), ctx, outs[1])));
+    ck_assert(same_tensor(outs[4], lpc_module_forward(lpc_module_find(net, "layer3"), ctx, outs[3])));
+    ck_assert(same_tensor(y, lpc_global_avgpool(ctx, outs[4])));
+    ck_assert_int_eq(lpc_tensor_dim(outs[3], 1), 64);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    /* A block's convolutions and its shortcut (conv, batch norm) run on their own. */
+    const char *inner[] = {"layer1", "layer2.0.conv1", "layer2.0.shortcut"};
+    lpc_module_forward_collect(net, ctx, x, 3, inner, outs);
+    ck_assert(same_tensor(outs[1], lpc_module_forward(lpc_module_find(net, "layer2.0.conv1"),
+                                                      ctx, outs[0])));
+    ck_assert(same_tensor(outs[2], lpc_module_forward(lpc_module_find(net, "layer2.0.shortcut"),
+                                                      ctx, outs[0])));
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    /* A batch norm fused into its block's activation never runs on its own. */
+    const char *fused[] = {"layer1.0.bn1"};
+    lpc_module_forward_collect(net, ctx, x, 1, fused, outs);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_E_ARG);
+    ck_assert_ptr_nonnull(strstr(lpc_ctx_error(ctx), "'layer1.0.bn1' did not run"));
+    lpc_ctx_free(ctx);
+    lpc_module_free(net);
+    lpc_rng_free(rng);
+}
+END_TEST
+
+/* A custom module holding its child in user data, as a user writes one. */
+static lpc_tensor *twice_forward(lpc_module *self, lpc_ctx *ctx, lpc_tensor *x, void *user)
+{
+    (void)user;
+    lpc_module *fc = lpc_module_find(self, "fc");
+    return lpc_module_forward(fc, ctx, lpc_module_forward(fc, ctx, x));
+}
+
+START_TEST(collect_head_and_custom_outputs)
+{
+    lpc_rng *rng = lpc_rng_new(5);
+    lpc_module *twice = lpc_module_new(twice_forward, NULL, NULL);
+    ck_assert_int_eq(lpc_module_add_child(twice, "fc", lpc_linear_new(4, 4, 1, rng)), LPC_OK);
+    lpc_module *bb = lpc_sequential_new();
+    ck_assert_int_eq(lpc_sequential_add(bb, "twice", twice), LPC_OK);
+    ck_assert_int_eq(lpc_sequential_add(bb, "act", lpc_silu_new()), LPC_OK);
+    lpc_head *head = NULL;
+    ck_assert_int_eq(lpc_head_new(bb, 4, lpc_linear_new(4, 3, 1, rng), 3, 5, rng, &head), LPC_OK);
+    lpc_ctx *ctx = lpc_ctx_new();
+    float xv[8] = {1, -2, 0.5f, 3, 0, 1, -1, 2};
+    lpc_tensor *x = lpc_tensor_from(ctx, 2, (int64_t[]){2, 4}, xv, 8);
+    lpc_tensor *h, *z, *logits;
+    ck_assert_int_eq(lpc_head_forward(head, ctx, x, &h, &z, &logits), LPC_OK);
+    const char *names[] = {"backbone", "backbone.twice.fc", "classifier", "backbone.twice"};
+    lpc_tensor *outs[4];
+    lpc_tensor *y = lpc_module_forward_collect(lpc_head_module(head), ctx, x, 4, names, outs);
+    ck_assert_int_eq(lpc_ctx_status(ctx), LPC_OK);
+    ck_assert(same_tensor(outs[0], h));
+    ck_assert(same_tensor(outs[2], logits));
+    ck_assert(same_tensor(y, logits));
+    /* A module run twice reports its second output: fc(fc(x)). */
+    ck_assert(same_tensor(outs[1], outs[3]));
+    lpc_tensor *once = lpc_module_forward(lpc_module_find(lpc_head_module(head),
+                                                          "backbone.twice.fc"), ctx, x);
+    ck_assert(!same_tensor(outs[1], once));
+    lpc_ctx_free(ctx);
+    lpc_head_free(head);
+    lpc_rng_free(rng);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nn");
@@ -223,6 +374,9 @@ int main(void)
     tcase_add_test(tc, module_misuse);
     tcase_add_test(tc, huge_layer_message);
     tcase_add_test(tc, grad_plan_bit_identical);
+    tcase_add_test(tc, collect_mlp_outputs);
+    tcase_add_test(tc, collect_resnet_outputs);
+    tcase_add_test(tc, collect_head_and_custom_outputs);
     suite_add_tcase(s, tc);
     return lpct_run(s);
 }

@@ -6,7 +6,8 @@
  * builds a small CNN from them, puts the LPC head on it (linear 128 -> 64
  * penultimate, bias-free classifier, CE + gamma * mean(z^2)) and, for
  * comparison, the same network with the NoPen head (CE only), trains both
- * on Fashion-MNIST, prints accuracy, R, Sigma_W and DeepFool robustness, and
+ * on Fashion-MNIST, prints accuracy, R, Sigma_W and DeepFool robustness,
+ * NC1, CDNV and R at every layer (layers.c, lpc_module_forward_collect), and
  * round-trips the LPC network through a checkpoint file.
  *
  *   lpc-custom [--data DIR] [--epochs N] [--subset N] [--deepfool N] [--threads N]
@@ -19,9 +20,11 @@
 #include <lpc/lpc.h>
 #include "../common/closeout.h"
 #include "../common/trainer.h"
+#include "layers.h"
 
 #define SLOPE 0.05f
 #define D 128 /* feature dimension of the backbone */
+#define LAYER_SAMPLES 10000 /* training images measured at every layer */
 
 /* ---- the custom op: leaky ReLU ---- */
 static lpc_status leaky_forward(void *user, int n, const lpc_tensor *const *in, lpc_tensor *out)
@@ -138,8 +141,15 @@ static lpc_head *network_new(int lpc, uint64_t seed)
     return h;
 }
 
+/* Where collapse is measured: the backbone's stages, h, z (LPC only), logits. */
+static const char *const layer_names[] = {"backbone.stem", "backbone.down1", "backbone.down2",
+                                          "backbone.res", "backbone.act", "penultimate",
+                                          "classifier"};
+#define N_LAYERS (int)(sizeof layer_names / sizeof *layer_names)
+
 typedef struct {
     double acc, r, sigma_w, robustness;
+    layer_collapse layers[N_LAYERS];
 } report;
 
 /* Trains one network and measures it; 0 on success. */
@@ -175,6 +185,8 @@ static int run(lpc_head *net, const lpc_dataset *train, const lpc_dataset *test,
          lpc_deepfool(lpc_head_module(net), lpc_tensor_cdata(x), n_deepfool, 1, 28, 28,
                       LPC_DEEPFOOL_CANDIDATES, LPC_DEEPFOOL_OVERSHOOT, LPC_DEEPFOOL_MAX_ITER, NULL,
                       &out->robustness) != LPC_OK;
+    rc = rc || layers_measure(lpc_head_module(net), train, mean, std, LAYER_SAMPLES, 10, N_LAYERS,
+                              layer_names, out->layers);
     if (rc)
         fprintf(stderr, "error: %s\n", lpc_last_error());
     lpc_batcher_free(b);
@@ -277,6 +289,14 @@ int main(int argc, char **argv)
                names[i], r[i].acc, r[i].r, r[i].sigma_w, r[i].robustness);
     if (!rc && first < last)
         printf("Sigma_W ratio NoPen / LPC: %.3g\n", r[1].sigma_w / r[0].sigma_w);
+    if (!rc) {
+        int64_t n = lpc_dataset_size(train) < LAYER_SAMPLES ? lpc_dataset_size(train)
+                                                            : LAYER_SAMPLES;
+        printf("Collapse by layer (first %lld training images; conv maps averaged per "
+               "channel):\n", (long long)n);
+        layers_print(N_LAYERS, layer_names, last - first + 1, names + first,
+                     (const layer_collapse *const[]){r[first].layers, r[last].layers});
+    }
     rc = rc || (first == 0 && round_trip(nets[0], test));
     lpc_head_free(nets[0]);
     lpc_head_free(nets[1]);

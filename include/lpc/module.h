@@ -92,5 +92,22 @@ LPC_API lpc_module *lpc_wide_resnet50_2_new(int in_channels, lpc_rng *rng);
 LPC_API const char *lpc_resnet_block_name(lpc_resnet_block block);
 /* Output feature width of a module built by lpc_resnet_new (-1 otherwise). */
 LPC_API int64_t lpc_resnet_feature_dim(const lpc_module *m);
+
+/* Forward pass that also hands back the outputs of inner modules: outs[i]
+ * receives the output of the module at names[i], a path as lpc_module_find
+ * takes it ("layer2", "layer2.1", "backbone.fc"; "" is m itself), as that
+ * module's forward produced it (a temporary of ctx, the same tensor the next
+ * layer read). Returns what lpc_module_forward(m, ctx, x) returns, bit for
+ * bit; names and outs (n entries each) are borrowed. A module run more than
+ * once in the pass reports its last output. Graph building: on failure the
+ * ctx records the error, the poisoned tensor comes back and every outs[i] is
+ * the poisoned tensor: LPC_E_ARG for n < 0, NULL names or outs with n > 0, a
+ * path naming no module (the message names it), or a module that did not run
+ * its own forward (a batch norm a ResNet block fuses with its activation, a
+ * child its parent's forward does not call). Modules run as usual, custom
+ * ones included; a plain lpc_module_forward pays one thread-local load per
+ * module for this, and forwards on other threads are not affected. */
+LPC_API lpc_tensor *lpc_module_forward_collect(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x, int n,
+                                               const char *const *names, lpc_tensor **outs);
 LPC_END_DECLS
 #endif

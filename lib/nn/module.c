@@ -1,6 +1,7 @@
 /* Generic module machinery: registration, flattened named parameters,
  * train/eval propagation, forward dispatch and freeing. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "module_internal.h"
@@ -218,6 +219,32 @@ static int ensure_flat(lpc_module *m)
     return 1;
 }
 
+/* ---- collecting inner outputs ----
+ * lpc_module_forward_collect pushes the modules it wants on a per-thread
+ * stack; every module's forward goes through lpc_module_forward, which
+ * records its output there when the stack is not empty (one thread-local
+ * load otherwise). The stack, rather than a mark on the modules, keeps
+ * forwards of one network on other threads (their own ctx) unaffected. */
+
+typedef struct collect_frame {
+    const lpc_ctx *ctx;
+    int n;
+    lpc_module *const *mods;
+    lpc_tensor **outs;
+    struct collect_frame *prev;
+} collect_frame;
+
+static _Thread_local collect_frame *collecting;
+
+static void record(const lpc_module *m, const lpc_ctx *ctx, lpc_tensor *y)
+{
+    for (collect_frame *f = collecting; f; f = f->prev)
+        if (f->ctx == ctx)
+            for (int i = 0; i < f->n; i++)
+                if (f->mods[i] == m)
+                    f->outs[i] = y;
+}
+
 /* ---- public API ---- */
 
 lpc_tensor *lpc_module_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
@@ -226,7 +253,66 @@ lpc_tensor *lpc_module_forward(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x)
         return ctx ? &ctx->poison : NULL;
     if (!m)
         return lpci_ctx_fail(ctx, LPC_E_ARG, "lpc_module_forward: module is NULL");
-    return m->vt->forward(m, ctx, x);
+    lpc_tensor *y = m->vt->forward(m, ctx, x);
+    if (collecting)
+        record(m, ctx, y);
+    return y;
+}
+
+/* outs[0..n) set to the poisoned tensor, which is returned. */
+static lpc_tensor *collect_fail(lpc_ctx *ctx, int n, lpc_tensor **outs)
+{
+    for (int i = 0; outs && i < n; i++)
+        outs[i] = &ctx->poison;
+    return &ctx->poison;
+}
+
+lpc_tensor *lpc_module_forward_collect(lpc_module *m, lpc_ctx *ctx, lpc_tensor *x, int n,
+                                       const char *const *names, lpc_tensor **outs)
+{
+    static const char fn[] = "lpc_module_forward_collect";
+    if (!lpci_op_check(ctx, fn, 1, &x))
+        return ctx ? collect_fail(ctx, n, outs) : NULL;
+    if (!m || n < 0 || (n > 0 && (!names || !outs))) {
+        lpci_ctx_fail(ctx, LPC_E_ARG, "%s: %s", fn, !m ? "module is NULL"
+                      : n < 0 ? "negative number of names" : "names or outs is NULL");
+        return collect_fail(ctx, n, outs);
+    }
+    if ((size_t)n > SIZE_MAX / sizeof(lpc_module *)) {
+        lpci_ctx_fail(ctx, LPC_E_ARG, "%s: %d names is too many", fn, n);
+        return collect_fail(ctx, n, outs);
+    }
+    lpc_module **mods = n ? lpci_ctx_alloc(ctx, (size_t)n * sizeof *mods) : NULL;
+    if (n && !mods) /* the ctx has recorded LPC_E_NOMEM */
+        return collect_fail(ctx, n, outs);
+    for (int i = 0; i < n; i++) {
+        mods[i] = names[i] ? lpc_module_find(m, names[i]) : NULL;
+        if (!mods[i]) {
+            if (names[i])
+                lpci_ctx_fail(ctx, LPC_E_ARG, "%s: no module at '%s'", fn, names[i]);
+            else
+                lpci_ctx_fail(ctx, LPC_E_ARG, "%s: names[%d] is NULL", fn, i);
+            return collect_fail(ctx, n, outs);
+        }
+        outs[i] = NULL;
+    }
+    collect_frame frame = {ctx, n, mods, outs, collecting};
+    collecting = &frame;
+    lpc_tensor *y = m->vt->forward(m, ctx, x);
+    collecting = frame.prev;
+    for (int i = 0; i < n; i++)
+        if (mods[i] == m)
+            outs[i] = y;
+    if (lpc_ctx_status(ctx) != LPC_OK)
+        return collect_fail(ctx, n, outs);
+    for (int i = 0; i < n; i++)
+        if (!outs[i]) {
+            lpci_ctx_fail(ctx, LPC_E_ARG, "%s: the module at '%s' did not run its own forward "
+                          "(its parent computes it in a fused op, or does not use it)",
+                          fn, names[i]);
+            return collect_fail(ctx, n, outs);
+        }
+    return y;
 }
 
 lpc_status lpc_module_set_train(lpc_module *m, int train)

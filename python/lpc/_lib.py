@@ -105,6 +105,8 @@ _SIGNATURES = {
     "lpc_rng_new": (vp, [ctypes.c_uint64]),
     "lpc_rng_free": (None, [vp]),
     "lpc_module_forward": (vp, [vp, vp, vp]),
+    "lpc_module_forward_collect": (vp, [vp, vp, vp, cint, ctypes.POINTER(ctypes.c_char_p),
+                                        ctypes.POINTER(vp)]),
     "lpc_module_set_train": (status, [vp, cint]),
     "lpc_module_num_params": (cint, [vp]),
     "lpc_module_param": (vp, [vp, cint]),

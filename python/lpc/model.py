@@ -495,6 +495,59 @@ class Model:
             lib.lpc_ctx_reset(self._ctx)
         return z, logits
 
+    def layer_outputs(self, x, names, batch_size=256):
+        """The outputs of inner modules for the batch x: a dict from each
+        path in names (a list of str, module paths as in the parameter names:
+        "backbone", "backbone.layer2", "backbone.layer2.0", "penultimate",
+        "classifier"; doc/analysis.md lists them) to a float32 array with one
+        row per sample (N x C x H x W for a convolutional stage), the exact
+        values the forward pass computes, batch_size samples (>= 1) at a
+        time (lpc_module_forward_collect). Raises LPCError (LPC_E_ARG, the
+        path in the message) for a path that names no module or a module
+        that does not run on its own (a batch norm fused into its block)."""
+        x = self._input(x)
+        batch_size = _args.c_int64(batch_size, "batch_size", lo=1)
+        if isinstance(names, (str, bytes)):
+            raise TypeError("names: needs a list of str, got a single string")
+        paths = [_args.c_string(n, f"names[{i}]") for i, n in enumerate(names)]
+        if not paths:
+            raise ValueError("names: needs at least one module path")
+        with self._lock:
+            self._live("layer_outputs")
+            return self._layer_outputs(x, list(names), paths, batch_size)
+
+    def _layer_outputs(self, x, names, paths, batch_size):
+        n, k = x.shape[0], len(paths)
+        c_names = (ctypes.c_char_p * k)(*paths)
+        outs = (ctypes.c_void_p * k)()
+        per = int(np.prod(x.shape[1:]))
+        # No samples: one zero sample gives the shapes of the empty arrays.
+        xb = x if n else np.zeros((1,) + x.shape[1:], np.float32)
+        result = {}
+        try:
+            for lo in range(0, len(xb), batch_size):
+                hi = min(len(xb), lo + batch_size)
+                lib.lpc_ctx_reset(self._ctx)
+                lib.lpc_clear_error()
+                shape = (ctypes.c_int64 * x.ndim)(hi - lo, *x.shape[1:])
+                t = lib.lpc_tensor_from(self._ctx, x.ndim, shape,
+                                        xb[lo:hi].ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                                        (hi - lo) * per)
+                lib.lpc_module_forward_collect(self._net, self._ctx, t, k, c_names, outs)
+                s = lib.lpc_ctx_status(self._ctx)
+                if s != 0:
+                    raise error(s, text(lib.lpc_ctx_error(self._ctx)),
+                                where="lpc_module_forward_collect")
+                for name, o in zip(names, outs):
+                    a = _tensor_array(o)
+                    if name not in result:
+                        result[name] = np.empty((n,) + a.shape[1:], np.float32)
+                    if n:
+                        result[name][lo:hi] = a
+        finally:
+            lib.lpc_ctx_reset(self._ctx)
+        return result
+
     def evaluate(self, x, labels=None, batch_size=256):
         """A dict with "z", "logits", "predictions" (argmax of the logits) and,
         when labels are given, "accuracy"."""

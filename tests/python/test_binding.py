@@ -183,6 +183,11 @@ def test_models(tmp):
                f"{other}: weights differ")
         expect(np.array_equal(o.forward(np.asfortranarray(x), batch_size=7)[1], logits),
                f"{other}: logits differ")
+    # Inner layers: the values the forward pass computes, in any batch size.
+    inner = m.layer_outputs(x, ["backbone.layer2", "penultimate", "classifier"], batch_size=7)
+    expect(inner["backbone.layer2"].shape == (20, 64, 8, 8) and
+           np.array_equal(inner["penultimate"], z) and np.array_equal(inner["classifier"], logits),
+           "layer_outputs")
     ev = m.evaluate(x, labels=np.argmax(logits, 1))
     expect(ev["accuracy"] == 1.0 and np.array_equal(ev["z"], z), "evaluate")
     ratios, mean = m.deepfool(x[:4], max_iter=20)

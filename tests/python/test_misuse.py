@@ -413,7 +413,7 @@ def test_model_calls(tmp):
     x = rng.normal(size=(9, 5)).astype(np.float32)
     ref_z, ref_logits = m.forward(x)
     TESTED.update({"Model.forward", "Model.evaluate", "Model.deepfool", "Model.state_dict",
-                   "Model.save_safetensors", "Model.close"})
+                   "Model.save_safetensors", "Model.close", "Model.layer_outputs"})
     for fn in (m.forward, lambda a: m.evaluate(a)["logits"],
                lambda a: m.deepfool(a, max_iter=3)[0]):
         raises(ValueError, fn, np.float32(1), contains="N x C x H x W")
@@ -444,6 +444,17 @@ def test_model_calls(tmp):
     z, logits = m.forward(bad)
     expect(np.isnan(logits[2]).all() and np.array_equal(logits[3:], ref_logits[3:]),
            "forward with a NaN sample")
+    # layer_outputs: a list of module paths; the library names an unknown one.
+    raises(TypeError, m.layer_outputs, x, "classifier", contains="list of str")
+    raises(TypeError, m.layer_outputs, x, [1], contains="names[0]")
+    raises(ValueError, m.layer_outputs, x, [], contains="at least one")
+    raises(ValueError, m.layer_outputs, x, ["a\0b"], contains="NUL")
+    raises(lpc.LPCError, m.layer_outputs, x, ["classifier", "backbone.nope"], name="LPC_E_ARG",
+           contains="'backbone.nope'")
+    raises(lpc.LPCError, m.layer_outputs, x[:, :3], ["classifier"], name="LPC_E_SHAPE")
+    raises(ValueError, m.layer_outputs, x, ["classifier"], batch_size=0, contains="batch_size")
+    expect(m.layer_outputs(x[:0], ["penultimate"])["penultimate"].shape == (0, 4),
+           "layer_outputs of no samples")
     # evaluate's labels.
     raises(ValueError, m.evaluate, x, labels=np.zeros(8, int), contains="8 entries for 9")
     raises(TypeError, m.evaluate, x, labels=np.zeros(9), contains="integer labels")
