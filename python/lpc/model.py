@@ -16,11 +16,11 @@ penultimate layer's output (the backbone's when there is none)."""
 import ctypes
 import os
 import re
-import threading
 
 import numpy as np
 
 from . import _args, _arrays
+from ._owner import Owner
 from ._lib import LPC_E_FORMAT, LPCError, call, error, handle, lib, text
 
 NAME_STYLES = {"native": 0, "torchvision": 1}
@@ -353,7 +353,7 @@ def _build(spec, seed):
         lib.lpc_rng_free(rng)
 
 
-class Model:
+class Model(Owner):
     """A liblpc network (backbone, optional penultimate layer, classifier) in
     evaluation mode. Build one with Model.load(path) or Model.new(spec).
 
@@ -369,7 +369,7 @@ class Model:
     def __init__(self, spec, seed=0):
         """A fresh network of the architecture spec (see infer_spec), weights
         drawn as PyTorch's defaults from the generator seed (a uint64)."""
-        self._lock = threading.Lock()
+        Owner.__init__(self)
         self._net = None
         self._ctx = None
         self.metadata = {}
@@ -425,11 +425,6 @@ class Model:
             finally:
                 lib.lpc_safetensors_free(h)
         return model
-
-    def _live(self, who):
-        """Raises ValueError when the model is closed (call with the lock held)."""
-        if not self._net:
-            raise ValueError(f"lpc.Model.{who}: Model is closed")
 
     def save_safetensors(self, path, names="native", description=None):
         """Writes every parameter and buffer (atomically) as safetensors, with
@@ -579,34 +574,18 @@ class Model:
                  ctypes.byref(mean))
         return ratios, mean.value
 
-    def close(self):
-        """Frees the network now (it is also freed when collected); waits for
-        a method running in another thread. Closing twice is harmless."""
-        with self._lock:
-            if self._net:
-                lib.lpc_module_free(self._net)
-                self._net = None
-            if self._ctx:
-                lib.lpc_ctx_free(self._ctx)
-                self._ctx = None
+    def _release(self):
+        if self._net:
+            lib.lpc_module_free(self._net)
+            self._net = None
+        if self._ctx:
+            lib.lpc_ctx_free(self._ctx)
+            self._ctx = None
 
     @property
     def closed(self):
         """Whether close() was called."""
         return self._net is None
-
-    def __del__(self):
-        try:
-            if getattr(self, "_lock", None) is not None:
-                self.close()
-        except Exception:  # interpreter shutdown
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def _tensor_array(t):

@@ -13,12 +13,12 @@ the function's domain, a score the detector cannot give), and TypeError,
 ValueError or OverflowError (naming the argument) for values that cannot
 reach the library intact. doc/analysis.md has the formulas."""
 import ctypes
-import threading
 import warnings
 
 import numpy as np
 
 from . import _args, _arrays
+from ._owner import Owner
 from ._lib import LPC_E_NUMERIC, LPC_E_STATE, LPCError, call, error, lib
 
 SCORES = ("msp", "max_logit", "energy", "mahalanobis", "neco", "vim")
@@ -157,7 +157,7 @@ def _undefined(what, e):
                   RuntimeWarning, stacklevel=3)
 
 
-class OODDetector:
+class OODDetector(Owner):
     """Mahalanobis, NECO and ViM state fitted on labelled ID training
     features z (N x P) with labels in [0, k) (lpc_ood_detector_new); w
     (K x P) and b (K) are the classifier, needed by ViM and used for the
@@ -171,7 +171,7 @@ class OODDetector:
 
     def __init__(self, z, labels, k=None, w=None, b=None, temperature=1.0, neco_dim=0,
                  neco_standardize=True, neco_max_logit=False, vim_dim=0):
-        self._lock = threading.Lock()
+        Owner.__init__(self)
         self._h = None
         z = _matrix(z, "z")
         n, p = z.shape
@@ -201,11 +201,6 @@ class OODDetector:
         self._h = h
         self.dim = lib.lpc_ood_detector_dim(h)
         self.classes = lib.lpc_ood_detector_classes(h)
-
-    def _live(self, who):
-        """Raises ValueError when the detector is closed (call with the lock held)."""
-        if not self._h:
-            raise ValueError(f"lpc.OODDetector.{who}: OODDetector is closed")
 
     def _inputs(self, z, logits, zname="z", lname="logits"):
         z = _matrix(z, zname, self.dim)
@@ -270,32 +265,15 @@ class OODDetector:
                 out[name] = _metrics(sid, sood)
         return out
 
-    def close(self):
-        """Frees the library's detector now (it is also freed when collected);
-        waits for a method running in another thread. Closing twice is
-        harmless."""
-        with self._lock:
-            if self._h:
-                lib.lpc_ood_detector_free(self._h)
-                self._h = None
+    def _release(self):
+        if self._h:
+            lib.lpc_ood_detector_free(self._h)
+            self._h = None
 
     @property
     def closed(self):
         """Whether close() was called."""
         return self._h is None
-
-    def __del__(self):
-        try:
-            if getattr(self, "_lock", None) is not None:
-                self.close()
-        except Exception:  # interpreter shutdown
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 __all__ = ["OODDetector", "generalized_collapse", "logit_scores", "ood_metrics", "SCORES",

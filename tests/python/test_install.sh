@@ -12,7 +12,7 @@ DESTDIR="$tmp/root" meson install -C "$build" --quiet >/dev/null
 init=$(find "$tmp/root" -path '*/lpc/__init__.py' | head -1)
 [ -n "$init" ] || { echo "lpc/__init__.py was not installed"; exit 1; }
 site=$(dirname "$(dirname "$init")")
-for f in _paths.py _lib.py _args.py _arrays.py analysis.py model.py torchnet.py; do
+for f in _paths.py _lib.py _args.py _arrays.py _owner.py analysis.py model.py torchnet.py; do
     [ -f "$site/lpc/$f" ] || { echo "lpc/$f was not installed"; exit 1; }
 done
 recorded=$(cd "$site/lpc" && "$python" -c 'import _paths; print(_paths.LIBRARY)')
