@@ -78,8 +78,16 @@ lpc_status lpca_check_domain(const char *who, lpc_attack_domain domain, int c, c
     return LPC_OK;
 }
 
-lpc_status lpca_check_radii(const char *who, const double *radii, int num_radii)
+lpc_status lpca_radii_args(const char *who, const lpc_samples *samples, const double *radii,
+                           int num_radii, const lpc_pgd_outputs *out, lpc_pgd_outputs *ov)
 {
+    lpc_status s = lpci_samples_check(who, samples, 0);
+    if (s == LPC_OK)
+        s = lpci_outputs_read(who, ov, sizeof *ov, out);
+    if (s != LPC_OK)
+        return s;
+    if (!ov->robust_accuracy)
+        return lpci_error(LPC_E_ARG, "%s: outputs.robust_accuracy is NULL", who);
     if (!radii || num_radii < 1)
         return lpci_error(LPC_E_ARG, "%s: need radii and num_radii >= 1, got %s and %d", who,
                           radii ? "radii" : "NULL", num_radii);

@@ -70,8 +70,11 @@ lpc_status lpca_options(const char *who, void *dst, size_t dst_size, const void 
 lpc_status lpca_check_domain(const char *who, lpc_attack_domain domain, int c, const float *mean,
                              const float *std);
 lpc_status lpca_check_norm(const char *who, lpc_attack_norm norm);
-/* Checks num_radii >= 1 finite radii >= 0. */
-lpc_status lpca_check_radii(const char *who, const double *radii, int num_radii);
+/* The arguments PGD and the random search share: the sample view, the
+ * outputs (read into *ov; robust_accuracy required) and num_radii >= 1
+ * finite radii >= 0. */
+lpc_status lpca_radii_args(const char *who, const lpc_samples *samples, const double *radii,
+                           int num_radii, const lpc_pgd_outputs *out, lpc_pgd_outputs *ov);
 
 /* Counter-based generator: one stream per (seed, sample, stream). */
 typedef struct {
